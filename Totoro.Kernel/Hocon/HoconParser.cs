@@ -419,53 +419,39 @@ internal sealed class HoconParser
 
     private (string Name, bool Required) IncludeTarget(HoconPosition at)
     {
-        if (Current.Kind == HoconTokenKind.Quoted)
+        // The lexer allows '(' and ')' in unquoted text, so "required(file(" may arrive as one token or several.
+        var opener = Gather();
+        var closers = opener switch
         {
-            return (Next().Text, false);
-        }
-
-        var wrapper = Next();
-        var required = false;
-        if (wrapper.Text == "required(")
-        {
-            required = true;
-            SkipWhitespace();
-            if (Current.Kind == HoconTokenKind.Unquoted && Current.Text == "file(")
-            {
-                return (Wrapped(Next(), at, closers: 2), true);
-            }
-
-            if (Current.Kind == HoconTokenKind.Quoted)
-            {
-                return (Wrapped(wrapper, at, closers: 1), true);
-            }
-        }
-        else if (wrapper.Text == "file(")
-        {
-            return (Wrapped(wrapper, at, closers: 1), required);
-        }
-
-        throw Error(at, $"include supports \"file\", file(\"file\") and required(\"file\"), found '{wrapper.Text}' (classpath() and url() are not supported)");
-    }
-
-    private string Wrapped(HoconToken wrapper, HoconPosition at, int closers)
-    {
-        SkipWhitespace();
+            "" => 0,
+            "file(" or "required(" => 1,
+            "required(file(" => 2,
+            _ => throw Error(at, $"include supports \"file\", file(\"file\") and required(\"file\"), found '{opener}' (classpath() and url() are not supported)"),
+        };
         if (Current.Kind != HoconTokenKind.Quoted)
         {
-            throw Error(at, $"expected a quoted file name after '{wrapper.Text}'");
+            throw Error(at, $"expected a quoted file name after include {opener}");
         }
 
         var name = Next().Text;
-        SkipWhitespace();
         var expected = new string(')', closers);
-        var closing = string.Empty;
-        while (closing.Length < expected.Length && Current.Kind == HoconTokenKind.Unquoted && expected.StartsWith(closing + Current.Text, StringComparison.Ordinal))
+        return Gather() == expected
+            ? (name, opener.StartsWith("required(", StringComparison.Ordinal))
+            : throw Error(at, $"expected '{expected}' to close the include of \"{name}\"");
+    }
+
+    private string Gather()
+    {
+        var text = new System.Text.StringBuilder();
+        while (Current.Kind is HoconTokenKind.Unquoted or HoconTokenKind.Whitespace)
         {
-            closing += Next().Text;
-            SkipWhitespace();
+            var token = Next();
+            if (token.Kind == HoconTokenKind.Unquoted)
+            {
+                text.Append(token.Text);
+            }
         }
 
-        return closing == expected ? name : throw Error(at, $"expected '{expected}' to close the include of \"{name}\"");
+        return text.ToString();
     }
 }
