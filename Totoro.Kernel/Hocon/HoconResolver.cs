@@ -31,7 +31,7 @@ internal sealed partial class HoconResolver
 
     public static HoconObject Resolve(RawObject document, HoconReadOptions options)
     {
-        var root = options.Fallback is { } fallback ? FromResolved(fallback.Root) : new ObjectSlot(document.Position, null);
+        var root = options.Fallback is { } fallback ? FromResolved(fallback.Root, []) : new ObjectSlot(document.Position, null, []);
         foreach (var field in document.Fields)
         {
             MergeField(root, [], field);
@@ -44,12 +44,12 @@ internal sealed partial class HoconResolver
     [GeneratedRegex(@"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$", RegexOptions.CultureInvariant)]
     private static partial Regex NumberPattern();
 
-    private static ObjectSlot FromResolved(HoconObject value)
+    private static ObjectSlot FromResolved(HoconObject value, ImmutableArray<string> path)
     {
-        var slot = new ObjectSlot(value.Position, null);
+        var slot = new ObjectSlot(value.Position, null, path);
         foreach (var key in value.Keys)
         {
-            slot.Set<Slot>(key, value.Fields[key] is HoconObject child ? FromResolved(child) : new ValueSlot(value.Fields[key]));
+            slot.Set<Slot>(key, value.Fields[key] is HoconObject child ? FromResolved(child, path.Add(key)) : new ValueSlot(value.Fields[key]));
         }
 
         return slot;
@@ -63,7 +63,7 @@ internal sealed partial class HoconResolver
         {
             owner = owner.Fields.TryGetValue(segment, out var existing) && existing is ObjectSlot child
                 ? child
-                : owner.Set(segment, new ObjectSlot(field.Position, existing));
+                : owner.Set(segment, new ObjectSlot(field.Position, existing, path.Add(segment)));
             path = path.Add(segment);
         }
 
@@ -79,7 +79,7 @@ internal sealed partial class HoconResolver
 
         if (value is RawObject literal)
         {
-            var merged = previous as ObjectSlot ?? new ObjectSlot(literal.Position, previous);
+            var merged = previous as ObjectSlot ?? new ObjectSlot(literal.Position, previous, fullPath);
             foreach (var inner in literal.Fields)
             {
                 MergeField(merged, fullPath, inner);
@@ -109,7 +109,7 @@ internal sealed partial class HoconResolver
 
         if (slot.State == State.InProgress)
         {
-            var name = slot is PendingSlot p ? HoconPath.Render(p.Path) : "an object";
+            var name = HoconPath.Render(slot is PendingSlot p ? p.Path : ((ObjectSlot)slot).Path);
             throw Error(slot.Position, $"substitution cycle: the value of '{name}' depends on itself");
         }
 
@@ -207,7 +207,7 @@ internal sealed partial class HoconResolver
 
     private HoconValue? EvaluateObject(RawObject literal, ImmutableArray<string> path)
     {
-        var slot = new ObjectSlot(literal.Position, null);
+        var slot = new ObjectSlot(literal.Position, null, path);
         foreach (var field in literal.Fields)
         {
             MergeField(slot, path, field);
@@ -286,22 +286,32 @@ internal sealed partial class HoconResolver
     /// <summary>
     /// A lookup that reaches a field while that same field is being resolved is a self-reference: it means the
     /// value the field had before this definition (walking back while earlier definitions are also in progress).
-    /// With no earlier definition, a field naming itself is undefined, and a longer loop is a cycle.
+    /// An object being merged over an earlier definition that is itself being resolved steps down to that
+    /// definition the same way. With no earlier definition, a field naming itself is undefined, and a longer
+    /// loop is a cycle.
     /// </summary>
     private Slot? BeforeSelf(Slot slot)
     {
         Slot? current = slot;
-        while (current is PendingSlot { State: State.InProgress } pending)
+        while (true)
         {
-            if (pending.Previous is null && pending != _innermost)
+            switch (current)
             {
-                throw Error(pending.Position, $"substitution cycle: the value of '{HoconPath.Render(pending.Path)}' depends on itself");
+                case PendingSlot { State: State.InProgress } pending:
+                    if (pending.Previous is null && pending != _innermost)
+                    {
+                        throw Error(pending.Position, $"substitution cycle: the value of '{HoconPath.Render(pending.Path)}' depends on itself");
+                    }
+
+                    current = pending.Previous;
+                    break;
+                case ObjectSlot { State: State.InProgress, Underlay.State: State.InProgress } merging:
+                    current = merging.Underlay;
+                    break;
+                default:
+                    return current;
             }
-
-            current = pending.Previous;
         }
-
-        return current;
     }
 
     private HoconValue? Concatenate(RawConcat concat, ImmutableArray<string> path)
@@ -383,8 +393,10 @@ internal sealed partial class HoconResolver
     }
 
     /// <summary>An object under construction; <see cref="Underlay"/> is a non-object definition it may merge over.</summary>
-    private sealed class ObjectSlot(HoconPosition position, Slot? underlay) : Slot(position)
+    private sealed class ObjectSlot(HoconPosition position, Slot? underlay, ImmutableArray<string> path) : Slot(position)
     {
+        public ImmutableArray<string> Path { get; } = path;
+
         public Dictionary<string, Slot> Fields { get; } = new(StringComparer.Ordinal);
 
         public List<string> Order { get; } = [];

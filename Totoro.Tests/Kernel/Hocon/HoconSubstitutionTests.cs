@@ -112,6 +112,25 @@ public sealed class HoconSubstitutionTests
     }
 
     [Test]
+    public void Self_reference_under_a_later_object_merge_sees_the_definition_before_it()
+    {
+        // The spec's own example: the middle definition refers to the first, the last merges over the middle.
+        var config = Parse("foo : { a : { c : 1 } }\nfoo : ${foo.a}\nfoo : { a : 2 }");
+
+        Assert.That(config.GetConfig("foo").Root.Keys, Is.EquivalentTo(new[] { "a", "c" }));
+        Assert.That(config.GetInt("foo.a"), Is.EqualTo(2));
+        Assert.That(config.GetInt("foo.c"), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void A_substitution_inside_an_object_sees_that_object_s_final_fields()
+    {
+        var config = Parse("bar : { foo : 42, baz : ${bar.foo} }\nbar : { foo : 43 }");
+
+        Assert.That(config.GetInt("bar.baz"), Is.EqualTo(43));
+    }
+
+    [Test]
     public void Optional_self_reference_without_a_previous_value_is_undefined()
     {
         var config = Parse("a = ${?a} [1]");
@@ -144,7 +163,7 @@ public sealed class HoconSubstitutionTests
         var selfObject = ParseError("a { b = ${a} }");
 
         Assert.That(error.Message, Does.Contain("substitution cycle: the value of 'a' depends on itself"));
-        Assert.That(selfObject.Message, Does.Contain("substitution cycle"));
+        Assert.That(selfObject.Message, Does.Contain("substitution cycle: the value of 'a' depends on itself"));
     }
 
     [Test]
