@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Globalization;
 
 namespace Totoro.Kernel.Hocon;
@@ -5,9 +6,9 @@ namespace Totoro.Kernel.Hocon;
 /// <summary>Typed conversions of resolved values, with errors naming the key path and where the value was set.</summary>
 internal static class HoconConvert
 {
-    private static readonly Dictionary<string, double> DurationUnitsInMilliseconds = BuildDurationUnits();
+    private static readonly FrozenDictionary<string, double> DurationUnitsInMilliseconds = BuildDurationUnits();
 
-    private static readonly Dictionary<string, long> SizeUnits = BuildSizeUnits();
+    private static readonly FrozenDictionary<string, long> SizeUnits = BuildSizeUnits();
 
     public static HoconException Mismatch(HoconValue value, string path, string expected)
     {
@@ -135,7 +136,7 @@ internal static class HoconConvert
         return (text[..i].TrimEnd(), text[i..]);
     }
 
-    private static Dictionary<string, double> BuildDurationUnits()
+    private static FrozenDictionary<string, double> BuildDurationUnits()
     {
         var units = new Dictionary<string, double>(StringComparer.Ordinal) { [string.Empty] = 1 };
         Add(1e-6, "ns", "nano", "nanos", "nanosecond", "nanoseconds");
@@ -145,7 +146,7 @@ internal static class HoconConvert
         Add(60_000, "m", "minute", "minutes");
         Add(3_600_000, "h", "hour", "hours");
         Add(86_400_000, "d", "day", "days");
-        return units;
+        return units.ToFrozenDictionary(StringComparer.Ordinal);
 
         void Add(double milliseconds, params string[] names)
         {
@@ -156,7 +157,7 @@ internal static class HoconConvert
         }
     }
 
-    private static Dictionary<string, long> BuildSizeUnits()
+    private static FrozenDictionary<string, long> BuildSizeUnits()
     {
         var units = new Dictionary<string, long>(StringComparer.Ordinal);
         Add(1, "", "B", "b", "byte", "bytes");
@@ -175,7 +176,7 @@ internal static class HoconConvert
             Add(binary, letter, letter.ToLowerInvariant(), $"{letter}i", $"{letter}iB", $"{binaryNames[i]}byte", $"{binaryNames[i]}bytes");
         }
 
-        return units;
+        return units.ToFrozenDictionary(StringComparer.Ordinal);
 
         void Add(long bytes, params string[] names)
         {

@@ -21,11 +21,4 @@ public static class ReferenceConfig
         using var reader = new StreamReader(stream);
         return HoconConfig.Parse(reader.ReadToEnd(), $"{name}/{ResourceName}");
     }
-
-    /// <summary>The references of several assemblies merged into one fallback; earlier assemblies win on shared keys.</summary>
-    public static HoconConfig Load(params Assembly[] assemblies)
-    {
-        ArgumentNullException.ThrowIfNull(assemblies);
-        return assemblies.Select(Load).Aggregate(HoconConfig.Empty, (merged, next) => merged.WithFallback(next));
-    }
 }
