@@ -20,8 +20,11 @@ public sealed record HoconReadOptions
     /// </summary>
     public int MaxResolveDepth { get; init; } = 256;
 
-    /// <summary>Largest string (characters) or list (elements) a concatenation may produce; stops doubling attacks.</summary>
-    public int MaxConcatenationLength { get; init; } = 1 << 20;
+    /// <summary>
+    /// Largest value resolution may produce: characters of a string, or values in an object or list tree (a
+    /// subtree copied twice by substitution counts twice). Stops <c>${a}${a}</c> doubling attacks.
+    /// </summary>
+    public int MaxValueSize { get; init; } = 1 << 20;
 
     /// <summary>Directory for relative includes of a document read from a string; null rejects includes there.</summary>
     public string? IncludeDirectory { get; init; }

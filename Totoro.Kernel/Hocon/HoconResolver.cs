@@ -109,8 +109,7 @@ internal sealed partial class HoconResolver
 
         if (slot.State == State.InProgress)
         {
-            var name = HoconPath.Render(slot is PendingSlot p ? p.Path : ((ObjectSlot)slot).Path);
-            throw Error(slot.Position, $"substitution cycle: the value of '{name}' depends on itself");
+            throw Error(slot.Position, $"substitution cycle: the value of '{NameOf(slot)}' depends on itself");
         }
 
         if (++_depth > _options.MaxResolveDepth)
@@ -127,8 +126,26 @@ internal sealed partial class HoconResolver
         };
         slot.State = State.Done;
         _depth--;
+        // Depth counts the root object, which the parser's nesting count does not; hence the + 1.
+        var tooDeep = slot.Result is { } deep && deep.Depth > _options.MaxNestingDepth + 1;
+        if (tooDeep || slot.Result is { Size: var size } && size > _options.MaxValueSize)
+        {
+            throw Error(
+                slot.Position,
+                tooDeep
+                    ? $"substitutions nest the value of '{NameOf(slot)}' deeper than {_options.MaxNestingDepth} levels (HoconReadOptions.MaxNestingDepth)"
+                    : $"substitutions expand the value of '{NameOf(slot)}' to more than {_options.MaxValueSize} values (HoconReadOptions.MaxValueSize)");
+        }
+
         return slot.Result;
     }
+
+    private static string NameOf(Slot slot) => HoconPath.Render(slot switch
+    {
+        PendingSlot pending => pending.Path,
+        ObjectSlot obj => obj.Path,
+        _ => [],
+    });
 
     private HoconObject ResolveObject(ObjectSlot slot)
     {
@@ -354,9 +371,7 @@ internal sealed partial class HoconResolver
         if (solid.All(v => v is HoconArray))
         {
             var items = solid.Cast<HoconArray>().SelectMany(a => a.Items).ToImmutableArray();
-            return items.Length > _options.MaxConcatenationLength
-                ? throw Error(concat.Position, $"list concatenation for '{HoconPath.Render(path)}' exceeds {_options.MaxConcatenationLength} elements")
-                : new HoconArray(items, concat.Position);
+            return new HoconArray(items, concat.Position);
         }
 
         if (solid.FirstOrDefault(v => v is not HoconScalar) is { } misfit)
@@ -374,9 +389,9 @@ internal sealed partial class HoconResolver
         foreach (var value in values.Cast<HoconScalar>())
         {
             builder.Append(value.Text);
-            if (builder.Length > _options.MaxConcatenationLength)
+            if (builder.Length > _options.MaxValueSize)
             {
-                throw Error(concat.Position, $"string concatenation for '{HoconPath.Render(path)}' exceeds {_options.MaxConcatenationLength} characters");
+                throw Error(concat.Position, $"string concatenation for '{HoconPath.Render(path)}' exceeds {_options.MaxValueSize} characters (HoconReadOptions.MaxValueSize)");
             }
         }
 

@@ -6,10 +6,32 @@ namespace Totoro.Kernel.Hocon;
 /// <summary>A resolved, immutable HOCON value: an object, an array or a scalar.</summary>
 public abstract class HoconValue
 {
-    private protected HoconValue(HoconPosition position) => Position = position;
+    private protected HoconValue(HoconPosition position, IEnumerable<HoconValue> children)
+    {
+        Position = position;
+        long size = 1;
+        var depth = 0;
+        foreach (var child in children)
+        {
+            size = Math.Min(size + child.Size, long.MaxValue / 2);
+            depth = Math.Max(depth, child.Depth + 1);
+        }
+
+        Size = size;
+        Depth = depth;
+    }
 
     /// <summary>Where the value was defined; typed-access errors point here.</summary>
     public HoconPosition Position { get; }
+
+    /// <summary>
+    /// Values in this tree, counting a value reached twice twice. Substitutions share subtrees, so
+    /// <c>b = [${a}, ${a}]</c> repeated can describe an exponentially large tree in a few lines; the resolver bounds this.
+    /// </summary>
+    internal long Size { get; }
+
+    /// <summary>Levels of objects and lists below this value; substitutions can stack subtrees deeper than any written nesting.</summary>
+    internal int Depth { get; }
 
     /// <summary>The kind name used in error messages ("object", "list", "string", ...).</summary>
     public abstract string KindName { get; }
@@ -28,7 +50,7 @@ public enum HoconScalarKind
 public sealed class HoconScalar : HoconValue
 {
     public HoconScalar(string text, HoconScalarKind kind, HoconPosition position)
-        : base(position)
+        : base(position, [])
     {
         ArgumentNullException.ThrowIfNull(text);
         Text = text;
@@ -59,7 +81,7 @@ public sealed class HoconScalar : HoconValue
 public sealed class HoconArray : HoconValue
 {
     public HoconArray(ImmutableArray<HoconValue> items, HoconPosition position)
-        : base(position) => Items = items;
+        : base(position, items) => Items = items;
 
     public ImmutableArray<HoconValue> Items { get; }
 
@@ -70,7 +92,7 @@ public sealed class HoconArray : HoconValue
 public sealed class HoconObject : HoconValue
 {
     public HoconObject(ImmutableArray<string> keys, ImmutableDictionary<string, HoconValue> fields, HoconPosition position)
-        : base(position)
+        : base(position, fields?.Values ?? throw new ArgumentNullException(nameof(fields)))
     {
         if (keys.Length != fields.Count)
         {

@@ -85,7 +85,7 @@ public sealed class HoconRobustnessTests
     {
         Environment = name => name == "ENV" ? "from-env" : null,
         IncludeDirectory = TestContext.CurrentContext.WorkDirectory,
-        MaxConcatenationLength = 10_000,
+        MaxValueSize = 10_000,
     };
 
     private static string Mutate(string text, Random random)

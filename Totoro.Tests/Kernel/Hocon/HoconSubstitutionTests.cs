@@ -192,8 +192,22 @@ public sealed class HoconSubstitutionTests
         var text = "a0 = xxxxxxxx\n" + string.Join('\n', Enumerable.Range(0, 40).Select(i => $"a{i + 1} = ${{a{i}}}${{a{i}}}"));
         var lists = "l0 = [1, 2, 3, 4]\n" + string.Join('\n', Enumerable.Range(0, 40).Select(i => $"l{i + 1} = ${{l{i}}} ${{l{i}}}"));
 
-        Assert.That(ParseError(text).Message, Does.Contain("string concatenation for 'a"));
-        Assert.That(ParseError(lists).Message, Does.Contain("list concatenation for 'l"));
+        var nested = "l0 = [1, 2]\n" + string.Join('\n', Enumerable.Range(0, 40).Select(i => $"l{i + 1} = [${{l{i}}}, ${{l{i}}}]"));
+
+        Assert.That(ParseError(text).Message, Does.Contain("string concatenation for 'a").And.Contain("(HoconReadOptions.MaxValueSize)"));
+        Assert.That(ParseError(lists).Message, Does.Contain("substitutions expand the value of 'l").And.Contain("to more than 1048576 values"));
+        Assert.That(ParseError(nested).Message, Does.Contain("substitutions expand the value of 'l"));
+    }
+
+    [Test]
+    public void Substitutions_cannot_stack_subtrees_deeper_than_the_nesting_limit()
+    {
+        var deep = string.Concat(Enumerable.Repeat("k.", 50));
+        var text = $"a0.{deep}v = 1\n" + string.Join('\n', Enumerable.Range(0, 5).Select(i => $"a{i + 1}.{deep}v = ${{a{i}}}"));
+
+        var error = ParseError(text);
+
+        Assert.That(error.Message, Does.Contain("substitutions nest the value of 'a1.k.k.k").And.Contain("deeper than 64 levels (HoconReadOptions.MaxNestingDepth)"));
     }
 
     [Test]

@@ -205,6 +205,16 @@ public sealed class HoconSyntaxTests
     }
 
     [Test]
+    public void Documents_at_the_nesting_limit_still_resolve()
+    {
+        var lists = "a = " + new string('[', 63) + "1" + new string(']', 63);
+        var objects = string.Join('.', Enumerable.Repeat("k", 63)) + " = [1]";
+
+        Assert.That(Parse(lists).GetList("a"), Has.Count.EqualTo(1));
+        Assert.That(Parse(objects).GetIntList(string.Join('.', Enumerable.Repeat("k", 63))), Is.EqualTo(new[] { 1 }));
+    }
+
+    [Test]
     public void The_nesting_limit_is_configurable()
     {
         var options = Options() with { MaxNestingDepth = 3 };
