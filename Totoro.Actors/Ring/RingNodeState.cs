@@ -495,15 +495,10 @@ internal sealed record RingNodeState
         }
 
         var entry = PeerEntry.Measured(peer.Id, peer.Address, rtt);
-        var monitors = Monitors;
-        for (var index = 0; index < monitors.Length; index++)
-        {
-            if (monitors[index].Id == peer.Id)
-            {
-                monitors = monitors.SetItem(index, monitors[index] with { Detector = monitors[index].Detector.Heartbeat(now, Settings.FailureDetector) });
-                break;
-            }
-        }
+        var index = IndexOfMonitor(peer.Id);
+        var monitors = index < 0
+            ? Monitors
+            : Monitors.SetItem(index, Monitors[index] with { Detector = Monitors[index].Detector.Heartbeat(now, Settings.FailureDetector) });
 
         return this with
         {
@@ -518,7 +513,7 @@ internal sealed record RingNodeState
     private RingNodeState SyncMonitors(TimeSpan now)
     {
         var members = Leaves.Members().ToArray();
-        if (members.Length == Monitors.Length && members.All(member => Monitors.Any(m => m.Id == member.Id)))
+        if (members.Length == Monitors.Length && members.All(member => IndexOfMonitor(member.Id) >= 0))
         {
             return this;
         }
@@ -526,13 +521,24 @@ internal sealed record RingNodeState
         var monitors = ImmutableArray.CreateBuilder<LeafMonitor>(members.Length);
         foreach (var member in members)
         {
-            var index = Monitors.IndexOf(Monitors.FirstOrDefault(m => m.Id == member.Id));
-            monitors.Add(index >= 0 && Monitors[index].Id == member.Id
-                ? Monitors[index]
-                : new LeafMonitor(member.Id, PhiAccrualDetector.Start(now, Settings.FailureDetector)));
+            var index = IndexOfMonitor(member.Id);
+            monitors.Add(index >= 0 ? Monitors[index] : new LeafMonitor(member.Id, PhiAccrualDetector.Start(now, Settings.FailureDetector)));
         }
 
         return this with { Monitors = monitors.MoveToImmutable() };
+    }
+
+    private int IndexOfMonitor(NodeId id)
+    {
+        for (var index = 0; index < Monitors.Length; index++)
+        {
+            if (Monitors[index].Id == id)
+            {
+                return index;
+            }
+        }
+
+        return -1;
     }
 
     private PeerEntry? FindByAddress(NodeAddress address) =>
