@@ -2,10 +2,14 @@ namespace Totoro.Actors.Ring;
 
 /// <summary>
 /// The numerically closest nodes: up to <see cref="HalfSize"/> on each side of the owner, nearest first.
-/// In a ring with fewer than 2·HalfSize other nodes the two sides overlap and together cover the whole ring.
+/// A side only holds nodes within half the ring in its direction. Without that rule a side left short by
+/// failures would fill up with nodes from the far side of the ring, and leaf-set repair would then ask the
+/// wrong node. In a ring too small to fill both sides, the keys between the two farthest leaves are left to
+/// the routing table and the rare-case rule, which still end at the closest node because every node is known.
 /// </summary>
 internal sealed class LeafSet
 {
+    private static readonly UInt128 HalfRing = UInt128.One << 127;
     private readonly PeerEntry[] clockwise;
     private readonly PeerEntry[] counterClockwise;
 
@@ -15,15 +19,11 @@ internal sealed class LeafSet
         HalfSize = halfSize;
         this.clockwise = clockwise;
         this.counterClockwise = counterClockwise;
-        WrapsRing = Overlaps(clockwise, counterClockwise);
     }
 
     public NodeId Owner { get; }
 
     public int HalfSize { get; }
-
-    /// <summary>True when the two sides share a node, i.e. the leaf set knows every node in the ring.</summary>
-    public bool WrapsRing { get; }
 
     /// <summary>Larger ids (clockwise), nearest first.</summary>
     public ReadOnlySpan<PeerEntry> Clockwise => clockwise;
@@ -71,10 +71,10 @@ internal sealed class LeafSet
         return index >= 0 ? counterClockwise[index] : null;
     }
 
-    /// <summary>True when <paramref name="key"/> lies between the farthest leaves (or the leaf set wraps the ring).</summary>
+    /// <summary>True when <paramref name="key"/> lies between the farthest leaves, or nothing is known at all.</summary>
     public bool Covers(NodeId key)
     {
-        if (WrapsRing || IsEmpty)
+        if (IsEmpty)
         {
             return true;
         }
@@ -88,6 +88,10 @@ internal sealed class LeafSet
     public PeerEntry? FarthestClockwise => clockwise.Length > 0 ? clockwise[^1] : null;
 
     public PeerEntry? FarthestCounterClockwise => counterClockwise.Length > 0 ? counterClockwise[^1] : null;
+
+    public PeerEntry? NearestClockwise => clockwise.Length > 0 ? clockwise[0] : null;
+
+    public PeerEntry? NearestCounterClockwise => counterClockwise.Length > 0 ? counterClockwise[0] : null;
 
     public bool IsOnClockwiseSide(NodeId id) => clockwise.AsSpan().IndexOfId(id) >= 0;
 
@@ -140,6 +144,11 @@ internal sealed class LeafSet
         }
 
         var newDistance = distance(entry);
+        if (newDistance > HalfRing)
+        {
+            return side;
+        }
+
         var position = 0;
         while (position < side.Length && distance(side[position]) < newDistance)
         {
@@ -171,18 +180,5 @@ internal sealed class LeafSet
         side.AsSpan(0, index).CopyTo(result);
         side.AsSpan(index + 1).CopyTo(result.AsSpan(index));
         return result;
-    }
-
-    private static bool Overlaps(PeerEntry[] left, PeerEntry[] right)
-    {
-        foreach (var entry in left)
-        {
-            if (right.AsSpan().IndexOfId(entry.Id) >= 0)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

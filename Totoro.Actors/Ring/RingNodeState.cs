@@ -350,6 +350,17 @@ internal sealed record RingNodeState
             effects.Add(new Send(leaf.Address, new Probe(Self, now)));
         }
 
+        // A side still short after repair keeps pulling leaf sets from its nearest member until it is full.
+        if (state.Leaves.Clockwise.Length < state.Leaves.HalfSize)
+        {
+            state.RequestLeafSets([state.Leaves.NearestClockwise], effects);
+        }
+
+        if (state.Leaves.CounterClockwise.Length < state.Leaves.HalfSize)
+        {
+            state.RequestLeafSets([state.Leaves.NearestCounterClockwise], effects);
+        }
+
         effects.Add(new ScheduleTimer(HeartbeatTick.Instance, Settings.HeartbeatInterval));
         return state;
     }
@@ -376,8 +387,9 @@ internal sealed record RingNodeState
     }
 
     /// <summary>
-    /// Drops a dead peer everywhere and starts repair: the farthest live leaf on each side it occupied is asked for
-    /// its leaf set; if it held a routing-table slot, a node sharing at least that row's prefix is asked for that slot.
+    /// Drops a dead peer everywhere and starts repair: the farthest live leaf on each side it occupied (Pastry's
+    /// choice: it knows the most nodes beyond the gap) and the nearest (its leaf set continues ours) are asked for
+    /// their leaf sets; if it held a routing-table slot, a node sharing at least that row's prefix is asked for that slot.
     /// </summary>
     private RingNodeState DeclareDead(NodeId id, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
     {
@@ -386,15 +398,14 @@ internal sealed record RingNodeState
         (int Row, int Column)? slot = Table.Contains(id) ? Table.PlaceOf(id) : null;
         var state = Forget(id, now, effects, declareFailed: true);
 
-        var asked = new HashSet<NodeId>();
-        if (wasClockwise && state.Leaves.FarthestClockwise is { } clockwise && asked.Add(clockwise.Id))
+        if (wasClockwise)
         {
-            effects.Add(new Send(clockwise.Address, new LeafSetRequest(Self)));
+            state.RequestLeafSets([state.Leaves.FarthestClockwise, state.Leaves.NearestClockwise], effects);
         }
 
-        if (wasCounterClockwise && state.Leaves.FarthestCounterClockwise is { } counter && asked.Add(counter.Id))
+        if (wasCounterClockwise)
         {
-            effects.Add(new Send(counter.Address, new LeafSetRequest(Self)));
+            state.RequestLeafSets([state.Leaves.FarthestCounterClockwise, state.Leaves.NearestCounterClockwise], effects);
         }
 
         if (slot is { } place && state.RowRepairContact(place.Row, place.Column) is { } contact)
@@ -403,6 +414,14 @@ internal sealed record RingNodeState
         }
 
         return state;
+    }
+
+    private void RequestLeafSets(PeerEntry?[] contacts, ImmutableArray<RingEffect>.Builder effects)
+    {
+        foreach (var contact in contacts.OfType<PeerEntry>().DistinctBy(entry => entry.Id))
+        {
+            effects.Add(new Send(contact.Address, new LeafSetRequest(Self)));
+        }
     }
 
     /// <summary>A node whose slot (row, column) is valid for us: it shares ≥ row digits with us and is not itself in that slot.</summary>

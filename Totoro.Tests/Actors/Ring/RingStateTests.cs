@@ -70,19 +70,19 @@ public class RingStateTests
 
         Assert.That(leaves.Clockwise.ToArray().Select(e => e.Id.ToShortString(2)), Is.EqualTo(new[] { "81", "82" }));
         Assert.That(leaves.CounterClockwise.ToArray().Select(e => e.Id.ToShortString(2)), Is.EqualTo(new[] { "7f", "7e" }));
-        Assert.That(leaves.WrapsRing, Is.False);
         Assert.That(leaves.Covers(NodeId.Parse("81800000000000000000000000000000")), Is.True);
         Assert.That(leaves.Covers(NodeId.Parse("90000000000000000000000000000000")), Is.False);
         Assert.That(leaves.Remove(NodeId.Parse("81000000000000000000000000000000")).Clockwise.Length, Is.EqualTo(1));
     }
 
     [Test]
-    public void Small_ring_leaf_set_wraps_and_covers_every_key()
+    public void Leaf_set_sides_never_reach_past_half_the_ring()
     {
         var leaves = LeafSet.Empty(Owner, 16).Insert(Entry("10")).Insert(Entry("f0"));
-        Assert.That(leaves.WrapsRing, Is.True);
-        Assert.That(leaves.Members().Count(), Is.EqualTo(2));
+        Assert.That(leaves.Clockwise.ToArray().Select(e => e.Id.ToShortString(2)), Is.EqualTo(new[] { "f0" }));
+        Assert.That(leaves.CounterClockwise.ToArray().Select(e => e.Id.ToShortString(2)), Is.EqualTo(new[] { "10" }));
         Assert.That(leaves.Covers(NodeId.Parse("40000000000000000000000000000000")), Is.True);
+        Assert.That(leaves.Covers(NodeId.Parse("01000000000000000000000000000000")), Is.False);
     }
 
     [Test]
