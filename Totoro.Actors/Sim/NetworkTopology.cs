@@ -44,6 +44,8 @@ internal static class TopologyGenerator
             centres[zone] = new MapPoint(random.NextDouble() * settings.MapSizeKm, random.NextDouble() * settings.MapSizeKm);
         }
 
+        // Measurement noise has its own stream, so both assignment modes place the same nodes in the same spots.
+        var measurement = new Random(random.Next());
         var result = new SimNode[nodes];
         for (var index = 0; index < nodes; index++)
         {
@@ -53,7 +55,7 @@ internal static class TopologyGenerator
                 Math.Clamp(centres[home].Y + (Gaussian(random) * settings.ZoneSpreadKm), 0, settings.MapSizeKm));
             var bandwidth = Pick(settings.BandwidthClasses, c => c.Weight, random);
             var compute = Pick(settings.ComputeClasses, c => c.Weight, random);
-            var zone = assignment == ZoneAssignment.Geographic ? home : NearestLandmark(position, centres, settings, random);
+            var zone = assignment == ZoneAssignment.Geographic ? home : NearestLandmark(position, centres, settings, measurement);
             result[index] = new SimNode(index, zone, position, bandwidth.UplinkBitsPerSecond, bandwidth.DownlinkBitsPerSecond, compute.FlopsPerSecond);
         }
 
