@@ -16,7 +16,7 @@ internal sealed record RingSettings(
         Geometry: IdGeometry.Default,
         LeafSetSize: 16,
         CandidatesPerSlot: 3,
-        NeighborhoodSize: 16,
+        NeighborhoodSize: 8,
         HeartbeatInterval: TimeSpan.FromSeconds(1),
         FailureDetector: PhiAccrualSettings.Default,
         JoinRetryInterval: TimeSpan.FromSeconds(10),
