@@ -63,7 +63,7 @@ internal sealed record RingNodeState
     {
         ArgumentNullException.ThrowIfNull(settings);
         var state = new RingNodeState(self, settings.Validated(), planner, RingPhase.Ready);
-        return new(state, [new ScheduleTimer(HeartbeatTick.Instance, settings.HeartbeatInterval), new JoinCompleted(self)]);
+        return new(state, [.. state.MaintenanceTimers(), new JoinCompleted(self)]);
     }
 
     /// <summary>A node joining through any known node <paramref name="bootstrap"/>: routes a join toward its own id.</summary>
@@ -117,7 +117,16 @@ internal sealed record RingNodeState
             effects.Add(new Send(leaf.Address, new LeaveNotice(Self, leaves)));
         }
 
-        effects.Add(new CancelTimer(Phase == RingPhase.Joining ? JoinRetryTick.Instance : HeartbeatTick.Instance));
+        if (Phase == RingPhase.Joining)
+        {
+            effects.Add(new CancelTimer(JoinRetryTick.Instance));
+        }
+        else
+        {
+            effects.Add(new CancelTimer(HeartbeatTick.Instance));
+            effects.Add(new CancelTimer(LeafSetExchangeTick.Instance));
+        }
+
         return new(this with { Phase = RingPhase.Left, Join = null, Monitors = [] }, effects.ToImmutable());
     }
 
@@ -135,7 +144,7 @@ internal sealed record RingNodeState
                 Announce announce => OnAnnounce(announce, now, effects),
                 AnnounceReply reply => OnAnnounceReply(reply, now, effects),
                 Probe probe => OnProbe(probe, now, effects),
-                ProbeReply reply => LearnMeasured(reply.Sender, now - reply.EchoSentAt, now),
+                ProbeReply reply => HeardFrom(reply.Sender).LearnMeasured(reply.Sender, now - reply.EchoSentAt, now),
                 LeafSetRequest request => Reply(request.Sender, new LeafSetReply(Self, Handles(Leaves.Members())), effects),
                 LeafSetReply reply => LearnAll([reply.Sender, .. reply.LeafSet], now),
                 RowEntryRequest request => Reply(request.Sender, new RowEntryReply(Self, SlotHandles(request.Row, request.Column)), effects),
@@ -143,6 +152,7 @@ internal sealed record RingNodeState
                 LeaveNotice notice => Forget(notice.Sender.Id, now, effects, declareFailed: true).LearnAll(notice.LeafSet, now),
                 HeartbeatTick => OnHeartbeatTick(now, effects),
                 JoinRetryTick => OnJoinRetryTick(effects),
+                LeafSetExchangeTick => OnLeafSetExchangeTick(effects),
                 DeliveryFailed failed => OnDeliveryFailed(failed, now, effects),
                 _ => throw new ArgumentException($"Not a ring message: {message.GetType().Name}", nameof(message)),
             };
@@ -160,6 +170,12 @@ internal sealed record RingNodeState
         return objectHeader + stateFields + Leaves.ApproximateBytes() + Table.ApproximateBytes() + Neighbors.ApproximateBytes() +
                monitorBytes + tombstoneBytes;
     }
+
+    private ImmutableArray<RingEffect> MaintenanceTimers() =>
+    [
+        new ScheduleTimer(HeartbeatTick.Instance, Settings.HeartbeatInterval),
+        new ScheduleTimer(LeafSetExchangeTick.Instance, Settings.LeafSetExchangeInterval),
+    ];
 
     private ImmutableArray<RingEffect> JoinAttemptEffects()
     {
@@ -279,7 +295,7 @@ internal sealed record RingNodeState
             effects.Add(new Send(peer.Address, new Announce(Self, now)));
         }
 
-        effects.Add(new ScheduleTimer(HeartbeatTick.Instance, Settings.HeartbeatInterval));
+        effects.AddRange(MaintenanceTimers());
         effects.Add(new JoinCompleted(Self));
         return state with { Phase = RingPhase.Ready, Join = null };
     }
@@ -298,7 +314,7 @@ internal sealed record RingNodeState
 
     private RingNodeState OnAnnounce(Announce announce, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
     {
-        var state = (this with { Tombstones = Tombstones.RemoveAll(t => t.Id == announce.Sender.Id) }).LearnUnmeasured(announce.Sender, now);
+        var state = HeardFrom(announce.Sender).LearnUnmeasured(announce.Sender, now);
         var leaves = state.Leaves.Contains(announce.Sender.Id) ? Handles(state.Leaves.Members()) : [];
         effects.Add(new Send(announce.Sender.Address, new AnnounceReply(Self, announce.SentAt, now, leaves)));
         return state;
@@ -307,13 +323,13 @@ internal sealed record RingNodeState
     private RingNodeState OnAnnounceReply(AnnounceReply reply, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
     {
         effects.Add(new Send(reply.Sender.Address, new ProbeReply(Self, reply.SentAt)));
-        return LearnMeasured(reply.Sender, now - reply.EchoSentAt, now).LearnAll(reply.LeafSet, now);
+        return HeardFrom(reply.Sender).LearnMeasured(reply.Sender, now - reply.EchoSentAt, now).LearnAll(reply.LeafSet, now);
     }
 
     private RingNodeState OnProbe(Probe probe, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
     {
         effects.Add(new Send(probe.Sender.Address, new ProbeReply(Self, probe.SentAt)));
-        return LearnUnmeasured(probe.Sender, now);
+        return HeardFrom(probe.Sender).LearnUnmeasured(probe.Sender, now);
     }
 
     private RingNodeState OnRowEntryReply(RowEntryReply reply, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
@@ -363,6 +379,18 @@ internal sealed record RingNodeState
 
         effects.Add(new ScheduleTimer(HeartbeatTick.Instance, Settings.HeartbeatInterval));
         return state;
+    }
+
+    private RingNodeState OnLeafSetExchangeTick(ImmutableArray<RingEffect>.Builder effects)
+    {
+        if (Phase != RingPhase.Ready)
+        {
+            return this;
+        }
+
+        RequestLeafSets([Leaves.NearestClockwise, Leaves.NearestCounterClockwise], effects);
+        effects.Add(new ScheduleTimer(LeafSetExchangeTick.Instance, Settings.LeafSetExchangeInterval));
+        return this;
     }
 
     private RingNodeState OnDeliveryFailed(DeliveryFailed failed, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
@@ -468,6 +496,21 @@ internal sealed record RingNodeState
     {
         effects.Add(new Send(to.Address, reply));
         return this;
+    }
+
+    /// <summary>
+    /// A message straight from a node proves it is alive (it rejoined, or was suspected wrongly): lift its tombstone.
+    /// Tombstones only stop hearsay — stale leaf sets and rows that still name the node.
+    /// </summary>
+    private RingNodeState HeardFrom(NodeHandle sender)
+    {
+        var index = -1;
+        for (var i = 0; i < Tombstones.Length && index < 0; i++)
+        {
+            index = Tombstones[i].Id == sender.Id ? i : -1;
+        }
+
+        return index < 0 ? this : this with { Tombstones = Tombstones.RemoveAt(index) };
     }
 
     private bool IsTombstoned(NodeId id, TimeSpan now)

@@ -67,6 +67,15 @@ internal sealed record HeartbeatTick : RingMessage
     public static HeartbeatTick Instance { get; } = new();
 }
 
+/// <summary>
+/// Timer to self: pull the leaf sets of the nearest leaf on each side. Repairs what join races and lost messages
+/// leave inconsistent (Pastry's periodic leaf-set maintenance).
+/// </summary>
+internal sealed record LeafSetExchangeTick : RingMessage
+{
+    public static LeafSetExchangeTick Instance { get; } = new();
+}
+
 /// <summary>Timer to self: the join has not completed in time; start it again.</summary>
 internal sealed record JoinRetryTick : RingMessage
 {

@@ -7,6 +7,7 @@ internal sealed record RingSettings(
     int CandidatesPerSlot,
     int NeighborhoodSize,
     TimeSpan HeartbeatInterval,
+    TimeSpan LeafSetExchangeInterval,
     PhiAccrualSettings FailureDetector,
     TimeSpan JoinRetryInterval,
     TimeSpan TombstoneTtl,
@@ -18,6 +19,7 @@ internal sealed record RingSettings(
         CandidatesPerSlot: 3,
         NeighborhoodSize: 8,
         HeartbeatInterval: TimeSpan.FromSeconds(1),
+        LeafSetExchangeInterval: TimeSpan.FromSeconds(5),
         FailureDetector: PhiAccrualSettings.Default,
         JoinRetryInterval: TimeSpan.FromSeconds(10),
         TombstoneTtl: TimeSpan.FromMinutes(2),
@@ -41,7 +43,7 @@ internal sealed record RingSettings(
             throw new ArgumentOutOfRangeException(nameof(NeighborhoodSize), NeighborhoodSize, "totoro.ring.neighborhood-size must be ≥ 0");
         }
 
-        if (HeartbeatInterval <= TimeSpan.Zero || JoinRetryInterval <= TimeSpan.Zero || TombstoneTtl <= TimeSpan.Zero)
+        if (HeartbeatInterval <= TimeSpan.Zero || LeafSetExchangeInterval <= TimeSpan.Zero || JoinRetryInterval <= TimeSpan.Zero || TombstoneTtl <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(HeartbeatInterval), "totoro.ring intervals must be positive");
         }
