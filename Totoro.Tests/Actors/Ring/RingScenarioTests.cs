@@ -6,12 +6,13 @@ namespace Totoro.Tests.Actors.Ring;
 public class RingScenarioTests
 {
     private const int Nodes = 300;
-    private const int Seed = 4242;
+    // RING_SEED overrides the seed to explore other runs; failures print the seed in use.
+    private static readonly int Seed = int.Parse(Environment.GetEnvironmentVariable("RING_SEED") ?? "4242", System.Globalization.CultureInfo.InvariantCulture);
     private static readonly TimeSpan JoinSpacing = TimeSpan.FromMilliseconds(100);
 
-    private static RingWorld BuildRing(int nodes = Nodes, int seed = Seed)
+    private static RingWorld BuildRing(int nodes = Nodes, int? seed = null)
     {
-        var world = RingWorld.Create(nodes, seed);
+        var world = RingWorld.Create(nodes, seed ?? Seed);
         world.BuildByJoining(nodes, JoinSpacing);
         world.Pump.RunFor(TimeSpan.FromSeconds(10));
         return world;
@@ -80,8 +81,8 @@ public class RingScenarioTests
             world.Leave(leaver);
         }
 
-        world.Pump.RunFor(TimeSpan.FromSeconds(5));
-        Assert.That(world.NodesWithWrongLeafSets(), Is.Empty, "leavers' leaf sets repair the neighbours at once");
+        world.Pump.RunFor(TimeSpan.FromSeconds(15));
+        Assert.That(world.NodesWithWrongLeafSets(), Is.Empty, "leave notices, and the detector for nodes a leaver did not know, repair the leaf sets");
         AssertEveryKeyReachesTheClosestLiveNode(world, 500, out _, out _);
 
         foreach (var leaver in leavers.Take(10))
@@ -89,7 +90,7 @@ public class RingScenarioTests
             world.Join(leaver, world.LiveNodes.First());
         }
 
-        world.Pump.RunFor(TimeSpan.FromSeconds(10));
+        world.Pump.RunFor(TimeSpan.FromSeconds(15));
         Assert.That(world.LiveNodes.Count(), Is.EqualTo(Nodes - 10), "rejoined nodes are ready");
         Assert.That(world.NodesWithWrongLeafSets(), Is.Empty);
         AssertEveryKeyReachesTheClosestLiveNode(world, 500, out _, out _);
