@@ -22,7 +22,5 @@ public readonly record struct PeerEntry(NodeId Id, NodeAddress Address, uint Rtt
 
     public bool HasRtt => RttMicros != UnknownRtt;
 
-    public PeerEntry WithoutRtt() => this with { RttMicros = UnknownRtt };
-
     public override string ToString() => $"{Id.ToShortString()}{Address}";
 }

@@ -574,11 +574,30 @@ internal sealed record RingNodeState
     /// <summary>Keeps exactly one detector per leaf-set member; a new member starts as if it had just answered.</summary>
     private RingNodeState SyncMonitors(TimeSpan now)
     {
-        var members = Leaves.Members().ToArray();
-        if (members.Length == Monitors.Length && members.All(member => IndexOfMonitor(member.Id) >= 0))
+        // Called after every message: check without allocating, rebuild only when membership changed.
+        var distinct = 0;
+        var allMonitored = true;
+        foreach (var leaf in Leaves.Clockwise)
+        {
+            distinct++;
+            allMonitored &= IndexOfMonitor(leaf.Id) >= 0;
+        }
+
+        foreach (var leaf in Leaves.CounterClockwise)
+        {
+            if (!Leaves.IsOnClockwiseSide(leaf.Id))
+            {
+                distinct++;
+                allMonitored &= IndexOfMonitor(leaf.Id) >= 0;
+            }
+        }
+
+        if (allMonitored && distinct == Monitors.Length)
         {
             return this;
         }
+
+        var members = Leaves.Members().ToArray();
 
         var monitors = ImmutableArray.CreateBuilder<LeafMonitor>(members.Length);
         foreach (var member in members)

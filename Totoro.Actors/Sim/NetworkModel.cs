@@ -47,8 +47,6 @@ internal sealed class NetworkModel : ILinkModel
         downlinkFreeAtTicks = new long[topology.Nodes.Length];
     }
 
-    public NetworkTopology Topology => topology;
-
     /// <summary>One-way latency without jitter or queueing.</summary>
     public TimeSpan PropagationDelay(int from, int to)
     {

@@ -22,10 +22,7 @@ internal enum ZoneAssignment
 }
 
 /// <summary>A generated edge topology: zone centres and nodes. Immutable.</summary>
-internal sealed record NetworkTopology(ImmutableArray<MapPoint> ZoneCentres, ImmutableArray<SimNode> Nodes)
-{
-    public int ZoneCount => ZoneCentres.Length;
-}
+internal sealed record NetworkTopology(ImmutableArray<MapPoint> ZoneCentres, ImmutableArray<SimNode> Nodes);
 
 /// <summary>Seeded synthetic edge topologies: Z zone centres uniform on the map, nodes Gaussian around them.</summary>
 internal static class TopologyGenerator
