@@ -39,44 +39,50 @@ internal sealed record PhiAccrualSettings(
 /// phi = -log10(P(the next heartbeat arrives later than now)), inter-arrival times modelled as normal.
 /// </summary>
 /// <remarks>
-/// A 16-byte value type so that a node's monitors live inline in one array. Instead of a sliding window of
-/// samples it keeps an exponentially weighted mean and variance with smoothing 2/(window + 1), which weights
-/// the most recent <see cref="PhiAccrualSettings.WindowSize"/> intervals most (the usual EWMA-window equivalence).
+/// An 8-byte value type, so a node's monitors live inline in one array (24 bytes per monitored leaf with its id).
+/// The last arrival is kept in milliseconds modulo 2^32 and elapsed time is taken by wrapping subtraction, which is
+/// exact for gaps under 49 days. Instead of a sliding window of samples it keeps an exponentially weighted mean and
+/// standard deviation (half precision, in milliseconds) with smoothing 2/(window + 1), which weights the most
+/// recent <see cref="PhiAccrualSettings.WindowSize"/> intervals most.
 /// </remarks>
-internal readonly record struct PhiAccrualDetector(long LastArrivalTicks, float MeanMs, float VarianceMs2)
+internal readonly record struct PhiAccrualDetector(uint LastArrivalMs, Half MeanMs, Half StandardDeviationMs)
 {
-    public TimeSpan LastArrival => TimeSpan.FromTicks(LastArrivalTicks);
+    private const float LargestInterval = 60_000f;
 
     /// <summary>Starts monitoring at <paramref name="now"/> as if a heartbeat had just arrived, seeded with the first estimate.</summary>
     public static PhiAccrualDetector Start(TimeSpan now, PhiAccrualSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var estimate = (float)settings.FirstHeartbeatEstimate.TotalMilliseconds;
-        return new PhiAccrualDetector(now.Ticks, estimate, estimate / 4 * (estimate / 4));
+        var estimate = Math.Min((float)settings.FirstHeartbeatEstimate.TotalMilliseconds, LargestInterval);
+        return new PhiAccrualDetector(Milliseconds(now), (Half)estimate, (Half)(estimate / 4));
     }
 
     public PhiAccrualDetector Heartbeat(TimeSpan arrival, PhiAccrualSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        if (arrival.Ticks <= LastArrivalTicks)
+        var elapsed = ElapsedMs(arrival);
+        if (elapsed <= 0)
         {
             return this;
         }
 
-        var interval = (float)(arrival - LastArrival).TotalMilliseconds;
+        var interval = Math.Min(elapsed, LargestInterval);
         var alpha = 2f / (settings.WindowSize + 1);
-        var delta = interval - MeanMs;
-        var mean = MeanMs + (alpha * delta);
-        var variance = (1 - alpha) * (VarianceMs2 + (alpha * delta * delta));
-        return new PhiAccrualDetector(arrival.Ticks, mean, variance);
+        var mean = (float)MeanMs;
+        var deviation = (float)StandardDeviationMs;
+        var delta = interval - mean;
+        var variance = (1 - alpha) * ((deviation * deviation) + (alpha * delta * delta));
+        return new PhiAccrualDetector(
+            Milliseconds(arrival),
+            (Half)Math.Min(mean + (alpha * delta), LargestInterval),
+            (Half)Math.Min(MathF.Sqrt(variance), LargestInterval));
     }
 
     public double Phi(TimeSpan now, PhiAccrualSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var deviation = Math.Max(Math.Sqrt(VarianceMs2), settings.MinimumStandardDeviation.TotalMilliseconds);
-        var elapsed = (now - LastArrival).TotalMilliseconds;
-        var y = (elapsed - (MeanMs + settings.AcceptableHeartbeatPause.TotalMilliseconds)) / deviation;
+        var deviation = Math.Max((double)StandardDeviationMs, settings.MinimumStandardDeviation.TotalMilliseconds);
+        var y = (ElapsedMs(now) - ((double)MeanMs + settings.AcceptableHeartbeatPause.TotalMilliseconds)) / deviation;
 
         // Logistic approximation of the normal CDF (error < 0.0002), evaluated on the numerically stable side.
         var e = Math.Exp(-y * (1.5976 + (0.070566 * y * y)));
@@ -84,4 +90,9 @@ internal readonly record struct PhiAccrualDetector(long LastArrivalTicks, float 
     }
 
     public bool IsAvailable(TimeSpan now, PhiAccrualSettings settings) => Phi(now, settings) < settings.Threshold;
+
+    private static uint Milliseconds(TimeSpan time) => unchecked((uint)(time.Ticks / TimeSpan.TicksPerMillisecond));
+
+    /// <summary>Milliseconds since the last arrival; negative when <paramref name="now"/> is earlier.</summary>
+    private float ElapsedMs(TimeSpan now) => unchecked((int)(Milliseconds(now) - LastArrivalMs));
 }

@@ -40,7 +40,7 @@ public class RingMemoryTests
         }
 
         const int stateObject = 16 + 24 + (8 * 9) + 8;
-        const int monitors = 24 + (16 * 32);
+        const int monitors = 24 + (16 * 24);
         var total = stateObject + monitors + table.ApproximateBytes() + leaves.ApproximateBytes() + neighbors.ApproximateBytes();
         TestContext.Out.WriteLine(
             $"10^6 nodes, {candidatesPerSlot} per slot: {table.Count} table entries in {table.Depth} rows = {table.ApproximateBytes()} B; total ≈ {total} B/node ≈ {total * 1e6 / (1 << 30):F2} GiB for 10^6 nodes");

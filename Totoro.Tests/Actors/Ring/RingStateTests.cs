@@ -10,10 +10,10 @@ public class RingStateTests
         new(NodeId.Parse(hex.PadRight(32, '0')), new NodeAddress(address), rtt);
 
     [Test]
-    public void PeerEntry_is_24_bytes()
+    public void Entries_and_monitors_are_24_bytes()
     {
         Assert.That(System.Runtime.CompilerServices.Unsafe.SizeOf<PeerEntry>(), Is.EqualTo(24));
-        Assert.That(System.Runtime.CompilerServices.Unsafe.SizeOf<LeafMonitor>(), Is.EqualTo(32));
+        Assert.That(System.Runtime.CompilerServices.Unsafe.SizeOf<LeafMonitor>(), Is.EqualTo(24));
     }
 
     [Test]
@@ -107,6 +107,22 @@ public class RingStateTests
         Assert.That(detector.IsAvailable(TimeSpan.FromSeconds(11.5), settings), Is.True);
         Assert.That(detector.Phi(TimeSpan.FromSeconds(14), settings), Is.GreaterThan(settings.Threshold));
         Assert.That(detector.Phi(TimeSpan.FromSeconds(13), settings), Is.LessThan(detector.Phi(TimeSpan.FromSeconds(14), settings)));
+    }
+
+    [Test]
+    public void Phi_survives_the_millisecond_clock_wrapping()
+    {
+        var settings = PhiAccrualSettings.Default;
+        var start = TimeSpan.FromMilliseconds(uint.MaxValue - 1500.0);
+        var detector = PhiAccrualDetector.Start(start, settings);
+        for (var second = 1; second <= 5; second++)
+        {
+            detector = detector.Heartbeat(start + TimeSpan.FromSeconds(second), settings);
+        }
+
+        Assert.That((double)detector.MeanMs, Is.EqualTo(1000).Within(5));
+        Assert.That(detector.Phi(start + TimeSpan.FromSeconds(5.5), settings), Is.LessThan(1));
+        Assert.That(detector.Phi(start + TimeSpan.FromSeconds(9), settings), Is.GreaterThan(settings.Threshold));
     }
 
     [Test]
