@@ -98,6 +98,24 @@ public class RingNodeStateTests
     }
 
     [Test]
+    public void Hop_limit_stops_a_route_instead_of_forwarding_it()
+    {
+        var key = NodeId.Parse("31000000000000000000000000000000");
+        var step = NodeKnowing(Far).Handle(new RouteMessage(Other, key, "payload", RingSettings.Default.MaxHops), Now, new ScriptedApplication(ForwardVerdict.Continue));
+        Assert.That(step.Effects.OfType<Send>(), Is.Empty);
+        Assert.That(step.Effects.OfType<RouteAbandoned>().Single().Reason, Is.EqualTo("hop limit reached"));
+    }
+
+    [Test]
+    public void Joining_node_abandons_routes_and_refuses_local_routing()
+    {
+        var joining = RingNodeState.CreateJoining(Self, Far.Address, RingSettings.Default, LowestRttPlanner.Instance).State;
+        var forwarded = joining.Handle(new RouteMessage(Other, Far.Id, "payload", 1), Now, new ScriptedApplication(ForwardVerdict.Continue));
+        Assert.That(forwarded.Effects.Single(), Is.TypeOf<RouteAbandoned>());
+        Assert.That(joining.Route(Far.Id, "payload").Effects.Single(), Is.TypeOf<RouteAbandoned>());
+    }
+
+    [Test]
     public void Join_at_the_closest_node_hands_over_rows_leaf_set_and_path_length()
     {
         var joiner = new NodeHandle(NodeId.Parse("80000000000000000000000000000002"), new NodeAddress(9));
