@@ -68,6 +68,34 @@ public class MultiRingTests
     }
 
     [Test]
+    public void Crash_of_the_primary_gateways_fails_over_to_the_next_gateway_of_each_zone()
+    {
+        var world = new MultiRingWorld(Seed);
+        world.Build();
+        var primaries = Enumerable.Range(0, Zones).Select(world.PrimaryGateway).ToList();
+        foreach (var gateway in primaries)
+        {
+            world.Crash(gateway);
+        }
+
+        world.Pump.RunFor(TimeSpan.FromSeconds(20));
+        var random = new Random(Seed + 2);
+        var sent = new List<(int Lookup, int Expected)>();
+        for (var i = 0; i < 200; i++)
+        {
+            var source = world.RandomLiveNode(random);
+            var key = RingWorld.RandomId(random);
+            var zone = random.Next(Zones);
+            sent.Add((world.Route(source, key, RingId.Zone(zone)), world.ClosestInZone(key, zone)));
+        }
+
+        world.Pump.RunFor(TimeSpan.FromSeconds(15));
+        Assert.That(world.Pump.Observed.Where(o => o.Effect is RouteAbandoned), Is.Empty);
+        Assert.That(sent.Select(s => world.Deliveries.GetValueOrDefault(s.Lookup).Node), Is.EqualTo(sent.Select(s => s.Expected)));
+        Assert.That(sent.SelectMany(s => world.Paths.GetValueOrDefault(s.Lookup, [])).Intersect(primaries), Is.Empty);
+    }
+
+    [Test]
     public void Global_scope_resolves_to_the_closest_gateway_by_global_id()
     {
         var world = new MultiRingWorld(Seed);
@@ -90,6 +118,7 @@ public class MultiRingTests
         private readonly MultiRingNodeState?[] nodes;
         private readonly NodeId[] ids;
         private readonly HashSet<int> gateways = [];
+        private readonly HashSet<int> crashed = [];
         private readonly Random random;
         private int nextLookup;
 
@@ -106,7 +135,7 @@ public class MultiRingTests
                 gateways.UnionWith(members.Where(n => chosen.Contains(ids[n])));
             }
 
-            Pump = new RingPump(new NetworkModel(Topology, NetworkSettings.Default, seed), Handle, n => nodes[n] is not null)
+            Pump = new RingPump(new NetworkModel(Topology, NetworkSettings.Default, seed), Handle, n => nodes[n] is not null && !crashed.Contains(n))
             {
                 OnDeliver = (node, context) => new Recorder(this, node).Deliver(context),
             };
@@ -123,6 +152,18 @@ public class MultiRingTests
         public int ReadyCount => nodes.Sum(n => (n!.ZoneRing.Phase == RingPhase.Ready ? 1 : 0) + (n.GlobalRing?.Phase == RingPhase.Ready ? 1 : 0));
 
         public bool IsGateway(int node) => gateways.Contains(node);
+
+        /// <summary>The zone's gateway closest to its zone key: the first hop out of the zone.</summary>
+        public int PrimaryGateway(int zone) =>
+            gateways.Where(g => Topology.Nodes[g].Zone == zone).MinBy(g => ids[g].DistanceTo(ZoneKeys.ZoneKey(zone)));
+
+        public void Crash(int node) => crashed.Add(node);
+
+        public int RandomLiveNode(Random random)
+        {
+            var live = Enumerable.Range(0, Nodes).Where(n => !crashed.Contains(n)).ToArray();
+            return live[random.Next(live.Length)];
+        }
 
         public void Build()
         {
@@ -168,7 +209,7 @@ public class MultiRingTests
         }
 
         public int ClosestInZone(NodeId key, int zone) =>
-            Enumerable.Range(0, Nodes).Where(n => Topology.Nodes[n].Zone == zone).Aggregate((best, n) => ids[n].IsCloserTo(key, ids[best]) ? n : best);
+            Enumerable.Range(0, Nodes).Where(n => Topology.Nodes[n].Zone == zone && !crashed.Contains(n)).Aggregate((best, n) => ids[n].IsCloserTo(key, ids[best]) ? n : best);
 
         public int ClosestGateway(NodeId key) =>
             gateways.Aggregate((best, n) => GlobalId(n).IsCloserTo(key, GlobalId(best)) ? n : best);
