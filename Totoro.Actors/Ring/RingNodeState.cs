@@ -1,0 +1,634 @@
+using System.Collections.Immutable;
+
+namespace Totoro.Actors.Ring;
+
+internal enum RingPhase
+{
+    Joining,
+    Ready,
+    Left,
+}
+
+/// <summary>Failure detector of one leaf-set member.</summary>
+internal readonly record struct LeafMonitor(NodeId Id, PhiAccrualDetector Detector);
+
+/// <summary>A node recently declared dead or gone; not re-learned from stale hand-overs until it announces itself again.</summary>
+internal readonly record struct Tombstone(NodeId Id, TimeSpan Until);
+
+/// <summary>Joiner-side bookkeeping: which path nodes have answered this attempt, and how long the path is.</summary>
+internal sealed record JoinProgress(NodeAddress Bootstrap, int Attempt, ulong ReceivedHops, int? PathLength)
+{
+    public bool IsComplete => PathLength is { } length && ReceivedHops == (length >= 64 ? ulong.MaxValue : (1UL << length) - 1);
+}
+
+/// <summary>
+/// One node's view of one ring, and the Pastry protocol over it. Immutable: every handler returns the new state
+/// and the effects (sends, timers, deliveries) for the shell to perform. Time is always a parameter.
+/// </summary>
+internal sealed record RingNodeState
+{
+    private RingNodeState(NodeHandle self, RingSettings settings, INextHopPlanner planner, RingPhase phase)
+    {
+        Self = self;
+        Settings = settings;
+        Planner = planner;
+        Phase = phase;
+        Leaves = LeafSet.Empty(self.Id, settings.LeafSetSize);
+        Table = RoutingTable.Empty(self.Id, settings.Geometry, settings.CandidatesPerSlot);
+        Neighbors = NeighborhoodSet.Empty(settings.NeighborhoodSize);
+    }
+
+    public NodeHandle Self { get; }
+
+    public RingSettings Settings { get; }
+
+    public INextHopPlanner Planner { get; }
+
+    public RingPhase Phase { get; private init; }
+
+    public LeafSet Leaves { get; private init; }
+
+    public RoutingTable Table { get; private init; }
+
+    public NeighborhoodSet Neighbors { get; private init; }
+
+    public ImmutableArray<LeafMonitor> Monitors { get; private init; } = [];
+
+    public ImmutableArray<Tombstone> Tombstones { get; private init; } = [];
+
+    public JoinProgress? Join { get; private init; }
+
+    /// <summary>The first node of a ring: ready at once, alone.</summary>
+    public static RingStep<RingNodeState> CreateFirst(NodeHandle self, RingSettings settings, INextHopPlanner planner)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var state = new RingNodeState(self, settings.Validated(), planner, RingPhase.Ready);
+        return new(state, [.. state.MaintenanceTimers(), new JoinCompleted(self)]);
+    }
+
+    /// <summary>A node joining through any known node <paramref name="bootstrap"/>: routes a join toward its own id.</summary>
+    public static RingStep<RingNodeState> CreateJoining(NodeHandle self, NodeAddress bootstrap, RingSettings settings, INextHopPlanner planner)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var state = new RingNodeState(self, settings.Validated(), planner, RingPhase.Joining)
+        {
+            Join = new JoinProgress(bootstrap, 0, 0, null),
+        };
+        return new(state, state.JoinAttemptEffects());
+    }
+
+    public RouteDecision Decide(NodeId key) => RouteDecider.Decide(Self.Id, Leaves, Table, Neighbors, key);
+
+    /// <summary>Every distinct node this node knows (leaf set, routing table, neighbourhood).</summary>
+    public IEnumerable<PeerEntry> KnownPeers()
+    {
+        var seen = new HashSet<NodeId>();
+        foreach (var entry in Leaves.Members().Concat(Table.Entries()).Concat(Neighbors.Entries.ToArray()))
+        {
+            if (seen.Add(entry.Id))
+            {
+                yield return entry;
+            }
+        }
+    }
+
+    /// <summary>Starts routing <paramref name="payload"/> toward <paramref name="key"/> from this node (no forward upcall at the origin).</summary>
+    public RingStep<RingNodeState> Route(NodeId key, object payload)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        if (Phase != RingPhase.Ready)
+        {
+            return new(this, [new RouteAbandoned(key, payload, 0, "node is not ready")]);
+        }
+
+        var decision = Decide(key);
+        return decision.IsDeliverHere
+            ? new(this, [new Deliver(new RouteContext(key, payload, null, 0, []))])
+            : new(this, [new Send(Planner.Choose(key, decision).Address, new RouteMessage(Self, key, payload, 1))]);
+    }
+
+    /// <summary>Graceful leave: hand the leaf set to every leaf so each can repair at once, then stop.</summary>
+    public RingStep<RingNodeState> Leave()
+    {
+        var effects = ImmutableArray.CreateBuilder<RingEffect>();
+        var leaves = Handles(Leaves.Members());
+        foreach (var leaf in leaves)
+        {
+            effects.Add(new Send(leaf.Address, new LeaveNotice(Self, leaves)));
+        }
+
+        if (Phase == RingPhase.Joining)
+        {
+            effects.Add(new CancelTimer(JoinRetryTick.Instance));
+        }
+        else
+        {
+            effects.Add(new CancelTimer(HeartbeatTick.Instance));
+            effects.Add(new CancelTimer(LeafSetExchangeTick.Instance));
+        }
+
+        return new(this with { Phase = RingPhase.Left, Join = null, Monitors = [] }, effects.ToImmutable());
+    }
+
+    public RingStep<RingNodeState> Handle(RingMessage message, TimeSpan now, IRouteApplication application)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(application);
+        var effects = ImmutableArray.CreateBuilder<RingEffect>();
+        var next = Phase == RingPhase.Left
+            ? this
+            : message switch
+            {
+                RouteMessage route => OnRoute(route, now, application, effects),
+                JoinReply reply => OnJoinReply(reply, now, effects),
+                Announce announce => OnAnnounce(announce, now, effects),
+                AnnounceReply reply => OnAnnounceReply(reply, now, effects),
+                Probe probe => OnProbe(probe, now, effects),
+                ProbeReply reply => HeardFrom(reply.Sender).LearnMeasured(reply.Sender, now - reply.EchoSentAt, now),
+                LeafSetRequest request => Reply(request.Sender, new LeafSetReply(Self, Handles(Leaves.Members())), effects),
+                LeafSetReply reply => LearnAll([reply.Sender, .. reply.LeafSet], now),
+                RowEntryRequest request => Reply(request.Sender, new RowEntryReply(Self, SlotHandles(request.Row, request.Column)), effects),
+                RowEntryReply reply => OnRowEntryReply(reply, now, effects),
+                LeaveNotice notice => Forget(notice.Sender.Id, now, effects, declareFailed: true).LearnAll(notice.LeafSet, now),
+                HeartbeatTick => OnHeartbeatTick(now, effects),
+                JoinRetryTick => OnJoinRetryTick(effects),
+                LeafSetExchangeTick => OnLeafSetExchangeTick(effects),
+                DeliveryFailed failed => OnDeliveryFailed(failed, now, effects),
+                _ => throw new ArgumentException($"Not a ring message: {message.GetType().Name}", nameof(message)),
+            };
+        return new(next.Phase == RingPhase.Ready ? next.SyncMonitors(now) : next, effects.ToImmutable());
+    }
+
+    /// <summary>Approximate heap bytes of this state (shared rows counted in full), for the memory budget.</summary>
+    public long ApproximateBytes()
+    {
+        const int objectHeader = 16;
+        const int stateFields = 24 + (8 * 9) + 8;
+        const int arrayHeader = 24;
+        var monitorBytes = Monitors.IsDefaultOrEmpty ? 0 : arrayHeader + (Monitors.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<LeafMonitor>());
+        var tombstoneBytes = Tombstones.IsDefaultOrEmpty ? 0 : arrayHeader + (Tombstones.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<Tombstone>());
+        return objectHeader + stateFields + Leaves.ApproximateBytes() + Table.ApproximateBytes() + Neighbors.ApproximateBytes() +
+               monitorBytes + tombstoneBytes;
+    }
+
+    private ImmutableArray<RingEffect> MaintenanceTimers() =>
+    [
+        new ScheduleTimer(HeartbeatTick.Instance, Settings.HeartbeatInterval),
+        new ScheduleTimer(LeafSetExchangeTick.Instance, Settings.LeafSetExchangeInterval),
+    ];
+
+    private ImmutableArray<RingEffect> JoinAttemptEffects()
+    {
+        var join = Join ?? throw new InvalidOperationException("Not joining.");
+        return
+        [
+            new Send(join.Bootstrap, new RouteMessage(Self, Self.Id, new JoinPayload(Self, join.Attempt), 1)),
+            new ScheduleTimer(JoinRetryTick.Instance, Settings.JoinRetryInterval),
+        ];
+    }
+
+    private RingNodeState OnRoute(RouteMessage message, TimeSpan now, IRouteApplication application, ImmutableArray<RingEffect>.Builder effects)
+    {
+        if (Phase != RingPhase.Ready)
+        {
+            effects.Add(new RouteAbandoned(message.Key, message.Payload, message.Hops, "node is not ready"));
+            return this;
+        }
+
+        if (message.Payload is JoinPayload join)
+        {
+            return OnJoinRoute(message, join, now, effects);
+        }
+
+        var decision = Decide(message.Key);
+        var context = new RouteContext(message.Key, message.Payload, message.Sender, message.Hops, []);
+        if (decision.IsDeliverHere)
+        {
+            effects.Add(new Deliver(context));
+            return this;
+        }
+
+        if (message.Hops >= Settings.MaxHops)
+        {
+            effects.Add(new RouteAbandoned(message.Key, message.Payload, message.Hops, "hop limit reached"));
+            return this;
+        }
+
+        var next = Planner.Choose(message.Key, decision);
+        switch (application.Forward(context, NodeHandle.Of(next)))
+        {
+            case ForwardVerdict.ReplaceVerdict replace:
+                effects.Add(new Send(next.Address, message with { Sender = Self, Payload = replace.Payload, Hops = message.Hops + 1 }));
+                break;
+            case ForwardVerdict.ContinueVerdict:
+                effects.Add(new Send(next.Address, message with { Sender = Self, Hops = message.Hops + 1 }));
+                break;
+            default:
+                break;
+        }
+
+        return this;
+    }
+
+    private RingNodeState OnJoinRoute(RouteMessage message, JoinPayload join, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
+    {
+        if (join.Joiner.Id == Self.Id)
+        {
+            effects.Add(new RouteAbandoned(message.Key, message.Payload, message.Hops, "joiner id is already in the ring"));
+            return this;
+        }
+
+        // A joiner we still know is a new incarnation of a node that left or crashed: never route its join to it.
+        var state = Forget(join.Joiner.Id, now, effects, declareFailed: false);
+        var decision = state.Decide(message.Key);
+        var isFinal = decision.IsDeliverHere || message.Hops >= Settings.MaxHops;
+        var shared = Settings.Geometry.SharedPrefixLength(Self.Id, join.Joiner.Id);
+        var rows = ImmutableArray.CreateBuilder<NodeHandle>();
+        rows.Add(Self);
+        for (var row = 0; row <= shared && row < state.Table.Depth; row++)
+        {
+            foreach (var entry in state.Table.Row(row))
+            {
+                rows.Add(NodeHandle.Of(entry));
+            }
+        }
+
+        effects.Add(new Send(join.Joiner.Address, new JoinReply(
+            Self,
+            join.Attempt,
+            message.Hops - 1,
+            rows.ToImmutable(),
+            message.Hops == 1 ? Handles(state.Neighbors.Entries.ToArray()) : [],
+            isFinal ? Handles(state.Leaves.Members()) : [],
+            isFinal ? message.Hops : null)));
+        if (!isFinal)
+        {
+            effects.Add(new Send(state.Planner.Choose(message.Key, decision).Address, message with { Sender = Self, Hops = message.Hops + 1 }));
+        }
+
+        return state;
+    }
+
+    private RingNodeState OnJoinReply(JoinReply reply, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
+    {
+        if (Phase != RingPhase.Joining || Join is not { } join || reply.Attempt != join.Attempt || reply.HopIndex is < 0 or >= 64)
+        {
+            return this;
+        }
+
+        var state = LearnAll([reply.Sender, .. reply.Rows, .. reply.Neighborhood, .. reply.LeafSet], now) with
+        {
+            Join = join with
+            {
+                ReceivedHops = join.ReceivedHops | (1UL << reply.HopIndex),
+                PathLength = reply.PathLength ?? join.PathLength,
+            },
+        };
+        if (!state.Join!.IsComplete)
+        {
+            return state;
+        }
+
+        effects.Add(new CancelTimer(JoinRetryTick.Instance));
+        foreach (var peer in state.KnownPeers())
+        {
+            effects.Add(new Send(peer.Address, new Announce(Self, now)));
+        }
+
+        effects.AddRange(MaintenanceTimers());
+        effects.Add(new JoinCompleted(Self));
+        return state with { Phase = RingPhase.Ready, Join = null };
+    }
+
+    private RingNodeState OnJoinRetryTick(ImmutableArray<RingEffect>.Builder effects)
+    {
+        if (Phase != RingPhase.Joining || Join is not { } join)
+        {
+            return this;
+        }
+
+        var state = this with { Join = join with { Attempt = join.Attempt + 1, ReceivedHops = 0, PathLength = null } };
+        effects.AddRange(state.JoinAttemptEffects());
+        return state;
+    }
+
+    private RingNodeState OnAnnounce(Announce announce, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
+    {
+        var state = HeardFrom(announce.Sender).LearnUnmeasured(announce.Sender, now);
+        var leaves = state.Leaves.Contains(announce.Sender.Id) ? Handles(state.Leaves.Members()) : [];
+        effects.Add(new Send(announce.Sender.Address, new AnnounceReply(Self, announce.SentAt, now, leaves)));
+        return state;
+    }
+
+    private RingNodeState OnAnnounceReply(AnnounceReply reply, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
+    {
+        effects.Add(new Send(reply.Sender.Address, new ProbeReply(Self, reply.SentAt)));
+        return HeardFrom(reply.Sender).LearnMeasured(reply.Sender, now - reply.EchoSentAt, now).LearnAll(reply.LeafSet, now);
+    }
+
+    private RingNodeState OnProbe(Probe probe, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
+    {
+        effects.Add(new Send(probe.Sender.Address, new ProbeReply(Self, probe.SentAt)));
+        return HeardFrom(probe.Sender).LearnUnmeasured(probe.Sender, now);
+    }
+
+    private RingNodeState OnRowEntryReply(RowEntryReply reply, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
+    {
+        foreach (var candidate in reply.Candidates)
+        {
+            if (candidate.Id != Self.Id && !IsTombstoned(candidate.Id, now) && !Table.Contains(candidate.Id))
+            {
+                effects.Add(new Send(candidate.Address, new Probe(Self, now)));
+            }
+        }
+
+        return LearnUnmeasured(reply.Sender, now);
+    }
+
+    private RingNodeState OnHeartbeatTick(TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
+    {
+        if (Phase != RingPhase.Ready)
+        {
+            return this;
+        }
+
+        var state = this with { Tombstones = Tombstones.RemoveAll(t => t.Until <= now) };
+        foreach (var monitor in Monitors)
+        {
+            if (!monitor.Detector.IsAvailable(now, Settings.FailureDetector))
+            {
+                state = state.DeclareDead(monitor.Id, now, effects);
+            }
+        }
+
+        foreach (var leaf in state.Leaves.Members())
+        {
+            effects.Add(new Send(leaf.Address, new Probe(Self, now)));
+        }
+
+        // A side still short after repair keeps pulling leaf sets from its nearest member until it is full.
+        if (state.Leaves.Clockwise.Length < state.Leaves.HalfSize)
+        {
+            state.RequestLeafSets([state.Leaves.NearestClockwise], effects);
+        }
+
+        if (state.Leaves.CounterClockwise.Length < state.Leaves.HalfSize)
+        {
+            state.RequestLeafSets([state.Leaves.NearestCounterClockwise], effects);
+        }
+
+        effects.Add(new ScheduleTimer(HeartbeatTick.Instance, Settings.HeartbeatInterval));
+        return state;
+    }
+
+    private RingNodeState OnLeafSetExchangeTick(ImmutableArray<RingEffect>.Builder effects)
+    {
+        if (Phase != RingPhase.Ready)
+        {
+            return this;
+        }
+
+        RequestLeafSets([Leaves.NearestClockwise, Leaves.NearestCounterClockwise], effects);
+        effects.Add(new ScheduleTimer(LeafSetExchangeTick.Instance, Settings.LeafSetExchangeInterval));
+        return this;
+    }
+
+    private RingNodeState OnDeliveryFailed(DeliveryFailed failed, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
+    {
+        var state = FindByAddress(failed.To) is { } peer ? DeclareDead(peer.Id, now, effects) : this;
+        if (failed.Message is not RouteMessage route || state.Phase != RingPhase.Ready)
+        {
+            return state;
+        }
+
+        if (route.Payload is JoinPayload join)
+        {
+            return state.OnJoinRoute(route with { Hops = route.Hops - 1 }, join, now, effects);
+        }
+
+        // Re-route the message as it left this node: the application already saw it here, so no second upcall.
+        var decision = state.Decide(route.Key);
+        effects.Add(decision.IsDeliverHere
+            ? new Deliver(new RouteContext(route.Key, route.Payload, null, route.Hops - 1, []))
+            : new Send(state.Planner.Choose(route.Key, decision).Address, route));
+        return state;
+    }
+
+    /// <summary>
+    /// Drops a dead peer everywhere and starts repair: the farthest live leaf on each side it occupied (Pastry's
+    /// choice: it knows the most nodes beyond the gap) and the nearest (its leaf set continues ours) are asked for
+    /// their leaf sets; if it held a routing-table slot, a node sharing at least that row's prefix is asked for that slot.
+    /// </summary>
+    private RingNodeState DeclareDead(NodeId id, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
+    {
+        var wasClockwise = Leaves.IsOnClockwiseSide(id);
+        var wasCounterClockwise = Leaves.IsOnCounterClockwiseSide(id);
+        (int Row, int Column)? slot = Table.Contains(id) ? Table.PlaceOf(id) : null;
+        var state = Forget(id, now, effects, declareFailed: true);
+
+        if (wasClockwise)
+        {
+            state.RequestLeafSets([state.Leaves.FarthestClockwise, state.Leaves.NearestClockwise], effects);
+        }
+
+        if (wasCounterClockwise)
+        {
+            state.RequestLeafSets([state.Leaves.FarthestCounterClockwise, state.Leaves.NearestCounterClockwise], effects);
+        }
+
+        if (slot is { } place && state.RowRepairContact(place.Row, place.Column) is { } contact)
+        {
+            effects.Add(new Send(contact.Address, new RowEntryRequest(Self, place.Row, place.Column)));
+        }
+
+        return state;
+    }
+
+    private void RequestLeafSets(PeerEntry?[] contacts, ImmutableArray<RingEffect>.Builder effects)
+    {
+        foreach (var contact in contacts.OfType<PeerEntry>().DistinctBy(entry => entry.Id))
+        {
+            effects.Add(new Send(contact.Address, new LeafSetRequest(Self)));
+        }
+    }
+
+    /// <summary>A node whose slot (row, column) is valid for us: it shares ≥ row digits with us and is not itself in that slot.</summary>
+    private PeerEntry? RowRepairContact(int row, int column)
+    {
+        for (var candidateRow = row; candidateRow < Table.Depth; candidateRow++)
+        {
+            foreach (var entry in Table.Row(candidateRow))
+            {
+                if (candidateRow > row || Settings.Geometry.Digit(entry.Id, row) != column)
+                {
+                    return entry;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private RingNodeState Forget(NodeId id, TimeSpan now, ImmutableArray<RingEffect>.Builder effects, bool declareFailed)
+    {
+        var known = Leaves.Find(id) ?? Table.Find(id);
+        var state = this with
+        {
+            Leaves = Leaves.Remove(id),
+            Table = Table.Remove(id),
+            Neighbors = Neighbors.Remove(id),
+            Monitors = Monitors.RemoveAll(m => m.Id == id),
+        };
+        if (!declareFailed)
+        {
+            return state;
+        }
+
+        if (known is { } peer)
+        {
+            effects.Add(new PeerFailed(NodeHandle.Of(peer)));
+        }
+
+        return state with { Tombstones = state.Tombstones.RemoveAll(t => t.Id == id).Add(new Tombstone(id, now + Settings.TombstoneTtl)) };
+    }
+
+    private RingNodeState Reply(NodeHandle to, RingMessage reply, ImmutableArray<RingEffect>.Builder effects)
+    {
+        effects.Add(new Send(to.Address, reply));
+        return this;
+    }
+
+    /// <summary>
+    /// A message straight from a node proves it is alive (it rejoined, or was suspected wrongly): lift its tombstone.
+    /// Tombstones only stop hearsay — stale leaf sets and rows that still name the node.
+    /// </summary>
+    private RingNodeState HeardFrom(NodeHandle sender)
+    {
+        var index = -1;
+        for (var i = 0; i < Tombstones.Length && index < 0; i++)
+        {
+            index = Tombstones[i].Id == sender.Id ? i : -1;
+        }
+
+        return index < 0 ? this : this with { Tombstones = Tombstones.RemoveAt(index) };
+    }
+
+    private bool IsTombstoned(NodeId id, TimeSpan now)
+    {
+        foreach (var tombstone in Tombstones)
+        {
+            if (tombstone.Id == id && tombstone.Until > now)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private RingNodeState LearnAll(ImmutableArray<NodeHandle> peers, TimeSpan now)
+    {
+        var state = this;
+        foreach (var peer in peers)
+        {
+            state = state.LearnUnmeasured(peer, now);
+        }
+
+        return state;
+    }
+
+    private RingNodeState LearnUnmeasured(NodeHandle peer, TimeSpan now)
+    {
+        if (peer.Id == Self.Id || IsTombstoned(peer.Id, now))
+        {
+            return this;
+        }
+
+        var leaves = Leaves.Insert(peer.Unmeasured());
+        var table = Table.Insert(peer.Unmeasured());
+        return ReferenceEquals(leaves, Leaves) && ReferenceEquals(table, Table) ? this : this with { Leaves = leaves, Table = table };
+    }
+
+    private RingNodeState LearnMeasured(NodeHandle peer, TimeSpan rtt, TimeSpan now)
+    {
+        if (peer.Id == Self.Id || IsTombstoned(peer.Id, now))
+        {
+            return this;
+        }
+
+        var entry = PeerEntry.Measured(peer.Id, peer.Address, rtt);
+        var index = IndexOfMonitor(peer.Id);
+        var monitors = index < 0
+            ? Monitors
+            : Monitors.SetItem(index, Monitors[index] with { Detector = Monitors[index].Detector.Heartbeat(now, Settings.FailureDetector) });
+
+        return this with
+        {
+            Leaves = Leaves.Insert(entry),
+            Table = Table.Insert(entry),
+            Neighbors = Neighbors.Insert(entry),
+            Monitors = monitors,
+        };
+    }
+
+    /// <summary>Keeps exactly one detector per leaf-set member; a new member starts as if it had just answered.</summary>
+    private RingNodeState SyncMonitors(TimeSpan now)
+    {
+        // Called after every message: check without allocating, rebuild only when membership changed.
+        var distinct = 0;
+        var allMonitored = true;
+        foreach (var leaf in Leaves.Clockwise)
+        {
+            distinct++;
+            allMonitored &= IndexOfMonitor(leaf.Id) >= 0;
+        }
+
+        foreach (var leaf in Leaves.CounterClockwise)
+        {
+            if (!Leaves.IsOnClockwiseSide(leaf.Id))
+            {
+                distinct++;
+                allMonitored &= IndexOfMonitor(leaf.Id) >= 0;
+            }
+        }
+
+        if (allMonitored && distinct == Monitors.Length)
+        {
+            return this;
+        }
+
+        var members = Leaves.Members().ToArray();
+
+        var monitors = ImmutableArray.CreateBuilder<LeafMonitor>(members.Length);
+        foreach (var member in members)
+        {
+            var index = IndexOfMonitor(member.Id);
+            monitors.Add(index >= 0 ? Monitors[index] : new LeafMonitor(member.Id, PhiAccrualDetector.Start(now, Settings.FailureDetector)));
+        }
+
+        return this with { Monitors = monitors.MoveToImmutable() };
+    }
+
+    private int IndexOfMonitor(NodeId id)
+    {
+        for (var index = 0; index < Monitors.Length; index++)
+        {
+            if (Monitors[index].Id == id)
+            {
+                return index;
+            }
+        }
+
+        return -1;
+    }
+
+    private PeerEntry? FindByAddress(NodeAddress address) =>
+        KnownPeers().Select(peer => (PeerEntry?)peer).FirstOrDefault(peer => peer!.Value.Address == address);
+
+    private ImmutableArray<NodeHandle> SlotHandles(int row, int column) =>
+        row >= 0 && row < Settings.Geometry.DigitCount && column >= 0 && column < Settings.Geometry.Columns
+            ? Handles(Table.Slot(row, column).ToArray())
+            : [];
+
+    private static ImmutableArray<NodeHandle> Handles(IEnumerable<PeerEntry> entries) => [.. entries.Select(NodeHandle.Of)];
+}

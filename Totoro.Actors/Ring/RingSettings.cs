@@ -1,0 +1,59 @@
+namespace Totoro.Actors.Ring;
+
+/// <summary>Overlay settings (HOCON section <c>totoro.ring</c>).</summary>
+internal sealed record RingSettings(
+    IdGeometry Geometry,
+    int LeafSetSize,
+    int CandidatesPerSlot,
+    int NeighborhoodSize,
+    TimeSpan HeartbeatInterval,
+    TimeSpan LeafSetExchangeInterval,
+    PhiAccrualSettings FailureDetector,
+    TimeSpan JoinRetryInterval,
+    TimeSpan TombstoneTtl,
+    int MaxHops)
+{
+    public static RingSettings Default { get; } = new(
+        Geometry: IdGeometry.Default,
+        LeafSetSize: 16,
+        CandidatesPerSlot: 3,
+        NeighborhoodSize: 8,
+        HeartbeatInterval: TimeSpan.FromSeconds(1),
+        LeafSetExchangeInterval: TimeSpan.FromSeconds(5),
+        FailureDetector: PhiAccrualSettings.Default,
+        JoinRetryInterval: TimeSpan.FromSeconds(10),
+        TombstoneTtl: TimeSpan.FromMinutes(2),
+        MaxHops: 63);
+
+    /// <summary>Throws naming the offending key when a value is out of range.</summary>
+    public RingSettings Validated()
+    {
+        if (LeafSetSize < 2 || LeafSetSize % 2 != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(LeafSetSize), LeafSetSize, "totoro.ring.leaf-set-size must be even and ≥ 2");
+        }
+
+        if (CandidatesPerSlot < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(CandidatesPerSlot), CandidatesPerSlot, "totoro.ring.candidates-per-slot must be ≥ 1");
+        }
+
+        if (NeighborhoodSize < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(NeighborhoodSize), NeighborhoodSize, "totoro.ring.neighborhood-size must be ≥ 0");
+        }
+
+        if (HeartbeatInterval <= TimeSpan.Zero || LeafSetExchangeInterval <= TimeSpan.Zero || JoinRetryInterval <= TimeSpan.Zero || TombstoneTtl <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(HeartbeatInterval), "totoro.ring intervals must be positive");
+        }
+
+        if (MaxHops is < 1 or > 63)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxHops), MaxHops, "totoro.ring.max-hops must be in 1..63");
+        }
+
+        FailureDetector.Validate();
+        return this;
+    }
+}

@@ -1,0 +1,160 @@
+using System.Collections.Immutable;
+
+namespace Totoro.Actors.Ring;
+
+internal enum RouteRule
+{
+    /// <summary>No known node is closer to the key than this one.</summary>
+    DeliverHere,
+
+    /// <summary>The key lies in the leaf-set range; the candidate is the leaf numerically closest to it.</summary>
+    LeafSet,
+
+    /// <summary>Routing-table slot R[l][key_l]: the candidates share one more digit with the key.</summary>
+    RoutingTable,
+
+    /// <summary>The slot is empty: a known node with prefix ≥ l that is numerically closer.</summary>
+    RareCase,
+}
+
+/// <summary>
+/// A routing decision. Every entry of <see cref="Candidates"/> and <see cref="Alternatives"/> is strictly closer
+/// to the key than the deciding node under <see cref="NodeId.IsCloserTo"/>, so whichever a planner picks, the
+/// distance to the key strictly decreases hop by hop and a route cannot revisit a node.
+/// </summary>
+internal sealed record RouteDecision(RouteRule Rule, ImmutableArray<PeerEntry> Candidates, ImmutableArray<PeerEntry> Alternatives)
+{
+    public static RouteDecision DeliverHere { get; } = new(RouteRule.DeliverHere, [], []);
+
+    public bool IsDeliverHere => Rule == RouteRule.DeliverHere;
+}
+
+/// <summary>Chooses the next hop among a decision's valid options (the path-planning seam).</summary>
+internal interface INextHopPlanner
+{
+    PeerEntry Choose(NodeId key, RouteDecision decision);
+}
+
+/// <summary>Default planner: the lowest-RTT entry among the rule's candidates.</summary>
+internal sealed class LowestRttPlanner : INextHopPlanner
+{
+    public static LowestRttPlanner Instance { get; } = new();
+
+    public PeerEntry Choose(NodeId key, RouteDecision decision)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        if (decision.Candidates.IsDefaultOrEmpty)
+        {
+            throw new ArgumentException("A deliver-here decision has no next hop.", nameof(decision));
+        }
+
+        var best = decision.Candidates[0];
+        foreach (var candidate in decision.Candidates)
+        {
+            if (RoutingTable.CompareByProximity(candidate, best) < 0)
+            {
+                best = candidate;
+            }
+        }
+
+        return best;
+    }
+}
+
+/// <summary>The Pastry routing rule over one node's state.</summary>
+internal static class RouteDecider
+{
+    public static RouteDecision Decide(NodeId self, LeafSet leafSet, RoutingTable table, NeighborhoodSet neighborhood, NodeId key)
+    {
+        ArgumentNullException.ThrowIfNull(leafSet);
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(neighborhood);
+        if (key == self)
+        {
+            return RouteDecision.DeliverHere;
+        }
+
+        var geometry = table.Geometry;
+        if (leafSet.Covers(key))
+        {
+            PeerEntry? closest = null;
+            foreach (var leaf in leafSet.Members())
+            {
+                if (leaf.Id.IsCloserTo(key, closest?.Id ?? self))
+                {
+                    closest = leaf;
+                }
+            }
+
+            return closest is { } target
+                ? new RouteDecision(RouteRule.LeafSet, [target], Progressing(self, key, leafSet, table, neighborhood, target.Id, -1))
+                : RouteDecision.DeliverHere;
+        }
+
+        var shared = geometry.SharedPrefixLength(self, key);
+        var slot = table.Slot(shared, geometry.Digit(key, shared));
+        var fromSlot = ImmutableArray.CreateBuilder<PeerEntry>(slot.Length);
+        foreach (var entry in slot)
+        {
+            if (entry.Id.IsCloserTo(key, self))
+            {
+                fromSlot.Add(entry);
+            }
+        }
+
+        if (fromSlot.Count > 0)
+        {
+            var chosen = fromSlot.ToImmutable();
+            var others = Progressing(self, key, leafSet, table, neighborhood, null, shared)
+                .RemoveAll(entry => chosen.AsSpan().IndexOfId(entry.Id) >= 0);
+            return new RouteDecision(RouteRule.RoutingTable, chosen, others);
+        }
+
+        var progressing = Progressing(self, key, leafSet, table, neighborhood, null, -1);
+        if (progressing.IsEmpty)
+        {
+            return RouteDecision.DeliverHere;
+        }
+
+        // Pastry's rare case prefers nodes that keep the shared prefix; any strictly closer node is still safe.
+        var preferred = progressing.FirstOrDefault(entry => geometry.SharedPrefixLength(entry.Id, key) >= shared, progressing[0]);
+        return new RouteDecision(RouteRule.RareCase, [preferred], progressing.RemoveAll(entry => entry.Id == preferred.Id));
+    }
+
+    /// <summary>
+    /// Known nodes strictly closer to the key than <paramref name="self"/>, nearest first, excluding
+    /// <paramref name="exclude"/>; with <paramref name="minimumPrefix"/> ≥ 0 only those sharing more than that many digits.
+    /// </summary>
+    private static ImmutableArray<PeerEntry> Progressing(
+        NodeId self, NodeId key, LeafSet leafSet, RoutingTable table, NeighborhoodSet neighborhood, NodeId? exclude, int minimumPrefix)
+    {
+        var found = new List<PeerEntry>();
+        void Consider(PeerEntry entry)
+        {
+            if (entry.Id != exclude && entry.Id.IsCloserTo(key, self) &&
+                (minimumPrefix < 0 || table.Geometry.SharedPrefixLength(entry.Id, key) > minimumPrefix) &&
+                found.FindIndex(existing => existing.Id == entry.Id) < 0)
+            {
+                found.Add(entry);
+            }
+        }
+
+        foreach (var entry in leafSet.Members())
+        {
+            Consider(entry);
+        }
+
+        foreach (var entry in table.Entries())
+        {
+            Consider(entry);
+        }
+
+        foreach (var entry in neighborhood.Entries)
+        {
+            Consider(entry);
+        }
+
+        found.Sort((left, right) => left.Id.IsCloserTo(key, right.Id) ? -1 : left.Id == right.Id ? 0 : 1);
+        return [.. found];
+    }
+}

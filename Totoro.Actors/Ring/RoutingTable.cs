@@ -1,0 +1,274 @@
+namespace Totoro.Actors.Ring;
+
+/// <summary>
+/// Pastry routing table with proximity neighbour selection. Row r holds nodes that share r leading digits with
+/// the owner and differ at digit r; column d holds those whose digit r is d. Each slot keeps up to
+/// <see cref="CandidatesPerSlot"/> entries ordered by measured RTT (unmeasured last, then by id).
+/// </summary>
+/// <remarks>
+/// Memory layout: one <see cref="PeerEntry"/> array per non-empty row holding only the occupied slots, sorted
+/// by (column, RTT, id); rows below the deepest occupied one are not allocated. An update copies one row and the
+/// small array of row references; every other row is shared with the previous version.
+/// </remarks>
+internal sealed class RoutingTable
+{
+    private static readonly PeerEntry[]?[] NoRows = [];
+    private readonly PeerEntry[]?[] rows;
+
+    private RoutingTable(NodeId owner, IdGeometry geometry, int candidatesPerSlot, PeerEntry[]?[] rows)
+    {
+        Owner = owner;
+        Geometry = geometry;
+        CandidatesPerSlot = candidatesPerSlot;
+        this.rows = rows;
+    }
+
+    public NodeId Owner { get; }
+
+    public IdGeometry Geometry { get; }
+
+    public int CandidatesPerSlot { get; }
+
+    /// <summary>Number of allocated rows (one past the deepest non-empty row).</summary>
+    public int Depth => rows.Length;
+
+    public int Count
+    {
+        get
+        {
+            var count = 0;
+            foreach (var row in rows)
+            {
+                count += row?.Length ?? 0;
+            }
+
+            return count;
+        }
+    }
+
+    public static RoutingTable Empty(NodeId owner, IdGeometry geometry, int candidatesPerSlot)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(candidatesPerSlot, 1);
+        return new RoutingTable(owner, geometry, candidatesPerSlot, NoRows);
+    }
+
+    public (int Row, int Column) PlaceOf(NodeId id)
+    {
+        var row = Geometry.SharedPrefixLength(Owner, id);
+        return (row, Geometry.Digit(id, row));
+    }
+
+    public ReadOnlySpan<PeerEntry> Row(int row) =>
+        row < rows.Length && rows[row] is { } entries ? entries : ReadOnlySpan<PeerEntry>.Empty;
+
+    public ReadOnlySpan<PeerEntry> Slot(int row, int column)
+    {
+        var entries = Row(row);
+        var (start, length) = SlotRange(entries, row, column);
+        return entries.Slice(start, length);
+    }
+
+    public IEnumerable<PeerEntry> Entries()
+    {
+        foreach (var row in rows)
+        {
+            if (row is null)
+            {
+                continue;
+            }
+
+            foreach (var entry in row)
+            {
+                yield return entry;
+            }
+        }
+    }
+
+    public bool Contains(NodeId id) => Find(id) is not null;
+
+    public PeerEntry? Find(NodeId id)
+    {
+        if (id == Owner)
+        {
+            return null;
+        }
+
+        var (row, column) = PlaceOf(id);
+        foreach (var entry in Slot(row, column))
+        {
+            if (entry.Id == id)
+            {
+                return entry;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Adds or refreshes an entry. A known id keeps its measured RTT when the update carries none. When the slot is
+    /// full the worst candidate is evicted only if the new one ranks better. Returns this instance when nothing changes.
+    /// </summary>
+    public RoutingTable Insert(PeerEntry entry)
+    {
+        if (entry.Id == Owner)
+        {
+            return this;
+        }
+
+        var (row, column) = PlaceOf(entry.Id);
+        var current = Row(row);
+        var (start, length) = SlotRange(current, row, column);
+        var slot = current.Slice(start, length);
+        var candidates = new List<PeerEntry>(length + 1);
+        var known = false;
+        foreach (var existing in slot)
+        {
+            if (existing.Id == entry.Id)
+            {
+                known = true;
+                var updated = entry.HasRtt ? entry : entry with { RttMicros = existing.RttMicros };
+                if (updated == existing)
+                {
+                    return this;
+                }
+
+                candidates.Add(updated);
+            }
+            else
+            {
+                candidates.Add(existing);
+            }
+        }
+
+        if (!known)
+        {
+            candidates.Add(entry);
+        }
+
+        candidates.Sort(CompareByProximity);
+        if (candidates.Count > CandidatesPerSlot)
+        {
+            if (candidates[^1].Id == entry.Id)
+            {
+                return this;
+            }
+
+            candidates.RemoveAt(candidates.Count - 1);
+        }
+
+        return WithRow(row, Splice(current, start, length, candidates));
+    }
+
+    public RoutingTable Remove(NodeId id)
+    {
+        if (id == Owner)
+        {
+            return this;
+        }
+
+        var (row, column) = PlaceOf(id);
+        var current = Row(row);
+        var (start, length) = SlotRange(current, row, column);
+        var index = current.Slice(start, length).IndexOfId(id);
+        if (index < 0)
+        {
+            return this;
+        }
+
+        var remaining = new List<PeerEntry>(length - 1);
+        foreach (var entry in current.Slice(start, length))
+        {
+            if (entry.Id != id)
+            {
+                remaining.Add(entry);
+            }
+        }
+
+        return WithRow(row, Splice(current, start, length, remaining));
+    }
+
+    /// <summary>Approximate heap bytes owned by this version (row arrays plus the row index), for budgeting.</summary>
+    public long ApproximateBytes(bool includeSharedRows = true)
+    {
+        const int arrayHeader = 24;
+        long bytes = rows.Length == 0 ? 0 : arrayHeader + (8L * rows.Length);
+        if (includeSharedRows)
+        {
+            foreach (var row in rows)
+            {
+                bytes += row is null ? 0 : arrayHeader + (System.Runtime.CompilerServices.Unsafe.SizeOf<PeerEntry>() * (long)row.Length);
+            }
+        }
+
+        return bytes;
+    }
+
+    internal static int CompareByProximity(PeerEntry left, PeerEntry right)
+    {
+        var byRtt = left.RttMicros.CompareTo(right.RttMicros);
+        return byRtt != 0 ? byRtt : left.Id.CompareTo(right.Id);
+    }
+
+    private (int Start, int Length) SlotRange(ReadOnlySpan<PeerEntry> entries, int row, int column)
+    {
+        var start = 0;
+        while (start < entries.Length && Geometry.Digit(entries[start].Id, row) < column)
+        {
+            start++;
+        }
+
+        var end = start;
+        while (end < entries.Length && Geometry.Digit(entries[end].Id, row) == column)
+        {
+            end++;
+        }
+
+        return (start, end - start);
+    }
+
+    private static PeerEntry[]? Splice(ReadOnlySpan<PeerEntry> row, int start, int length, List<PeerEntry> slot)
+    {
+        var size = row.Length - length + slot.Count;
+        if (size == 0)
+        {
+            return null;
+        }
+
+        var result = new PeerEntry[size];
+        row[..start].CopyTo(result);
+        slot.CopyTo(result, start);
+        row[(start + length)..].CopyTo(result.AsSpan(start + slot.Count));
+        return result;
+    }
+
+    private RoutingTable WithRow(int row, PeerEntry[]? entries)
+    {
+        var copy = new PeerEntry[]?[Math.Max(rows.Length, row + 1)];
+        Array.Copy(rows, copy, rows.Length);
+        copy[row] = entries;
+        var depth = copy.Length;
+        while (depth > 0 && copy[depth - 1] is null)
+        {
+            depth--;
+        }
+
+        return new RoutingTable(Owner, Geometry, CandidatesPerSlot, depth == copy.Length ? copy : depth == 0 ? NoRows : copy[..depth]);
+    }
+}
+
+internal static class PeerEntrySpanExtensions
+{
+    public static int IndexOfId(this ReadOnlySpan<PeerEntry> entries, NodeId id)
+    {
+        for (var index = 0; index < entries.Length; index++)
+        {
+            if (entries[index].Id == id)
+            {
+                return index;
+            }
+        }
+
+        return -1;
+    }
+}
