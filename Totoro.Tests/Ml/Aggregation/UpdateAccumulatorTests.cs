@@ -1,0 +1,130 @@
+using Totoro.Ml.Aggregation;
+
+namespace Totoro.Tests.Ml.Aggregation;
+
+public class UpdateAccumulatorTests
+{
+    private static readonly ModelShape Shape = Fixtures.Shape(40);
+
+    [TestCase(float.NaN)]
+    [TestCase(float.PositiveInfinity)]
+    [TestCase(float.NegativeInfinity)]
+    public void Non_finite_update_is_rejected_and_leaves_the_aggregate_untouched(float poison)
+    {
+        var accumulator = new UpdateAccumulator(Shape, AggregationLimits.Default);
+        var good = Fixtures.RandomUpdates(new Random(1), 3, 40);
+        foreach (var u in good)
+        {
+            accumulator.Accumulate(u);
+        }
+
+        var before = accumulator.ToPartial();
+        var bad = Fixtures.RandomVector(new Random(2), 40);
+        bad[39] = poison;
+
+        var rejection = accumulator.Accumulate(new ClientUpdate(99, Fixtures.Architecture, bad, 5));
+
+        Assert.That(rejection!.Reason, Is.EqualTo(RejectionReason.NonFiniteValue));
+        Assert.That(rejection.ContributorId, Is.EqualTo(99));
+        AssertSame(accumulator.ToPartial(), before);
+    }
+
+    [Test]
+    public void Shape_and_weight_violations_are_typed_rejections_without_writes()
+    {
+        var limits = new AggregationLimits(1000);
+        var accumulator = new UpdateAccumulator(Shape, limits);
+        accumulator.Accumulate(new ClientUpdate(1, Fixtures.Architecture, Fixtures.RandomVector(new Random(3), 40), 10));
+        var before = accumulator.ToPartial();
+        var v = Fixtures.RandomVector(new Random(4), 40);
+
+        var cases = new (ClientUpdate Update, RejectionReason Reason)[]
+        {
+            (new ClientUpdate(2, Fixtures.Architecture + 1, v, 10), RejectionReason.ArchitectureMismatch),
+            (new ClientUpdate(2, Fixtures.Architecture, v.AsMemory(1), 10), RejectionReason.ElementCountMismatch),
+            (new ClientUpdate(2, Fixtures.Architecture, v, 0), RejectionReason.WeightOutOfRange),
+            (new ClientUpdate(2, Fixtures.Architecture, v, -3), RejectionReason.WeightOutOfRange),
+            (new ClientUpdate(2, Fixtures.Architecture, v, 1001), RejectionReason.WeightOutOfRange),
+            (new ClientUpdate(2, Fixtures.Architecture, v, double.NaN), RejectionReason.WeightOutOfRange),
+            (new ClientUpdate(1, Fixtures.Architecture, v, 10), RejectionReason.DuplicateContributor),
+            (new ClientUpdate(2, Fixtures.Architecture, v, 10,
+                System.Collections.Immutable.ImmutableSortedDictionary<string, double>.Empty.Add("loss_sum", double.PositiveInfinity)),
+                RejectionReason.NonFiniteMetric),
+        };
+
+        foreach (var (update, reason) in cases)
+        {
+            Assert.That(accumulator.Accumulate(update)?.Reason, Is.EqualTo(reason), reason.ToString());
+        }
+
+        AssertSame(accumulator.ToPartial(), before);
+    }
+
+    [Test]
+    public void Batch_accumulation_equals_one_by_one_and_reports_each_bad_update()
+    {
+        // Longer than one block, with a tail that is not a multiple of the vector width, so both kernel paths run.
+        const int length = 20_011;
+        var shape = Fixtures.Shape(length);
+        var updates = Fixtures.RandomUpdates(new Random(8), 11, length);
+        var poisoned = Fixtures.RandomVector(new Random(9), length);
+        poisoned[length - 3] = float.NaN;
+        var batch = new List<ClientUpdate>(updates)
+        {
+            new(50, Fixtures.Architecture, poisoned, 4),
+            new(51, Fixtures.Architecture, new float[length - 1], 4),
+            updates[0] with { Delta = Fixtures.RandomVector(new Random(10), length) },
+        };
+
+        var batched = new UpdateAccumulator(shape, AggregationLimits.Default);
+        var rejected = batched.AccumulateBatch(batch);
+        var single = Fixtures.Fold(shape, updates);
+
+        Assert.That(rejected.Select(r => (r.ContributorId, r.Reason)), Is.EquivalentTo(new (ulong?, RejectionReason)[]
+        {
+            (50, RejectionReason.NonFiniteValue),
+            (51, RejectionReason.ElementCountMismatch),
+            (1, RejectionReason.DuplicateContributor),
+        }));
+        var result = batched.ToPartial();
+        Assert.That(Fixtures.RelativeL2(result.Mean.Span, single.Mean.Span), Is.LessThanOrEqualTo(1e-7));
+        Assert.That(result.TotalWeight, Is.EqualTo(single.TotalWeight));
+        Assert.That(result.Contributors, Is.EqualTo(single.Contributors));
+    }
+
+    [Test]
+    public void A_second_batch_adds_to_what_was_already_folded()
+    {
+        const int length = 1000;
+        var shape = Fixtures.Shape(length);
+        var updates = Fixtures.RandomUpdates(new Random(11), 10, length);
+        var accumulator = new UpdateAccumulator(shape, AggregationLimits.Default);
+
+        Assert.That(accumulator.AccumulateBatch(updates.Take(6).ToList()), Is.Empty);
+        Assert.That(accumulator.AccumulateBatch(updates.Skip(6).ToList()), Is.Empty);
+
+        Assert.That(Fixtures.RelativeL2(accumulator.ToPartial().Mean.Span, Fixtures.ReferenceMean(updates)), Is.LessThanOrEqualTo(1e-7));
+    }
+
+    [Test]
+    public void Reset_starts_a_new_round()
+    {
+        var accumulator = new UpdateAccumulator(Shape, AggregationLimits.Default);
+        var updates = Fixtures.RandomUpdates(new Random(12), 2, 40);
+        accumulator.Accumulate(updates[0]);
+
+        accumulator.Reset();
+        accumulator.Accumulate(updates[0]);
+
+        Assert.That(accumulator.ContributorCount, Is.EqualTo(1));
+        Assert.That(accumulator.ToPartial().Mean.ToArray(), Is.EqualTo(updates[0].Delta.ToArray()));
+    }
+
+    private static void AssertSame(PartialAggregate actual, PartialAggregate expected)
+    {
+        Assert.That(actual.Mean.ToArray(), Is.EqualTo(expected.Mean.ToArray()));
+        Assert.That(actual.TotalWeight, Is.EqualTo(expected.TotalWeight));
+        Assert.That(actual.Contributors, Is.EqualTo(expected.Contributors));
+        Assert.That(actual.MetricSums, Is.EqualTo(expected.MetricSums));
+    }
+}
