@@ -94,14 +94,18 @@ public static class UpdateCodec
         return null;
     }
 
-    /// <summary>Decodes a complete encoded update held in one span.</summary>
+    /// <summary>
+    /// Decodes a complete encoded update held in one span, into <paramref name="destination"/> when given
+    /// (its length must match the header's element count) or into a new array.
+    /// </summary>
     public static bool TryDecode(
         ReadOnlySpan<byte> encoded,
         CodecLimits limits,
         [NotNullWhen(true)] out DecodedUpdate? update,
-        [NotNullWhen(false)] out CodecError? error)
+        [NotNullWhen(false)] out CodecError? error,
+        float[]? destination = null)
     {
-        var decoder = new UpdateDecoder(limits, encoded.Length);
+        var decoder = new UpdateDecoder(limits, encoded.Length, destination);
         error = decoder.Feed(encoded);
         if (error is not null)
         {

@@ -18,6 +18,7 @@ public sealed class UpdateDecoder
 {
     private readonly CodecLimits _limits;
     private readonly long? _totalLength;
+    private readonly float[]? _destination;
     private readonly byte[] _header = new byte[UpdateCodec.HeaderSize];
     private readonly byte[] _trailer = new byte[UpdateCodec.TrailerSize];
     private int _headerFilled;
@@ -34,11 +35,16 @@ public sealed class UpdateDecoder
 
     /// <param name="limits">Bounds checked before allocating.</param>
     /// <param name="totalLength">The encoded length if the transport knows it (blob size); checked against the header.</param>
-    public UpdateDecoder(CodecLimits limits, long? totalLength = null)
+    /// <param name="destination">
+    /// A caller-owned buffer to decode into instead of a new array (an aggregator reusing one buffer per
+    /// round); the header's element count must equal its length.
+    /// </param>
+    public UpdateDecoder(CodecLimits limits, long? totalLength = null, float[]? destination = null)
     {
         ArgumentNullException.ThrowIfNull(limits);
         _limits = limits;
         _totalLength = totalLength;
+        _destination = destination;
     }
 
     /// <summary>The parsed header once its bytes arrived and passed their checks.</summary>
@@ -136,7 +142,8 @@ public sealed class UpdateDecoder
             BinaryPrimitives.ReadInt32LittleEndian(h[24..]),
             (PayloadEncoding)h[6],
             BinaryPrimitives.ReadInt32LittleEndian(h[28..]));
-        var error = UpdateCodec.CheckHeaderFields(_parsed, _limits.MaxElementCount, _limits.ExpectedElementCount, CodecLimits.MaxChunkSize);
+        var error = UpdateCodec.CheckHeaderFields(
+            _parsed, _limits.MaxElementCount, _destination?.Length ?? _limits.ExpectedElementCount, CodecLimits.MaxChunkSize);
         if (error is not null)
         {
             return error;
@@ -151,7 +158,7 @@ public sealed class UpdateDecoder
         }
 
         _payloadRemaining = UpdateCodec.PayloadLength(_parsed);
-        _values = new float[_parsed.ElementCount];
+        _values = _destination ?? new float[_parsed.ElementCount];
         return null;
     }
 

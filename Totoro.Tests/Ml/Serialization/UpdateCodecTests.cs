@@ -192,6 +192,20 @@ public class UpdateCodecTests
     }
 
     [Test]
+    public void Decoding_into_a_callers_buffer_reuses_it_and_checks_its_length()
+    {
+        var values = Values(new Random(14), 500);
+        var bytes = Encode(values, PayloadEncoding.Float32, 0);
+        var buffer = new float[500];
+
+        Assert.That(UpdateCodec.TryDecode(bytes, CodecLimits.Default, out var decoded, out _, buffer), Is.True);
+        Assert.That(decoded!.Values, Is.SameAs(buffer));
+        Assert.That(buffer, Is.EqualTo(values));
+        Assert.That(UpdateCodec.TryDecode(bytes, CodecLimits.Default, out _, out var error, new float[499]), Is.False);
+        Assert.That(error!.Kind, Is.EqualTo(CodecErrorKind.ElementCountMismatch));
+    }
+
+    [Test]
     public void Encoder_refuses_unrepresentable_values_and_writes_nothing()
     {
         var writer = new ArrayBufferWriter<byte>();
