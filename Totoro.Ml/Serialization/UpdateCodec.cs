@@ -211,17 +211,18 @@ public static class UpdateCodec
                 $"{values.Length} values for a header of {header.ElementCount}"));
         }
 
-        if (!Aggregation.AggregationKernels.AllFinite(values))
+        if (header.Encoding == PayloadEncoding.Float16 && values.Length > 0)
         {
-            return new(CodecErrorKind.NonFiniteValue, "NaN or infinity cannot be encoded");
+            // One pass answers both questions: MaxMagnitude propagates NaN and ∞.
+            float largest = Math.Abs(TensorPrimitives.MaxMagnitude(values));
+            return !float.IsFinite(largest) ? NonFinite()
+                : largest > Float16Max ? new(CodecErrorKind.ValueOutOfRange, "a value exceeds float16's range ±65504; use Float32 or Int8")
+                : null;
         }
 
-        if (header.Encoding == PayloadEncoding.Float16 && values.Length > 0 && TensorPrimitives.MaxMagnitude(values) > Float16Max)
-        {
-            return new(CodecErrorKind.ValueOutOfRange, "a value exceeds float16's range ±65504; use Float32 or Int8");
-        }
+        return Aggregation.AggregationKernels.AllFinite(values) ? null : NonFinite();
 
-        return null;
+        static CodecError NonFinite() => new(CodecErrorKind.NonFiniteValue, "NaN or infinity cannot be encoded");
     }
 
     /// <summary>Writes [scale: float32][q: sbyte × n] with q = round(x / scale), scale = max|x| / 127.</summary>
@@ -239,8 +240,8 @@ public static class UpdateCodec
 
         var scaled = scratch.AsSpan(0, chunk.Length);
         TensorPrimitives.Multiply(chunk, 127f / maxMagnitude, scaled);
+        // |scaled| ≤ 127 by construction (rounding of 127/max·max can only give 127.00001, which rounds to 127).
         TensorPrimitives.Round(scaled, scaled);
-        TensorPrimitives.Clamp(scaled, -127f, 127f, scaled);
         TensorPrimitives.ConvertSaturating<float, sbyte>(scaled, quantized);
     }
 }

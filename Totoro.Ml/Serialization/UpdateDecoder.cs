@@ -16,6 +16,9 @@ namespace Totoro.Ml.Serialization;
 /// </summary>
 public sealed class UpdateDecoder
 {
+    private const int PieceBytes = 65536;
+    private const float MaxInt8Scale = float.MaxValue / 128f;
+
     private readonly CodecLimits _limits;
     private readonly long? _totalLength;
     private readonly float[]? _destination;
@@ -187,7 +190,8 @@ public sealed class UpdateDecoder
             return data[take..];
         }
 
-        int available = (int)Math.Min(data.Length, _payloadRemaining);
+        // Pieces of ≤ 64 KiB keep the checksum, the copy and the finiteness check of one piece in L2.
+        int available = (int)Math.Min(Math.Min(data.Length, _payloadRemaining), PieceBytes);
         int whole = _parsed.Encoding == PayloadEncoding.Int8
             ? (available >= unit ? unit : 0)
             : available - (available % unit);
@@ -233,15 +237,18 @@ public sealed class UpdateDecoder
             default:
                 output = _values.AsSpan(_valuesWritten, bytes.Length - 4);
                 float scale = BinaryPrimitives.ReadSingleLittleEndian(bytes);
-                if (!(float.IsFinite(scale) && scale >= 0))
+                // An encoder never writes a scale above float.MaxValue/127; bounding it here means q·scale
+                // (|q| ≤ 128) is finite, so int8 chunks need no finiteness pass.
+                if (!(scale >= 0 && scale <= MaxInt8Scale))
                 {
-                    _error = new(CodecErrorKind.NonFiniteValue, "an int8 chunk's scale is negative or not finite");
+                    _error = new(CodecErrorKind.ValueOutOfRange, "an int8 chunk's scale is negative, too large or not a number");
                     return;
                 }
 
                 TensorPrimitives.ConvertTruncating<sbyte, float>(MemoryMarshal.Cast<byte, sbyte>(bytes[4..]), output);
                 TensorPrimitives.Multiply(output, scale, output);
-                break;
+                _valuesWritten += output.Length;
+                return;
         }
 
         _valuesWritten += output.Length;

@@ -215,10 +215,16 @@ public class UpdateCodecTests
         var nanError = UpdateCodec.Encode(writer, new UpdateHeader(Architecture, 1, 2, PayloadEncoding.Float32, 0), nan);
         var rangeError = UpdateCodec.Encode(writer, new UpdateHeader(Architecture, 1, 2, PayloadEncoding.Float16, 0), big);
         var lengthError = UpdateCodec.Encode(writer, new UpdateHeader(Architecture, 1, 3, PayloadEncoding.Float32, 0), big);
+        var halfNan = UpdateCodec.Encode(writer, new UpdateHeader(Architecture, 1, 2, PayloadEncoding.Float16, 0), nan);
+        var halfInfinity = UpdateCodec.Encode(writer, new UpdateHeader(Architecture, 1, 2, PayloadEncoding.Float16, 0), [float.NegativeInfinity, 0]);
+        var int8Nan = UpdateCodec.Encode(writer, new UpdateHeader(Architecture, 1, 2, PayloadEncoding.Int8, 16), nan);
 
         Assert.That(nanError!.Kind, Is.EqualTo(CodecErrorKind.NonFiniteValue));
         Assert.That(rangeError!.Kind, Is.EqualTo(CodecErrorKind.ValueOutOfRange));
         Assert.That(lengthError!.Kind, Is.EqualTo(CodecErrorKind.ElementCountMismatch));
+        Assert.That(halfNan!.Kind, Is.EqualTo(CodecErrorKind.NonFiniteValue));
+        Assert.That(halfInfinity!.Kind, Is.EqualTo(CodecErrorKind.NonFiniteValue));
+        Assert.That(int8Nan!.Kind, Is.EqualTo(CodecErrorKind.NonFiniteValue));
         Assert.That(writer.WrittenCount, Is.Zero);
     }
 
@@ -235,6 +241,25 @@ public class UpdateCodecTests
 
         Assert.That(UpdateCodec.TryDecode(bytes, CodecLimits.Default, out _, out var error), Is.False);
         Assert.That(error!.Kind, Is.EqualTo(CodecErrorKind.NonFiniteValue));
+    }
+
+    [TestCase(float.PositiveInfinity)]
+    [TestCase(float.NaN)]
+    [TestCase(-1f)]
+    [TestCase(float.MaxValue)]
+    public void Decoder_refuses_a_forged_int8_scale_even_with_a_valid_checksum(float scale)
+    {
+        var payload = new byte[4 + 2];
+        BinaryPrimitives.WriteSingleLittleEndian(payload, scale);
+        payload[4] = 0x80;
+        payload[5] = 0x7F;
+        var bytes = new byte[UpdateCodec.HeaderSize + payload.Length + UpdateCodec.TrailerSize];
+        UpdateCodec.WriteHeader(bytes, new UpdateHeader(Architecture, 1, 2, PayloadEncoding.Int8, 2));
+        payload.CopyTo(bytes, UpdateCodec.HeaderSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(UpdateCodec.HeaderSize + payload.Length), Crc32C.Compute(payload));
+
+        Assert.That(UpdateCodec.TryDecode(bytes, CodecLimits.Default, out _, out var error), Is.False);
+        Assert.That(error!.Kind, Is.EqualTo(CodecErrorKind.ValueOutOfRange));
     }
 
     [Test]
