@@ -76,12 +76,11 @@ public static class UpdateCodec
 
                 break;
             default:
-                var scaled = new float[header.ChunkSize];
                 for (int start = 0; start < values.Length; start += header.ChunkSize)
                 {
                     var chunk = values.Slice(start, Math.Min(header.ChunkSize, values.Length - start));
                     var bytes = writer.GetSpan(4 + chunk.Length)[..(4 + chunk.Length)];
-                    EncodeInt8Chunk(chunk, bytes, scaled);
+                    EncodeInt8Chunk(chunk, bytes);
                     crc = Crc32C.Append(crc, bytes);
                     writer.Advance(bytes.Length);
                 }
@@ -226,7 +225,7 @@ public static class UpdateCodec
     }
 
     /// <summary>Writes [scale: float32][q: sbyte × n] with q = round(x / scale), scale = max|x| / 127.</summary>
-    private static void EncodeInt8Chunk(ReadOnlySpan<float> chunk, Span<byte> destination, float[] scratch)
+    private static void EncodeInt8Chunk(ReadOnlySpan<float> chunk, Span<byte> destination)
     {
         float maxMagnitude = Math.Abs(TensorPrimitives.MaxMagnitude(chunk));
         float scale = maxMagnitude / 127f;
@@ -238,10 +237,6 @@ public static class UpdateCodec
             return;
         }
 
-        var scaled = scratch.AsSpan(0, chunk.Length);
-        TensorPrimitives.Multiply(chunk, 127f / maxMagnitude, scaled);
-        // |scaled| ≤ 127 by construction (rounding of 127/max·max can only give 127.00001, which rounds to 127).
-        TensorPrimitives.Round(scaled, scaled);
-        TensorPrimitives.ConvertSaturating<float, sbyte>(scaled, quantized);
+        Int8Kernels.Quantize(chunk, 127f / maxMagnitude, quantized);
     }
 }

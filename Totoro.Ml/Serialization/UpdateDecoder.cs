@@ -245,8 +245,7 @@ public sealed class UpdateDecoder
                     return;
                 }
 
-                TensorPrimitives.ConvertTruncating<sbyte, float>(MemoryMarshal.Cast<byte, sbyte>(bytes[4..]), output);
-                TensorPrimitives.Multiply(output, scale, output);
+                Int8Kernels.Dequantize(MemoryMarshal.Cast<byte, sbyte>(bytes[4..]), scale, output);
                 _valuesWritten += output.Length;
                 return;
         }
