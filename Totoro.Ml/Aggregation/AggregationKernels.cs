@@ -16,6 +16,7 @@ internal static class AggregationKernels
     private const ulong DoubleExponentMask = 0x7FF0_0000_0000_0000ul;
 
     /// <summary>acc[i] += w · x[i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddScaled(ReadOnlySpan<float> x, double w, Span<double> acc)
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
@@ -45,6 +46,7 @@ internal static class AggregationKernels
     /// acc[i] += w0·x0[i] + w1·x1[i] + w2·x2[i] + w3·x3[i]: four inputs per pass over the accumulator
     /// block, so the block's loads and stores are paid once per four updates.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddScaled4(
         ReadOnlySpan<float> x0, ReadOnlySpan<float> x1, ReadOnlySpan<float> x2, ReadOnlySpan<float> x3,
         double w0, double w1, double w2, double w3, Span<double> acc)
@@ -91,6 +93,7 @@ internal static class AggregationKernels
     }
 
     /// <summary>dst[i] = (float)(src[i] · scale).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScaleNarrow(ReadOnlySpan<double> src, double scale, Span<float> dst)
     {
         ref double sr = ref MemoryMarshal.GetReference(src);
@@ -115,6 +118,7 @@ internal static class AggregationKernels
     }
 
     /// <summary>True when no element is NaN or ±∞ (exponent bits all ones).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool AllFinite(ReadOnlySpan<float> x)
     {
         ReadOnlySpan<uint> bits = MemoryMarshal.Cast<float, uint>(x);
@@ -148,6 +152,7 @@ internal static class AggregationKernels
     }
 
     /// <summary>True when no element is NaN or ±∞.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool AllFinite(ReadOnlySpan<double> x)
     {
         ReadOnlySpan<ulong> bits = MemoryMarshal.Cast<double, ulong>(x);
@@ -181,6 +186,7 @@ internal static class AggregationKernels
     }
 
     /// <summary>Euclidean norm computed in float64, so it cannot overflow for any finite float32 input.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Norm(ReadOnlySpan<float> x)
     {
         ref float xr = ref MemoryMarshal.GetReference(x);

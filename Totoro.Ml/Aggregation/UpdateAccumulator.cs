@@ -239,6 +239,7 @@ public sealed class UpdateAccumulator
     }
 
     /// <summary>Writes Σ coefficientᵢ·Δᵢ over the chosen updates into <paramref name="target"/>; false if any sum is non-finite.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static bool SumBlocked(
         IReadOnlyList<ClientUpdate> updates, List<int> chosen, ReadOnlySpan<double> coefficients, double[] target)
     {

@@ -12,6 +12,7 @@ namespace Totoro.Ml.Serialization;
 internal static class Int8Kernels
 {
     /// <summary>q[i] = round(x[i] · inverseScale) saturated to [−128, 127] (callers keep |x·inverseScale| ≤ 127).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Quantize(ReadOnlySpan<float> x, float inverseScale, Span<sbyte> q)
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
@@ -40,6 +41,7 @@ internal static class Int8Kernels
     }
 
     /// <summary>x[i] = q[i] · scale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dequantize(ReadOnlySpan<sbyte> q, float scale, Span<float> x)
     {
         ref sbyte qr = ref MemoryMarshal.GetReference(q);

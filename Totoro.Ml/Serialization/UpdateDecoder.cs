@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Totoro.Ml.Aggregation;
 
@@ -16,7 +17,6 @@ namespace Totoro.Ml.Serialization;
 /// </summary>
 public sealed class UpdateDecoder
 {
-    private const int PieceBytes = 65536;
     private const float MaxInt8Scale = float.MaxValue / 128f;
 
     private readonly CodecLimits _limits;
@@ -190,8 +190,8 @@ public sealed class UpdateDecoder
             return data[take..];
         }
 
-        // Pieces of ≤ 64 KiB keep the checksum, the copy and the finiteness check of one piece in L2.
-        int available = (int)Math.Min(Math.Min(data.Length, _payloadRemaining), PieceBytes);
+        // Pieces of 60 KiB keep the checksum, the copy and the finiteness check of one piece in L2.
+        int available = (int)Math.Min(Math.Min(data.Length, _payloadRemaining), UpdateCodec.PieceBytes);
         int whole = _parsed.Encoding == PayloadEncoding.Int8
             ? (available >= unit ? unit : 0)
             : available - (available % unit);
@@ -207,6 +207,7 @@ public sealed class UpdateDecoder
         return data[available..];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DecodeUnits(ReadOnlySpan<byte> bytes)
     {
         _crc = Crc32C.Append(_crc, bytes);
