@@ -160,7 +160,15 @@ internal static class BenchFedAvgCommand
 
     private static ThroughputRow Time(string name, int repetitions, double bytes, TextWriter progress, Action run)
     {
-        run();
+        // Warm up for at least half a second: methods called in pieces (TensorPrimitives' conversions)
+        // reach optimized code only after tiering's call counting and background compile, which one
+        // call does not trigger; the measured rows are the steady state a long-running node sees.
+        long warmStart = Stopwatch.GetTimestamp();
+        for (int w = 0; w < 2 || Stopwatch.GetElapsedTime(warmStart).TotalSeconds < 0.5; w++)
+        {
+            run();
+        }
+
         var seconds = new double[repetitions];
         for (int r = 0; r < repetitions; r++)
         {
