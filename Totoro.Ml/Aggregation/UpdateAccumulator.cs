@@ -16,10 +16,12 @@ namespace Totoro.Ml.Aggregation;
 public sealed class UpdateAccumulator
 {
     /// <summary>
-    /// Coordinates per block in <see cref="AccumulateBatch"/>: 8192 float64 sums (64 KiB) stay in L2 while
-    /// every update of the batch streams through them, so main memory sees each input byte once.
+    /// Coordinates per block in <see cref="AccumulateBatch"/>: 32768 float64 sums (256 KiB) stay in the 1 MiB
+    /// L2 while every update of the batch streams through them, so main memory sees each input byte once.
+    /// Larger blocks also mean longer runs per input (128 KiB), which the hardware prefetcher favours; an
+    /// early probe measured 8K-float blocks clearly slower than 64K-float ones.
     /// </summary>
-    private const int BlockElements = 8192;
+    private const int BlockElements = 32768;
 
     private readonly AggregationLimits _limits;
     private readonly HashSet<ulong> _contributors = [];

@@ -64,7 +64,7 @@ public class UpdateAccumulatorTests
     public void Batch_accumulation_equals_one_by_one_and_reports_each_bad_update()
     {
         // Longer than one block, with a tail that is not a multiple of the vector width, so both kernel paths run.
-        const int length = 20_011;
+        const int length = 70_001;
         var shape = Fixtures.Shape(length);
         var updates = Fixtures.RandomUpdates(new Random(8), 11, length);
         var poisoned = Fixtures.RandomVector(new Random(9), length);
