@@ -86,7 +86,7 @@ public sealed class FedAvgRule : IFoldableRule
         if (_noise is { } noise && _clipNorm is { } clip)
         {
             // Noise of std σ on the sum is noise of std σ/n on the mean (n = contributors, each of weight 1).
-            double std = noise.NoiseMultiplier * clip / total.TotalWeight;
+            double std = noise.NoiseMultiplier * clip / total.ContributorCount;
             var gaussian = GaussianNoise.ForRound(noise.Seed, round);
             for (int i = 0; i < delta.Length; i++)
             {

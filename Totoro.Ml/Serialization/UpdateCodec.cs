@@ -42,7 +42,8 @@ public static class UpdateCodec
     public static CodecError? Encode(IBufferWriter<byte> writer, UpdateHeader header, ReadOnlySpan<float> values)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        var error = CheckHeaderFields(header, CodecLimits.Default.MaxElementCount, null, CodecLimits.MaxChunkSize)
+        // Read limits protect a receiver; a sender may encode any length its peer agreed to accept.
+        var error = CheckHeaderFields(header, int.MaxValue, null, CodecLimits.MaxChunkSize)
             ?? CheckValues(header, values);
         if (error is not null)
         {
