@@ -92,8 +92,8 @@ public sealed class PartialAggregate
         TryFold(Shape, [this, other], out combined, out rejection);
 
     /// <summary>
-    /// Folds many parts with one float64 accumulator (one rounding to float32 at the end, not one per pair).
-    /// The first refused part stops the fold.
+    /// Folds many parts in one blocked pass with float64 sums (one rounding to float32 at the end, not one
+    /// per pair). All or nothing: any refused part fails the whole fold.
     /// </summary>
     public static bool TryFold(
         ModelShape shape,
@@ -104,14 +104,11 @@ public sealed class PartialAggregate
         ArgumentNullException.ThrowIfNull(parts);
         // Parts were validated when they were built, so the update limits play no role here.
         var accumulator = new UpdateAccumulator(shape, AggregationLimits.Default);
-        foreach (var part in parts)
+        rejection = accumulator.MergeBatch(parts.ToList());
+        if (rejection is not null)
         {
-            rejection = accumulator.Merge(part);
-            if (rejection is not null)
-            {
-                folded = null;
-                return false;
-            }
+            folded = null;
+            return false;
         }
 
         folded = accumulator.ToPartial();

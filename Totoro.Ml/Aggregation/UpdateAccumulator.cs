@@ -95,7 +95,7 @@ public sealed class UpdateAccumulator
     }
 
     internal IReadOnlyList<UpdateRejected> AccumulateBatch(
-        IReadOnlyList<ClientUpdate> updates, ReadOnlySpan<double> weights, ReadOnlySpan<double> coefficients)
+        IReadOnlyList<ClientUpdate> updates, double[] weights, double[] coefficients)
     {
         var rejected = new List<UpdateRejected>();
         var accepted = new List<int>(updates.Count);
@@ -121,8 +121,7 @@ public sealed class UpdateAccumulator
         // Non-finite inputs poison the float64 block sums (w·∞ and ∞−∞ stay non-finite), so one cheap check
         // per L2-resident block replaces a validation pass over every input; only a poisoned batch pays for
         // finding the culprits and summing again without them.
-        var scratch = _batchScratch ??= new double[Shape.ElementCount];
-        if (!SumBlocked(updates, accepted, coefficients, scratch))
+        if (!SumIntoScratch(accepted.Select(i => updates[i].Delta).ToList(), accepted.Select(i => coefficients[i]).ToArray()))
         {
             for (int k = accepted.Count - 1; k >= 0; k--)
             {
@@ -134,18 +133,10 @@ public sealed class UpdateAccumulator
                 }
             }
 
-            SumBlocked(updates, accepted, coefficients, scratch);
+            SumIntoScratch(accepted.Select(i => updates[i].Delta).ToList(), accepted.Select(i => coefficients[i]).ToArray());
         }
 
-        if (_contributors.Count == 0)
-        {
-            (_sum, _batchScratch) = (scratch, _sum);
-        }
-        else
-        {
-            TensorPrimitives.Add(_sum, scratch, _sum);
-        }
-
+        CommitScratch();
         foreach (int i in accepted)
         {
             Commit(updates[i].ContributorId, weights[i], updates[i].MetricSums);
@@ -158,19 +149,10 @@ public sealed class UpdateAccumulator
     public UpdateRejected? Merge(PartialAggregate part)
     {
         ArgumentNullException.ThrowIfNull(part);
-        if (part.Shape != Shape)
+        var rejection = CheckPart(part, _contributors);
+        if (rejection is not null)
         {
-            return part.Shape.ArchitectureId != Shape.ArchitectureId
-                ? new(null, RejectionReason.ArchitectureMismatch, "partial aggregate of another architecture")
-                : new(null, RejectionReason.ElementCountMismatch, "partial aggregate of another length");
-        }
-
-        foreach (ulong id in part.Contributors)
-        {
-            if (_contributors.Contains(id))
-            {
-                return Duplicate(id) with { ContributorId = null };
-            }
+            return rejection;
         }
 
         if (part.TotalWeight > 0)
@@ -178,9 +160,39 @@ public sealed class UpdateAccumulator
             AggregationKernels.AddScaled(part.Mean.Span, part.TotalWeight, _sum);
         }
 
-        _totalWeight += part.TotalWeight;
-        _contributors.UnionWith(part.Contributors);
-        AddMetrics(part.MetricSums);
+        CommitPart(part);
+        return null;
+    }
+
+    /// <summary>
+    /// Folds several partial aggregates in one blocked pass (an interior node with many children).
+    /// All or nothing: if any part is refused — other shape, or a contributor already counted here or in
+    /// another part — nothing is added and the first refusal is returned.
+    /// </summary>
+    public UpdateRejected? MergeBatch(IReadOnlyList<PartialAggregate> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        var seen = new HashSet<ulong>(_contributors);
+        foreach (var part in parts)
+        {
+            ArgumentNullException.ThrowIfNull(part);
+            var rejection = CheckPart(part, seen);
+            if (rejection is not null)
+            {
+                return rejection;
+            }
+
+            seen.UnionWith(part.Contributors);
+        }
+
+        // Parts were validated finite when built, so the block sums cannot be poisoned.
+        SumIntoScratch(parts.Select(p => p.Mean).ToList(), parts.Select(p => p.TotalWeight).ToArray());
+        CommitScratch();
+        foreach (var part in parts)
+        {
+            CommitPart(part);
+        }
+
         return null;
     }
 
@@ -240,11 +252,55 @@ public sealed class UpdateAccumulator
         }
     }
 
-    /// <summary>Writes Σ coefficientᵢ·Δᵢ over the chosen updates into <paramref name="target"/>; false if any sum is non-finite.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static bool SumBlocked(
-        IReadOnlyList<ClientUpdate> updates, List<int> chosen, ReadOnlySpan<double> coefficients, double[] target)
+    private UpdateRejected? CheckPart(PartialAggregate part, HashSet<ulong> counted)
     {
+        if (part.Shape != Shape)
+        {
+            return part.Shape.ArchitectureId != Shape.ArchitectureId
+                ? new(null, RejectionReason.ArchitectureMismatch, "partial aggregate of another architecture")
+                : new(null, RejectionReason.ElementCountMismatch, "partial aggregate of another length");
+        }
+
+        foreach (ulong id in part.Contributors)
+        {
+            if (counted.Contains(id))
+            {
+                return Duplicate(id) with { ContributorId = null };
+            }
+        }
+
+        return null;
+    }
+
+    private void CommitPart(PartialAggregate part)
+    {
+        _totalWeight += part.TotalWeight;
+        _contributors.UnionWith(part.Contributors);
+        AddMetrics(part.MetricSums);
+    }
+
+    /// <summary>Adds the scratch sums to the accumulator; when it was empty the buffers simply swap.</summary>
+    private void CommitScratch()
+    {
+        var scratch = _batchScratch!;
+        if (_contributors.Count == 0)
+        {
+            (_sum, _batchScratch) = (scratch, _sum);
+        }
+        else
+        {
+            TensorPrimitives.Add(_sum, scratch, _sum);
+        }
+    }
+
+    /// <summary>
+    /// Writes Σ coefficientᵢ·vectorᵢ into the scratch buffer, block by block with four vectors per pass;
+    /// false if any sum is non-finite.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private bool SumIntoScratch(List<ReadOnlyMemory<float>> vectors, double[] coefficients)
+    {
+        var target = _batchScratch ??= new double[Shape.ElementCount];
         bool finite = true;
         for (int start = 0; start < target.Length; start += BlockElements)
         {
@@ -252,21 +308,20 @@ public sealed class UpdateAccumulator
             var block = target.AsSpan(start, length);
             block.Clear();
             int k = 0;
-            for (; k + 4 <= chosen.Count; k += 4)
+            for (; k + 4 <= vectors.Count; k += 4)
             {
-                int a = chosen[k], b = chosen[k + 1], c = chosen[k + 2], d = chosen[k + 3];
                 AggregationKernels.AddScaled4(
-                    updates[a].Delta.Span.Slice(start, length),
-                    updates[b].Delta.Span.Slice(start, length),
-                    updates[c].Delta.Span.Slice(start, length),
-                    updates[d].Delta.Span.Slice(start, length),
-                    coefficients[a], coefficients[b], coefficients[c], coefficients[d],
+                    vectors[k].Span.Slice(start, length),
+                    vectors[k + 1].Span.Slice(start, length),
+                    vectors[k + 2].Span.Slice(start, length),
+                    vectors[k + 3].Span.Slice(start, length),
+                    coefficients[k], coefficients[k + 1], coefficients[k + 2], coefficients[k + 3],
                     block);
             }
 
-            for (; k < chosen.Count; k++)
+            for (; k < vectors.Count; k++)
             {
-                AggregationKernels.AddScaled(updates[chosen[k]].Delta.Span.Slice(start, length), coefficients[chosen[k]], block);
+                AggregationKernels.AddScaled(vectors[k].Span.Slice(start, length), coefficients[k], block);
             }
 
             finite &= AggregationKernels.AllFinite(block);

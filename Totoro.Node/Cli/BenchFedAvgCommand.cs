@@ -124,11 +124,7 @@ internal static class BenchFedAvgCommand
         rows.Add(Time("fold_partials", repetitions, oneUpdateBytes * partCount, progress, () =>
         {
             accumulator.Reset();
-            foreach (var part in parts)
-            {
-                accumulator.Merge(part);
-            }
-
+            accumulator.MergeBatch(parts);
             sink += accumulator.ToPartial().Mean.Span[0];
         }));
 

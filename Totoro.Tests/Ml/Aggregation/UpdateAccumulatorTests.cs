@@ -107,6 +107,39 @@ public class UpdateAccumulatorTests
     }
 
     [Test]
+    public void Merging_partials_in_one_batch_equals_merging_them_one_by_one()
+    {
+        const int length = 40_000;
+        var shape = Fixtures.Shape(length);
+        var updates = Fixtures.RandomUpdates(new Random(13), 12, length);
+        var parts = Enumerable.Range(0, 6).Select(p => Fixtures.Fold(shape, updates.Where((_, i) => i % 6 == p))).ToList();
+        var batched = new UpdateAccumulator(shape, AggregationLimits.Default);
+        var single = new UpdateAccumulator(shape, AggregationLimits.Default);
+
+        Assert.That(batched.MergeBatch(parts), Is.Null);
+        parts.ForEach(p => Assert.That(single.Merge(p), Is.Null));
+
+        Assert.That(Fixtures.RelativeL2(batched.ToPartial().Mean.Span, single.ToPartial().Mean.Span), Is.LessThanOrEqualTo(1e-7));
+        Assert.That(batched.ToPartial().Contributors, Is.EqualTo(single.ToPartial().Contributors));
+        Assert.That(batched.TotalWeight, Is.EqualTo(single.TotalWeight));
+    }
+
+    [Test]
+    public void A_batch_of_partials_with_an_overlap_is_refused_whole()
+    {
+        var shape = Fixtures.Shape(40);
+        var updates = Fixtures.RandomUpdates(new Random(14), 5, 40);
+        var accumulator = new UpdateAccumulator(shape, AggregationLimits.Default);
+        accumulator.Accumulate(updates[0]);
+        var before = accumulator.ToPartial();
+
+        var rejection = accumulator.MergeBatch([Fixtures.Fold(shape, updates.Skip(1).Take(2)), Fixtures.Fold(shape, updates.Skip(2))]);
+
+        Assert.That(rejection!.Reason, Is.EqualTo(RejectionReason.DuplicateContributor));
+        AssertSame(accumulator.ToPartial(), before);
+    }
+
+    [Test]
     public void Reset_starts_a_new_round()
     {
         var accumulator = new UpdateAccumulator(Shape, AggregationLimits.Default);
