@@ -9,13 +9,16 @@ public sealed record AggregationLimits
 {
     public AggregationLimits(double maxWeight)
     {
-        if (!double.IsFinite(maxWeight) || maxWeight <= 0)
+        // ≤ 2⁵³ keeps sample counts exact in float64 and Σ w·x far from float64 overflow for any float32 x.
+        if (!(maxWeight > 0 && maxWeight <= MaxExactWeight))
         {
-            throw new ArgumentOutOfRangeException(nameof(maxWeight), maxWeight, "aggregation.max-weight must be finite and > 0");
+            throw new ArgumentOutOfRangeException(nameof(maxWeight), maxWeight, "aggregation.max-weight must be in (0, 2^53]");
         }
 
         MaxWeight = maxWeight;
     }
+
+    public const double MaxExactWeight = 9007199254740992.0;
 
     public double MaxWeight { get; }
 

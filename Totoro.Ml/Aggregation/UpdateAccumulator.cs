@@ -118,10 +118,11 @@ public sealed class UpdateAccumulator
             }
         }
 
-        // Non-finite inputs poison the float64 block sums (w·∞ and ∞−∞ stay non-finite), so one cheap check
-        // per L2-resident block replaces a validation pass over every input; only a poisoned batch pays for
-        // finding the culprits and summing again without them.
-        if (!SumIntoScratch(accepted.Select(i => updates[i].Delta).ToList(), accepted.Select(i => coefficients[i]).ToArray()))
+        // Non-finite inputs poison the block sums (w·∞ and ∞−∞ stay non-finite), so one cheap check per
+        // L2-resident block replaces a validation pass over every input; only a poisoned batch pays for
+        // finding the culprits and summing again without them — in pure float64 this time, because huge
+        // finite inputs can also overflow the fast path's float32 group sums.
+        if (!SumIntoScratch(accepted.Select(i => updates[i].Delta).ToList(), accepted.Select(i => coefficients[i]).ToArray(), wide: false))
         {
             for (int k = accepted.Count - 1; k >= 0; k--)
             {
@@ -133,7 +134,7 @@ public sealed class UpdateAccumulator
                 }
             }
 
-            SumIntoScratch(accepted.Select(i => updates[i].Delta).ToList(), accepted.Select(i => coefficients[i]).ToArray());
+            SumIntoScratch(accepted.Select(i => updates[i].Delta).ToList(), accepted.Select(i => coefficients[i]).ToArray(), wide: true);
         }
 
         CommitScratch();
@@ -185,8 +186,14 @@ public sealed class UpdateAccumulator
             seen.UnionWith(part.Contributors);
         }
 
-        // Parts were validated finite when built, so the block sums cannot be poisoned.
-        SumIntoScratch(parts.Select(p => p.Mean).ToList(), parts.Select(p => p.TotalWeight).ToArray());
+        // Parts were validated finite when built; a non-finite block can only be float32 group overflow.
+        var means = parts.Select(p => p.Mean).ToList();
+        var weights = parts.Select(p => p.TotalWeight).ToArray();
+        if (!SumIntoScratch(means, weights, wide: false))
+        {
+            SumIntoScratch(means, weights, wide: true);
+        }
+
         CommitScratch();
         foreach (var part in parts)
         {
@@ -294,11 +301,12 @@ public sealed class UpdateAccumulator
     }
 
     /// <summary>
-    /// Writes Σ coefficientᵢ·vectorᵢ into the scratch buffer, block by block with four vectors per pass;
-    /// false if any sum is non-finite.
+    /// Writes Σ coefficientᵢ·vectorᵢ into the scratch buffer, block by block, four vectors per pass with
+    /// float32 group sums, or one at a time entirely in float64 when <paramref name="wide"/>; false if any
+    /// sum is non-finite.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private bool SumIntoScratch(List<ReadOnlyMemory<float>> vectors, double[] coefficients)
+    private bool SumIntoScratch(List<ReadOnlyMemory<float>> vectors, double[] coefficients, bool wide)
     {
         var target = _batchScratch ??= new double[Shape.ElementCount];
         bool finite = true;
@@ -308,7 +316,7 @@ public sealed class UpdateAccumulator
             var block = target.AsSpan(start, length);
             block.Clear();
             int k = 0;
-            for (; k + 4 <= vectors.Count; k += 4)
+            for (; !wide && k + 4 <= vectors.Count; k += 4)
             {
                 AggregationKernels.AddScaled4(
                     vectors[k].Span.Slice(start, length),

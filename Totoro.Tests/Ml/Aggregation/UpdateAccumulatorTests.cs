@@ -93,6 +93,23 @@ public class UpdateAccumulatorTests
     }
 
     [Test]
+    public void Huge_finite_values_are_summed_in_float64_not_lost_to_float32_overflow()
+    {
+        const int length = 100;
+        var shape = Fixtures.Shape(length);
+        var updates = Enumerable.Range(1, 8)
+            .Select(i => new ClientUpdate((ulong)i, Fixtures.Architecture, Fixtures.RandomVector(new Random(i), length, 3e38f), 1000))
+            .ToList();
+        var accumulator = new UpdateAccumulator(shape, AggregationLimits.Default);
+
+        Assert.That(accumulator.AccumulateBatch(updates), Is.Empty);
+        Assert.That(accumulator.MergeBatch([Fixtures.Fold(shape, updates.Select(u => u with { ContributorId = u.ContributorId + 100 }))]), Is.Null);
+
+        var mean = accumulator.ToPartial().Mean.Span;
+        Assert.That(Fixtures.RelativeL2(mean, Fixtures.ReferenceMean(updates)), Is.LessThanOrEqualTo(1e-6));
+    }
+
+    [Test]
     public void A_second_batch_adds_to_what_was_already_folded()
     {
         const int length = 1000;
