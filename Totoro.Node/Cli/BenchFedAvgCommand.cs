@@ -19,6 +19,8 @@ internal sealed record FedAvgBenchResult(
     string Processor,
     int ProcessorCount,
     bool Avx512,
+    double LoadAverageBefore,
+    double LoadAverageAfter,
     IReadOnlyList<ThroughputRow> Rows)
 {
     public ThroughputRow Row(string name) => Rows.Single(r => r.Name == name);
@@ -68,6 +70,7 @@ internal static class BenchFedAvgCommand
     public static FedAvgBenchResult Measure(int updateCount, int elements, int repetitions, TextWriter progress)
     {
         ArgumentNullException.ThrowIfNull(progress);
+        double loadBefore = LoadAverage();
         var shape = new ModelShape(0xBE7C, elements);
         var rng = new Random(2026);
         progress.WriteLine($"generating {updateCount} updates × {elements:N0} floats …");
@@ -151,7 +154,7 @@ internal static class BenchFedAvgCommand
         GC.KeepAlive(sink);
         return new FedAvgBenchResult(
             updateCount, elements, repetitions, ProcessorName(), Environment.ProcessorCount,
-            System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated, rows);
+            System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated, loadBefore, LoadAverage(), rows);
     }
 
     private static ThroughputRow Time(string name, int repetitions, double bytes, TextWriter progress, Action run)
@@ -185,13 +188,23 @@ internal static class BenchFedAvgCommand
     private static void Print(FedAvgBenchResult result)
     {
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"FedAvg bench: {result.Updates} updates × {result.Elements:N0} floats, {result.Repetitions} reps, {result.Processor} ({result.ProcessorCount} CPUs, AVX-512 {result.Avx512})"));
+            $"FedAvg bench: {result.Updates} updates × {result.Elements:N0} floats, {result.Repetitions} reps, {result.Processor} ({result.ProcessorCount} CPUs, AVX-512 {result.Avx512}), load average {result.LoadAverageBefore:F1} → {result.LoadAverageAfter:F1}"));
         Console.WriteLine("row                 median GB/s  best GB/s  median ms");
         foreach (var row in result.Rows)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{row.Name,-18} {row.MedianGbps,12:F1} {row.BestGbps,10:F1} {row.MedianMilliseconds,10:F2}"));
         }
+    }
+
+    /// <summary>The 1-minute load average (NaN off Linux): on a shared machine it tells how much the numbers are worth.</summary>
+    private static double LoadAverage()
+    {
+        const string loadAverage = "/proc/loadavg";
+        return File.Exists(loadAverage)
+            && double.TryParse(File.ReadAllText(loadAverage).Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double load)
+            ? load
+            : double.NaN;
     }
 
     private static string ProcessorName()
