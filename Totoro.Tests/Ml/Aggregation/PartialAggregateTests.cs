@@ -75,7 +75,10 @@ public class PartialAggregateTests
         Assert.That(b.TryCombine(c, out var bc, out _), Is.True);
         Assert.That(a.TryCombine(bc!, out var abc2, out _), Is.True);
 
-        Assert.That(ab.Mean.ToArray(), Is.EqualTo(ba!.Mean.ToArray()));
+        // Equal up to float64 rounding of the two FMA orders, which the float32 result almost always hides.
+        Assert.That(Fixtures.RelativeL2(ab.Mean.Span, ba!.Mean.Span), Is.LessThanOrEqualTo(1e-7));
+        Assert.That(ab.Contributors, Is.EqualTo(ba.Contributors));
+        Assert.That(ab.TotalWeight, Is.EqualTo(ba.TotalWeight));
         Assert.That(Fixtures.RelativeL2(abc1!.Mean.Span, abc2!.Mean.Span), Is.LessThanOrEqualTo(1e-6));
         Assert.That(abc1.MetricSums, Is.EqualTo(abc2.MetricSums));
     }
