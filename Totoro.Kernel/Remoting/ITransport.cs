@@ -1,0 +1,18 @@
+namespace Totoro.Kernel;
+
+/// <summary>
+/// The remoting seam: moves envelopes between node addresses. One transport may serve many local nodes (the in-memory
+/// one serves all nodes of a process); each bound node gets its inbound traffic and peer up/down events via its listener.
+/// </summary>
+public interface ITransport
+{
+    /// <summary>When true, envelopes carry message objects instead of bytes (in-process simulations at large scale).</summary>
+    bool PassByReference { get; }
+
+    void Bind(Address local, ITransportListener listener);
+
+    void Unbind(Address local);
+
+    /// <summary>Sends without blocking; delivery is at most once and in order per (from, to) pair.</summary>
+    void Send(Address from, Address to, TransportEnvelope envelope);
+}
