@@ -6,17 +6,38 @@ public static class AskExtensions
     /// <summary>
     /// Sends <paramref name="message"/> with a temporary reply ref as sender; completes with the first reply of type
     /// <typeparamref name="T"/>, faults on a <see cref="StatusFailure"/>, and times out (on the system's clock).
+    /// The returned task is already complete when the reply's Tell returns (so a deterministic world can poll it);
+    /// awaiters resume asynchronously, on the awaiting actor's context if there is one.
     /// </summary>
-    public static async Task<T> Ask<T>(this IActorRef target, object message, TimeSpan timeout, ActorSystem system)
+    public static Task<T> Ask<T>(this IActorRef target, object message, TimeSpan timeout, ActorSystem system)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(system);
+        var result = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         var promise = new PromiseActorRef(system, timeout);
+        promise.Task.ContinueWith(
+            static (reply, state) =>
+            {
+                var completion = (TaskCompletionSource<T>)state!;
+                if (reply.IsFaulted)
+                {
+                    completion.TrySetException(reply.Exception!.InnerException!);
+                }
+                else if (reply.Result is T typed)
+                {
+                    completion.TrySetResult(typed);
+                }
+                else
+                {
+                    completion.TrySetException(new InvalidCastException($"Ask expected {typeof(T).Name} but got {reply.Result.GetType().Name}"));
+                }
+            },
+            result,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
         target.Tell(message, promise);
-        var reply = await promise.Task.ConfigureAwait(continueOnCapturedContext: true);
-        return reply is T typed
-            ? typed
-            : throw new InvalidCastException($"Ask expected {typeof(T).Name} but got {reply.GetType().Name}");
+        return result.Task;
     }
 
     /// <summary>Ask from inside an actor (in an async handler); the continuation resumes inside the actor's turn.</summary>

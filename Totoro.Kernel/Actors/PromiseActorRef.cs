@@ -3,7 +3,8 @@ namespace Totoro.Kernel;
 /// <summary>A one-shot ref completing an <c>Ask</c>: the first message wins; a <see cref="StatusFailure"/> faults the task.</summary>
 internal sealed class PromiseActorRef : InternalActorRef
 {
-    private readonly TaskCompletionSource<object> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Completes synchronously inside the replying Tell; Ask maps it onto a task whose awaiters run asynchronously.
+    private readonly TaskCompletionSource<object> _completion = new();
     private readonly ActorSystem _system;
     private readonly ActorPath _path;
     private readonly ITimer _timeout;

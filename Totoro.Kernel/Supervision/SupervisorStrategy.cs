@@ -12,8 +12,8 @@ public sealed record SupervisorStrategy(
     TimeSpan MinBackoff = default,
     TimeSpan MaxBackoff = default)
 {
-    /// <summary>Restart on any exception except initialization failures, which stop the child.</summary>
-    public static readonly SupervisorStrategy Default = new(DefaultDecider);
+    /// <summary>Restart on any exception except initialization failures, which stop the child; at most 10 restarts a minute.</summary>
+    public static readonly SupervisorStrategy Default = new(DefaultDecider, MaxRestarts: 10, Window: TimeSpan.FromMinutes(1));
 
     public static readonly SupervisorStrategy Stopping = new(_ => Directive.Stop);
 
