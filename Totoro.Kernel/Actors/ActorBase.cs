@@ -33,16 +33,16 @@ public abstract class ActorBase
     /// <summary>Handles one message; returns a task if the handler went asynchronous, null otherwise.</summary>
     internal abstract Task? Dispatch(object message);
 
-    protected internal virtual void PreStart()
+    protected virtual void PreStart()
     {
     }
 
-    protected internal virtual void PostStop()
+    protected virtual void PostStop()
     {
     }
 
     /// <summary>Called on the failed instance before it is replaced; by default stops all children, then <see cref="PostStop"/>.</summary>
-    protected internal virtual void PreRestart(Exception reason, object? message)
+    protected virtual void PreRestart(Exception reason, object? message)
     {
         foreach (var child in Context.GetChildren())
         {
@@ -52,11 +52,19 @@ public abstract class ActorBase
     }
 
     /// <summary>Called on the fresh instance after a restart; by default <see cref="PreStart"/>.</summary>
-    protected internal virtual void PostRestart(Exception reason) => PreStart();
+    protected virtual void PostRestart(Exception reason) => PreStart();
 
     /// <summary>Called for a message no handler accepted; publishes <see cref="UnhandledMessage"/>.</summary>
     protected virtual void Unhandled(object message) =>
         Context.System.EventStream.Publish(new UnhandledMessage(message, Context.Sender, Context.Self));
 
     internal void InvokeUnhandled(object message) => Unhandled(message);
+
+    internal void InvokePreStart() => PreStart();
+
+    internal void InvokePostStop() => PostStop();
+
+    internal void InvokePreRestart(Exception reason, object? message) => PreRestart(reason, message);
+
+    internal void InvokePostRestart(Exception reason) => PostRestart(reason);
 }

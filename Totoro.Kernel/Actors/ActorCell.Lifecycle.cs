@@ -57,7 +57,7 @@ internal sealed partial class ActorCell
             var actor = _props.Factory();
             actor.Attach(this);
             _actor = actor;
-            actor.PreStart();
+            actor.InvokePreStart();
             Set(CellFlags.Started);
         }
         catch (Exception exception)
@@ -161,7 +161,7 @@ internal sealed partial class ActorCell
         _actor = null;
         if (failedActor is not null && Has(CellFlags.Started))
         {
-            failedActor.PreRestart(cause, failedMessage);
+            failedActor.InvokePreRestart(cause, failedMessage);
         }
         Extras.RecreateCause = cause;
         if (ChildCount == 0)
@@ -181,7 +181,7 @@ internal sealed partial class ActorCell
             var actor = _props.Factory();
             actor.Attach(this);
             _actor = actor;
-            actor.PostRestart(cause);
+            actor.InvokePostRestart(cause);
             Set(CellFlags.Started);
         }
         catch (Exception exception)
@@ -216,7 +216,7 @@ internal sealed partial class ActorCell
         {
             if (actor is not null && Has(CellFlags.Started))
             {
-                actor.PostStop();
+                actor.InvokePostStop();
             }
         }
         finally

@@ -15,7 +15,7 @@ public sealed class DeliveryTests
         private int _maxInside;
         private int _count;
 
-        protected internal override void PreStart()
+        protected override void PreStart()
         {
             Receive<Hit>(hit =>
             {
@@ -32,7 +32,7 @@ public sealed class DeliveryTests
 
     private sealed class Sender(IActorRef target, int id, int count) : ReceiveActor
     {
-        protected internal override void PreStart()
+        protected override void PreStart()
         {
             for (var i = 0; i < count; i++)
             {

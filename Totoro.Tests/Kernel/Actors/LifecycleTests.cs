@@ -7,7 +7,7 @@ public sealed class LifecycleTests
 {
     private sealed class Journaling(IActorRef journal, string name, int children = 0) : ReceiveActor
     {
-        protected internal override void PreStart()
+        protected override void PreStart()
         {
             journal.Tell($"{name} start");
             for (var i = 0; i < children; i++)
@@ -18,7 +18,7 @@ public sealed class LifecycleTests
             ReceiveAny(m => journal.Tell($"{name} got {m}"));
         }
 
-        protected internal override void PostStop() => journal.Tell($"{name} stop");
+        protected override void PostStop() => journal.Tell($"{name} stop");
     }
 
     [Test]
@@ -79,13 +79,13 @@ public sealed class LifecycleTests
     /// <summary>Its first message blocks its thread until the gate opens (test-only; product actors never block).</summary>
     private sealed class Blocking(Task gate, Action onCount, Action onStop) : ReceiveActor
     {
-        protected internal override void PreStart()
+        protected override void PreStart()
         {
             Receive<string>(s => s == "block", _ => gate.Wait(TimeSpan.FromSeconds(10)));
             Receive<string>(s => s == "count", _ => onCount());
         }
 
-        protected internal override void PostStop() => onStop();
+        protected override void PostStop() => onStop();
     }
 
     [Test]

@@ -21,15 +21,15 @@ public sealed class SupervisionTests
             Receive<Fail>(_ => throw new InvalidOperationException("boom"));
         }
 
-        protected internal override void PreStart() => _journal.Tell("start");
+        protected override void PreStart() => _journal.Tell("start");
 
-        protected internal override void PreRestart(Exception reason, object? message)
+        protected override void PreRestart(Exception reason, object? message)
         {
             _journal.Tell($"pre-restart {reason.Message} {message}");
             base.PreRestart(reason, message);
         }
 
-        protected internal override void PostRestart(Exception reason)
+        protected override void PostRestart(Exception reason)
         {
             _journal.Tell("post-restart");
             base.PostRestart(reason);
@@ -38,7 +38,7 @@ public sealed class SupervisionTests
 
     private sealed class Supervisor(IActorRef journal) : ReceiveActor
     {
-        protected internal override void PreStart()
+        protected override void PreStart()
         {
             var child = Context.ActorOf(Props.Create(() => new Counter(journal)), "child");
             ReceiveAny(m => child.Forward(m, Context));

@@ -11,7 +11,7 @@ public sealed class TimerTests
 
     private sealed class TimerActor(IActorRef journal) : ReceiveActor
     {
-        protected internal override void PreStart()
+        protected override void PreStart()
         {
             Receive<Start>(s => s.Kind == "single", s => Timers.StartSingleTimer("t", new Tick(1), s.Delay));
             Receive<Start>(s => s.Kind == "periodic", s => Timers.StartPeriodicTimer("t", new Tick(2), s.Delay));
