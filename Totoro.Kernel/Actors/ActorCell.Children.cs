@@ -2,21 +2,32 @@ using System.Globalization;
 
 namespace Totoro.Kernel;
 
-/// <summary>The cell's children. The map is created on the first child and locked, because lookups by path come from other threads.</summary>
+/// <summary>
+/// The cell's children. Most cells have none and many (a node's guardians) have one, so <see cref="_children"/>
+/// holds nothing, a single <see cref="ActorCell"/>, or a map once there are two. Guarded by a lock created with the
+/// first child, because path lookups come from other threads.
+/// </summary>
 internal sealed partial class ActorCell
 {
+    private object? _children;
+    private Lock? _childrenLock;
+
     private int ChildCount
     {
         get
         {
-            var children = _children;
-            if (children is null)
+            if (_childrenLock is not { } gate)
             {
                 return 0;
             }
-            lock (children)
+            lock (gate)
             {
-                return children.Count;
+                return _children switch
+                {
+                    ActorCell => 1,
+                    Dictionary<string, ActorCell> map => map.Count,
+                    _ => 0,
+                };
             }
         }
     }
@@ -27,14 +38,13 @@ internal sealed partial class ActorCell
 
     internal ActorCell? GetChild(string name)
     {
-        var children = _children;
-        if (children is null)
+        if (_childrenLock is not { } gate)
         {
             return null;
         }
-        lock (children)
+        lock (gate)
         {
-            return children.GetValueOrDefault(name);
+            return FindChild(name);
         }
     }
 
@@ -45,9 +55,8 @@ internal sealed partial class ActorCell
         {
             throw new InvalidOperationException($"{_path} is stopping and cannot create children");
         }
-        var children = _children ?? CreateChildrenMap();
         ActorCell child;
-        lock (children)
+        lock (ChildrenLock)
         {
             if (name is null)
             {
@@ -57,61 +66,15 @@ internal sealed partial class ActorCell
             {
                 ValidateName(name);
             }
-            if (children.ContainsKey(name))
+            if (FindChild(name) is not null)
             {
                 throw new InvalidOperationException($"{_path} already has a child named '{name}'");
             }
             child = new ActorCell(_system, this, _path.Child(name), props, _system.ResolveDispatcher(props.Dispatcher));
-            children.Add(name, child);
+            AddChild(name, child);
         }
         child.SendSystemMessage(new Create());
         return child;
-    }
-
-    private static void ValidateName(string name)
-    {
-        if (name.Length == 0 || name[0] == '$' || name.AsSpan().IndexOfAny("/#?@ ") >= 0)
-        {
-            throw new ArgumentException($"'{name}' is not a valid actor name (non-empty, no leading '$', no '/', '#', '?', '@' or space)", nameof(name));
-        }
-    }
-
-    private Dictionary<string, ActorCell> CreateChildrenMap()
-    {
-        Interlocked.CompareExchange(ref _children, new Dictionary<string, ActorCell>(StringComparer.Ordinal), null);
-        return _children;
-    }
-
-    private bool IsMyChild(ActorCell cell) => GetChild(cell._path.Name) == cell;
-
-    private void RemoveChild(ActorCell cell)
-    {
-        var children = _children;
-        if (children is null)
-        {
-            return;
-        }
-        lock (children)
-        {
-            var name = cell._path.Name;
-            if (children.TryGetValue(name, out var existing) && ReferenceEquals(existing, cell))
-            {
-                children.Remove(name);
-            }
-        }
-    }
-
-    private ActorCell[] SnapshotChildren()
-    {
-        var children = _children;
-        if (children is null)
-        {
-            return [];
-        }
-        lock (children)
-        {
-            return [.. children.Values];
-        }
     }
 
     /// <summary>Guardians are created synchronously, so the system is usable as soon as its constructor returns.</summary>
@@ -122,15 +85,97 @@ internal sealed partial class ActorCell
         Set(CellFlags.Started);
     }
 
-    internal ActorCell CreateGuardianChild(string name, Props props)
+    internal ActorCell CreateGuardianChild(string name, ActorBase actor)
     {
-        var child = new ActorCell(_system, this, _path.Child(name), props, _dispatcher) { IsGuardian = true };
-        child.InitializeGuardian(props.Factory());
-        var children = _children ?? CreateChildrenMap();
-        lock (children)
+        var child = new ActorCell(_system, this, _path.Child(name), _props, _dispatcher) { IsGuardian = true };
+        child.InitializeGuardian(actor);
+        lock (ChildrenLock)
         {
-            children.Add(name, child);
+            AddChild(name, child);
         }
         return child;
+    }
+
+    private Lock ChildrenLock
+    {
+        get
+        {
+            if (_childrenLock is null)
+            {
+                Interlocked.CompareExchange(ref _childrenLock, new Lock(), null);
+            }
+            return _childrenLock;
+        }
+    }
+
+    private static void ValidateName(string name)
+    {
+        if (name.Length == 0 || name[0] == '$' || name.AsSpan().IndexOfAny("/#?@ ") >= 0)
+        {
+            throw new ArgumentException($"'{name}' is not a valid actor name (non-empty, no leading '$', no '/', '#', '?', '@' or space)", nameof(name));
+        }
+    }
+
+    private ActorCell? FindChild(string name) => _children switch
+    {
+        ActorCell single => single._path.Name == name ? single : null,
+        Dictionary<string, ActorCell> map => map.GetValueOrDefault(name),
+        _ => null,
+    };
+
+    private void AddChild(string name, ActorCell child)
+    {
+        switch (_children)
+        {
+            case null:
+                _children = child;
+                break;
+            case ActorCell single:
+                _children = new Dictionary<string, ActorCell>(StringComparer.Ordinal) { [single._path.Name] = single, [name] = child };
+                break;
+            case Dictionary<string, ActorCell> map:
+                map.Add(name, child);
+                break;
+        }
+    }
+
+    private bool IsMyChild(ActorCell cell) => GetChild(cell._path.Name) == cell;
+
+    private void RemoveChild(ActorCell cell)
+    {
+        if (_childrenLock is not { } gate)
+        {
+            return;
+        }
+        lock (gate)
+        {
+            var name = cell._path.Name;
+            switch (_children)
+            {
+                case ActorCell single when ReferenceEquals(single, cell):
+                    _children = null;
+                    break;
+                case Dictionary<string, ActorCell> map when map.TryGetValue(name, out var existing) && ReferenceEquals(existing, cell):
+                    map.Remove(name);
+                    break;
+            }
+        }
+    }
+
+    private ActorCell[] SnapshotChildren()
+    {
+        if (_childrenLock is not { } gate)
+        {
+            return [];
+        }
+        lock (gate)
+        {
+            return _children switch
+            {
+                ActorCell single => [single],
+                Dictionary<string, ActorCell> map => [.. map.Values],
+                _ => [],
+            };
+        }
     }
 }

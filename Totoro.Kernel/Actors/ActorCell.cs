@@ -25,7 +25,6 @@ internal sealed partial class ActorCell : InternalActorRef, IActorContext, IThre
     private int _status;
     private SystemMessage? _systemHead;
     private ConcurrentQueue<Envelope>? _mailbox;
-    private Dictionary<string, ActorCell>? _children;
     private CellExtras? _extras;
     private object? _currentMessage;
     private IActorRef? _currentSender;

@@ -12,7 +12,9 @@ public sealed class ActorSystem : IAsyncDisposable, IActorRefResolver
     private readonly ActorCell _user;
     private readonly Dispatcher _defaultDispatcher;
     private readonly IReadOnlyDictionary<string, Dispatcher> _dispatchers;
-    private readonly TaskCompletionSource _terminated = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private static readonly Props GuardianProps = Props.Create<GuardianActor>();
+    private TaskCompletionSource? _terminated;
+    private int _rootTerminated;
     private readonly Remoting? _remoting;
     private readonly TempContainer _temp;
     private DeadLetterActorRef? _deadLetters;
@@ -37,9 +39,9 @@ public sealed class ActorSystem : IAsyncDisposable, IActorRefResolver
         _temp = new TempContainer(this);
 
         var rootPath = new ActorPath(Address, "/");
-        _root = new ActorCell(this, null, rootPath, Props.Create<GuardianActor>(), _defaultDispatcher) { IsGuardian = true };
+        _root = new ActorCell(this, null, rootPath, GuardianProps, _defaultDispatcher) { IsGuardian = true };
         _root.InitializeGuardian(new GuardianActor());
-        _user = _root.CreateGuardianChild("user", Props.Create<GuardianActor>());
+        _user = _root.CreateGuardianChild("user", new GuardianActor());
         if (settings.Transport is { } transport)
         {
             _remoting = new Remoting(this, transport);
@@ -72,9 +74,26 @@ public sealed class ActorSystem : IAsyncDisposable, IActorRefResolver
 
     public IActorRef DeadLetters => DeadLetterRef;
 
-    public Task WhenTerminated => _terminated.Task;
+    public Task WhenTerminated => Termination.Task;
 
     internal ILogger Logger { get; }
+
+    /// <summary>Created on first use: most of a large simulation's nodes are never awaited.</summary>
+    private TaskCompletionSource Termination
+    {
+        get
+        {
+            if (_terminated is null)
+            {
+                Interlocked.CompareExchange(ref _terminated, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
+                if (Volatile.Read(ref _rootTerminated) == 1)
+                {
+                    _terminated.TrySetResult();
+                }
+            }
+            return _terminated;
+        }
+    }
 
     internal bool SerializeAllMessages { get; }
 
@@ -110,7 +129,7 @@ public sealed class ActorSystem : IAsyncDisposable, IActorRefResolver
     public Task Terminate()
     {
         _root.SendSystemMessage(new Terminate());
-        return _terminated.Task;
+        return WhenTerminated;
     }
 
     public async ValueTask DisposeAsync()
@@ -191,7 +210,8 @@ public sealed class ActorSystem : IAsyncDisposable, IActorRefResolver
             remoting.Unbind();
         }
         KernelLog.SystemTerminated(Logger, Address);
-        _terminated.TrySetResult();
+        Volatile.Write(ref _rootTerminated, 1);
+        Termination.TrySetResult();
     }
 
     public override string ToString() => Address.ToString();

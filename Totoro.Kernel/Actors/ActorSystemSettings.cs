@@ -28,7 +28,7 @@ public sealed record ActorSystemSettings
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
     /// <summary>Named dispatchers for <see cref="Props.Dispatcher"/>; ignored under a world.</summary>
-    public IReadOnlyDictionary<string, Dispatcher> Dispatchers { get; init; } = new Dictionary<string, Dispatcher>();
+    public IReadOnlyDictionary<string, Dispatcher> Dispatchers { get; init; } = System.Collections.ObjectModel.ReadOnlyDictionary<string, Dispatcher>.Empty;
 
     /// <summary>The default dispatcher when not under a world; a thread-pool dispatcher if null.</summary>
     public Dispatcher? DefaultDispatcher { get; init; }

@@ -1,7 +1,11 @@
 namespace Totoro.Kernel;
 
-/// <summary>The root, /user and /system actors: they only parent and supervise.</summary>
-internal sealed class GuardianActor : ReceiveActor
+/// <summary>The root and /user actors: they only parent and supervise. No handler table, so a node stays small.</summary>
+internal sealed class GuardianActor : ActorBase
 {
-    public GuardianActor() => ReceiveAny(InvokeUnhandled);
+    internal override Task? Dispatch(object message)
+    {
+        InvokeUnhandled(message);
+        return null;
+    }
 }

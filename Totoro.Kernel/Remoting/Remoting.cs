@@ -7,7 +7,7 @@ namespace Totoro.Kernel;
 internal sealed class Remoting(ActorSystem system, ITransport transport) : ITransportListener
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<Address, HashSet<(InternalActorRef Watcher, RemoteActorRef Watchee)>> _watches = [];
+    private Dictionary<Address, HashSet<(InternalActorRef Watcher, RemoteActorRef Watchee)>>? _watches;
 
     public void Send(RemoteActorRef recipient, object message, IActorRef? sender)
     {
@@ -33,6 +33,7 @@ internal sealed class Remoting(ActorSystem system, ITransport transport) : ITran
             case WatchRequest watch:
                 lock (_lock)
                 {
+                    _watches ??= [];
                     if (!_watches.TryGetValue(target.Path.Address, out var set))
                     {
                         _watches[target.Path.Address] = set = [];
@@ -100,7 +101,8 @@ internal sealed class Remoting(ActorSystem system, ITransport transport) : ITran
         HashSet<(InternalActorRef Watcher, RemoteActorRef Watchee)>? watches;
         lock (_lock)
         {
-            _watches.Remove(node, out watches);
+            watches = null;
+            _watches?.Remove(node, out watches);
         }
         KernelLog.NodeDown(system.Logger, node, watches?.Count ?? 0);
         foreach (var (watcher, watchee) in watches ?? [])
@@ -142,7 +144,7 @@ internal sealed class Remoting(ActorSystem system, ITransport transport) : ITran
     {
         lock (_lock)
         {
-            if (_watches.TryGetValue(watchee.Path.Address, out var set))
+            if (_watches is not null && _watches.TryGetValue(watchee.Path.Address, out var set))
             {
                 set.Remove((watcher, watchee));
             }

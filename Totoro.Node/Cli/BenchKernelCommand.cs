@@ -41,6 +41,8 @@ internal static class BenchKernelCommand
         var retained = new List<double>();
         var allocated = new List<double>();
         var deterministic = new List<double>();
+        var nodeSeconds = new List<double>();
+        var nodeBytes = new List<double>();
         for (var run = 1; run <= repetitions; run++)
         {
             onePair.Add(await KernelBenchmarks.TellsPerSecond(1, sizes.TellsPerPair * sizes.ManyPairs).ConfigureAwait(false));
@@ -51,10 +53,13 @@ internal static class BenchKernelCommand
             retained.Add(creation.RetainedBytesPerActor);
             allocated.Add(creation.AllocatedBytesPerActor);
             deterministic.Add(KernelBenchmarks.DeterministicMessagesPerSecond(sizes.DeterministicPairs, sizes.RoundTrips));
+            var nodes = KernelBenchmarks.CreateNodesOnOneWorld(sizes.Nodes);
+            nodeSeconds.Add(nodes.Seconds);
+            nodeBytes.Add(nodes.RetainedBytesPerActor);
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"run {run}/{repetitions}: tells/s 1 pair {onePair[^1]:N0}, {sizes.ManyPairs} pairs {manyPairs[^1]:N0}; ping-pong rt/s {pingPong[^1]:N0}; " +
                 $"create {sizes.Actors:N0} actors {creation.Seconds:F2} s, {creation.RetainedBytesPerActor:F0} B/actor retained, {creation.AllocatedBytesPerActor:F0} B/actor allocated; " +
-                $"deterministic msgs/s {deterministic[^1]:N0}"));
+                $"deterministic msgs/s {deterministic[^1]:N0}; {sizes.Nodes:N0} nodes on one world {nodes.Seconds:F2} s, {nodes.RetainedBytesPerActor:F0} B/node retained"));
         }
         var summary = new KernelBenchSummary(
             Benchmark: "kernel",
@@ -71,11 +76,15 @@ internal static class BenchKernelCommand
             CreateActorsSeconds: Median(createSeconds),
             RetainedBytesPerActor: Median(retained),
             AllocatedBytesPerActor: Median(allocated),
-            DeterministicMessagesPerSecond: Median(deterministic));
+            DeterministicMessagesPerSecond: Median(deterministic),
+            Nodes: sizes.Nodes,
+            CreateNodesSeconds: Median(nodeSeconds),
+            RetainedBytesPerNode: Median(nodeBytes));
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"median of {repetitions}: tells/s 1 pair {summary.TellsPerSecondOnePair:N0}; {sizes.ManyPairs} pairs {summary.TellsPerSecondManyPairs:N0}; " +
             $"ping-pong rt/s {summary.PingPongRoundTripsPerSecond:N0}; create {sizes.Actors:N0} actors {summary.CreateActorsSeconds:F2} s, " +
-            $"{summary.RetainedBytesPerActor:F0} B/actor retained; deterministic msgs/s {summary.DeterministicMessagesPerSecond:N0}"));
+            $"{summary.RetainedBytesPerActor:F0} B/actor retained; deterministic msgs/s {summary.DeterministicMessagesPerSecond:N0}; " +
+            $"{sizes.Nodes:N0} nodes {summary.CreateNodesSeconds:F2} s, {summary.RetainedBytesPerNode:F0} B/node retained"));
         return summary;
     }
 
@@ -86,11 +95,13 @@ internal static class BenchKernelCommand
     }
 }
 
-internal sealed record KernelBenchSizes(long TellsPerPair, int ManyPairs, int RoundTrips, int Actors, int DeterministicPairs)
+internal sealed record KernelBenchSizes(long TellsPerPair, int ManyPairs, int RoundTrips, int Actors, int DeterministicPairs, int Nodes)
 {
-    public static readonly KernelBenchSizes Full = new(TellsPerPair: 2_000_000, ManyPairs: 16, RoundTrips: 100_000, Actors: 1_000_000, DeterministicPairs: 1_000);
+    public static readonly KernelBenchSizes Full = new(
+        TellsPerPair: 2_000_000, ManyPairs: 16, RoundTrips: 100_000, Actors: 1_000_000, DeterministicPairs: 1_000, Nodes: 100_000);
 
-    public static readonly KernelBenchSizes Quick = new(TellsPerPair: 10_000, ManyPairs: 4, RoundTrips: 1_000, Actors: 10_000, DeterministicPairs: 10);
+    public static readonly KernelBenchSizes Quick = new(
+        TellsPerPair: 10_000, ManyPairs: 4, RoundTrips: 1_000, Actors: 10_000, DeterministicPairs: 10, Nodes: 1_000);
 }
 
 internal sealed record KernelBenchSummary(
@@ -108,4 +119,7 @@ internal sealed record KernelBenchSummary(
     double CreateActorsSeconds,
     double RetainedBytesPerActor,
     double AllocatedBytesPerActor,
-    double DeterministicMessagesPerSecond);
+    double DeterministicMessagesPerSecond,
+    int Nodes,
+    double CreateNodesSeconds,
+    double RetainedBytesPerNode);

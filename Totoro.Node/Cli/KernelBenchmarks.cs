@@ -115,6 +115,34 @@ internal static class KernelBenchmarks
         return (world.StepsExecuted - stepsBefore) / elapsed.TotalSeconds;
     }
 
+    /// <summary>
+    /// Creates <paramref name="count"/> nodes (an actor system with one actor each) on one deterministic world and
+    /// in-memory transport in by-reference mode: the footprint a large overlay simulation pays per node.
+    /// </summary>
+    public static CreationResult CreateNodesOnOneWorld(int count)
+    {
+        var world = new DeterministicWorld(seed: 1);
+        var transport = new InMemoryTransport(world, passByReference: true);
+        var settings = new ActorSystemSettings { World = world, Transport = transport, Port = 1 };
+        var props = Props.Create(() => new IdleActor(null));
+        GC.Collect();
+        var memoryBefore = GC.GetTotalMemory(forceFullCollection: true);
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var start = Stopwatch.GetTimestamp();
+        var nodes = new ActorSystem[count];
+        for (var i = 0; i < count; i++)
+        {
+            nodes[i] = ActorSystem.Create("sim", settings with { Host = "n" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            nodes[i].ActorOf(props, "node");
+        }
+        world.RunUntilIdle();
+        var elapsed = Stopwatch.GetElapsedTime(start);
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        var retained = GC.GetTotalMemory(forceFullCollection: true) - memoryBefore;
+        GC.KeepAlive(nodes);
+        return new CreationResult(elapsed.TotalSeconds, (double)retained / count, (double)allocated / count);
+    }
+
     private static async Task WaitAsync(CountdownEvent done)
     {
         using var cancel = new CancellationTokenSource(Patience);
@@ -198,14 +226,14 @@ internal static class KernelBenchmarks
 
     private sealed class IdleActor : ReceiveActor
     {
-        private readonly CountdownEvent _started;
+        private readonly CountdownEvent? _started;
 
-        public IdleActor(CountdownEvent started)
+        public IdleActor(CountdownEvent? started)
         {
             _started = started;
             ReceiveAny(_ => { });
         }
 
-        protected override void PreStart() => _started.Signal();
+        protected override void PreStart() => _started?.Signal();
     }
 }
