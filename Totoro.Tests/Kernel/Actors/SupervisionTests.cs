@@ -116,6 +116,21 @@ public sealed class SupervisionTests
     }
 
     [Test]
+    public void When_an_escalated_failure_is_resumed_above_the_failed_child_resumes_too()
+    {
+        var system = Worlds.Deterministic(guardianStrategy: new SupervisorStrategy(_ => Directive.Resume));
+        var journal = new TestProbe(system);
+        var client = new TestProbe(system);
+        var sup = system.ActorOf(Supervisor.For(new SupervisorStrategy(_ => Directive.Escalate), journal.Ref), "sup");
+        journal.ExpectMsg("start");
+        client.Send(sup, "inc");
+        client.Send(sup, new Fail("x"));
+        client.Send(sup, "get");
+        Assert.That(client.ExpectMsg<int>(), Is.EqualTo(1), "the child kept its state and takes messages again");
+        journal.ExpectNoMsg(TimeSpan.FromSeconds(1));
+    }
+
+    [Test]
     public void Restarts_wait_an_exponential_back_off_on_virtual_time()
     {
         var strategy = SupervisorStrategy.Default.WithBackoff(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3));
