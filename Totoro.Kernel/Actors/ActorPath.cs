@@ -31,8 +31,6 @@ public sealed class ActorPath : IEquatable<ActorPath>
     public ActorPath Child(string name) =>
         new(Address, Elements.Length == 1 ? "/" + name : Elements + "/" + name);
 
-    public ActorPath WithAddress(Address address) => new(address, Elements);
-
     public static ActorPath Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);

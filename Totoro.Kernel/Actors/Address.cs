@@ -7,8 +7,6 @@ public sealed record Address(string System, string? Host = null, int Port = 0)
 {
     public const string Protocol = "totoro";
 
-    public bool HasHost => Host is not null;
-
     public override string ToString() => Host is null
         ? $"{Protocol}://{System}"
         : string.Create(CultureInfo.InvariantCulture, $"{Protocol}://{System}@{Host}:{Port}");

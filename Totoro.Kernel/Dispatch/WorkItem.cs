@@ -17,8 +17,6 @@ internal readonly struct WorkItem
         Message = message;
         Extra = extra;
     }
-
-    public WorkItem WithSeq(long seq) => new(seq, Kind, Target, Message, Extra);
 }
 
 internal enum WorkKind : byte

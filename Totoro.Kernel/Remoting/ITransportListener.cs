@@ -5,9 +5,10 @@ public interface ITransportListener
 {
     void OnReceive(TransportEnvelope envelope);
 
+    /// <summary>A monitored peer (re)joined.</summary>
     void OnNodeUp(Address node);
 
-    /// <summary>The peer is gone (crashed or shut down); actors watching refs on it get <see cref="Terminated"/>.</summary>
+    /// <summary>A monitored peer is gone (crashed or shut down); actors watching refs on it get <see cref="Terminated"/>.</summary>
     void OnNodeDown(Address node);
 
     /// <summary>Fault injection declared this local node crashed: stop everything.</summary>

@@ -12,6 +12,7 @@ public sealed class InMemoryTransport : ITransport
     private readonly Dictionary<Address, Node> _nodes = [];
     private readonly HashSet<(Address From, Address To)> _blocked = [];
     private readonly Dictionary<(Address From, Address To), long> _lastDue = [];
+    private readonly Dictionary<Address, HashSet<Address>> _monitors = [];
     private readonly Action<object?> _deliver;
     private long _incarnations;
 
@@ -52,11 +53,10 @@ public sealed class InMemoryTransport : ITransport
         {
             throw new InvalidOperationException($"{local} is already bound");
         }
-        var peers = _nodes.Values.ToArray();
         _nodes[local] = new Node(listener, ++_incarnations);
-        foreach (var peer in peers)
+        foreach (var monitor in MonitorsOf(local))
         {
-            peer.Listener.OnNodeUp(local);
+            monitor.OnNodeUp(local);
         }
     }
 
@@ -64,21 +64,48 @@ public sealed class InMemoryTransport : ITransport
     {
         if (_nodes.Remove(local))
         {
-            foreach (var peer in _nodes.Values.ToArray())
+            foreach (var monitor in MonitorsOf(local))
             {
-                peer.Listener.OnNodeDown(local);
+                monitor.OnNodeDown(local);
             }
         }
     }
 
-    /// <summary>Crashes a node: it stops at once, in-flight messages to it are lost, peers see it down.</summary>
+    public void MonitorPeer(Address local, Address peer, bool monitor)
+    {
+        if (!monitor)
+        {
+            if (_monitors.TryGetValue(peer, out var locals) && locals.Remove(local) && locals.Count == 0)
+            {
+                _monitors.Remove(peer);
+            }
+            return;
+        }
+        if (!_monitors.TryGetValue(peer, out var set))
+        {
+            _monitors[peer] = set = [];
+        }
+        set.Add(local);
+        if (!_nodes.ContainsKey(peer))
+        {
+            _world.Schedule(TimeSpan.Zero, _ =>
+            {
+                if (_nodes.TryGetValue(local, out var node) && !_nodes.ContainsKey(peer))
+                {
+                    node.Listener.OnNodeDown(peer);
+                }
+            }, null);
+        }
+    }
+
+    /// <summary>Crashes a node: it stops at once, in-flight messages to it are lost, monitoring peers see it down.</summary>
     public void Crash(Address node)
     {
         if (_nodes.Remove(node, out var crashed))
         {
-            foreach (var peer in _nodes.Values.ToArray())
+            foreach (var monitor in MonitorsOf(node))
             {
-                peer.Listener.OnNodeDown(node);
+                monitor.OnNodeDown(node);
             }
             crashed.Listener.OnLocalCrash();
         }
@@ -132,6 +159,12 @@ public sealed class InMemoryTransport : ITransport
         _lastDue[(from, to)] = due;
         _world.Schedule(TimeSpan.FromTicks(due - now), _deliver, new InFlight(from, to, target.Incarnation, envelope));
     }
+
+    /// <summary>The listeners of bound nodes monitoring <paramref name="peer"/> (a snapshot: they may change it).</summary>
+    private ITransportListener[] MonitorsOf(Address peer) =>
+        _monitors.TryGetValue(peer, out var locals)
+            ? [.. locals.Where(_nodes.ContainsKey).Select(l => _nodes[l].Listener)]
+            : [];
 
     private void Deliver(object? state)
     {

@@ -31,16 +31,22 @@ internal sealed class Remoting(ActorSystem system, ITransport transport) : ITran
         switch (message)
         {
             case WatchRequest watch:
+                bool firstOnNode;
                 lock (_lock)
                 {
                     _watches ??= [];
-                    if (!_watches.TryGetValue(target.Path.Address, out var set))
+                    firstOnNode = !_watches.TryGetValue(target.Path.Address, out var set);
+                    if (firstOnNode)
                     {
                         _watches[target.Path.Address] = set = [];
                     }
-                    set.Add((watch.Watcher, target));
+                    set!.Add((watch.Watcher, target));
                 }
                 Send(target, new RemoteWatch(target.Path.ToString(), watch.Watcher.Path.ToString(), Unwatch: false), null);
+                if (firstOnNode)
+                {
+                    transport.MonitorPeer(system.Address, target.Path.Address, monitor: true);
+                }
                 break;
             case UnwatchRequest unwatch:
                 ForgetWatch(unwatch.Watcher, target);
@@ -94,6 +100,7 @@ internal sealed class Remoting(ActorSystem system, ITransport transport) : ITran
         }
     }
 
+    /// <summary>A peer this node once watched came back (a new incarnation); monitoring outlives the watches so this is seen.</summary>
     public void OnNodeUp(Address node) => system.EventStream.Publish(new RemoteNodeUp(node));
 
     public void OnNodeDown(Address node)
@@ -142,12 +149,18 @@ internal sealed class Remoting(ActorSystem system, ITransport transport) : ITran
 
     private void ForgetWatch(InternalActorRef watcher, RemoteActorRef watchee)
     {
+        var lastOnNode = false;
         lock (_lock)
         {
-            if (_watches is not null && _watches.TryGetValue(watchee.Path.Address, out var set))
+            if (_watches is not null && _watches.TryGetValue(watchee.Path.Address, out var set) && set.Remove((watcher, watchee)) && set.Count == 0)
             {
-                set.Remove((watcher, watchee));
+                _watches.Remove(watchee.Path.Address);
+                lastOnNode = true;
             }
+        }
+        if (lastOnNode)
+        {
+            transport.MonitorPeer(system.Address, watchee.Path.Address, monitor: false);
         }
     }
 }

@@ -17,6 +17,4 @@ internal sealed class RestartStatistics
         _count++;
         return _count > strategy.MaxRestarts ? 0 : _count;
     }
-
-    public void Reset() => _count = 0;
 }

@@ -138,6 +138,34 @@ public sealed class InMemoryTransportTests
         Assert.That(probe.ExpectMsg<Ping>().Seq, Is.EqualTo(3));
     }
 
+    [Test]
+    public void Only_nodes_that_watched_a_peer_hear_that_it_went_down_and_came_back()
+    {
+        var scenario = Scenario.Create(nodes: 3, seed: 3);
+        var echo = scenario[1].ActorOf(Props.Create<Echo>(), "echo");
+        var watcher = scenario.CreateProbe(0);
+        var bystander = scenario.CreateProbe(2);
+        scenario[0].EventStream.Subscribe(watcher.Ref, typeof(RemoteNodeDown));
+        scenario[0].EventStream.Subscribe(watcher.Ref, typeof(RemoteNodeUp));
+        scenario[2].EventStream.Subscribe(bystander.Ref, typeof(RemoteNodeDown));
+        watcher.Watch(scenario.RefOn(0, echo));
+        scenario.Crash(1);
+        Assert.That(watcher.FishForMessage<RemoteNodeDown>(_ => true).Node, Is.EqualTo(scenario.AddressOf(1)));
+        bystander.ExpectNoMsg(TimeSpan.FromSeconds(1));
+        scenario.Restart(1);
+        Assert.That(watcher.ExpectMsg<RemoteNodeUp>().Node, Is.EqualTo(scenario.AddressOf(1)));
+    }
+
+    [Test]
+    public void Watching_an_actor_on_a_node_that_is_not_up_delivers_Terminated()
+    {
+        var scenario = Scenario.Create(nodes: 1, seed: 3);
+        var probe = scenario.CreateProbe(0);
+        var ghost = scenario[0].Resolve("totoro://totoro@node-9:2552/user/ghost");
+        probe.Watch(ghost);
+        Assert.That(probe.ExpectTerminated(ghost).AddressTerminated, Is.True);
+    }
+
     private sealed class Relay : ReceiveActor
     {
         public Relay() => ReceiveAny(m => Sender?.Tell(m, Self));
