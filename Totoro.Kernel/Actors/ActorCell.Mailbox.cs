@@ -56,7 +56,9 @@ internal sealed partial class ActorCell
         {
             DrainToDeadLetters();
         }
-        Volatile.Write(ref _status, StatusIdle);
+        // A full fence, not a release write: the queue must be re-read after the status is published, or a producer
+        // that saw "scheduled" and this run that saw an empty queue would both walk away from a new message.
+        Interlocked.Exchange(ref _status, StatusIdle);
         if (HasPendingWork() && TrySetScheduled())
         {
             _dispatcher.Execute(this);
