@@ -65,6 +65,45 @@ public sealed class DeliveryTests
         await system.Terminate().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
     }
 
+    private sealed class Bouncer(int rounds, CountdownEvent done) : ReceiveActor
+    {
+        private int _left = rounds;
+
+        protected override void PreStart()
+        {
+            Receive<IActorRef>(partner => partner.Tell(0, Self));
+            Receive<int>(n =>
+            {
+                if (--_left == 0)
+                {
+                    done.Signal();
+                }
+                if (_left >= 0)
+                {
+                    Sender!.Tell(n + 1, Self);
+                }
+            });
+        }
+    }
+
+    /// <summary>Each hop takes a mailbox from idle to scheduled and back: a lost wake-up would stall a pair and time out.</summary>
+    [Test]
+    public async Task Ping_pong_over_many_pairs_never_loses_a_wake_up()
+    {
+        const int pairs = 32;
+        var system = Worlds.ThreadPool();
+        using var done = new CountdownEvent(pairs * 2);
+        for (var i = 0; i < pairs; i++)
+        {
+            var a = system.ActorOf(Props.Create(() => new Bouncer(5_000, done)));
+            var b = system.ActorOf(Props.Create(() => new Bouncer(5_000, done)));
+            a.Tell(b);
+        }
+        var finished = await Task.Run(() => done.Wait(TimeSpan.FromSeconds(30))).ConfigureAwait(false);
+        Assert.That(finished, Is.True, $"{done.CurrentCount} actors still waiting");
+        await system.Terminate().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+    }
+
     [Test]
     public void Deterministic_world_delivers_in_send_order()
     {
