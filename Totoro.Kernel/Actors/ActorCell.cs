@@ -54,6 +54,8 @@ internal sealed partial class ActorCell : InternalActorRef, IActorContext, IThre
 
     public override ActorPath Path => _path;
 
+    internal override ActorSystem Owner => _system;
+
     public IActorRef Self => this;
 
     public IActorRef? Sender => _currentSender;

@@ -40,6 +40,15 @@ public static class AskExtensions
         return result.Task;
     }
 
+    /// <summary>Ask on the system the ref belongs to (every kernel ref knows it).</summary>
+    public static Task<T> Ask<T>(this IActorRef target, object message, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        return target is InternalActorRef known
+            ? target.Ask<T>(message, timeout, known.Owner)
+            : throw new ArgumentException("Not a kernel ref; pass the ActorSystem explicitly", nameof(target));
+    }
+
     /// <summary>Ask from inside an actor (in an async handler); the continuation resumes inside the actor's turn.</summary>
     public static Task<T> Ask<T>(this IActorContext context, IActorRef target, object message, TimeSpan timeout)
     {

@@ -7,6 +7,8 @@ internal sealed class DeadLetterActorRef(ActorSystem system) : InternalActorRef
 
     public override ActorPath Path => _path;
 
+    internal override ActorSystem Owner => system;
+
     public override void Tell(object message, IActorRef? sender = null)
     {
         ArgumentNullException.ThrowIfNull(message);

@@ -5,6 +5,9 @@ internal abstract class InternalActorRef : IActorRef
 {
     public abstract ActorPath Path { get; }
 
+    /// <summary>The system this ref belongs to (its clock and temp refs serve an Ask).</summary>
+    internal abstract ActorSystem Owner { get; }
+
     public abstract void Tell(object message, IActorRef? sender = null);
 
     public abstract void SendSystemMessage(SystemMessage message);

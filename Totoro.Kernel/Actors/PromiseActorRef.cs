@@ -23,6 +23,8 @@ internal sealed class PromiseActorRef : InternalActorRef
 
     public override ActorPath Path => _path;
 
+    internal override ActorSystem Owner => _system;
+
     public Task<object> Task => _completion.Task;
 
     public override void Tell(object message, IActorRef? sender = null)

@@ -5,6 +5,8 @@ internal sealed class RemoteActorRef(ActorPath path, Remoting remoting) : Intern
 {
     public override ActorPath Path => path;
 
+    internal override ActorSystem Owner => remoting.System;
+
     public override void Tell(object message, IActorRef? sender = null)
     {
         ArgumentNullException.ThrowIfNull(message);

@@ -9,6 +9,8 @@ internal sealed class Remoting(ActorSystem system, ITransport transport) : ITran
     private readonly Lock _lock = new();
     private Dictionary<Address, HashSet<(InternalActorRef Watcher, RemoteActorRef Watchee)>>? _watches;
 
+    public ActorSystem System => system;
+
     public void Send(RemoteActorRef recipient, object message, IActorRef? sender)
     {
         var recipientPath = recipient.Path.ToString();

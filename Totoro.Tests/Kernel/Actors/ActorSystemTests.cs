@@ -52,7 +52,7 @@ public sealed class ActorSystemTests
     {
         var system = Worlds.Deterministic();
         var echo = system.ActorOf(Props.Create<Echo>());
-        var reply = echo.Ask<string>("hello", TimeSpan.FromSeconds(1), system);
+        var reply = echo.Ask<string>("hello", TimeSpan.FromSeconds(1));
         system.World!.RunUntil(() => reply.IsCompleted, TimeSpan.FromSeconds(1));
         Assert.That(reply.Result, Is.EqualTo("hello"));
     }
