@@ -29,7 +29,7 @@ public sealed class ActorSystem : IAsyncDisposable, IActorRefResolver
         Time = World?.Time ?? settings.Time ?? TimeProvider.System;
         Random = World?.Random ?? Random.Shared;
         Scheduler = new KernelScheduler(Time);
-        Serialization = settings.Serialization ?? SerializerRegistry.Default;
+        Serialization = settings.Serialization ?? SerializerRegistry.CreateWithKernelMessages();
         SerializeAllMessages = settings.SerializeAllMessages;
         LoggerFactory = settings.LoggerFactory;
         Logger = LoggerFactory.CreateLogger("Totoro.Kernel.ActorSystem");

@@ -19,7 +19,7 @@ public sealed record ActorSystemSettings
     /// <summary>Connects the system to other nodes; the in-memory transport or a TCP one.</summary>
     public ITransport? Transport { get; init; }
 
-    /// <summary>Shared by every system of a process: one registry of manifest → serializer.</summary>
+    /// <summary>One registry of manifest → serializer shared by every system of a process; a private kernel-only one if null.</summary>
     public SerializerRegistry? Serialization { get; init; }
 
     /// <summary>Round-trip every local message through its serializer too, to catch unserializable messages in tests.</summary>

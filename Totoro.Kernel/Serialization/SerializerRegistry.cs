@@ -4,16 +4,14 @@ using Google.Protobuf;
 namespace Totoro.Kernel;
 
 /// <summary>
-/// Manifest → serializer, shared by every system of a process. Lookups by exact runtime type; the kernel's own
-/// messages are registered in every registry made by <see cref="CreateWithKernelMessages"/>.
+/// Manifest → serializer. Create one per process with <see cref="CreateWithKernelMessages"/>, register the domain
+/// protocols, and pass it to every system (<see cref="ActorSystemSettings.Serialization"/>); a system given none gets
+/// a private registry of the kernel's messages only. Lookups are by exact runtime type.
 /// </summary>
 public sealed class SerializerRegistry
 {
     private readonly ConcurrentDictionary<Type, IMessageSerializer> _byType = new();
     private readonly ConcurrentDictionary<string, IMessageSerializer> _byManifest = new(StringComparer.Ordinal);
-
-    /// <summary>The registry used when settings name none; holds only the kernel's messages.</summary>
-    public static SerializerRegistry Default { get; } = CreateWithKernelMessages();
 
     public static SerializerRegistry CreateWithKernelMessages()
     {

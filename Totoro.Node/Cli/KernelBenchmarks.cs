@@ -123,7 +123,13 @@ internal static class KernelBenchmarks
     {
         var world = new DeterministicWorld(seed: 1);
         var transport = new InMemoryTransport(world, passByReference: true);
-        var settings = new ActorSystemSettings { World = world, Transport = transport, Port = 1 };
+        var settings = new ActorSystemSettings
+        {
+            World = world,
+            Transport = transport,
+            Port = 1,
+            Serialization = SerializerRegistry.CreateWithKernelMessages(),
+        };
         var props = Props.Create(() => new IdleActor(null));
         GC.Collect();
         var memoryBefore = GC.GetTotalMemory(forceFullCollection: true);
