@@ -166,6 +166,34 @@ public sealed class InMemoryTransportTests
         Assert.That(probe.ExpectTerminated(ghost).AddressTerminated, Is.True);
     }
 
+    [Test]
+    public void Bytes_that_do_not_parse_become_a_dead_letter_and_the_node_keeps_working()
+    {
+        var (scenario, echo, probe, remoteEcho) = TwoNodes();
+        var deadLetters = scenario.CreateProbe(1);
+        scenario[1].EventStream.Subscribe<DeadLetter>(deadLetters.Ref);
+        var garbage = new TransportEnvelope(echo.Path.ToString(), null, "test.ping.v1", new byte[] { 0xFF, 0xFF, 0xFF });
+        scenario.Transport.Send(scenario.AddressOf(0), scenario.AddressOf(1), garbage);
+        Assert.That(deadLetters.ExpectMsg<DeadLetter>().Message, Is.SameAs(garbage));
+        probe.Send(remoteEcho, new Ping(9));
+        Assert.That(probe.ExpectMsg<Ping>().Seq, Is.EqualTo(9));
+    }
+
+    [Test]
+    public void A_partition_that_starts_while_a_message_is_in_flight_loses_it()
+    {
+        var links = new SimulatedLinkModel(new LinkProfile(TimeSpan.FromMilliseconds(100)));
+        var (scenario, _, probe, remoteEcho) = TwoNodes(links);
+        probe.Send(remoteEcho, new Ping(1));
+        scenario.Advance(TimeSpan.FromMilliseconds(50));
+        scenario.Partition([0], [1]);
+        probe.ExpectNoMsg(TimeSpan.FromSeconds(1));
+        Assert.That(scenario.Transport.Dropped, Is.EqualTo(1));
+        scenario.Heal();
+        probe.Send(remoteEcho, new Ping(2));
+        Assert.That(probe.ExpectMsg<Ping>().Seq, Is.EqualTo(2));
+    }
+
     private sealed class Relay : ReceiveActor
     {
         public Relay() => ReceiveAny(m => Sender?.Tell(m, Self));
