@@ -8,6 +8,7 @@ internal sealed class Remoting(ActorSystem system, ITransport transport) : ITran
 {
     private readonly Lock _lock = new();
     private Dictionary<Address, HashSet<(InternalActorRef Watcher, RemoteActorRef Watchee)>>? _watches;
+    private bool _crashed;
 
     public ActorSystem System => system;
 
@@ -121,9 +122,23 @@ internal sealed class Remoting(ActorSystem system, ITransport transport) : ITran
         system.EventStream.Publish(new RemoteNodeDown(node));
     }
 
-    public void OnLocalCrash() => system.Terminate();
+    public void OnLocalCrash()
+    {
+        Volatile.Write(ref _crashed, true);
+        system.Terminate();
+    }
 
-    public void Unbind() => transport.Unbind(system.Address);
+    /// <summary>
+    /// Called when the system has stopped. A crashed node was already removed by the transport, and its address may
+    /// by now belong to a new incarnation, which must stay bound.
+    /// </summary>
+    public void Unbind()
+    {
+        if (!Volatile.Read(ref _crashed))
+        {
+            transport.Unbind(system.Address);
+        }
+    }
 
     private void OnRemoteWatch(RemoteWatch watch)
     {

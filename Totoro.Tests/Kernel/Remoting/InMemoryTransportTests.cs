@@ -194,6 +194,22 @@ public sealed class InMemoryTransportTests
         Assert.That(probe.ExpectMsg<Ping>().Seq, Is.EqualTo(2));
     }
 
+    [Test]
+    public void A_node_restarted_before_its_crashed_incarnation_finished_stopping_stays_bound()
+    {
+        var world = new DeterministicWorld(5);
+        var transport = new InMemoryTransport(world);
+        var settings = new ActorSystemSettings { Host = "node-1", Port = 2552, World = world, Transport = transport, Serialization = TestSerializers.Registry };
+        var old = ActorSystem.Create("totoro", settings);
+        var address = old.Address;
+        transport.Crash(address);
+        var reborn = ActorSystem.Create("totoro", settings);
+        world.RunUntilIdle();
+        Assert.That(old.WhenTerminated.IsCompleted, Is.True);
+        Assert.That(transport.IsUp(address), Is.True);
+        Assert.That(reborn.WhenTerminated.IsCompleted, Is.False);
+    }
+
     private sealed class Relay : ReceiveActor
     {
         public Relay() => ReceiveAny(m => Sender?.Tell(m, Self));
