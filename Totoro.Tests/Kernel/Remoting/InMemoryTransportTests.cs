@@ -36,6 +36,14 @@ public sealed class InMemoryTransportTests
     }
 
     [Test]
+    public void Ask_across_nodes_gets_its_reply_through_the_temp_path()
+    {
+        var (scenario, _, _, remoteEcho) = TwoNodes();
+        var reply = remoteEcho.Ask<Ping>(new Ping(5, "asked"), TimeSpan.FromSeconds(1));
+        Assert.That(scenario.Await(reply), Is.EqualTo(new Ping(5, "asked")));
+    }
+
+    [Test]
     public void Refs_inside_messages_resolve_on_the_receiving_node()
     {
         var (_, _, probe, remoteEcho) = TwoNodes();
