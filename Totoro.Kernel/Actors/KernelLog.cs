@@ -20,7 +20,7 @@ internal static partial class KernelLog
     [LoggerMessage(EventId = 1004, Level = LogLevel.Debug, Message = "Dead letter {MessageType} from {Sender} to {Recipient}")]
     public static partial void DeadLetter(ILogger logger, string messageType, string sender, string recipient);
 
-    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Dropped inbound message with manifest {Manifest} for {Recipient}: cannot deserialize")]
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Dropped inbound message with manifest {Manifest} for {Recipient}: bad path or bytes")]
     public static partial void InboundDeserializationFailed(ILogger logger, string manifest, string recipient, Exception exception);
 
     [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Node {Node} is down; terminating {Count} remote watches")]

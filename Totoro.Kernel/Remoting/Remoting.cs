@@ -68,17 +68,18 @@ internal sealed class Remoting(ActorSystem system, ITransport transport) : ITran
     {
         ArgumentNullException.ThrowIfNull(envelope);
         object message;
+        ActorPath recipientPath;
         try
         {
+            recipientPath = ActorPath.Parse(envelope.Recipient);
             message = envelope.Message ?? system.Serialization.Deserialize(envelope.Manifest, envelope.Payload.Span, system);
         }
-        catch (MessageSerializationException exception)
+        catch (Exception exception) when (exception is MessageSerializationException or FormatException)
         {
             KernelLog.InboundDeserializationFailed(system.Logger, envelope.Manifest, envelope.Recipient, exception);
             system.PublishDeadLetter(envelope, null, system.DeadLetters);
             return;
         }
-        var recipientPath = ActorPath.Parse(envelope.Recipient);
         switch (message)
         {
             case RemoteWatch watch:

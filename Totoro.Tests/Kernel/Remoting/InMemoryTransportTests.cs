@@ -183,6 +183,9 @@ public sealed class InMemoryTransportTests
         var garbage = new TransportEnvelope(echo.Path.ToString(), null, "test.ping.v1", new byte[] { 0xFF, 0xFF, 0xFF });
         scenario.Transport.Send(scenario.AddressOf(0), scenario.AddressOf(1), garbage);
         Assert.That(deadLetters.ExpectMsg<DeadLetter>().Message, Is.SameAs(garbage));
+        var badPath = new TransportEnvelope("not a path", null, "test.ping.v1", new byte[] { 8, 1 });
+        scenario.Transport.Send(scenario.AddressOf(0), scenario.AddressOf(1), badPath);
+        Assert.That(deadLetters.ExpectMsg<DeadLetter>().Message, Is.SameAs(badPath));
         probe.Send(remoteEcho, new Ping(9));
         Assert.That(probe.ExpectMsg<Ping>().Seq, Is.EqualTo(9));
     }
