@@ -1,0 +1,159 @@
+namespace Totoro.Kernel;
+
+/// <summary>
+/// One thread, one virtual clock, one seeded random, shared by any number of actor systems (nodes). Every delivery,
+/// timer and transport hop is a step ordered by (virtual time, sequence number), so a run is a pure function of the
+/// seed and the inputs. Drive it from the test/simulation thread with <see cref="RunUntilIdle"/>,
+/// <see cref="Advance"/> and <see cref="RunUntil(Func{bool}, TimeSpan)"/>; it is not thread-safe.
+/// </summary>
+public sealed class DeterministicWorld
+{
+    private readonly Queue<WorkItem> _now = new();
+    private readonly PriorityQueue<WorkItem, (long Time, long Seq)> _later = new();
+    private readonly DeterministicDispatcher _dispatcher;
+    private long _seq;
+    private long _elapsedTicks;
+
+    public DeterministicWorld(int seed, DateTimeOffset? epoch = null)
+    {
+        Seed = seed;
+        Random = new Random(seed);
+        Time = new VirtualTimeProvider(this, epoch ?? new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        _dispatcher = new DeterministicDispatcher(this);
+    }
+
+    public int Seed { get; }
+
+    /// <summary>The only random source for everything on this world (actors, link models, scenario code).</summary>
+    public Random Random { get; }
+
+    public VirtualTimeProvider Time { get; }
+
+    public Dispatcher Dispatcher => _dispatcher;
+
+    /// <summary>Virtual time since the world began.</summary>
+    public TimeSpan Elapsed => TimeSpan.FromTicks(_elapsedTicks);
+
+    public long StepsExecuted { get; private set; }
+
+    public int PendingSteps => _now.Count + _later.Count;
+
+    internal long ElapsedTicks => _elapsedTicks;
+
+    /// <summary>Runs every step due now, including the ones they cause, without advancing the clock. Returns the steps run.</summary>
+    public long RunUntilIdle()
+    {
+        var before = StepsExecuted;
+        while (TryStep(_elapsedTicks))
+        {
+        }
+        return StepsExecuted - before;
+    }
+
+    /// <summary>Runs every step due within <paramref name="duration"/>, then sets the clock to the end of it.</summary>
+    public void Advance(TimeSpan duration)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(duration, TimeSpan.Zero);
+        RunUntilTime(Elapsed + duration);
+    }
+
+    /// <summary>Runs steps until virtual time <paramref name="elapsed"/> (since the world began), then sets the clock there.</summary>
+    public void RunUntilTime(TimeSpan elapsed)
+    {
+        var target = elapsed.Ticks;
+        while (TryStep(target))
+        {
+        }
+        if (target > _elapsedTicks)
+        {
+            _elapsedTicks = target;
+        }
+    }
+
+    /// <summary>
+    /// Runs steps one at a time until <paramref name="condition"/> holds or <paramref name="timeout"/> of virtual time
+    /// passes (the clock then stands at the deadline). Returns whether the condition holds.
+    /// </summary>
+    public bool RunUntil(Func<bool> condition, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var deadline = _elapsedTicks + timeout.Ticks;
+        while (!condition())
+        {
+            if (!TryStep(deadline))
+            {
+                _elapsedTicks = Math.Max(_elapsedTicks, deadline);
+                return condition();
+            }
+        }
+        return true;
+    }
+
+    internal void EnqueueNow(WorkKind kind, object? target, object? message, object? extra) =>
+        _now.Enqueue(new WorkItem(_seq++, kind, target, message, extra));
+
+    /// <summary>Runs <paramref name="callback"/> after <paramref name="delay"/> of virtual time.</summary>
+    internal void Schedule(TimeSpan delay, Action<object?> callback, object? state)
+    {
+        if (delay <= TimeSpan.Zero)
+        {
+            EnqueueNow(WorkKind.Callback, callback, null, state);
+            return;
+        }
+        var item = new WorkItem(_seq++, WorkKind.Callback, callback, null, state);
+        _later.Enqueue(item, (_elapsedTicks + delay.Ticks, item.Seq));
+    }
+
+    private bool TryStep(long limitTicks)
+    {
+        WorkItem item;
+        if (_now.Count > 0)
+        {
+            if (_later.TryPeek(out var timed, out var due) && due.Time <= _elapsedTicks && due.Seq < _now.Peek().Seq)
+            {
+                item = _later.Dequeue();
+            }
+            else
+            {
+                item = _now.Dequeue();
+            }
+        }
+        else if (_later.TryPeek(out _, out var due) && due.Time <= limitTicks)
+        {
+            item = _later.Dequeue();
+            if (due.Time > _elapsedTicks)
+            {
+                _elapsedTicks = due.Time;
+            }
+        }
+        else
+        {
+            return false;
+        }
+        StepsExecuted++;
+        Execute(item);
+        return true;
+    }
+
+    private static void Execute(in WorkItem item)
+    {
+        switch (item.Kind)
+        {
+            case WorkKind.Deliver:
+                ((ActorCell)item.Target!).DeliverDeterministic(new Envelope(item.Message!, (IActorRef?)item.Extra));
+                break;
+            case WorkKind.System:
+                ((ActorCell)item.Target!).RunSystemDeterministic();
+                break;
+            case WorkKind.Drain:
+                ((ActorCell)item.Target!).DrainDeterministic();
+                break;
+            case WorkKind.Continuation:
+                ((ActorCell)item.Target!).RunContinuation((SendOrPostCallback)item.Message!, item.Extra);
+                break;
+            case WorkKind.Callback:
+                ((Action<object?>)item.Target!)(item.Extra);
+                break;
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using Totoro.Kernel;
+using Totoro.Tests.TestKit;
+
+namespace Totoro.Tests.Kernel.Actors;
+
+public sealed class TimerTests
+{
+    private sealed record Start(string Kind, TimeSpan Delay);
+
+    private sealed record Tick(int N);
+
+    private sealed class TimerActor(IActorRef journal) : ReceiveActor
+    {
+        protected override void PreStart()
+        {
+            Receive<Start>(s => s.Kind == "single", s => Timers.StartSingleTimer("t", new Tick(1), s.Delay));
+            Receive<Start>(s => s.Kind == "periodic", s => Timers.StartPeriodicTimer("t", new Tick(2), s.Delay));
+            Receive<Start>(s => s.Kind == "replace", s =>
+            {
+                Timers.StartSingleTimer("t", new Tick(1), s.Delay);
+                Timers.StartSingleTimer("t", new Tick(3), s.Delay * 2);
+            });
+            Receive<string>(s => s == "cancel", _ => Timers.Cancel("t"));
+            ReceiveAsync<string>(s => s == "busy-then-cancel", async _ =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2), Context.Time);
+                Timers.Cancel("t");
+            });
+            Receive<string>(s => s == "active", _ => Sender!.Tell(Timers.IsTimerActive("t")));
+            Receive<string>(s => s == "fail", _ => throw new InvalidOperationException("restart me"));
+            Receive<Tick>(t => journal.Tell(t));
+        }
+    }
+
+    private static (ActorSystem, TestProbe, IActorRef) Setup()
+    {
+        var system = Worlds.Deterministic();
+        var journal = new TestProbe(system);
+        var actor = system.ActorOf(Props.Create(() => new TimerActor(journal.Ref)));
+        return (system, journal, actor);
+    }
+
+    [Test]
+    public void A_single_timer_fires_once_after_its_delay_in_virtual_time()
+    {
+        var (system, journal, actor) = Setup();
+        actor.Tell(new Start("single", TimeSpan.FromSeconds(10)));
+        journal.ExpectNoMsg(TimeSpan.FromSeconds(9.99));
+        journal.ExpectMsg(new Tick(1), TimeSpan.FromMilliseconds(20));
+        journal.ExpectNoMsg(TimeSpan.FromSeconds(60));
+        Assert.That(system.World!.Elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(70)));
+    }
+
+    [Test]
+    public void A_periodic_timer_fires_every_interval_until_cancelled()
+    {
+        var (system, journal, actor) = Setup();
+        actor.Tell(new Start("periodic", TimeSpan.FromSeconds(1)));
+        for (var i = 0; i < 3; i++)
+        {
+            journal.ExpectMsg(new Tick(2), TimeSpan.FromSeconds(1.01));
+        }
+        actor.Tell("cancel");
+        journal.ExpectNoMsg(TimeSpan.FromSeconds(5));
+        Assert.That(system.World!.Elapsed, Is.LessThan(TimeSpan.FromSeconds(9)));
+    }
+
+    [Test]
+    public void Starting_a_timer_with_the_same_key_replaces_the_old_one()
+    {
+        var (_, journal, actor) = Setup();
+        actor.Tell(new Start("replace", TimeSpan.FromSeconds(1)));
+        journal.ExpectMsg(new Tick(3), TimeSpan.FromSeconds(3));
+        journal.ExpectNoMsg(TimeSpan.FromSeconds(5));
+    }
+
+    [Test]
+    public void A_timer_cancelled_after_its_message_was_queued_is_not_delivered()
+    {
+        var (system, journal, actor) = Setup();
+        actor.Tell(new Start("single", TimeSpan.FromSeconds(1)));
+        actor.Tell("busy-then-cancel");
+        system.World!.Advance(TimeSpan.FromSeconds(1.5));
+        Assert.That(system.World.PendingSteps, Is.GreaterThan(0), "the busy handler is still awaiting while the tick is queued");
+        journal.ExpectNoMsg(TimeSpan.FromSeconds(5));
+    }
+
+    [Test]
+    public void Timers_are_cancelled_when_the_actor_restarts_or_stops()
+    {
+        var (system, journal, actor) = Setup();
+        var client = new TestProbe(system);
+        actor.Tell(new Start("periodic", TimeSpan.FromSeconds(1)));
+        actor.Tell("fail");
+        client.Send(actor, "active");
+        Assert.That(client.ExpectMsg<bool>(), Is.False);
+        journal.ExpectNoMsg(TimeSpan.FromSeconds(5));
+        actor.Tell(new Start("periodic", TimeSpan.FromSeconds(1)));
+        system.Stop(actor);
+        journal.ExpectNoMsg(TimeSpan.FromSeconds(5));
+    }
+}
