@@ -22,6 +22,27 @@ public sealed record AggregationLimits
 
     public double MaxWeight { get; }
 
+    /// <summary>
+    /// Threads a batch fold may use. Blocks of coordinates are independent and each is summed by one thread
+    /// in a fixed order, so the result is bit-identical for any value; more threads only buy memory bandwidth
+    /// (one core cannot saturate the memory bus on its own).
+    /// </summary>
+    public int MaxDegreeOfParallelism
+    {
+        get => _maxDegreeOfParallelism;
+        init
+        {
+            if (value < 1)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "aggregation.max-degree-of-parallelism must be at least 1");
+            }
+
+            _maxDegreeOfParallelism = value;
+        }
+    }
+
+    private readonly int _maxDegreeOfParallelism = Environment.ProcessorCount;
+
     /// <summary>One million samples per worker per round: far above any edge device's local data.</summary>
     public static AggregationLimits Default { get; } = new(1_000_000);
 }

@@ -309,32 +309,52 @@ public sealed class UpdateAccumulator
     private bool SumIntoScratch(List<ReadOnlyMemory<float>> vectors, double[] coefficients, bool wide)
     {
         var target = _batchScratch ??= new double[Shape.ElementCount];
-        bool finite = true;
-        for (int start = 0; start < target.Length; start += BlockElements)
+        int blocks = (target.Length + BlockElements - 1) / BlockElements;
+        int threads = Math.Min(_limits.MaxDegreeOfParallelism, blocks);
+        if (threads <= 1)
         {
-            int length = Math.Min(BlockElements, target.Length - start);
-            var block = target.AsSpan(start, length);
-            block.Clear();
-            int k = 0;
-            for (; !wide && k + 4 <= vectors.Count; k += 4)
+            bool finite = true;
+            for (int b = 0; b < blocks; b++)
             {
-                AggregationKernels.AddScaled4(
-                    vectors[k].Span.Slice(start, length),
-                    vectors[k + 1].Span.Slice(start, length),
-                    vectors[k + 2].Span.Slice(start, length),
-                    vectors[k + 3].Span.Slice(start, length),
-                    coefficients[k], coefficients[k + 1], coefficients[k + 2], coefficients[k + 3],
-                    block);
+                finite &= SumBlock(vectors, coefficients, wide, target, b);
             }
 
-            for (; k < vectors.Count; k++)
-            {
-                AggregationKernels.AddScaled(vectors[k].Span.Slice(start, length), coefficients[k], block);
-            }
-
-            finite &= AggregationKernels.AllFinite(block);
+            return finite;
         }
 
-        return finite;
+        var finiteByBlock = new bool[blocks];
+        Parallel.For(
+            0,
+            blocks,
+            new ParallelOptions { MaxDegreeOfParallelism = threads },
+            b => finiteByBlock[b] = SumBlock(vectors, coefficients, wide, target, b));
+        return Array.TrueForAll(finiteByBlock, f => f);
+    }
+
+    /// <summary>Sums block <paramref name="blockIndex"/> of every vector into the same block of the target.</summary>
+    private static bool SumBlock(List<ReadOnlyMemory<float>> vectors, double[] coefficients, bool wide, double[] target, int blockIndex)
+    {
+        int start = blockIndex * BlockElements;
+        int length = Math.Min(BlockElements, target.Length - start);
+        var block = target.AsSpan(start, length);
+        block.Clear();
+        int k = 0;
+        for (; !wide && k + 4 <= vectors.Count; k += 4)
+        {
+            AggregationKernels.AddScaled4(
+                vectors[k].Span.Slice(start, length),
+                vectors[k + 1].Span.Slice(start, length),
+                vectors[k + 2].Span.Slice(start, length),
+                vectors[k + 3].Span.Slice(start, length),
+                coefficients[k], coefficients[k + 1], coefficients[k + 2], coefficients[k + 3],
+                block);
+        }
+
+        for (; k < vectors.Count; k++)
+        {
+            AggregationKernels.AddScaled(vectors[k].Span.Slice(start, length), coefficients[k], block);
+        }
+
+        return AggregationKernels.AllFinite(block);
     }
 }

@@ -16,6 +16,7 @@ internal sealed record FedAvgBenchResult(
     int Updates,
     int Elements,
     int Repetitions,
+    int Threads,
     string Processor,
     int ProcessorCount,
     bool Avx512,
@@ -37,22 +38,24 @@ internal static class BenchFedAvgCommand
         var updates = new Option<int>("--updates") { Description = "updates folded per round", DefaultValueFactory = _ => 100 };
         var elements = new Option<int>("--elements") { Description = "floats per update", DefaultValueFactory = _ => 1_000_000 };
         var repetitions = new Option<int>("--reps") { Description = "timed repetitions per row (median reported)", DefaultValueFactory = _ => 9 };
+        var threads = new Option<int>("--threads") { Description = "threads for the batched fold (fedavg_batch); fedavg_batch_1t always uses one", DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<bool>("--json") { Description = "print one JSON summary object" };
         var command = new Command("fedavg", "FedAvg, fold and update-codec throughput (GB/s of float32 input)")
         {
-            updates, elements, repetitions, json,
+            updates, elements, repetitions, threads, json,
         };
         command.SetAction(parse =>
         {
             int n = parse.GetValue(updates), d = parse.GetValue(elements), reps = parse.GetValue(repetitions);
-            if (n < 1 || d < 1 || reps < 1)
+            int t = parse.GetValue(threads);
+            if (n < 1 || d < 1 || reps < 1 || t < 1)
             {
-                Console.Error.WriteLine("bench fedavg: --updates, --elements and --reps must be ≥ 1");
+                Console.Error.WriteLine("bench fedavg: --updates, --elements, --reps and --threads must be ≥ 1");
                 return 2;
             }
 
             bool asJson = parse.GetValue(json);
-            var result = Measure(n, d, reps, asJson ? TextWriter.Null : Console.Out);
+            var result = Measure(n, d, reps, asJson ? TextWriter.Null : Console.Out, t);
             if (asJson)
             {
                 JsonSummary.Write(Console.Out, result);
@@ -67,7 +70,7 @@ internal static class BenchFedAvgCommand
         return command;
     }
 
-    public static FedAvgBenchResult Measure(int updateCount, int elements, int repetitions, TextWriter progress)
+    public static FedAvgBenchResult Measure(int updateCount, int elements, int repetitions, TextWriter progress, int threads = 1)
     {
         ArgumentNullException.ThrowIfNull(progress);
         double loadBefore = LoadAverage();
@@ -88,7 +91,9 @@ internal static class BenchFedAvgCommand
 
         double inputBytes = 4.0 * elements * updateCount;
         double oneUpdateBytes = 4.0 * elements;
-        var accumulator = new UpdateAccumulator(shape, AggregationLimits.Default);
+        var singleThread = AggregationLimits.Default with { MaxDegreeOfParallelism = 1 };
+        var accumulator = new UpdateAccumulator(shape, singleThread);
+        var parallelAccumulator = new UpdateAccumulator(shape, AggregationLimits.Default with { MaxDegreeOfParallelism = threads });
         var rows = new List<ThroughputRow>();
 
         float sink = 0;
@@ -100,6 +105,12 @@ internal static class BenchFedAvgCommand
             }
         }));
         rows.Add(Time("fedavg_batch", repetitions, inputBytes, progress, () =>
+        {
+            parallelAccumulator.Reset();
+            parallelAccumulator.AccumulateBatch(updates);
+            sink += parallelAccumulator.ToPartial().Mean.Span[0];
+        }));
+        rows.Add(Time("fedavg_batch_1t", repetitions, inputBytes, progress, () =>
         {
             accumulator.Reset();
             accumulator.AccumulateBatch(updates);
@@ -122,7 +133,7 @@ internal static class BenchFedAvgCommand
         int partCount = Math.Min(10, updateCount);
         var parts = Enumerable.Range(0, partCount).Select(p =>
         {
-            var child = new UpdateAccumulator(shape, AggregationLimits.Default);
+            var child = new UpdateAccumulator(shape, singleThread);
             child.AccumulateBatch(updates.Where((_, i) => i % partCount == p).ToList());
             return child.ToPartial();
         }).ToList();
@@ -155,7 +166,7 @@ internal static class BenchFedAvgCommand
 
         GC.KeepAlive(sink);
         return new FedAvgBenchResult(
-            updateCount, elements, repetitions, ProcessorName(), Environment.ProcessorCount,
+            updateCount, elements, repetitions, threads, ProcessorName(), Environment.ProcessorCount,
             System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated, loadBefore, LoadAverage(), rows);
     }
 

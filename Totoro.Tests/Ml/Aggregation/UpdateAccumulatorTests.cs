@@ -170,6 +170,49 @@ public class UpdateAccumulatorTests
         Assert.That(accumulator.ToPartial().Mean.ToArray(), Is.EqualTo(updates[0].Delta.ToArray()));
     }
 
+    [TestCase(2)]
+    [TestCase(3)]
+    public void Batch_fold_on_several_threads_is_bit_identical_to_one_thread(int threads)
+    {
+        // Five 32K-coordinate blocks plus a ragged tail, so every thread gets blocks and one is short.
+        const int length = (5 * 32768) + 123;
+        var shape = Fixtures.Shape(length);
+        var updates = Fixtures.RandomUpdates(new Random(11), 9, length);
+        var serial = new UpdateAccumulator(shape, AggregationLimits.Default with { MaxDegreeOfParallelism = 1 });
+        var parallel = new UpdateAccumulator(shape, AggregationLimits.Default with { MaxDegreeOfParallelism = threads });
+
+        Assert.That(serial.AccumulateBatch(updates), Is.Empty);
+        Assert.That(parallel.AccumulateBatch(updates), Is.Empty);
+
+        AssertSame(parallel.ToPartial(), serial.ToPartial());
+        Assert.That(Fixtures.RelativeL2(parallel.ToPartial().Mean.Span, Fixtures.ReferenceMean(updates)), Is.LessThan(1e-6));
+    }
+
+    [Test]
+    public void Batch_fold_on_several_threads_still_rejects_a_poisoned_update_in_a_late_block()
+    {
+        const int length = (4 * 32768) + 7;
+        var shape = Fixtures.Shape(length);
+        var updates = Fixtures.RandomUpdates(new Random(12), 6, length);
+        var poisoned = Fixtures.RandomVector(new Random(13), length);
+        poisoned[length - 3] = float.NaN;
+        updates.Add(new ClientUpdate(777, Fixtures.Architecture, poisoned, 4));
+        var accumulator = new UpdateAccumulator(shape, AggregationLimits.Default with { MaxDegreeOfParallelism = 2 });
+
+        var rejected = accumulator.AccumulateBatch(updates);
+
+        Assert.That(rejected.Select(r => (r.ContributorId, r.Reason)), Is.EqualTo(new[] { (777UL, RejectionReason.NonFiniteValue) }));
+        Assert.That(accumulator.ContributorCount, Is.EqualTo(6));
+        Assert.That(Fixtures.RelativeL2(accumulator.ToPartial().Mean.Span, Fixtures.ReferenceMean(updates.Take(6).ToList())), Is.LessThan(1e-6));
+    }
+
+    [Test]
+    public void Parallelism_below_one_is_refused_with_the_setting_named()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => _ = AggregationLimits.Default with { MaxDegreeOfParallelism = 0 });
+        Assert.That(error!.Message, Does.Contain("max-degree-of-parallelism"));
+    }
+
     private static void AssertSame(PartialAggregate actual, PartialAggregate expected)
     {
         Assert.That(actual.Mean.ToArray(), Is.EqualTo(expected.Mean.ToArray()));
