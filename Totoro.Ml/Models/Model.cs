@@ -16,6 +16,7 @@ public sealed class Model
     private readonly float[] _parameters;
     private readonly float[] _gradients;
     private readonly PooledBuffer[] _outputs;
+    private readonly int _maxLayerSize;
     private PooledBuffer _gradientA;
     private PooledBuffer _gradientB;
 
@@ -51,6 +52,7 @@ public sealed class Model
         }
 
         _outputs = new PooledBuffer[layers.Length];
+        _maxLayerSize = layers.Max(l => Math.Max(l.InputShape.Size, l.OutputShape.Size));
         Parameters = new ParameterVector(_parameters);
         FlopsPerSample = 3 * layers.Sum(l => l.ForwardFlops);
     }
@@ -78,13 +80,12 @@ public sealed class Model
     {
         var batch = CheckBatch(inputs, labels.Length);
         var logits = Forward(inputs, batch, training: true);
-        var dLogits = _gradientA.Span(batch * Classes);
-        var loss = SoftmaxCrossEntropy.Forward(logits, labels, Classes, dLogits, 1f / batch) / batch;
-
-        Array.Clear(_gradients);
-        var maxSize = _layers.Max(l => l.InputShape.Size) * batch;
+        var maxSize = _maxLayerSize * batch;
         var dy = _gradientA.Ensure(maxSize);
         var dx = _gradientB.Ensure(maxSize);
+        var loss = SoftmaxCrossEntropy.Forward(logits, labels, Classes, dy.AsSpan(0, batch * Classes), 1f / batch) / batch;
+
+        Array.Clear(_gradients);
         for (var i = _layers.Length - 1; i >= 0; i--)
         {
             var layer = _layers[i];
