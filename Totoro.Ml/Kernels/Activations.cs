@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Totoro.Ml.Kernels;
@@ -37,6 +38,7 @@ internal static class Activations
     }
 
     /// <summary>gradient ⊙= act'(y), in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BackwardInPlace(Activation activation, ReadOnlySpan<float> output, Span<float> gradient)
     {
         switch (activation)
@@ -63,6 +65,7 @@ internal static class Activations
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ReluBackward(ReadOnlySpan<float> output, Span<float> gradient)
     {
         if (output.Length != gradient.Length)

@@ -14,10 +14,10 @@ internal enum GemmPath
 
 /// <summary>
 /// Row-major single-precision GEMM: C = op(A)·op(B) (+ C when accumulating), op(X) = X or Xᵀ.
-/// A register-blocked micro-kernel (4 rows × 2 vectors of C held in registers) walks K in blocks
-/// small enough that the B panel stays in L1 while every row block of A streams past it.
+/// A register-blocked micro-kernel (8 or 4 rows × 2 vectors of C held in registers) walks K in blocks
+/// small enough that a packed B panel stays in L1 while every row block of A streams past it.
 /// Transposed A needs no copy (the kernel broadcasts single elements, so the stride is free);
-/// transposed B is packed once per call because the kernel needs contiguous B rows.
+/// B is packed per panel, which also absorbs the transpose of Bᵀ.
 /// </summary>
 internal static class Gemm
 {
@@ -27,7 +27,8 @@ internal static class Gemm
         : Vector256.IsHardwareAccelerated ? GemmPath.Vector256
         : GemmPath.Scalar;
 
-    private const int Mr = 4;
+    /// <summary>Rows of the largest micro-kernel (Vector512 path); the others take 4 rows, then single rows.</summary>
+    private const int MaxRows = 8;
 
     // 256 rows of a 32-wide panel = 32 KiB: the panel stays in L1 while the row blocks of A pass.
     private const int Kc = 256;
@@ -62,6 +63,12 @@ internal static class Gemm
                 }
             }
 
+            return;
+        }
+
+        if (path != GemmPath.Scalar && transB && n > m)
+        {
+            Transposed(path, transA, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
             return;
         }
 
@@ -100,6 +107,35 @@ internal static class Gemm
         }
     }
 
+    /// <summary>
+    /// Transposed B must be packed, costing n·k copies; when A is the smaller operand, compute
+    /// Cᵀ = op(B)ᵀ·op(A)ᵀ instead (which packs A) and transpose the m·n result into C.
+    /// </summary>
+    private static void Transposed(
+        GemmPath path, bool transA, int m, int n, int k,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
+        Span<float> c, int ldc, bool accumulate)
+    {
+        var scratch = ArrayPool<float>.Shared.Rent(m * n);
+        try
+        {
+            var ct = scratch.AsSpan(0, m * n);
+            Multiply(path, false, !transA, n, m, k, b, ldb, a, lda, ct, m, accumulate: false);
+            for (var i = 0; i < m; i++)
+            {
+                var row = c.Slice(i * ldc, n);
+                for (var j = 0; j < n; j++)
+                {
+                    row[j] = accumulate ? row[j] + ct[j * m + i] : ct[j * m + i];
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scratch);
+        }
+    }
+
     private static void Scalar(
         bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
@@ -123,62 +159,41 @@ internal static class Gemm
     }
 
     /// <param name="lanes">Floats per vector; a panel of B is two vectors wide.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Blocked(
         int lanes, bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
         Span<float> c, int ldc, bool accumulate)
     {
         var nr = 2 * lanes;
-        var panels = (n + nr - 1) / nr;
-        var fullPanels = n / nr;
         var rsA = transA ? 1 : lda;
         var csA = transA ? lda : 1;
 
-        // Packed layout: panel-major, each panel k rows of nr floats, zero-padded past n.
-        // Untransposed B is read in place except for a ragged last panel.
-        float[]? packed = null;
-        var packedPanels = transB ? panels : panels - fullPanels;
-        if (packedPanels > 0)
-        {
-            packed = ArrayPool<float>.Shared.Rent(packedPanels * k * nr);
-            PackB(transB, n, k, b, ldb, nr, transB ? 0 : fullPanels, panels, packed);
-        }
-
-        var tile = stackalloc float[Mr * 32];
+        // Every (K block, panel) of B is copied into a contiguous, zero-padded kc × nr buffer first:
+        // rows of B in place can be a page apart (the batched im2col matrix), costing a TLB miss per row.
+        var panel = ArrayPool<float>.Shared.Rent(Kc * nr);
+        var tile = stackalloc float[MaxRows * 32];
         try
         {
-            fixed (float* pa = a, pb = b, pc = c, pp = packed)
+            fixed (float* pa = a, pc = c, pp = panel)
             {
                 for (var k0 = 0; k0 < k; k0 += Kc)
                 {
                     var kc = Math.Min(Kc, k - k0);
                     var acc = accumulate || k0 > 0;
-                    for (var jp = 0; jp < panels; jp++)
+                    for (var j0 = 0; j0 < n; j0 += nr)
                     {
-                        var j0 = jp * nr;
                         var width = Math.Min(nr, n - j0);
-                        float* bPanel;
-                        int bStride;
-                        if (!transB && jp < fullPanels)
+                        PackPanel(transB, b, ldb, k0, kc, j0, width, nr, panel);
+                        var i0 = 0;
+                        while (i0 < m)
                         {
-                            bPanel = pb + (long)k0 * ldb + j0;
-                            bStride = ldb;
-                        }
-                        else
-                        {
-                            var slot = transB ? jp : jp - fullPanels;
-                            bPanel = pp + ((long)slot * k + k0) * nr;
-                            bStride = nr;
-                        }
-
-                        for (var i0 = 0; i0 < m; i0 += Mr)
-                        {
-                            var rows = Math.Min(Mr, m - i0);
+                            var rows = m - i0 >= MaxRows && lanes == 16 ? MaxRows : m - i0 >= 4 ? 4 : 1;
                             var aBlock = pa + (long)i0 * rsA + (long)k0 * csA;
                             var cBlock = pc + (long)i0 * ldc + j0;
                             if (width == nr)
                             {
-                                Tile(lanes, rows, kc, aBlock, rsA, csA, bPanel, bStride, cBlock, ldc, acc);
+                                Tile(lanes, rows, kc, aBlock, rsA, csA, pp, nr, cBlock, ldc, acc);
                             }
                             else
                             {
@@ -191,12 +206,14 @@ internal static class Gemm
                                     }
                                 }
 
-                                Tile(lanes, rows, kc, aBlock, rsA, csA, bPanel, bStride, tile, nr, acc);
+                                Tile(lanes, rows, kc, aBlock, rsA, csA, pp, nr, tile, nr, acc);
                                 for (var r = 0; r < rows; r++)
                                 {
                                     new ReadOnlySpan<float>(tile + r * nr, width).CopyTo(new Span<float>(cBlock + (long)r * ldc, width));
                                 }
                             }
+
+                            i0 += rows;
                         }
                     }
                 }
@@ -204,45 +221,39 @@ internal static class Gemm
         }
         finally
         {
-            if (packed is not null)
-            {
-                ArrayPool<float>.Shared.Return(packed);
-            }
+            ArrayPool<float>.Shared.Return(panel);
         }
     }
 
-    private static void PackB(bool transB, int n, int k, ReadOnlySpan<float> b, int ldb, int nr, int firstPanel, int panels, float[] packed)
+    /// <summary>Copies op(B)[k0..k0+kc, j0..j0+width) into rows of nr floats, zero-padded past width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackPanel(bool transB, ReadOnlySpan<float> b, int ldb, int k0, int kc, int j0, int width, int nr, float[] panel)
     {
-        for (var jp = firstPanel; jp < panels; jp++)
+        var dst = panel.AsSpan(0, kc * nr);
+        if (transB)
         {
-            var j0 = jp * nr;
-            var width = Math.Min(nr, n - j0);
-            var dst = packed.AsSpan((jp - firstPanel) * k * nr, k * nr);
-            if (transB)
+            if (width < nr)
             {
-                if (width < nr)
-                {
-                    dst.Clear();
-                }
+                dst.Clear();
+            }
 
-                // Read each stored row of Bᵀ contiguously; writes land nr apart in the panel.
-                for (var j = 0; j < width; j++)
+            // Read each stored row of Bᵀ contiguously; writes land nr apart in the panel.
+            for (var j = 0; j < width; j++)
+            {
+                var src = b.Slice((j0 + j) * ldb + k0, kc);
+                for (var p = 0; p < kc; p++)
                 {
-                    var src = b.Slice((j0 + j) * ldb, k);
-                    for (var p = 0; p < k; p++)
-                    {
-                        dst[p * nr + j] = src[p];
-                    }
+                    dst[p * nr + j] = src[p];
                 }
             }
-            else
+        }
+        else
+        {
+            for (var p = 0; p < kc; p++)
             {
-                for (var p = 0; p < k; p++)
-                {
-                    var row = dst.Slice(p * nr, nr);
-                    b.Slice(p * ldb + j0, width).CopyTo(row);
-                    row[width..].Clear();
-                }
+                var row = dst.Slice(p * nr, nr);
+                b.Slice((k0 + p) * ldb + j0, width).CopyTo(row);
+                row[width..].Clear();
             }
         }
     }
@@ -252,31 +263,95 @@ internal static class Gemm
     {
         if (lanes == 16)
         {
-            if (rows == Mr)
+            switch (rows)
             {
-                Kernel512x4(kc, a, rsA, csA, b, ldb, c, ldc, acc);
-            }
-            else
-            {
-                for (var r = 0; r < rows; r++)
-                {
-                    Kernel512x1(kc, a + (long)r * rsA, csA, b, ldb, c + (long)r * ldc, acc);
-                }
+                case MaxRows:
+                    Kernel512x8(kc, a, rsA, csA, b, ldb, c, ldc, acc);
+                    break;
+                case 4:
+                    Kernel512x4(kc, a, rsA, csA, b, ldb, c, ldc, acc);
+                    break;
+                default:
+                    Kernel512x1(kc, a, csA, b, ldb, c, acc);
+                    break;
             }
         }
-        else if (rows == Mr)
+        else if (rows == 4)
         {
             Kernel256x4(kc, a, rsA, csA, b, ldb, c, ldc, acc);
         }
         else
         {
-            for (var r = 0; r < rows; r++)
-            {
-                Kernel256x1(kc, a + (long)r * rsA, csA, b, ldb, c + (long)r * ldc, acc);
-            }
+            Kernel256x1(kc, a, csA, b, ldb, c, acc);
         }
     }
 
+    /// <summary>8 rows × 32 columns: 16 accumulators (of 32 registers) hide the FMA latency better than 8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Kernel512x8(int kc, float* a, int rsA, int csA, float* b, int ldb, float* c, int ldc, bool acc)
+    {
+        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+        if (acc)
+        {
+            c00 = Vector512.Load(c); c01 = Vector512.Load(c + 16);
+            c10 = Vector512.Load(c + ldc); c11 = Vector512.Load(c + ldc + 16);
+            c20 = Vector512.Load(c + 2L * ldc); c21 = Vector512.Load(c + 2L * ldc + 16);
+            c30 = Vector512.Load(c + 3L * ldc); c31 = Vector512.Load(c + 3L * ldc + 16);
+            c40 = Vector512.Load(c + 4L * ldc); c41 = Vector512.Load(c + 4L * ldc + 16);
+            c50 = Vector512.Load(c + 5L * ldc); c51 = Vector512.Load(c + 5L * ldc + 16);
+            c60 = Vector512.Load(c + 6L * ldc); c61 = Vector512.Load(c + 6L * ldc + 16);
+            c70 = Vector512.Load(c + 7L * ldc); c71 = Vector512.Load(c + 7L * ldc + 16);
+        }
+        else
+        {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = Vector512<float>.Zero;
+            c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = Vector512<float>.Zero;
+        }
+
+        long r1 = rsA, r2 = 2L * rsA, r3 = 3L * rsA, r4 = 4L * rsA, r5 = 5L * rsA, r6 = 6L * rsA, r7 = 7L * rsA;
+        for (var p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var av = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(av, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(av, b1, c01);
+            av = Vector512.Create(a[r1]);
+            c10 = Vector512.FusedMultiplyAdd(av, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(av, b1, c11);
+            av = Vector512.Create(a[r2]);
+            c20 = Vector512.FusedMultiplyAdd(av, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(av, b1, c21);
+            av = Vector512.Create(a[r3]);
+            c30 = Vector512.FusedMultiplyAdd(av, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(av, b1, c31);
+            av = Vector512.Create(a[r4]);
+            c40 = Vector512.FusedMultiplyAdd(av, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(av, b1, c41);
+            av = Vector512.Create(a[r5]);
+            c50 = Vector512.FusedMultiplyAdd(av, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(av, b1, c51);
+            av = Vector512.Create(a[r6]);
+            c60 = Vector512.FusedMultiplyAdd(av, b0, c60);
+            c61 = Vector512.FusedMultiplyAdd(av, b1, c61);
+            av = Vector512.Create(a[r7]);
+            c70 = Vector512.FusedMultiplyAdd(av, b0, c70);
+            c71 = Vector512.FusedMultiplyAdd(av, b1, c71);
+            a += csA;
+            b += ldb;
+        }
+
+        c00.Store(c); c01.Store(c + 16);
+        c10.Store(c + ldc); c11.Store(c + ldc + 16);
+        c20.Store(c + 2L * ldc); c21.Store(c + 2L * ldc + 16);
+        c30.Store(c + 3L * ldc); c31.Store(c + 3L * ldc + 16);
+        c40.Store(c + 4L * ldc); c41.Store(c + 4L * ldc + 16);
+        c50.Store(c + 5L * ldc); c51.Store(c + 5L * ldc + 16);
+        c60.Store(c + 6L * ldc); c61.Store(c + 6L * ldc + 16);
+        c70.Store(c + 7L * ldc); c71.Store(c + 7L * ldc + 16);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Kernel512x4(int kc, float* a, int rsA, int csA, float* b, int ldb, float* c, int ldc, bool acc)
     {
         float* c0 = c, c1 = c + ldc, c2 = c + 2L * ldc, c3 = c + 3L * ldc;
@@ -320,6 +395,7 @@ internal static class Gemm
         c30.Store(c3); c31.Store(c3 + 16);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Kernel512x1(int kc, float* a, int csA, float* b, int ldb, float* c, bool acc)
     {
         var c0 = acc ? Vector512.Load(c) : Vector512<float>.Zero;
@@ -337,6 +413,7 @@ internal static class Gemm
         c1.Store(c + 16);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Kernel256x4(int kc, float* a, int rsA, int csA, float* b, int ldb, float* c, int ldc, bool acc)
     {
         float* c0 = c, c1 = c + ldc, c2 = c + 2L * ldc, c3 = c + 3L * ldc;
@@ -380,6 +457,7 @@ internal static class Gemm
         c30.Store(c3); c31.Store(c3 + 8);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Kernel256x1(int kc, float* a, int csA, float* b, int ldb, float* c, bool acc)
     {
         var c0 = acc ? Vector256.Load(c) : Vector256<float>.Zero;

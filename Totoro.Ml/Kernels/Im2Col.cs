@@ -1,13 +1,16 @@
+using System.Runtime.CompilerServices;
 namespace Totoro.Ml.Kernels;
 
 /// <summary>
 /// Unfolds one image (C×H×W) into the (C·k·k)×(OH·OW) matrix a convolution multiplies by its weights,
 /// for stride 1 and symmetric zero padding; <see cref="Accumulate"/> folds a gradient of that matrix back.
+/// Rows are <c>rowStride</c> apart, so the columns of a whole batch can sit side by side in one matrix.
 /// Each (channel, ky, kx) row is built from contiguous segments of input rows, so the copy is memcpy-shaped.
 /// </summary>
 internal static class Im2Col
 {
-    public static void Unfold(ReadOnlySpan<float> image, int channels, int height, int width, int kernel, int padding, Span<float> columns)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Unfold(ReadOnlySpan<float> image, int channels, int height, int width, int kernel, int padding, Span<float> columns, int rowStride)
     {
         var oh = height + 2 * padding - kernel + 1;
         var ow = width + 2 * padding - kernel + 1;
@@ -20,7 +23,7 @@ internal static class Im2Col
             {
                 for (var kx = 0; kx < kernel; kx++, row++)
                 {
-                    var dst = columns.Slice(row * plane, plane);
+                    var dst = columns.Slice(row * rowStride, plane);
                     var (x0, x1) = ValidRange(kx, padding, width, ow);
                     for (var oy = 0; oy < oh; oy++)
                     {
@@ -42,7 +45,8 @@ internal static class Im2Col
     }
 
     /// <summary>image += fold(columns): the adjoint of <see cref="Unfold"/>.</summary>
-    public static void Accumulate(ReadOnlySpan<float> columns, int channels, int height, int width, int kernel, int padding, Span<float> image)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Accumulate(ReadOnlySpan<float> columns, int rowStride, int channels, int height, int width, int kernel, int padding, Span<float> image)
     {
         var oh = height + 2 * padding - kernel + 1;
         var ow = width + 2 * padding - kernel + 1;
@@ -55,7 +59,7 @@ internal static class Im2Col
             {
                 for (var kx = 0; kx < kernel; kx++, row++)
                 {
-                    var src = columns.Slice(row * plane, plane);
+                    var src = columns.Slice(row * rowStride, plane);
                     var (x0, x1) = ValidRange(kx, padding, width, ow);
                     if (x0 >= x1)
                     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Totoro.Ml.Kernels;
 
 /// <summary>Max and average pooling over square windows, per channel plane, no padding.</summary>
@@ -6,6 +7,7 @@ internal static class Pooling
     public static int OutputSize(int size, int window, int stride) => (size - window) / stride + 1;
 
     /// <summary>Max pooling of a batch of planes; <paramref name="argmax"/> records the winning input index for backward.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaxForward(ReadOnlySpan<float> input, int planes, int height, int width, int window, int stride, Span<float> output, Span<int> argmax)
     {
         var oh = OutputSize(height, window, stride);
@@ -43,6 +45,7 @@ internal static class Pooling
     }
 
     /// <summary>inputGradient = scatter of outputGradient to the recorded maxima (overwrites).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaxBackward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<int> argmax, Span<float> inputGradient)
     {
         inputGradient.Clear();
@@ -52,6 +55,7 @@ internal static class Pooling
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AverageForward(ReadOnlySpan<float> input, int planes, int height, int width, int window, int stride, Span<float> output)
     {
         var oh = OutputSize(height, window, stride);
@@ -81,6 +85,7 @@ internal static class Pooling
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AverageBackward(ReadOnlySpan<float> outputGradient, int planes, int height, int width, int window, int stride, Span<float> inputGradient)
     {
         var oh = OutputSize(height, window, stride);

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Totoro.Ml.Kernels;
 
@@ -9,6 +10,7 @@ namespace Totoro.Ml.Kernels;
 internal static class SoftmaxCrossEntropy
 {
     /// <returns>Sum (not mean) of the per-sample losses.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Forward(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int classes, Span<float> logitGradient, float gradientScale)
     {
         var batch = labels.Length;
@@ -36,6 +38,7 @@ internal static class SoftmaxCrossEntropy
     }
 
     /// <summary>Loss sum only, for evaluation; also counts correct arg-max predictions per class.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Evaluate(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int classes, Span<int> correctPerClass, Span<int> totalPerClass)
     {
         var total = 0.0;

@@ -1,13 +1,15 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Totoro.Ml.Kernels;
 using Totoro.Ml.Tensors;
 
 namespace Totoro.Ml.Layers;
 
 /// <summary>
-/// 2-D convolution, stride 1, symmetric zero padding, with a fused activation; im2col + GEMM per sample.
-/// W is [out, in·k·k]; the column buffer is rebuilt in backward instead of stored for the whole batch,
-/// which keeps the working set in L2 (it costs one copy, far less than the GEMMs it feeds).
+/// 2-D convolution, stride 1, symmetric zero padding, with a fused activation. W is [out, in·k·k].
+/// The whole batch is unfolded into one (in·k·k) × (batch·plane) matrix, so forward and the weight
+/// gradient are single GEMMs with a long dimension (small per-sample GEMMs were dominated by edges
+/// and call overhead); the columns are kept for backward instead of being rebuilt.
 /// </summary>
 internal sealed class Conv2d : Layer
 {
@@ -20,6 +22,7 @@ internal sealed class Conv2d : Layer
     private readonly int _plane;
     private PooledBuffer _columns;
     private PooledBuffer _columnGradient;
+    private PooledBuffer _product;
 
     public Conv2d(TensorShape input, int filters, int kernel, int padding, Activation activation)
         : base(input, OutputOf(input, filters, kernel, padding))
@@ -56,28 +59,32 @@ internal sealed class Conv2d : Layer
         p[(_cout * _patch)..].Clear();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training)
     {
         var p = Parameters;
         var weights = p[..(_cout * _patch)];
         var bias = p.Slice(_cout * _patch, _cout);
-        var columns = _columns.Span(_patch * _plane);
-        var inSize = InputShape.Size;
+        var columns = Unfold(input, batch);
+        var width = batch * _plane;
+        var product = _product.Span(_cout * width);
+        Gemm.Multiply(false, false, _cout, width, _patch, weights, _patch, columns, width, product, width, accumulate: false);
+
+        // [out, batch·plane] → [batch, out, plane], adding the bias and applying the activation on the way.
         var outSize = OutputShape.Size;
         for (var s = 0; s < batch; s++)
         {
-            Im2Col.Unfold(input.Slice(s * inSize, inSize), _cin, InputShape.Height, InputShape.Width, _kernel, _padding, columns);
             var y = output.Slice(s * outSize, outSize);
             for (var c = 0; c < _cout; c++)
             {
-                y.Slice(c * _plane, _plane).Fill(bias[c]);
+                TensorPrimitives.Add(product.Slice(c * width + s * _plane, _plane), bias[c], y.Slice(c * _plane, _plane));
             }
 
-            Gemm.Multiply(false, false, _cout, _plane, _patch, weights, _patch, columns, _plane, y, _plane, accumulate: true);
             Activations.ForwardInPlace(_activation, y);
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Backward(
         ReadOnlySpan<float> input, ReadOnlySpan<float> output, Span<float> outputGradient,
         Span<float> inputGradient, int batch, bool needInputGradient)
@@ -86,9 +93,9 @@ internal sealed class Conv2d : Layer
         var g = Gradients;
         var dWeights = g[..(_cout * _patch)];
         var dBias = g.Slice(_cout * _patch, _cout);
-        var columns = _columns.Span(_patch * _plane);
-        var dColumns = needInputGradient ? _columnGradient.Span(_patch * _plane) : default;
-        var inSize = InputShape.Size;
+        var width = batch * _plane;
+        var columns = _columns.Span(_patch * width);
+        var dyT = _product.Span(_cout * width);
         var outSize = OutputShape.Size;
         for (var s = 0; s < batch; s++)
         {
@@ -96,25 +103,51 @@ internal sealed class Conv2d : Layer
             Activations.BackwardInPlace(_activation, output.Slice(s * outSize, outSize), dy);
             for (var c = 0; c < _cout; c++)
             {
-                dBias[c] += TensorPrimitives.Sum(dy.Slice(c * _plane, _plane));
-            }
-
-            var x = input.Slice(s * inSize, inSize);
-            Im2Col.Unfold(x, _cin, InputShape.Height, InputShape.Width, _kernel, _padding, columns);
-            Gemm.Multiply(false, true, _cout, _patch, _plane, dy, _plane, columns, _plane, dWeights, _patch, accumulate: true);
-            if (needInputGradient)
-            {
-                Gemm.Multiply(true, false, _patch, _plane, _cout, weights, _patch, dy, _plane, dColumns, _plane, accumulate: false);
-                var dx = inputGradient.Slice(s * inSize, inSize);
-                dx.Clear();
-                Im2Col.Accumulate(dColumns, _cin, InputShape.Height, InputShape.Width, _kernel, _padding, dx);
+                var plane = dy.Slice(c * _plane, _plane);
+                dBias[c] += TensorPrimitives.Sum(plane);
+                plane.CopyTo(dyT.Slice(c * width + s * _plane, _plane));
             }
         }
+
+        // The columns from the forward pass are still in place: the model runs backward right after forward.
+        Gemm.Multiply(false, true, _cout, _patch, width, dyT, width, columns, width, dWeights, _patch, accumulate: true);
+        if (!needInputGradient)
+        {
+            return;
+        }
+
+        // Per sample, so the column gradient (patch × plane) stays in L2 while it is folded back.
+        var dColumns = _columnGradient.Span(_patch * _plane);
+        var inSize = InputShape.Size;
+        for (var s = 0; s < batch; s++)
+        {
+            Gemm.Multiply(true, false, _patch, _plane, _cout, weights, _patch, dyT[(s * _plane)..], width, dColumns, _plane, accumulate: false);
+            var dx = inputGradient.Slice(s * inSize, inSize);
+            dx.Clear();
+            Im2Col.Accumulate(dColumns, _plane, _cin, InputShape.Height, InputShape.Width, _kernel, _padding, dx);
+        }
+    }
+
+    /// <summary>im2col of the whole batch: sample s occupies columns [s·plane, (s+1)·plane).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Span<float> Unfold(ReadOnlySpan<float> input, int batch)
+    {
+        var width = batch * _plane;
+        var columns = _columns.Span(_patch * width);
+        var inSize = InputShape.Size;
+        for (var s = 0; s < batch; s++)
+        {
+            Im2Col.Unfold(input.Slice(s * inSize, inSize), _cin, InputShape.Height, InputShape.Width, _kernel, _padding,
+                columns[(s * _plane)..], width);
+        }
+
+        return columns;
     }
 
     public override void ReleaseWorkspace()
     {
         _columns.Release();
         _columnGradient.Release();
+        _product.Release();
     }
 }

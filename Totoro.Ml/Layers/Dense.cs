@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Totoro.Ml.Kernels;
 using Totoro.Ml.Tensors;
 
@@ -25,6 +26,7 @@ internal sealed class Dense(TensorShape input, int units, Activation activation)
         p[(_in * _out)..].Clear();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, bool training)
     {
         var p = Parameters;
@@ -39,6 +41,7 @@ internal sealed class Dense(TensorShape input, int units, Activation activation)
         Activations.ForwardInPlace(activation, output[..(batch * _out)]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Backward(
         ReadOnlySpan<float> input, ReadOnlySpan<float> output, Span<float> outputGradient,
         Span<float> inputGradient, int batch, bool needInputGradient)

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Totoro.Ml.Training;
 
@@ -73,6 +74,7 @@ public sealed class Sgd : IOptimizer
         _weightDecay = weightDecay;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradients, float learningRate)
     {
         if (parameters.Length != gradients.Length)
@@ -132,6 +134,7 @@ public sealed class Adam : IOptimizer
         _weightDecay = weightDecay;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradients, float learningRate)
     {
         if (parameters.Length != gradients.Length || parameters.Length != _m.Length)
