@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 namespace Totoro.Ml.Kernels;
 
 /// <summary>
@@ -10,34 +11,48 @@ namespace Totoro.Ml.Kernels;
 internal static class Im2Col
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Unfold(ReadOnlySpan<float> image, int channels, int height, int width, int kernel, int padding, Span<float> columns, int rowStride)
+    public static unsafe void Unfold(ReadOnlySpan<float> image, int channels, int height, int width, int kernel, int padding, Span<float> columns, int rowStride)
     {
         var oh = height + 2 * padding - kernel + 1;
         var ow = width + 2 * padding - kernel + 1;
-        var plane = oh * ow;
-        var row = 0;
-        for (var c = 0; c < channels; c++)
+        var patch = channels * kernel * kernel;
+        if (image.Length < channels * height * width || columns.Length < (long)(patch - 1) * rowStride + oh * ow)
         {
-            var src = image.Slice(c * height * width, height * width);
-            for (var ky = 0; ky < kernel; ky++)
-            {
-                for (var kx = 0; kx < kernel; kx++, row++)
-                {
-                    var dst = columns.Slice(row * rowStride, plane);
-                    var (x0, x1) = ValidRange(kx, padding, width, ow);
-                    for (var oy = 0; oy < oh; oy++)
-                    {
-                        var line = dst.Slice(oy * ow, ow);
-                        var iy = oy + ky - padding;
-                        if (iy < 0 || iy >= height || x0 >= x1)
-                        {
-                            line.Clear();
-                            continue;
-                        }
+            throw new ArgumentException("image or column buffer too short for the convolution shape");
+        }
 
-                        line[..x0].Clear();
-                        src.Slice(iy * width + x0 + kx - padding, x1 - x0).CopyTo(line[x0..x1]);
-                        line[x1..].Clear();
+        fixed (float* pimg = image, pcol = columns)
+        {
+            var row = 0;
+            for (var c = 0; c < channels; c++)
+            {
+                var src = pimg + c * height * width;
+                for (var ky = 0; ky < kernel; ky++)
+                {
+                    for (var kx = 0; kx < kernel; kx++, row++)
+                    {
+                        var dst = pcol + (long)row * rowStride;
+                        var (x0, x1) = ValidRange(kx, padding, width, ow);
+                        for (var oy = 0; oy < oh; oy++, dst += ow)
+                        {
+                            var iy = oy + ky - padding;
+                            if (iy < 0 || iy >= height || x0 >= x1)
+                            {
+                                new Span<float>(dst, ow).Clear();
+                                continue;
+                            }
+
+                            for (var x = 0; x < x0; x++)
+                            {
+                                dst[x] = 0f;
+                            }
+
+                            Copy(src + iy * width + x0 + kx - padding, dst + x0, x1 - x0);
+                            for (var x = x1; x < ow; x++)
+                            {
+                                dst[x] = 0f;
+                            }
+                        }
                     }
                 }
             }
@@ -46,39 +61,73 @@ internal static class Im2Col
 
     /// <summary>image += fold(columns): the adjoint of <see cref="Unfold"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Accumulate(ReadOnlySpan<float> columns, int rowStride, int channels, int height, int width, int kernel, int padding, Span<float> image)
+    public static unsafe void Accumulate(ReadOnlySpan<float> columns, int rowStride, int channels, int height, int width, int kernel, int padding, Span<float> image)
     {
         var oh = height + 2 * padding - kernel + 1;
         var ow = width + 2 * padding - kernel + 1;
-        var plane = oh * ow;
-        var row = 0;
-        for (var c = 0; c < channels; c++)
+        var patch = channels * kernel * kernel;
+        if (image.Length < channels * height * width || columns.Length < (long)(patch - 1) * rowStride + oh * ow)
         {
-            var dst = image.Slice(c * height * width, height * width);
-            for (var ky = 0; ky < kernel; ky++)
-            {
-                for (var kx = 0; kx < kernel; kx++, row++)
-                {
-                    var src = columns.Slice(row * rowStride, plane);
-                    var (x0, x1) = ValidRange(kx, padding, width, ow);
-                    if (x0 >= x1)
-                    {
-                        continue;
-                    }
+            throw new ArgumentException("image or column buffer too short for the convolution shape");
+        }
 
-                    for (var oy = 0; oy < oh; oy++)
+        fixed (float* pimg = image, pcol = columns)
+        {
+            var row = 0;
+            for (var c = 0; c < channels; c++)
+            {
+                var dst = pimg + c * height * width;
+                for (var ky = 0; ky < kernel; ky++)
+                {
+                    for (var kx = 0; kx < kernel; kx++, row++)
                     {
-                        var iy = oy + ky - padding;
-                        if (iy < 0 || iy >= height)
+                        var src = pcol + (long)row * rowStride;
+                        var (x0, x1) = ValidRange(kx, padding, width, ow);
+                        if (x0 >= x1)
                         {
                             continue;
                         }
 
-                        var target = dst.Slice(iy * width + x0 + kx - padding, x1 - x0);
-                        System.Numerics.Tensors.TensorPrimitives.Add(target, src.Slice(oy * ow + x0, x1 - x0), target);
+                        for (var oy = 0; oy < oh; oy++)
+                        {
+                            var iy = oy + ky - padding;
+                            if (iy >= 0 && iy < height)
+                            {
+                                Add(src + oy * ow + x0, dst + iy * width + x0 + kx - padding, x1 - x0);
+                            }
+                        }
                     }
                 }
             }
+        }
+    }
+
+    // Image rows are short (5 to 28 floats), where a memmove call costs more than the copy itself.
+    private static unsafe void Copy(float* src, float* dst, int n)
+    {
+        var i = 0;
+        for (; i <= n - 8; i += 8)
+        {
+            Vector256.Store(Vector256.Load(src + i), dst + i);
+        }
+
+        for (; i < n; i++)
+        {
+            dst[i] = src[i];
+        }
+    }
+
+    private static unsafe void Add(float* src, float* dst, int n)
+    {
+        var i = 0;
+        for (; i <= n - 8; i += 8)
+        {
+            Vector256.Store(Vector256.Load(dst + i) + Vector256.Load(src + i), dst + i);
+        }
+
+        for (; i < n; i++)
+        {
+            dst[i] += src[i];
         }
     }
 

@@ -12,6 +12,12 @@ internal static class Pooling
     {
         var oh = OutputSize(height, window, stride);
         var ow = OutputSize(width, window, stride);
+        if (window == 2 && stride == 2)
+        {
+            MaxForward2x2(input, planes, height, width, output, argmax);
+            return;
+        }
+
         var o = 0;
         for (var p = 0; p < planes; p++)
         {
@@ -39,6 +45,47 @@ internal static class Pooling
 
                     output[o] = bestValue;
                     argmax[o] = best;
+                }
+            }
+        }
+    }
+
+    /// <summary>The common 2×2, stride 2 window without bounds checks; ties keep the first element, as the general path does.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void MaxForward2x2(ReadOnlySpan<float> input, int planes, int height, int width, Span<float> output, Span<int> argmax)
+    {
+        var oh = height / 2;
+        var ow = width / 2;
+        if (input.Length < planes * height * width || output.Length < planes * oh * ow || argmax.Length < planes * oh * ow)
+        {
+            throw new ArgumentException("pooling buffers are too short for the given shape");
+        }
+
+        fixed (float* pin = input, pout = output)
+        fixed (int* pidx = argmax)
+        {
+            var o = 0;
+            for (var p = 0; p < planes; p++)
+            {
+                var plane = p * height * width;
+                for (var oy = 0; oy < oh; oy++)
+                {
+                    var top = plane + 2 * oy * width;
+                    for (var ox = 0; ox < ow; ox++, o++)
+                    {
+                        var i = top + 2 * ox;
+                        float a = pin[i], b = pin[i + 1], c = pin[i + width], d = pin[i + width + 1];
+
+                        // Selects, not branches: on real activations each comparison is a coin flip.
+                        var top2 = b > a ? b : a;
+                        var topAt = b > a ? i + 1 : i;
+                        var bottom2 = d > c ? d : c;
+                        var bottomAt = d > c ? i + width + 1 : i + width;
+                        var best = bottom2 > top2 ? bottom2 : top2;
+                        var at = bottom2 > top2 ? bottomAt : topAt;
+                        pout[o] = best;
+                        pidx[o] = at;
+                    }
                 }
             }
         }
