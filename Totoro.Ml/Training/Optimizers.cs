@@ -1,5 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Totoro.Ml.Training;
 
@@ -77,9 +79,9 @@ public sealed class Sgd : IOptimizer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradients, float learningRate)
     {
-        if (parameters.Length != gradients.Length)
+        if (parameters.Length != gradients.Length || (_momentum > 0f && _velocity.Length != parameters.Length))
         {
-            throw new ArgumentException("parameter and gradient lengths differ", nameof(gradients));
+            throw new ArgumentException("parameter, gradient and state lengths differ", nameof(gradients));
         }
 
         if (_momentum == 0f && _weightDecay == 0f)
@@ -88,21 +90,44 @@ public sealed class Sgd : IOptimizer
             return;
         }
 
-        var v = _velocity.AsSpan();
         var first = !_started;
         _started = true;
-        for (var i = 0; i < parameters.Length; i++)
+        ref var w = ref MemoryMarshal.GetReference(parameters);
+        ref var g = ref MemoryMarshal.GetReference(gradients);
+        ref var v = ref MemoryMarshal.GetArrayDataReference(_velocity);
+        var n = (nuint)parameters.Length;
+        nuint i = 0;
+
+        // One fused pass over the flat vectors; Vector512 where the hardware has it (the JIT lowers it otherwise).
+        var lr = Vector512.Create(learningRate);
+        var mu = Vector512.Create(_momentum);
+        var wd = Vector512.Create(_weightDecay);
+        for (; i + 16 <= n; i += 16)
         {
-            var g = gradients[i] + _weightDecay * parameters[i];
+            var wi = Vector512.LoadUnsafe(ref w, i);
+            var gi = Vector512.FusedMultiplyAdd(wd, wi, Vector512.LoadUnsafe(ref g, i));
             if (_momentum > 0f)
             {
                 // PyTorch seeds the buffer with the first gradient rather than decaying from zero.
-                var vi = first ? g : _momentum * v[i] + g;
-                v[i] = vi;
-                g = _nesterov ? g + _momentum * vi : vi;
+                var vi = first ? gi : Vector512.FusedMultiplyAdd(mu, Vector512.LoadUnsafe(ref v, i), gi);
+                vi.StoreUnsafe(ref v, i);
+                gi = _nesterov ? Vector512.FusedMultiplyAdd(mu, vi, gi) : vi;
             }
 
-            parameters[i] -= learningRate * g;
+            Vector512.FusedMultiplyAdd(-lr, gi, wi).StoreUnsafe(ref w, i);
+        }
+
+        for (; i < n; i++)
+        {
+            var gi = Unsafe.Add(ref g, i) + _weightDecay * Unsafe.Add(ref w, i);
+            if (_momentum > 0f)
+            {
+                var vi = first ? gi : _momentum * Unsafe.Add(ref v, i) + gi;
+                Unsafe.Add(ref v, i) = vi;
+                gi = _nesterov ? gi + _momentum * vi : vi;
+            }
+
+            Unsafe.Add(ref w, i) -= learningRate * gi;
         }
     }
 
@@ -145,12 +170,35 @@ public sealed class Adam : IOptimizer
         _t++;
         var c1 = 1f / (1f - MathF.Pow(_beta1, _t));
         var c2 = 1f / (1f - MathF.Pow(_beta2, _t));
-        for (var i = 0; i < parameters.Length; i++)
+        ref var w = ref MemoryMarshal.GetReference(parameters);
+        ref var g = ref MemoryMarshal.GetReference(gradients);
+        ref var m = ref MemoryMarshal.GetArrayDataReference(_m);
+        ref var v = ref MemoryMarshal.GetArrayDataReference(_v);
+        var n = (nuint)parameters.Length;
+        nuint i = 0;
+        var b1 = Vector512.Create(_beta1);
+        var b2 = Vector512.Create(_beta2);
+        var wd = Vector512.Create(_weightDecay);
+        var step = Vector512.Create(learningRate * c1);
+        var vScale = Vector512.Create(c2);
+        var eps = Vector512.Create(_epsilon);
+        for (; i + 16 <= n; i += 16)
         {
-            var g = gradients[i] + _weightDecay * parameters[i];
-            var m = _m[i] = _beta1 * _m[i] + (1f - _beta1) * g;
-            var v = _v[i] = _beta2 * _v[i] + (1f - _beta2) * g * g;
-            parameters[i] -= learningRate * (m * c1) / (MathF.Sqrt(v * c2) + _epsilon);
+            var wi = Vector512.LoadUnsafe(ref w, i);
+            var gi = Vector512.FusedMultiplyAdd(wd, wi, Vector512.LoadUnsafe(ref g, i));
+            var mi = Vector512.FusedMultiplyAdd(b1, Vector512.LoadUnsafe(ref m, i), (Vector512<float>.One - b1) * gi);
+            var vi = Vector512.FusedMultiplyAdd(b2, Vector512.LoadUnsafe(ref v, i), (Vector512<float>.One - b2) * gi * gi);
+            mi.StoreUnsafe(ref m, i);
+            vi.StoreUnsafe(ref v, i);
+            (wi - step * mi / (Vector512.Sqrt(vi * vScale) + eps)).StoreUnsafe(ref w, i);
+        }
+
+        for (; i < n; i++)
+        {
+            var gi = Unsafe.Add(ref g, i) + _weightDecay * Unsafe.Add(ref w, i);
+            var mi = Unsafe.Add(ref m, i) = _beta1 * Unsafe.Add(ref m, i) + (1f - _beta1) * gi;
+            var vi = Unsafe.Add(ref v, i) = _beta2 * Unsafe.Add(ref v, i) + (1f - _beta2) * gi * gi;
+            Unsafe.Add(ref w, i) -= learningRate * c1 * mi / (MathF.Sqrt(vi * c2) + _epsilon);
         }
     }
 
