@@ -15,7 +15,8 @@ internal enum GemmPath
 /// <summary>
 /// Row-major single-precision GEMM: C = op(A)·op(B) (+ C when accumulating), op(X) = X or Xᵀ.
 /// A register-blocked micro-kernel (8 or 4 rows × 2 vectors of C held in registers) walks K in blocks
-/// small enough that a packed B panel stays in L1 while every row block of A streams past it.
+/// small enough that a packed B panel stays in L1 while every row block of A streams past it
+/// (a panel that only one row block reads is used in place).
 /// Transposed A needs no copy (the kernel broadcasts single elements, so the stride is free);
 /// B is packed per panel, which also absorbs the transpose of Bᵀ.
 /// </summary>
@@ -66,7 +67,7 @@ internal static class Gemm
             return;
         }
 
-        if (path != GemmPath.Scalar && transB && n > m)
+        if (path != GemmPath.Scalar && transB && PreferTransposed(path, m, n))
         {
             Transposed(path, transA, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
             return;
@@ -105,6 +106,18 @@ internal static class Gemm
         {
             throw new ArgumentException($"span of {length} elements is too short for a {storedRows}x{storedCols} matrix with leading dimension {ld}", name);
         }
+    }
+
+    /// <summary>
+    /// The kernel computes whole panels, so the cost is m × (n rounded up to a panel); flipping the problem
+    /// costs n × (m rounded up). On a tie, flip when it packs the smaller operand (m·k instead of n·k).
+    /// </summary>
+    private static bool PreferTransposed(GemmPath path, int m, int n)
+    {
+        var nr = path == GemmPath.Vector512 ? 32 : 16;
+        var direct = (long)m * ((n + nr - 1) / nr * nr);
+        var flipped = (long)n * ((m + nr - 1) / nr * nr);
+        return flipped < direct || (flipped == direct && n > m);
     }
 
     /// <summary>
@@ -175,7 +188,7 @@ internal static class Gemm
         var tile = stackalloc float[MaxRows * 32];
         try
         {
-            fixed (float* pa = a, pc = c, pp = panel)
+            fixed (float* pa = a, pb = b, pc = c, pp = panel)
             {
                 for (var k0 = 0; k0 < k; k0 += Kc)
                 {
@@ -184,16 +197,33 @@ internal static class Gemm
                     for (var j0 = 0; j0 < n; j0 += nr)
                     {
                         var width = Math.Min(nr, n - j0);
-                        PackPanel(transB, b, ldb, k0, kc, j0, width, nr, panel);
+
+                        // A panel that only one row block reads is not worth a copy, unless it must be transposed or padded.
+                        var inPlace = !transB && width == nr && m <= MaxRows;
+                        float* bPanel;
+                        int bStride;
+                        if (inPlace)
+                        {
+                            bPanel = pb + (long)k0 * ldb + j0;
+                            bStride = ldb;
+                        }
+                        else
+                        {
+                            PackPanel(transB, b, ldb, k0, kc, j0, width, nr, panel);
+                            bPanel = pp;
+                            bStride = nr;
+                        }
+
                         var i0 = 0;
                         while (i0 < m)
                         {
-                            var rows = m - i0 >= MaxRows && lanes == 16 ? MaxRows : m - i0 >= 4 ? 4 : 1;
+                            var left = m - i0;
+                            var rows = left >= MaxRows && lanes == 16 ? MaxRows : left >= 4 ? 4 : left >= 2 && lanes == 16 ? 2 : 1;
                             var aBlock = pa + (long)i0 * rsA + (long)k0 * csA;
                             var cBlock = pc + (long)i0 * ldc + j0;
                             if (width == nr)
                             {
-                                Tile(lanes, rows, kc, aBlock, rsA, csA, pp, nr, cBlock, ldc, acc);
+                                Tile(lanes, rows, kc, aBlock, rsA, csA, bPanel, bStride, cBlock, ldc, acc);
                             }
                             else
                             {
@@ -206,7 +236,7 @@ internal static class Gemm
                                     }
                                 }
 
-                                Tile(lanes, rows, kc, aBlock, rsA, csA, pp, nr, tile, nr, acc);
+                                Tile(lanes, rows, kc, aBlock, rsA, csA, bPanel, bStride, tile, nr, acc);
                                 for (var r = 0; r < rows; r++)
                                 {
                                     new ReadOnlySpan<float>(tile + r * nr, width).CopyTo(new Span<float>(cBlock + (long)r * ldc, width));
@@ -270,6 +300,9 @@ internal static class Gemm
                     break;
                 case 4:
                     Kernel512x4(kc, a, rsA, csA, b, ldb, c, ldc, acc);
+                    break;
+                case 2:
+                    Kernel512x2(kc, a, rsA, csA, b, ldb, c, ldc, acc);
                     break;
                 default:
                     Kernel512x1(kc, a, csA, b, ldb, c, acc);
@@ -393,6 +426,33 @@ internal static class Gemm
         c10.Store(c1); c11.Store(c1 + 16);
         c20.Store(c2); c21.Store(c2 + 16);
         c30.Store(c3); c31.Store(c3 + 16);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Kernel512x2(int kc, float* a, int rsA, int csA, float* b, int ldb, float* c, int ldc, bool acc)
+    {
+        var c00 = acc ? Vector512.Load(c) : Vector512<float>.Zero;
+        var c01 = acc ? Vector512.Load(c + 16) : Vector512<float>.Zero;
+        var c10 = acc ? Vector512.Load(c + ldc) : Vector512<float>.Zero;
+        var c11 = acc ? Vector512.Load(c + ldc + 16) : Vector512<float>.Zero;
+        for (var p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a[0]);
+            var a1 = Vector512.Create(a[rsA]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            a += csA;
+            b += ldb;
+        }
+
+        c00.Store(c);
+        c01.Store(c + 16);
+        c10.Store(c + ldc);
+        c11.Store(c + ldc + 16);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
