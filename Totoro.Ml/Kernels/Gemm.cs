@@ -34,6 +34,12 @@ internal static class Gemm
     // 256 rows of a 32-wide panel = 32 KiB: the panel stays in L1 while the row blocks of A pass.
     private const int Kc = 256;
 
+    // Below this K, packing Bᵀ is cheap next to the multiply and the panel kernel wins.
+    private const int DotMinK = 1024;
+
+    // 512 floats per row: 4 rows of A in L1, the rows of B of one block (a few hundred) in L2.
+    private const int DotBlockK = 512;
+
     /// <summary>C[m,n] (+)= op(A)[m,k] · op(B)[k,n] with the kernel chosen for this machine.</summary>
     public static void Multiply(
         bool transA, bool transB, int m, int n, int k,
@@ -64,6 +70,12 @@ internal static class Gemm
                 }
             }
 
+            return;
+        }
+
+        if (path == GemmPath.Vector512 && transB && !transA && k >= DotMinK)
+        {
+            DotProducts(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
             return;
         }
 
@@ -146,6 +158,99 @@ internal static class Gemm
         finally
         {
             ArrayPool<float>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>
+    /// A·Bᵀ with a long K (a convolution's weight gradient sums over batch × plane): both operands are
+    /// contiguous along K, so 4×4 tiles of dot products run straight off them with no packing; K is cut into
+    /// blocks whose rows of A and B fit in L2. Edge tiles repeat the last row or column and discard the copies.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void DotProducts(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate)
+    {
+        var sums = stackalloc float[16];
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            for (var k0 = 0; k0 < k; k0 += DotBlockK)
+            {
+                var kc = Math.Min(DotBlockK, k - k0);
+                var acc = accumulate || k0 > 0;
+                for (var i0 = 0; i0 < m; i0 += 4)
+                {
+                    var a0 = pa + (long)i0 * lda + k0;
+                    var a1 = pa + (long)Math.Min(i0 + 1, m - 1) * lda + k0;
+                    var a2 = pa + (long)Math.Min(i0 + 2, m - 1) * lda + k0;
+                    var a3 = pa + (long)Math.Min(i0 + 3, m - 1) * lda + k0;
+                    for (var j0 = 0; j0 < n; j0 += 4)
+                    {
+                        var b0 = pb + (long)j0 * ldb + k0;
+                        var b1 = pb + (long)Math.Min(j0 + 1, n - 1) * ldb + k0;
+                        var b2 = pb + (long)Math.Min(j0 + 2, n - 1) * ldb + k0;
+                        var b3 = pb + (long)Math.Min(j0 + 3, n - 1) * ldb + k0;
+                        DotTile(kc, a0, a1, a2, a3, b0, b1, b2, b3, sums);
+                        for (var r = 0; r < Math.Min(4, m - i0); r++)
+                        {
+                            var row = pc + (long)(i0 + r) * ldc + j0;
+                            for (var q = 0; q < Math.Min(4, n - j0); q++)
+                            {
+                                row[q] = acc ? row[q] + sums[r * 4 + q] : sums[r * 4 + q];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void DotTile(int kc, float* a0, float* a1, float* a2, float* a3, float* b0, float* b1, float* b2, float* b3, float* sums)
+    {
+        Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default;
+        Vector512<float> s10 = default, s11 = default, s12 = default, s13 = default;
+        Vector512<float> s20 = default, s21 = default, s22 = default, s23 = default;
+        Vector512<float> s30 = default, s31 = default, s32 = default, s33 = default;
+        var p = 0;
+        for (; p <= kc - 16; p += 16)
+        {
+            var x0 = Vector512.Load(b0 + p);
+            var x1 = Vector512.Load(b1 + p);
+            var x2 = Vector512.Load(b2 + p);
+            var x3 = Vector512.Load(b3 + p);
+            var y = Vector512.Load(a0 + p);
+            s00 = Vector512.FusedMultiplyAdd(y, x0, s00);
+            s01 = Vector512.FusedMultiplyAdd(y, x1, s01);
+            s02 = Vector512.FusedMultiplyAdd(y, x2, s02);
+            s03 = Vector512.FusedMultiplyAdd(y, x3, s03);
+            y = Vector512.Load(a1 + p);
+            s10 = Vector512.FusedMultiplyAdd(y, x0, s10);
+            s11 = Vector512.FusedMultiplyAdd(y, x1, s11);
+            s12 = Vector512.FusedMultiplyAdd(y, x2, s12);
+            s13 = Vector512.FusedMultiplyAdd(y, x3, s13);
+            y = Vector512.Load(a2 + p);
+            s20 = Vector512.FusedMultiplyAdd(y, x0, s20);
+            s21 = Vector512.FusedMultiplyAdd(y, x1, s21);
+            s22 = Vector512.FusedMultiplyAdd(y, x2, s22);
+            s23 = Vector512.FusedMultiplyAdd(y, x3, s23);
+            y = Vector512.Load(a3 + p);
+            s30 = Vector512.FusedMultiplyAdd(y, x0, s30);
+            s31 = Vector512.FusedMultiplyAdd(y, x1, s31);
+            s32 = Vector512.FusedMultiplyAdd(y, x2, s32);
+            s33 = Vector512.FusedMultiplyAdd(y, x3, s33);
+        }
+
+        sums[0] = Vector512.Sum(s00); sums[1] = Vector512.Sum(s01); sums[2] = Vector512.Sum(s02); sums[3] = Vector512.Sum(s03);
+        sums[4] = Vector512.Sum(s10); sums[5] = Vector512.Sum(s11); sums[6] = Vector512.Sum(s12); sums[7] = Vector512.Sum(s13);
+        sums[8] = Vector512.Sum(s20); sums[9] = Vector512.Sum(s21); sums[10] = Vector512.Sum(s22); sums[11] = Vector512.Sum(s23);
+        sums[12] = Vector512.Sum(s30); sums[13] = Vector512.Sum(s31); sums[14] = Vector512.Sum(s32); sums[15] = Vector512.Sum(s33);
+        for (; p < kc; p++)
+        {
+            float y0 = a0[p], y1 = a1[p], y2 = a2[p], y3 = a3[p];
+            float x0 = b0[p], x1 = b1[p], x2 = b2[p], x3 = b3[p];
+            sums[0] += y0 * x0; sums[1] += y0 * x1; sums[2] += y0 * x2; sums[3] += y0 * x3;
+            sums[4] += y1 * x0; sums[5] += y1 * x1; sums[6] += y1 * x2; sums[7] += y1 * x3;
+            sums[8] += y2 * x0; sums[9] += y2 * x1; sums[10] += y2 * x2; sums[11] += y2 * x3;
+            sums[12] += y3 * x0; sums[13] += y3 * x1; sums[14] += y3 * x2; sums[15] += y3 * x3;
         }
     }
 

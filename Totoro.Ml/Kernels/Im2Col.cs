@@ -1,141 +1,89 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
+using System.Numerics.Tensors;
+
 namespace Totoro.Ml.Kernels;
 
 /// <summary>
-/// Unfolds one image (C×H×W) into the (C·k·k)×(OH·OW) matrix a convolution multiplies by its weights,
-/// for stride 1 and symmetric zero padding; <see cref="Accumulate"/> folds a gradient of that matrix back.
-/// Rows are <c>rowStride</c> apart, so the columns of a whole batch can sit side by side in one matrix.
-/// Each (channel, ky, kx) row is built from contiguous segments of input rows, so the copy is memcpy-shaped.
+/// im2col for stride-1 convolutions in the "shifted image" layout. With the input zero-padded to hp × wp,
+/// output pixel (oy, ox) of kernel tap (ky, kx) reads input (oy + ky, ox + kx), so for a fixed (channel,
+/// ky, kx) the taps of all outputs form ONE contiguous run of the padded image starting at ky·wp + kx,
+/// provided the output rows keep the input pitch wp. Each column-matrix row is therefore one copy instead
+/// of one per output row; the price is wp − ow wasted columns per output row.
 /// </summary>
 internal static class Im2Col
 {
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void Unfold(ReadOnlySpan<float> image, int channels, int height, int width, int kernel, int padding, Span<float> columns, int rowStride)
+    /// <summary>Copies image (channels × h × w) into the centre of padded (channels × (h+2p) × (w+2p)), zero borders.</summary>
+    public static void Pad(ReadOnlySpan<float> image, int channels, int height, int width, int padding, Span<float> padded)
     {
-        var oh = height + 2 * padding - kernel + 1;
-        var ow = width + 2 * padding - kernel + 1;
-        var patch = channels * kernel * kernel;
-        if (image.Length < channels * height * width || columns.Length < (long)(patch - 1) * rowStride + oh * ow)
+        var (hp, wp) = (height + 2 * padding, width + 2 * padding);
+        padded[..(channels * hp * wp)].Clear();
+        for (var c = 0; c < channels; c++)
         {
-            throw new ArgumentException("image or column buffer too short for the convolution shape");
-        }
-
-        fixed (float* pimg = image, pcol = columns)
-        {
-            var row = 0;
-            for (var c = 0; c < channels; c++)
+            for (var y = 0; y < height; y++)
             {
-                var src = pimg + c * height * width;
-                for (var ky = 0; ky < kernel; ky++)
+                image.Slice((c * height + y) * width, width).CopyTo(padded.Slice((c * hp + y + padding) * wp + padding, width));
+            }
+        }
+    }
+
+    /// <summary>image (channels × h × w) = the centre of padded, the adjoint of <see cref="Pad"/>.</summary>
+    public static void Crop(ReadOnlySpan<float> padded, int channels, int height, int width, int padding, Span<float> image)
+    {
+        var (hp, wp) = (height + 2 * padding, width + 2 * padding);
+        for (var c = 0; c < channels; c++)
+        {
+            for (var y = 0; y < height; y++)
+            {
+                padded.Slice((c * hp + y + padding) * wp + padding, width).CopyTo(image.Slice((c * height + y) * width, width));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the (channels·k·k) × (oh·wp) column matrix of one padded image; row r starts at r·rowStride,
+    /// so a batch's matrices sit side by side. Columns ox ≥ ow of an output row are surplus (see below).
+    /// </summary>
+    public static void Unfold(ReadOnlySpan<float> padded, int channels, int hp, int wp, int kernel, Span<float> columns, int rowStride)
+    {
+        var (oh, ow) = (hp - kernel + 1, wp - kernel + 1);
+        var run = (oh - 1) * wp + ow;
+        var row = 0;
+        for (var c = 0; c < channels; c++)
+        {
+            for (var ky = 0; ky < kernel; ky++)
+            {
+                for (var kx = 0; kx < kernel; kx++, row++)
                 {
-                    for (var kx = 0; kx < kernel; kx++, row++)
-                    {
-                        var dst = pcol + (long)row * rowStride;
-                        var (x0, x1) = ValidRange(kx, padding, width, ow);
-                        for (var oy = 0; oy < oh; oy++, dst += ow)
-                        {
-                            var iy = oy + ky - padding;
-                            if (iy < 0 || iy >= height || x0 >= x1)
-                            {
-                                new Span<float>(dst, ow).Clear();
-                                continue;
-                            }
+                    var dst = columns.Slice(row * rowStride, oh * wp);
+                    padded.Slice((c * hp + ky) * wp + kx, run).CopyTo(dst);
 
-                            for (var x = 0; x < x0; x++)
-                            {
-                                dst[x] = 0f;
-                            }
-
-                            Copy(src + iy * width + x0 + kx - padding, dst + x0, x1 - x0);
-                            for (var x = x1; x < ow; x++)
-                            {
-                                dst[x] = 0f;
-                            }
-                        }
-                    }
+                    // Where the run wraps from one image row into the next, the columns hold real (finite) pixels
+                    // that belong to no output; they only ever meet zero gradients. The tail past the run would
+                    // hold whatever the pooled buffer held, so it is cleared.
+                    dst[run..].Clear();
                 }
             }
         }
     }
 
-    /// <summary>image += fold(columns): the adjoint of <see cref="Unfold"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void Accumulate(ReadOnlySpan<float> columns, int rowStride, int channels, int height, int width, int kernel, int padding, Span<float> image)
+    /// <summary>
+    /// padded += fold(columns), the adjoint of <see cref="Unfold"/>; the wasted columns must hold zeros
+    /// (they do when they come from a GEMM against a gradient whose wasted columns are zero).
+    /// </summary>
+    public static void Accumulate(ReadOnlySpan<float> columns, int rowStride, int channels, int hp, int wp, int kernel, Span<float> padded)
     {
-        var oh = height + 2 * padding - kernel + 1;
-        var ow = width + 2 * padding - kernel + 1;
-        var patch = channels * kernel * kernel;
-        if (image.Length < channels * height * width || columns.Length < (long)(patch - 1) * rowStride + oh * ow)
+        var (oh, ow) = (hp - kernel + 1, wp - kernel + 1);
+        var run = (oh - 1) * wp + ow;
+        var row = 0;
+        for (var c = 0; c < channels; c++)
         {
-            throw new ArgumentException("image or column buffer too short for the convolution shape");
-        }
-
-        fixed (float* pimg = image, pcol = columns)
-        {
-            var row = 0;
-            for (var c = 0; c < channels; c++)
+            for (var ky = 0; ky < kernel; ky++)
             {
-                var dst = pimg + c * height * width;
-                for (var ky = 0; ky < kernel; ky++)
+                for (var kx = 0; kx < kernel; kx++, row++)
                 {
-                    for (var kx = 0; kx < kernel; kx++, row++)
-                    {
-                        var src = pcol + (long)row * rowStride;
-                        var (x0, x1) = ValidRange(kx, padding, width, ow);
-                        if (x0 >= x1)
-                        {
-                            continue;
-                        }
-
-                        for (var oy = 0; oy < oh; oy++)
-                        {
-                            var iy = oy + ky - padding;
-                            if (iy >= 0 && iy < height)
-                            {
-                                Add(src + oy * ow + x0, dst + iy * width + x0 + kx - padding, x1 - x0);
-                            }
-                        }
-                    }
+                    var target = padded.Slice((c * hp + ky) * wp + kx, run);
+                    TensorPrimitives.Add(target, columns.Slice(row * rowStride, run), target);
                 }
             }
         }
-    }
-
-    // Image rows are short (5 to 28 floats), where a memmove call costs more than the copy itself.
-    private static unsafe void Copy(float* src, float* dst, int n)
-    {
-        var i = 0;
-        for (; i <= n - 8; i += 8)
-        {
-            Vector256.Store(Vector256.Load(src + i), dst + i);
-        }
-
-        for (; i < n; i++)
-        {
-            dst[i] = src[i];
-        }
-    }
-
-    private static unsafe void Add(float* src, float* dst, int n)
-    {
-        var i = 0;
-        for (; i <= n - 8; i += 8)
-        {
-            Vector256.Store(Vector256.Load(dst + i) + Vector256.Load(src + i), dst + i);
-        }
-
-        for (; i < n; i++)
-        {
-            dst[i] += src[i];
-        }
-    }
-
-    /// <summary>Output columns [x0, x1) whose input column ox + kx − padding lies inside the image.</summary>
-    private static (int X0, int X1) ValidRange(int kx, int padding, int width, int ow)
-    {
-        var x0 = Math.Max(0, padding - kx);
-        var x1 = Math.Min(ow, width + padding - kx);
-        return (x0, x1);
     }
 }

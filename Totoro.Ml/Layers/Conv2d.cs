@@ -7,9 +7,10 @@ namespace Totoro.Ml.Layers;
 
 /// <summary>
 /// 2-D convolution, stride 1, symmetric zero padding, with a fused activation. W is [out, in·k·k].
-/// The whole batch is unfolded into one (in·k·k) × (batch·plane) matrix, so forward and the weight
-/// gradient are single GEMMs with a long dimension (small per-sample GEMMs were dominated by edges
-/// and call overhead); the columns are kept for backward instead of being rebuilt.
+/// The whole batch is unfolded into one (in·k·k) × (batch·oh·wp) matrix in the shifted-image layout
+/// (<see cref="Im2Col"/>), so forward and the weight gradient are single GEMMs with a long dimension
+/// (small per-sample GEMMs were dominated by edges and call overhead); output rows carry the padded
+/// input's pitch wp and the surplus columns are dropped when scattering. The columns are kept for backward.
 /// </summary>
 internal sealed class Conv2d : Layer
 {
@@ -23,9 +24,13 @@ internal sealed class Conv2d : Layer
     private readonly Activation _activation;
     private readonly int _patch;
     private readonly int _plane;
+    private readonly int _pitch;
+    private readonly int _paddedHeight;
+    private readonly int _pitchedPlane;
     private PooledBuffer _columns;
     private PooledBuffer _columnGradient;
     private PooledBuffer _product;
+    private PooledBuffer _padded;
 
     public Conv2d(TensorShape input, int filters, int kernel, int padding, Activation activation)
         : base(input, OutputOf(input, filters, kernel, padding))
@@ -37,6 +42,9 @@ internal sealed class Conv2d : Layer
         _activation = activation;
         _patch = _cin * kernel * kernel;
         _plane = OutputShape.Height * OutputShape.Width;
+        _pitch = input.Width + 2 * padding;
+        _paddedHeight = input.Height + 2 * padding;
+        _pitchedPlane = OutputShape.Height * _pitch;
     }
 
     public override int ParameterCount => _cout * _patch + _cout;
@@ -69,18 +77,24 @@ internal sealed class Conv2d : Layer
         var weights = p[..(_cout * _patch)];
         var bias = p.Slice(_cout * _patch, _cout);
         var columns = Unfold(input, batch);
-        var width = batch * _plane;
+        var width = batch * _pitchedPlane;
         var product = _product.Span(_cout * width);
         Gemm.Multiply(false, false, _cout, width, _patch, weights, _patch, columns, width, product, width, accumulate: false);
 
-        // [out, batch·plane] → [batch, out, plane], adding the bias and applying the activation on the way.
+        // [out, batch·oh·wp] → [batch, out, oh, ow]: drop the pitch columns, add the bias, apply the activation.
+        var (oh, ow) = (OutputShape.Height, OutputShape.Width);
         var outSize = OutputShape.Size;
         for (var s = 0; s < batch; s++)
         {
             var y = output.Slice(s * outSize, outSize);
             for (var c = 0; c < _cout; c++)
             {
-                TensorPrimitives.Add(product.Slice(c * width + s * _plane, _plane), bias[c], y.Slice(c * _plane, _plane));
+                var source = product.Slice(c * width + s * _pitchedPlane, _pitchedPlane);
+                var target = y.Slice(c * _plane, _plane);
+                for (var oy = 0; oy < oh; oy++)
+                {
+                    TensorPrimitives.Add(source.Slice(oy * _pitch, ow), bias[c], target.Slice(oy * ow, ow));
+                }
             }
 
             Activations.ForwardInPlace(_activation, y);
@@ -96,9 +110,10 @@ internal sealed class Conv2d : Layer
         var g = Gradients;
         var dWeights = g[..(_cout * _patch)];
         var dBias = g.Slice(_cout * _patch, _cout);
-        var width = batch * _plane;
+        var width = batch * _pitchedPlane;
         var columns = _columns.Span(_patch * width);
         var dyT = _product.Span(_cout * width);
+        var (oh, ow) = (OutputShape.Height, OutputShape.Width);
         var outSize = OutputShape.Size;
         for (var s = 0; s < batch; s++)
         {
@@ -108,7 +123,12 @@ internal sealed class Conv2d : Layer
             {
                 var plane = dy.Slice(c * _plane, _plane);
                 dBias[c] += TensorPrimitives.Sum(plane);
-                plane.CopyTo(dyT.Slice(c * width + s * _plane, _plane));
+                var target = dyT.Slice(c * width + s * _pitchedPlane, _pitchedPlane);
+                for (var oy = 0; oy < oh; oy++)
+                {
+                    plane.Slice(oy * ow, ow).CopyTo(target.Slice(oy * _pitch, ow));
+                    target.Slice(oy * _pitch + ow, _pitch - ow).Clear();
+                }
             }
         }
 
@@ -121,34 +141,47 @@ internal sealed class Conv2d : Layer
 
         // In chunks of samples whose column gradient fits in L2 while it is folded back: one GEMM per
         // chunk keeps small layers out of per-call overhead, large layers out of main memory.
-        var chunk = Math.Clamp(L2Floats / (_patch * _plane), 1, batch);
-        var dColumns = _columnGradient.Span(_patch * chunk * _plane);
+        var chunk = Math.Clamp(L2Floats / (_patch * _pitchedPlane), 1, batch);
+        var dColumns = _columnGradient.Span(_patch * chunk * _pitchedPlane);
+        var padded = _padded.Span(_cin * _paddedHeight * _pitch);
         var inSize = InputShape.Size;
         for (var s0 = 0; s0 < batch; s0 += chunk)
         {
             var count = Math.Min(chunk, batch - s0);
-            var span = count * _plane;
-            Gemm.Multiply(true, false, _patch, span, _cout, weights, _patch, dyT[(s0 * _plane)..], width, dColumns, span, accumulate: false);
+            var span = count * _pitchedPlane;
+            Gemm.Multiply(true, false, _patch, span, _cout, weights, _patch, dyT[(s0 * _pitchedPlane)..], width, dColumns, span, accumulate: false);
             for (var s = 0; s < count; s++)
             {
                 var dx = inputGradient.Slice((s0 + s) * inSize, inSize);
-                dx.Clear();
-                Im2Col.Accumulate(dColumns[(s * _plane)..], span, _cin, InputShape.Height, InputShape.Width, _kernel, _padding, dx);
+                var target = _padding > 0 ? padded : dx;
+                target.Clear();
+                Im2Col.Accumulate(dColumns[(s * _pitchedPlane)..], span, _cin, _paddedHeight, _pitch, _kernel, target);
+                if (_padding > 0)
+                {
+                    Im2Col.Crop(padded, _cin, InputShape.Height, InputShape.Width, _padding, dx);
+                }
             }
         }
     }
 
-    /// <summary>im2col of the whole batch: sample s occupies columns [s·plane, (s+1)·plane).</summary>
+    /// <summary>im2col of the whole batch: sample s occupies columns [s·oh·wp, (s+1)·oh·wp).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Span<float> Unfold(ReadOnlySpan<float> input, int batch)
     {
-        var width = batch * _plane;
+        var width = batch * _pitchedPlane;
         var columns = _columns.Span(_patch * width);
+        var padded = _padded.Span(_cin * _paddedHeight * _pitch);
         var inSize = InputShape.Size;
         for (var s = 0; s < batch; s++)
         {
-            Im2Col.Unfold(input.Slice(s * inSize, inSize), _cin, InputShape.Height, InputShape.Width, _kernel, _padding,
-                columns[(s * _plane)..], width);
+            var image = input.Slice(s * inSize, inSize);
+            if (_padding > 0)
+            {
+                Im2Col.Pad(image, _cin, InputShape.Height, InputShape.Width, _padding, padded);
+                image = padded;
+            }
+
+            Im2Col.Unfold(image, _cin, _paddedHeight, _pitch, _kernel, columns[(s * _pitchedPlane)..], width);
         }
 
         return columns;
@@ -159,5 +192,6 @@ internal sealed class Conv2d : Layer
         _columns.Release();
         _columnGradient.Release();
         _product.Release();
+        _padded.Release();
     }
 }
