@@ -35,7 +35,7 @@ internal static class Gemm
     private const int Kc = 256;
 
     // Below this K, packing Bᵀ is cheap next to the multiply and the panel kernel wins.
-    private const int DotMinK = 1024;
+    private const int DotMinK = 512;
 
     // 512 floats per row: 4 rows of A in L1, the rows of B of one block (a few hundred) in L2.
     private const int DotBlockK = 512;

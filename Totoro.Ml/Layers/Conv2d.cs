@@ -8,9 +8,10 @@ namespace Totoro.Ml.Layers;
 /// <summary>
 /// 2-D convolution, stride 1, symmetric zero padding, with a fused activation. W is [out, in·k·k].
 /// The whole batch is unfolded into one (in·k·k) × (batch·oh·wp) matrix in the shifted-image layout
-/// (<see cref="Im2Col"/>), so forward and the weight gradient are single GEMMs with a long dimension
-/// (small per-sample GEMMs were dominated by edges and call overhead); output rows carry the padded
-/// input's pitch wp and the surplus columns are dropped when scattering. The columns are kept for backward.
+/// (<see cref="Im2Col"/>), in chunks of samples sized so the column matrix stays in L2: small layers get
+/// one GEMM over many samples (per-sample GEMMs were dominated by edges and call overhead), large layers
+/// stay out of main memory. Output rows carry the padded input's pitch wp; the surplus columns are dropped
+/// when scattering. Backward rebuilds each chunk's columns rather than keeping the batch's.
 /// </summary>
 internal sealed class Conv2d : Layer
 {
@@ -76,28 +77,33 @@ internal sealed class Conv2d : Layer
         var p = Parameters;
         var weights = p[..(_cout * _patch)];
         var bias = p.Slice(_cout * _patch, _cout);
-        var columns = Unfold(input, batch);
-        var width = batch * _pitchedPlane;
-        var product = _product.Span(_cout * width);
-        Gemm.Multiply(false, false, _cout, width, _patch, weights, _patch, columns, width, product, width, accumulate: false);
-
-        // [out, batch·oh·wp] → [batch, out, oh, ow]: drop the pitch columns, add the bias, apply the activation.
+        var chunk = ChunkFor(batch);
         var (oh, ow) = (OutputShape.Height, OutputShape.Width);
         var outSize = OutputShape.Size;
-        for (var s = 0; s < batch; s++)
+        for (var s0 = 0; s0 < batch; s0 += chunk)
         {
-            var y = output.Slice(s * outSize, outSize);
-            for (var c = 0; c < _cout; c++)
-            {
-                var source = product.Slice(c * width + s * _pitchedPlane, _pitchedPlane);
-                var target = y.Slice(c * _plane, _plane);
-                for (var oy = 0; oy < oh; oy++)
-                {
-                    TensorPrimitives.Add(source.Slice(oy * _pitch, ow), bias[c], target.Slice(oy * ow, ow));
-                }
-            }
+            var count = Math.Min(chunk, batch - s0);
+            var width = count * _pitchedPlane;
+            var columns = Unfold(input, s0, count);
+            var product = _product.Span(_cout * width);
+            Gemm.Multiply(false, false, _cout, width, _patch, weights, _patch, columns, width, product, width, accumulate: false);
 
-            Activations.ForwardInPlace(_activation, y);
+            // [out, count·oh·wp] → [sample, out, oh, ow]: drop the pitch columns, add the bias, apply the activation.
+            for (var s = 0; s < count; s++)
+            {
+                var y = output.Slice((s0 + s) * outSize, outSize);
+                for (var c = 0; c < _cout; c++)
+                {
+                    var source = product.Slice(c * width + s * _pitchedPlane, _pitchedPlane);
+                    var target = y.Slice(c * _plane, _plane);
+                    for (var oy = 0; oy < oh; oy++)
+                    {
+                        TensorPrimitives.Add(source.Slice(oy * _pitch, ow), bias[c], target.Slice(oy * ow, ow));
+                    }
+                }
+
+                Activations.ForwardInPlace(_activation, y);
+            }
         }
     }
 
@@ -110,52 +116,49 @@ internal sealed class Conv2d : Layer
         var g = Gradients;
         var dWeights = g[..(_cout * _patch)];
         var dBias = g.Slice(_cout * _patch, _cout);
-        var width = batch * _pitchedPlane;
-        var columns = _columns.Span(_patch * width);
-        var dyT = _product.Span(_cout * width);
+        var chunk = ChunkFor(batch);
         var (oh, ow) = (OutputShape.Height, OutputShape.Width);
         var outSize = OutputShape.Size;
-        for (var s = 0; s < batch; s++)
-        {
-            var dy = outputGradient.Slice(s * outSize, outSize);
-            Activations.BackwardInPlace(_activation, output.Slice(s * outSize, outSize), dy);
-            for (var c = 0; c < _cout; c++)
-            {
-                var plane = dy.Slice(c * _plane, _plane);
-                dBias[c] += TensorPrimitives.Sum(plane);
-                var target = dyT.Slice(c * width + s * _pitchedPlane, _pitchedPlane);
-                for (var oy = 0; oy < oh; oy++)
-                {
-                    plane.Slice(oy * ow, ow).CopyTo(target.Slice(oy * _pitch, ow));
-                    target.Slice(oy * _pitch + ow, _pitch - ow).Clear();
-                }
-            }
-        }
-
-        // The columns from the forward pass are still in place: the model runs backward right after forward.
-        Gemm.Multiply(false, true, _cout, _patch, width, dyT, width, columns, width, dWeights, _patch, accumulate: true);
-        if (!needInputGradient)
-        {
-            return;
-        }
-
-        // In chunks of samples whose column gradient fits in L2 while it is folded back: one GEMM per
-        // chunk keeps small layers out of per-call overhead, large layers out of main memory.
-        var chunk = Math.Clamp(L2Floats / (_patch * _pitchedPlane), 1, batch);
-        var dColumns = _columnGradient.Span(_patch * chunk * _pitchedPlane);
-        var padded = _padded.Span(_cin * _paddedHeight * _pitch);
         var inSize = InputShape.Size;
         for (var s0 = 0; s0 < batch; s0 += chunk)
         {
             var count = Math.Min(chunk, batch - s0);
-            var span = count * _pitchedPlane;
-            Gemm.Multiply(true, false, _patch, span, _cout, weights, _patch, dyT[(s0 * _pitchedPlane)..], width, dColumns, span, accumulate: false);
+            var width = count * _pitchedPlane;
+            var dyT = _product.Span(_cout * width);
+            for (var s = 0; s < count; s++)
+            {
+                var dy = outputGradient.Slice((s0 + s) * outSize, outSize);
+                Activations.BackwardInPlace(_activation, output.Slice((s0 + s) * outSize, outSize), dy);
+                for (var c = 0; c < _cout; c++)
+                {
+                    var plane = dy.Slice(c * _plane, _plane);
+                    dBias[c] += TensorPrimitives.Sum(plane);
+                    var target = dyT.Slice(c * width + s * _pitchedPlane, _pitchedPlane);
+                    for (var oy = 0; oy < oh; oy++)
+                    {
+                        plane.Slice(oy * ow, ow).CopyTo(target.Slice(oy * _pitch, ow));
+                        target.Slice(oy * _pitch + ow, _pitch - ow).Clear();
+                    }
+                }
+            }
+
+            // Rebuilding the chunk's columns costs one L2-resident copy; keeping the whole batch's would not fit.
+            var columns = Unfold(input, s0, count);
+            Gemm.Multiply(false, true, _cout, _patch, width, dyT, width, columns, width, dWeights, _patch, accumulate: true);
+            if (!needInputGradient)
+            {
+                continue;
+            }
+
+            var dColumns = _columnGradient.Span(_patch * width);
+            Gemm.Multiply(true, false, _patch, width, _cout, weights, _patch, dyT, width, dColumns, width, accumulate: false);
+            var padded = _padded.Span(_cin * _paddedHeight * _pitch);
             for (var s = 0; s < count; s++)
             {
                 var dx = inputGradient.Slice((s0 + s) * inSize, inSize);
                 var target = _padding > 0 ? padded : dx;
                 target.Clear();
-                Im2Col.Accumulate(dColumns[(s * _pitchedPlane)..], span, _cin, _paddedHeight, _pitch, _kernel, target);
+                Im2Col.Accumulate(dColumns[(s * _pitchedPlane)..], width, _cin, _paddedHeight, _pitch, _kernel, target);
                 if (_padding > 0)
                 {
                     Im2Col.Crop(padded, _cin, InputShape.Height, InputShape.Width, _padding, dx);
@@ -164,17 +167,20 @@ internal sealed class Conv2d : Layer
         }
     }
 
-    /// <summary>im2col of the whole batch: sample s occupies columns [s·oh·wp, (s+1)·oh·wp).</summary>
+    /// <summary>Samples per GEMM: as many as keep the column matrix within L2 (at least one).</summary>
+    private int ChunkFor(int batch) => Math.Clamp(L2Floats / (_patch * _pitchedPlane), 1, batch);
+
+    /// <summary>im2col of samples [first, first + count): sample s occupies columns [s·oh·wp, (s+1)·oh·wp).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private Span<float> Unfold(ReadOnlySpan<float> input, int batch)
+    private Span<float> Unfold(ReadOnlySpan<float> input, int first, int count)
     {
-        var width = batch * _pitchedPlane;
+        var width = count * _pitchedPlane;
         var columns = _columns.Span(_patch * width);
         var padded = _padded.Span(_cin * _paddedHeight * _pitch);
         var inSize = InputShape.Size;
-        for (var s = 0; s < batch; s++)
+        for (var s = 0; s < count; s++)
         {
-            var image = input.Slice(s * inSize, inSize);
+            var image = input.Slice((first + s) * inSize, inSize);
             if (_padding > 0)
             {
                 Im2Col.Pad(image, _cin, InputShape.Height, InputShape.Width, _padding, padded);
