@@ -34,8 +34,9 @@ internal static class Gemm
     // 256 rows of a 32-wide panel = 32 KiB: the panel stays in L1 while the row blocks of A pass.
     private const int Kc = 256;
 
-    // Below this K, packing Bᵀ is cheap next to the multiply and the panel kernel wins.
-    private const int DotMinK = 512;
+    // From this K on, dot products beat packing Bᵀ even for wide operands; below it they win only when
+    // m or n is too small to fill the 8×32 kernel (a conv weight gradient with few filters or taps).
+    private const int DotMinK = 1024;
 
     // 512 floats per row: 4 rows of A in L1, the rows of B of one block (a few hundred) in L2.
     private const int DotBlockK = 512;
@@ -73,7 +74,7 @@ internal static class Gemm
             return;
         }
 
-        if (path == GemmPath.Vector512 && transB && !transA && k >= DotMinK)
+        if (path == GemmPath.Vector512 && transB && !transA && k >= 64 && (k >= DotMinK || Math.Min(m, n) < 32))
         {
             DotProducts(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
             return;
