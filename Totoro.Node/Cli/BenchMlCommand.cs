@@ -152,7 +152,7 @@ internal static class BenchMlCommand
         var warmUp = Stopwatch.StartNew();
         var probe = Stopwatch.StartNew();
         var calls = 0;
-        while (calls < 10 || warmUp.Elapsed.TotalSeconds < Math.Min(0.5, seconds))
+        while (calls < 10 || warmUp.Elapsed.TotalSeconds < 0.5)
         {
             probe.Restart();
             trainer.Train(model, data, options);
