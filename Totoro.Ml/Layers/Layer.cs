@@ -28,7 +28,7 @@ internal abstract class Layer(TensorShape input, TensorShape output)
 
     protected Span<float> Gradients => _gradients.AsSpan(_offset, ParameterCount);
 
-    public void Bind(float[] parameters, float[] gradients, int offset)
+    public virtual void Bind(float[] parameters, float[] gradients, int offset)
     {
         _parameters = parameters;
         _gradients = gradients;

@@ -69,3 +69,19 @@ public sealed record DropoutSpec(float Rate) : LayerSpec
         return new Dropout(input, Rate, seed);
     }
 }
+
+/// <summary>Group normalisation over <see cref="Groups"/> channel groups, with a fused activation.</summary>
+public sealed record GroupNormSpec(int Groups, Activation Activation = Activation.None) : LayerSpec
+{
+    public override string Canonical => string.Create(CultureInfo.InvariantCulture, $"groupnorm({Groups},{Activation})");
+
+    internal override Layer Build(TensorShape input, ulong seed) => new GroupNorm(input, Groups, Activation);
+}
+
+/// <summary>Basic residual block: two 3×3 convolutions with group norm, identity or 1×1 projection skip.</summary>
+public sealed record ResidualSpec(int Filters, int Groups) : LayerSpec
+{
+    public override string Canonical => string.Create(CultureInfo.InvariantCulture, $"residual({Filters},g{Groups})");
+
+    internal override Layer Build(TensorShape input, ulong seed) => new ResidualBlock(input, Filters, Groups);
+}

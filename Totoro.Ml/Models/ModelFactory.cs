@@ -7,13 +7,13 @@ namespace Totoro.Ml.Models;
 
 /// <summary>
 /// Built-in architectures by name: <c>logreg</c>, <c>mlp</c> (hidden 200-200, or <c>mlp:256-128</c>),
-/// <c>lenet5</c>, <c>cnn</c>. Defaults fit FashionMNIST (1×28×28, 10 classes).
+/// <c>lenet5</c>, <c>cnn</c>, <c>resnet8</c>. Defaults fit FashionMNIST (1×28×28, 10 classes).
 /// </summary>
 public static class ModelFactory
 {
     public static readonly TensorShape MnistShape = new(1, 28, 28);
 
-    public static IReadOnlyList<string> Names { get; } = ["logreg", "mlp", "lenet5", "cnn"];
+    public static IReadOnlyList<string> Names { get; } = ["logreg", "mlp", "lenet5", "cnn", "resnet8"];
 
     public static Model Create(string name, int seed) => Create(Spec(name, MnistShape, 10), seed);
 
@@ -46,6 +46,16 @@ public static class ModelFactory
             [
                 new ConvSpec(32, 3, 0, Activation.Relu), new ConvSpec(64, 3, 0, Activation.Relu), new MaxPoolSpec(),
                 new DenseSpec(128, Activation.Relu), new DenseSpec(classes),
+            ],
+            // ResNet-8: a stem convolution, three residual blocks (2 convolutions each) and the classifier, with
+            // group norm instead of batch norm (batch statistics are meaningless across non-IID clients).
+            "resnet8" when argument is null =>
+            [
+                new ConvSpec(16, 3, 1), new GroupNormSpec(4, Activation.Relu),
+                new ResidualSpec(16, 4), new MaxPoolSpec(),
+                new ResidualSpec(32, 8), new MaxPoolSpec(),
+                new ResidualSpec(64, 8), new AvgPoolSpec(input.Height / 4, input.Height / 4),
+                new DenseSpec(classes),
             ],
             _ => throw new ArgumentException($"unknown model '{name}'; known: {string.Join(", ", Names)} (mlp takes widths, e.g. mlp:256-128)", nameof(name)),
         };

@@ -120,6 +120,27 @@ public sealed class ForwardReferenceTests
     }
 
     [Test]
+    public void Group_norm_gives_each_group_zero_mean_and_unit_variance_before_scale_and_shift()
+    {
+        var shape = new TensorShape(6, 3, 4);
+        var layer = new GroupNorm(shape, 3, Activation.None);
+        var parameters = new float[layer.ParameterCount];
+        layer.Bind(parameters, new float[parameters.Length], 0);
+        var random = new SplitMix64(1);
+        layer.Initialize(ref random);
+        var x = TestData.Uniform(2 * shape.Size, 11, scale: 4f).Select((v, i) => v + i % 7).ToArray();
+        var y = new float[x.Length];
+        layer.Forward(x, y, 2, training: true);
+        for (var group = 0; group < 6; group++)
+        {
+            var values = y.Skip(group * 24).Take(24).Select(v => (double)v).ToArray();
+            var mean = values.Average();
+            Assert.That(mean, Is.EqualTo(0).Within(1e-5));
+            Assert.That(values.Average(v => (v - mean) * (v - mean)), Is.EqualTo(1).Within(1e-3));
+        }
+    }
+
+    [Test]
     public void Dropout_zeroes_about_the_rate_and_scales_the_rest_and_its_gradient_follows_the_mask()
     {
         var shape = TensorShape.Vector(1000);

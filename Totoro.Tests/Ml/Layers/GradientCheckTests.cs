@@ -27,6 +27,11 @@ public sealed class GradientCheckTests
         yield return Case("max pool, overlapping 3/1", image, new ConvSpec(3, 3, 1, Activation.Tanh), new MaxPoolSpec(3, 1), new DenseSpec(3));
         yield return Case("avg pool", image, new ConvSpec(3, 3, 1, Activation.Tanh), new AvgPoolSpec(), new DenseSpec(3));
         yield return Case("flatten", image, new ConvSpec(3, 3, 1, Activation.Tanh), new FlattenSpec(), new DenseSpec(3));
+        yield return Case("group norm", image, new ConvSpec(4, 3, 1), new GroupNormSpec(2, Activation.Tanh), new DenseSpec(3));
+        yield return Case("group norm, relu", image, new ConvSpec(4, 3, 1), new GroupNormSpec(4, Activation.Relu), new DenseSpec(3));
+        yield return Case("residual, identity skip", image, new ConvSpec(4, 3, 1, Activation.Tanh), new ResidualSpec(4, 2), new DenseSpec(3));
+        yield return Case("residual, projection skip", image, new ConvSpec(2, 3, 1, Activation.Tanh), new ResidualSpec(4, 2), new DenseSpec(3));
+        yield return Case("resnet8 on 8x8", new TensorShape(1, 8, 8), [.. ModelFactory.Spec("resnet8", new TensorShape(1, 8, 8), 3).Layers]);
         yield return Case("lenet5 on 28x28", ModelFactory.MnistShape, [.. ModelFactory.Spec("lenet5", ModelFactory.MnistShape, 10).Layers]);
     }
 
@@ -62,7 +67,8 @@ public sealed class GradientCheckTests
 
         var relative = Math.Sqrt(diff) / Math.Max(Math.Sqrt(norm), 1e-6);
         Assert.That(norm, Is.GreaterThan(1e-8), "the checked gradients must not all vanish");
-        Assert.That(relative, Is.LessThan(spec.Layers.Any(l => l is DenseSpec { Activation: Activation.Relu } or ConvSpec { Activation: Activation.Relu } or MaxPoolSpec) ? 3e-2 : 1e-2));
+        Assert.That(relative, Is.LessThan(spec.Layers.Any(l => l is DenseSpec { Activation: Activation.Relu } or ConvSpec { Activation: Activation.Relu } or MaxPoolSpec
+            or GroupNormSpec { Activation: Activation.Relu } or ResidualSpec) ? 3e-2 : 1e-2));
     }
 
     private static TestCaseData Case(string name, TensorShape input, params LayerSpec[] layers) =>

@@ -10,6 +10,7 @@ public sealed class ModelFactoryTests
     [TestCase("mlp:256-128", 235_146)]
     [TestCase("lenet5", 61_706)]
     [TestCase("cnn", 1_199_882)]
+    [TestCase("resnet8", 77_898)]
     public void Builds_the_named_architecture_with_the_expected_parameter_count(string name, int parameters)
     {
         var model = ModelFactory.Create(name, seed: 1);

@@ -38,6 +38,14 @@ public sealed class LocalTrainerTests
     }
 
     [Test]
+    public void Resnet8_with_group_norm_learns_the_square_positions()
+    {
+        var model = ModelFactory.Create("resnet8", 1, Squares.Shape, 4);
+        new LocalTrainer().Train(model, Squares.All(), Sgd() with { Epochs = 3, LearningRate = 0.002f, Optimizer = OptimizerSettings.Adam() });
+        Assert.That(Evaluator.Evaluate(model, Squares.All()).Accuracy, Is.GreaterThan(0.9));
+    }
+
+    [Test]
     public void Same_seed_gives_bit_identical_parameters_and_another_seed_does_not()
     {
         float[] Train(int seed)
