@@ -11,6 +11,7 @@ public sealed class SampleStore
     private readonly float[] _features;
     private readonly int[] _labels;
 
+    /// <summary>Takes ownership of the arrays (no copy: the data set may be hundreds of MB); do not modify them afterwards.</summary>
     public SampleStore(float[] features, int[] labels, TensorShape shape, int classes)
     {
         ArgumentNullException.ThrowIfNull(features);
