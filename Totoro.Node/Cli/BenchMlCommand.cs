@@ -37,18 +37,19 @@ internal static class BenchMlCommand
         var torchAccuracy = new Option<bool>("--pytorch-accuracy") { Description = "also train LeNet-5 for 3 epochs in PyTorch (slow)" };
         var data = new Option<string>("--data") { Description = "FashionMNIST IDX directory", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("TOTORO_FASHION_MNIST") ?? FashionMnist.DefaultDirectory };
         var script = new Option<string?>("--torch-script") { Description = "path of scripts/bench/torch_ml.py (found from the working directory or the executable by default)" };
+        var skipFedAvg = new Option<bool>("--skip-fedavg") { Description = "skip the FedAvg row (100 updates × 1M floats, all cores)" };
         var json = new Option<bool>("--json") { Description = "print one JSON summary object" };
         var command = new Command("ml", "Training samples/s of MLP, LeNet-5 and CNN (1 thread) vs PyTorch, and LeNet-5 accuracy")
         {
-            rounds, seconds, skipAccuracy, skipTorch, torchAccuracy, data, script, json,
+            rounds, seconds, skipAccuracy, skipTorch, torchAccuracy, skipFedAvg, data, script, json,
         };
         command.SetAction(parse => Run(new Settings(
             parse.GetValue(rounds), parse.GetValue(seconds), parse.GetValue(skipAccuracy), parse.GetValue(skipTorch),
-            parse.GetValue(torchAccuracy), parse.GetValue(data)!, parse.GetValue(script), parse.GetValue(json))));
+            parse.GetValue(torchAccuracy), parse.GetValue(skipFedAvg), parse.GetValue(data)!, parse.GetValue(script), parse.GetValue(json))));
         return command;
     }
 
-    private sealed record Settings(int Rounds, double Seconds, bool SkipAccuracy, bool SkipTorch, bool TorchAccuracy, string Data, string? Script, bool Json);
+    private sealed record Settings(int Rounds, double Seconds, bool SkipAccuracy, bool SkipTorch, bool TorchAccuracy, bool SkipFedAvg, string Data, string? Script, bool Json);
 
     /// <summary>One line of the comparison table; medians over rounds, ratio = ours / PyTorch.</summary>
     internal sealed record BenchRow(
@@ -59,7 +60,12 @@ internal static class BenchMlCommand
 
     internal sealed record Summary(
         string Command, string Date, string Machine, string Kernel, int Rounds, double SecondsPerRun, string? Pytorch,
-        string? PytorchUnavailable, IReadOnlyList<BenchRow> Rows, AccuracyResult? Accuracy, bool? AllTargetsMet);
+        string? PytorchUnavailable, IReadOnlyList<BenchRow> Rows, AccuracyResult? Accuracy, FedAvgRow? FedAvg, bool? AllTargetsMet);
+
+    /// <summary>FedAvg of 100 updates × 1M floats on all cores, GB/s of float32 input; its target is absolute.</summary>
+    internal sealed record FedAvgRow(int Updates, int Elements, int Threads, double MedianGbps, double SingleThreadGbps, double Target);
+
+    private const double FedAvgTargetGbps = 35;
 
     private static int Run(Settings settings)
     {
@@ -120,15 +126,27 @@ internal static class BenchMlCommand
             accuracy = MeasureAccuracy(settings, settings.TorchAccuracy ? torch : null, log);
         }
 
+        FedAvgRow? fedAvg = null;
+        if (!settings.SkipFedAvg)
+        {
+            log.WriteLine("fedavg: 100 updates × 1M floats …");
+            var measured = BenchFedAvgCommand.Measure(100, 1_000_000, 5, TextWriter.Null, Environment.ProcessorCount);
+            fedAvg = new FedAvgRow(
+                measured.Updates, measured.Elements, measured.Threads, measured.Row("fedavg_batch").MedianGbps,
+                measured.Row("fedavg_batch_1t").MedianGbps, FedAvgTargetGbps);
+        }
+
         // Throughput targets are ratios, so without a PyTorch run they are unknown, not met.
         bool? met = rows.Any(r => r.Ratio is null)
             ? null
-            : rows.All(r => r.Ratio >= r.Target) && (accuracy is null || accuracy.TestAccuracy >= AccuracyTarget);
+            : rows.All(r => r.Ratio >= r.Target)
+                && (accuracy is null || accuracy.TestAccuracy >= AccuracyTarget)
+                && (fedAvg is null || fedAvg.MedianGbps >= fedAvg.Target);
         var summary = new Summary(
             "totoro bench ml " + string.Join(' ', Environment.GetCommandLineArgs().Skip(3)),
             DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
             Machine(),
-            KernelInfo.GemmPath, settings.Rounds, settings.Seconds, torchVersion, torch is null ? unavailable : null, rows, accuracy, met);
+            KernelInfo.GemmPath, settings.Rounds, settings.Seconds, torchVersion, torch is null ? unavailable : null, rows, accuracy, fedAvg, met);
         if (settings.Json)
         {
             JsonSummary.Write(Console.Out, summary);
@@ -240,6 +258,12 @@ internal static class BenchMlCommand
                 : "";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{a.Model} {a.Epochs} epochs batch {a.BatchSize}: test accuracy {a.TestAccuracy:P2} in {a.TrainSeconds:F1} s{theirs}"));
+        }
+
+        if (summary.FedAvg is { } f)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"FedAvg {f.Updates} × {f.Elements:N0} floats: {f.MedianGbps:F1} GB/s of input on {f.Threads} threads ({f.SingleThreadGbps:F1} on one), target {f.Target:F0}"));
         }
 
         Console.WriteLine(summary.AllTargetsMet switch
