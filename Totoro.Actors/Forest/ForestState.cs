@@ -184,22 +184,22 @@ internal sealed record ForestState
     }
 
     /// <summary>
-    /// A peer is dead (the ring's <c>PeerFailed</c>, or a forest send that could not be delivered): drop it as a child
+    /// A peer is dead (the ring's <c>PeerFailed</c>, from any of the node's rings, or a forest send that could not be delivered; matched by address): drop it as a child
     /// (open rounds stop waiting for it) and, where it was the parent, re-subscribe.
     /// </summary>
-    public ForestStep OnPeerFailed(NodeId peer, TimeSpan now)
+    public ForestStep OnPeerFailed(NodeAddress peer, TimeSpan now)
     {
         var effects = ImmutableArray.CreateBuilder<ForestEffect>();
         var state = this;
         foreach (var tree in Trees.Values)
         {
             var current = tree;
-            if (current.IndexOfChild(peer) >= 0)
+            foreach (var child in tree.Children.Where(child => child.Handle.Address == peer))
             {
-                current = state.RemoveChild(current, peer, effects);
+                current = state.RemoveChild(current, child.Handle.Id, effects);
             }
 
-            if (current.Parent?.Id == peer)
+            if (current.Parent?.Address == peer)
             {
                 current = state.SendSubscribe(current, now, effects);
             }
