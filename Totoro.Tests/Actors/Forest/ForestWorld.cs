@@ -179,6 +179,20 @@ internal sealed class ForestWorld
         return depths;
     }
 
+    /// <summary>The nodes above <paramref name="node"/> (its parent first), by parent pointers.</summary>
+    public List<int> WalkToRootPath(TopicId topic, int node)
+    {
+        var path = new List<int>();
+        var current = node;
+        while (forests[current]!.Trees.GetValueOrDefault(topic)?.Parent is { } parent && path.Count < Count)
+        {
+            current = parent.Address.Value;
+            path.Add(current);
+        }
+
+        return path;
+    }
+
     public void At(TimeSpan time, Action action) => Enqueue(time, new Pending(-1, null, 0, action));
 
     public void RunFor(TimeSpan duration) => RunUntil(Now + duration);
