@@ -287,6 +287,21 @@ public class ForestStateTests
     }
 
     [Test]
+    public void Destroying_a_topic_at_the_root_removes_it_down_the_tree()
+    {
+        Assert.That(Attached(3, 1).DestroyTopic(Topic).Effects, Is.Empty, "only the root destroys");
+        var root = Root(0, null, 2, 3);
+
+        var step = root.DestroyTopic(Topic);
+
+        Assert.That(step.State.Trees, Is.Empty);
+        Assert.That(step.Effects, Is.EquivalentTo(new ForestEffect[] { new SendToPeer(H(2).Address, new DestroyTopic(Topic)), new SendToPeer(H(3).Address, new DestroyTopic(Topic)) }));
+        var child = Attached(2, 0).OnForward(Routed(Sub(8), Topic.Key), T0).Step.State.Handle(new DestroyTopic(Topic), T0);
+        Assert.That(child.State.Trees, Is.Empty);
+        Assert.That(child.Effects, Is.EqualTo(new ForestEffect[] { new SendToPeer(H(8).Address, new DestroyTopic(Topic)) }));
+    }
+
+    [Test]
     public void The_relay_combiner_keeps_every_item_in_an_order_independent_of_arrival()
     {
         IFoldCombiner relay = new RelayCombiner<int>("relay", Comparer<int>.Default);
