@@ -155,11 +155,22 @@ public class ForestScenarioTests
         TestContext.Out.WriteLine($"seed {world.Seed}: {topicCount} topics on {nodes} nodes, mean subscribers {subscribers.Values.Average(s => s.Count):F1}, mean tree size {nodesPerTopic:F1}, max trees per node {world.LiveNodes.Max(n => world.Forest(n).Trees.Count)}");
     }
 
-    [Test]
-    public void A_forwarder_crash_mid_round_completes_with_the_survivors_and_the_next_round_includes_its_orphans()
+    /// <param name="failureNoticedQuickly">
+    /// True: the dead forwarder's parent learns of the crash within a second (a failed heartbeat send) and stops
+    /// waiting. False: nothing reports the crash before the deadline, which alone closes the round.
+    /// </param>
+    [TestCase(true)]
+    [TestCase(false)]
+    public void A_forwarder_crash_mid_round_completes_with_the_survivors_and_the_next_round_includes_its_orphans(bool failureNoticedQuickly)
     {
         const int nodes = 200;
         var world = Build(nodes);
+        if (!failureNoticedQuickly)
+        {
+            world.ForestFailureDelay = TimeSpan.FromSeconds(30);
+            world.ReportRingPeerFailures = false;
+        }
+
         world.Contribution = (node, topic, round) => VectorSum.For(world.Ids[node], topic, round);
         var topic = TopicId.For("speech");
         var members = Enumerable.Range(0, nodes).ToList();
@@ -178,9 +189,10 @@ public class ForestScenarioTests
         var first = world.Reports.Select(r => r.Report).OfType<FoldCompleted>().Single(f => f.Topic == topic && f.Round == 1);
         var survivorsOutsideTheSubtree = members.Except(orphans).Where(n => n != victim).ToList();
         AssertFlatSum(world, first, topic, survivorsOutsideTheSubtree);
+        Assert.That(first.ByDeadline, Is.EqualTo(!failureNoticedQuickly), "the round closed early only if the crash was noticed");
         TestContext.Out.WriteLine($"seed {world.Seed}: crashed forwarder with {orphans.Count} descendants; round 1 completed {(first.ByDeadline ? "at its deadline" : "once the dead child was dropped")} with {first.Contributors.Length} contributors");
 
-        world.RunFor(TimeSpan.FromSeconds(10));
+        world.RunFor(TimeSpan.FromSeconds(failureNoticedQuickly ? 10 : 30));
         var survivors = members.Where(n => n != victim).ToList();
         Assert.That(world.WalkToRoot(topic).Keys, Is.SupersetOf(survivors), "the orphaned subtree re-attached");
         AssertFlatSum(world, RunRound(world, topic, 2), topic, survivors);

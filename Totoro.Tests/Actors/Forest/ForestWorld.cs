@@ -61,6 +61,12 @@ internal sealed class ForestWorld
 
     public TimeSpan HopTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long until a forest send to a crashed node is reported back to the sender as a peer failure.</summary>
+    public TimeSpan ForestFailureDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Whether the ring's <c>PeerFailed</c> reaches the forest (off: the forest must notice on its own).</summary>
+    public bool ReportRingPeerFailures { get; set; } = true;
+
     public int Count => rings.Length;
 
     public IReadOnlyList<NodeId> Ids => ids;
@@ -271,7 +277,7 @@ internal sealed class ForestWorld
                     forests[node] = application.State;
                     PerformForest(node, application.Effects);
                     break;
-                case PeerFailed failed:
+                case PeerFailed failed when ReportRingPeerFailures:
                     Apply(node, forests[node]!.OnPeerFailed(failed.Peer.Address, Now));
                     break;
                 case RouteAbandoned abandoned:
@@ -340,7 +346,7 @@ internal sealed class ForestWorld
             }
             else if (message is ForestMessage)
             {
-                Enqueue(Now + HopTimeout, new Pending(from, new PeerDown(to), 0, null));
+                Enqueue(Now + ForestFailureDelay, new Pending(from, new PeerDown(to), 0, null));
             }
 
             return;
