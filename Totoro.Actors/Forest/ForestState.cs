@@ -556,7 +556,9 @@ internal sealed record ForestState
             effects.Add(new PartialDropped(tree.Topic, round.Round, Self.Id, "no parent to send the fold to"));
         }
 
-        return WithRound(tree, round with { Closed = true });
+        // A closed round only has to recognise late partials: drop the folded value so no model stays pinned.
+        var closed = round with { Closed = true, Value = Combiners.Find(round.Kind)!.Identity, Contributors = [], Expected = [], Reported = [] };
+        return WithRound(tree, closed);
     }
 
     private static TreeTopology WithRound(TreeTopology tree, FoldRound round) => tree with { Rounds = tree.Rounds.SetItem(round.Round, round) };
