@@ -1,0 +1,57 @@
+namespace Totoro.Actors.Forest;
+
+/// <summary>Forest settings (HOCON section <c>totoro.forest</c>).</summary>
+/// <param name="FanOutCap">Most children a tree node keeps; a full node pushes a newcomer down to one of its children.</param>
+/// <param name="TickInterval">Period of the forest tick: heartbeats to children, parent timeouts, subscribe retries.</param>
+/// <param name="ParentTimeout">Silence from the parent (no heartbeat, no multicast) after which a child re-subscribes.</param>
+/// <param name="SubscribeRetry">A subscribe not accepted within this time is routed again.</param>
+/// <param name="LevelSlack">
+/// How much earlier than its parent a node's fold deadline fires: a node at depth d waits budget − d·slack after the
+/// round's publish reached it. Must exceed one edge's round trip plus the upload of one partial.
+/// </param>
+/// <param name="RecentMessageIds">Multicast ids remembered per topic for de-duplication.</param>
+/// <param name="RoundMemory">Closed fold rounds remembered per topic, so late partials are recognised and dropped.</param>
+internal sealed record ForestSettings(
+    int FanOutCap,
+    TimeSpan TickInterval,
+    TimeSpan ParentTimeout,
+    TimeSpan SubscribeRetry,
+    TimeSpan LevelSlack,
+    int RecentMessageIds,
+    int RoundMemory)
+{
+    public static ForestSettings Default { get; } = new(
+        FanOutCap: 32,
+        TickInterval: TimeSpan.FromSeconds(1),
+        ParentTimeout: TimeSpan.FromSeconds(3.5),
+        SubscribeRetry: TimeSpan.FromSeconds(3),
+        LevelSlack: TimeSpan.FromSeconds(1),
+        RecentMessageIds: 64,
+        RoundMemory: 16);
+
+    /// <summary>Throws naming the offending key when a value is out of range.</summary>
+    public ForestSettings Validated()
+    {
+        if (FanOutCap < 2)
+        {
+            throw new ArgumentOutOfRangeException(nameof(FanOutCap), FanOutCap, "totoro.forest.fan-out-cap must be ≥ 2");
+        }
+
+        if (TickInterval <= TimeSpan.Zero || SubscribeRetry <= TimeSpan.Zero || LevelSlack <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(TickInterval), "totoro.forest intervals must be positive");
+        }
+
+        if (ParentTimeout <= TickInterval)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ParentTimeout), ParentTimeout, "totoro.forest.parent-timeout must exceed tick-interval");
+        }
+
+        if (RecentMessageIds < 1 || RoundMemory < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(RecentMessageIds), "totoro.forest.recent-message-ids and round-memory must be ≥ 1");
+        }
+
+        return this;
+    }
+}
