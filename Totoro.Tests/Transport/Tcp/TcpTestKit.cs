@@ -105,6 +105,23 @@ internal sealed class RecordingHandler : ITcpTransportHandler
         }
     }
 
+    /// <summary>Completes once <paramref name="count"/> envelopes from <paramref name="from"/> arrived.</summary>
+    public async Task WaitForAsync(NodeAddress from, int count)
+    {
+        var total = 0;
+        while (true)
+        {
+            var already = Received.Count(e => e.From == from);
+            if (already >= count)
+            {
+                return;
+            }
+            // Wait for at least as many more envelopes as are still missing, from anyone, then look again.
+            total = Math.Max(total, Received.Count) + (count - already);
+            await WaitForAsync(total);
+        }
+    }
+
     public Task WaitForAsync(int count)
     {
         lock (gate)
