@@ -323,7 +323,8 @@ internal sealed class PeerConnection
         {
             while (!IsClosed)
             {
-                var written = WriteControl(output) + WriteBlobChunks(output) + WriteBulk(output);
+                var granted = Interlocked.Exchange(ref creditOwed, 0);
+                var written = WriteControl(output, granted) + WriteBlobChunks(output) + WriteBulk(output);
                 if (written == 0)
                 {
                     await wake.WaitAsync();
@@ -336,6 +337,8 @@ internal sealed class PeerConnection
                 {
                     Close(CloseReason.RemoteClosed, "peer stopped reading");
                 }
+                // Credit counts as granted only once it is on its way: the peer cannot have used it any earlier.
+                Interlocked.Add(ref receiveAllowance, granted);
             }
         }
         catch (Exception lost) when (IsConnectionLoss(lost))
@@ -349,14 +352,12 @@ internal sealed class PeerConnection
         }
     }
 
-    private int WriteControl(PipeWriter output)
+    private int WriteControl(PipeWriter output, long credit)
     {
         var written = 0;
-        var owed = Interlocked.Exchange(ref creditOwed, 0);
-        if (owed > 0)
+        if (credit > 0)
         {
-            Interlocked.Add(ref receiveAllowance, owed);
-            written += FrameCodec.WriteMessage(output, FrameType.Credit, Lane.Control, new Credit { Bytes = (ulong)owed });
+            written += FrameCodec.WriteMessage(output, FrameType.Credit, Lane.Control, new Credit { Bytes = (ulong)credit });
         }
         var pong = Interlocked.Exchange(ref pongOwed, -1);
         if (pong >= 0)

@@ -64,6 +64,8 @@ public sealed class TcpFuzzTests
                     var refused = await Assert.ThrowsAsync<ProtocolViolationException>(() => raw.HandshakeAsync(forger, new NodeAddress("127.0.0.1", 1)));
                     Assert.That(refused!.Reason, Is.EqualTo(CloseReason.AuthenticationFailed), $"seed {Seed}, connection {connections}");
                     Count(definite, CloseReason.AuthenticationFailed);
+                    // The forger knows first (the node's proof fails its check); wait until the node has closed too.
+                    await raw.WaitForCloseAsync();
                     break;
                 default:
                     frames += 2;
@@ -86,7 +88,8 @@ public sealed class TcpFuzzTests
         Assert.Multiple(() =>
         {
             Assert.That(frames, Is.GreaterThanOrEqualTo(FrameBudget));
-            Assert.That(stats.Rejects, Is.EqualTo(connections), $"every hostile connection ends in exactly one counted reject (seed {Seed})");
+            Assert.That(stats.Rejects, Is.EqualTo(connections),
+                $"every hostile connection ends in exactly one counted reject (seed {Seed}); closes: {string.Join(", ", stats.Closes)}");
             foreach (var (reason, count) in definite)
             {
                 Assert.That(stats.ClosedWith(reason), Is.GreaterThanOrEqualTo(count), $"{reason} (seed {Seed})");
