@@ -8,6 +8,7 @@ internal static class BenchCommands
     public static Command Create()
     {
         var bench = new Command("bench", "Macro benchmarks (medians of several runs; --json prints one summary object)");
+        bench.Subcommands.Add(BenchTransportCommand.Create());
         return bench;
     }
 }

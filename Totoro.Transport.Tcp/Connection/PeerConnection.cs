@@ -186,7 +186,8 @@ internal sealed class PeerConnection
                 HandleBlobStart(Parse(BlobStart.Parser, payload));
                 break;
             case FrameType.BlobChunk:
-                HandleBlobChunk(Parse(BlobChunk.Parser, payload));
+                FrameCodec.ReadBlobChunk(payload, out var blobId, out var offset, out var data);
+                HandleBlobChunk(blobId, offset, data);
                 break;
             case FrameType.Credit:
                 HandleCredit(Parse(Credit.Parser, payload));
@@ -225,22 +226,21 @@ internal sealed class PeerConnection
         inbound = new InboundBlob(start.BlobId, GC.AllocateUninitializedArray<byte>((int)start.TotalBytes), start.Recipient, start.Sender, start.Manifest);
     }
 
-    private void HandleBlobChunk(BlobChunk chunk)
+    private void HandleBlobChunk(ulong blobId, ulong offset, ReadOnlySequence<byte> data)
     {
         var blob = inbound ?? throw new ProtocolViolationException(CloseReason.BlobViolation, "chunk without a blob start");
-        var data = chunk.Data.Span;
-        if (chunk.BlobId != blob.Id || chunk.Offset != (ulong)blob.Received || data.Length == 0
+        if (blobId != blob.Id || offset != (ulong)blob.Received || data.Length == 0
             || data.Length > context.Settings.BlobChunkBytes || data.Length > blob.Buffer.Length - blob.Received)
         {
             throw new ProtocolViolationException(CloseReason.BlobViolation,
-                $"chunk (blob {chunk.BlobId}, offset {chunk.Offset}, {data.Length} bytes) does not continue blob {blob.Id} at {blob.Received}");
+                $"chunk (blob {blobId}, offset {offset}, {data.Length} bytes) does not continue blob {blob.Id} at {blob.Received}");
         }
         if (Interlocked.Add(ref receiveAllowance, -data.Length) < 0)
         {
             throw new ProtocolViolationException(CloseReason.FlowControlViolation, "peer sent blob bytes beyond the credit granted");
         }
         data.CopyTo(blob.Buffer.AsSpan(blob.Received));
-        blob.Received += data.Length;
+        blob.Received += (int)data.Length;
         var owed = Interlocked.Add(ref creditOwed, data.Length);
         var complete = blob.Received == blob.Buffer.Length;
         if (complete || owed >= context.Settings.BlobWindowBytes / 4)

@@ -134,6 +134,65 @@ internal static class FrameCodec
         return HeaderBytes + size;
     }
 
+    /// <summary>
+    /// Reads a <c>BlobChunk</c> without copying its data: the generated parser would copy every chunk into a fresh
+    /// array (a large-object-heap allocation at the default chunk size). Strict: fields 1-3 only, each at most once.
+    /// </summary>
+    public static void ReadBlobChunk(ReadOnlySequence<byte> payload, out ulong blobId, out ulong offset, out ReadOnlySequence<byte> data)
+    {
+        blobId = 0;
+        offset = 0;
+        data = ReadOnlySequence<byte>.Empty;
+        var seen = 0;
+        var reader = new SequenceReader<byte>(payload);
+        while (!reader.End)
+        {
+            var tag = ReadVarint(ref reader);
+            var field = tag switch { BlobIdTag => 1, OffsetTag => 2, DataTag => 4, _ => 0 };
+            if (field == 0 || (seen & field) != 0)
+            {
+                throw new ProtocolViolationException(CloseReason.MalformedFrame, $"unexpected tag {tag} in a blob chunk");
+            }
+            seen |= field;
+            switch (tag)
+            {
+                case BlobIdTag:
+                    blobId = ReadVarint(ref reader);
+                    break;
+                case OffsetTag:
+                    offset = ReadVarint(ref reader);
+                    break;
+                default:
+                    var length = ReadVarint(ref reader);
+                    if (length > (ulong)reader.Remaining)
+                    {
+                        throw new ProtocolViolationException(CloseReason.MalformedFrame, "blob chunk data runs past the frame");
+                    }
+                    data = payload.Slice(reader.Position, (long)length);
+                    reader.Advance((long)length);
+                    break;
+            }
+        }
+    }
+
+    private static ulong ReadVarint(ref SequenceReader<byte> reader)
+    {
+        ulong value = 0;
+        for (var shift = 0; shift < 64; shift += 7)
+        {
+            if (!reader.TryRead(out var b))
+            {
+                throw new ProtocolViolationException(CloseReason.MalformedFrame, "varint runs past the frame");
+            }
+            value |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80)
+            {
+                return value;
+            }
+        }
+        throw new ProtocolViolationException(CloseReason.MalformedFrame, "varint longer than 10 bytes");
+    }
+
     public static int VarintSize(ulong value) => value < 128 ? 1 : (64 - System.Numerics.BitOperations.LeadingZeroCount(value) + 6) / 7;
 
     private static int WriteVarint(Span<byte> destination, ulong value)
