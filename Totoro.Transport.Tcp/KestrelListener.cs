@@ -46,8 +46,6 @@ internal sealed class KestrelListener : IAsyncDisposable
             NoDelay = true,
             // Kestrel reads into 4 KiB pool blocks; a zero-byte read before each one doubles the syscalls for bulk data.
             WaitForDataBeforeAllocatingBuffer = false,
-            // Frame parsing is short and non-blocking, so run it on the socket thread instead of hopping to the pool.
-            UnsafePreferInlineScheduling = true,
             // A whole frame must fit in the receive pipe before it can be parsed, so pause only well above one.
             MaxReadBufferSize = 2L * (settings.MaxFrameBytes + Framing.FrameCodec.HeaderBytes),
             MaxWriteBufferSize = Math.Max(settings.SocketBufferBytes, 2L * settings.BlobChunkBytes),

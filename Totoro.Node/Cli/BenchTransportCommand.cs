@@ -137,17 +137,16 @@ internal static class BenchTransportCommand
         var started = Stopwatch.GetTimestamp();
         while (sent < target)
         {
+            // Take the wake-up before looking at the counter, so an acknowledgement in between is never missed.
+            var acknowledged = acks.NextAsync();
             if (sent - acks.Small >= options.InFlight || transport.Send(server, envelope) != SendResult.Accepted)
             {
-                await acks.NextAsync().WaitAsync(cancellation);
+                await acknowledged.WaitAsync(cancellation);
                 continue;
             }
             sent++;
         }
-        while (acks.Small < target)
-        {
-            await acks.NextAsync().WaitAsync(cancellation);
-        }
+        await acks.UntilAsync(() => acks.Small >= target, cancellation);
         return Stopwatch.GetElapsedTime(started).TotalSeconds;
     }
 
@@ -158,15 +157,14 @@ internal static class BenchTransportCommand
         var started = Stopwatch.GetTimestamp();
         for (var i = 0; i < count; i++)
         {
-            while (transport.Send(server, blob) != SendResult.Accepted)
+            var acknowledged = acks.NextAsync();
+            if (transport.Send(server, blob) != SendResult.Accepted)
             {
-                await acks.NextAsync().WaitAsync(cancellation);
+                await acknowledged.WaitAsync(cancellation);
+                i--;
             }
         }
-        while (acks.Blobs < target)
-        {
-            await acks.NextAsync().WaitAsync(cancellation);
-        }
+        await acks.UntilAsync(() => acks.Blobs >= target, cancellation);
         return Stopwatch.GetElapsedTime(started).TotalSeconds;
     }
 
@@ -311,6 +309,19 @@ internal static class BenchTransportCommand
             lock (gate)
             {
                 return next.Task;
+            }
+        }
+
+        public async Task UntilAsync(Func<bool> done, CancellationToken cancellation)
+        {
+            while (true)
+            {
+                var acknowledged = NextAsync();
+                if (done())
+                {
+                    return;
+                }
+                await acknowledged.WaitAsync(cancellation);
             }
         }
 

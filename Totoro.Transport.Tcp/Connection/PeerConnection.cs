@@ -119,9 +119,11 @@ internal sealed class PeerConnection
         var input = pipe.Input;
         try
         {
+            var needed = 1L;
             while (!IsClosed)
             {
-                var result = await input.ReadAsync();
+                // A limit check has already passed for the frame being waited for (TryReadFrame throws on its header).
+                var result = await input.ReadAtLeastAsync((int)Math.Min(needed, context.Settings.MaxFrameBytes + FrameCodec.HeaderBytes));
                 if (result.IsCanceled)
                 {
                     break;
@@ -140,6 +142,7 @@ internal sealed class PeerConnection
                 {
                     input.AdvanceTo(buffer.Start, buffer.End);
                 }
+                needed = FrameCodec.BytesNeeded(buffer);
                 if (result.IsCompleted)
                 {
                     Close(buffer.IsEmpty ? CloseReason.RemoteClosed : CloseReason.TruncatedFrame,
