@@ -326,8 +326,7 @@ internal sealed class PeerConnection
         {
             while (!IsClosed)
             {
-                var granted = Interlocked.Exchange(ref creditOwed, 0);
-                var written = WriteControl(output, granted) + WriteBlobChunks(output) + WriteBulk(output);
+                var written = WriteControl(output) + WriteBlobChunks(output) + WriteBulk(output);
                 if (written == 0)
                 {
                     await wake.WaitAsync();
@@ -340,8 +339,7 @@ internal sealed class PeerConnection
                 {
                     Close(CloseReason.RemoteClosed, "peer stopped reading");
                 }
-                // Credit counts as granted only once it is on its way: the peer cannot have used it any earlier.
-                Interlocked.Add(ref receiveAllowance, granted);
+
             }
         }
         catch (Exception lost) when (IsConnectionLoss(lost))
@@ -355,11 +353,14 @@ internal sealed class PeerConnection
         }
     }
 
-    private int WriteControl(PipeWriter output, long credit)
+    private int WriteControl(PipeWriter output)
     {
         var written = 0;
+        var credit = Interlocked.Exchange(ref creditOwed, 0);
         if (credit > 0)
         {
+            // Raise the allowance before the grant can reach the peer; afterwards the peer may already be using it.
+            Interlocked.Add(ref receiveAllowance, credit);
             written += FrameCodec.WriteMessage(output, FrameType.Credit, Lane.Control, new Credit { Bytes = (ulong)credit });
         }
         var pong = Interlocked.Exchange(ref pongOwed, -1);
