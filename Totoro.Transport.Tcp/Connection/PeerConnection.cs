@@ -119,11 +119,9 @@ internal sealed class PeerConnection
         var input = pipe.Input;
         try
         {
-            var needed = 1L;
             while (!IsClosed)
             {
-                // A limit check has already passed for the frame being waited for (TryReadFrame throws on its header).
-                var result = await input.ReadAtLeastAsync((int)Math.Min(needed, context.Settings.MaxFrameBytes + FrameCodec.HeaderBytes));
+                var result = await input.ReadAsync();
                 if (result.IsCanceled)
                 {
                     break;
@@ -142,7 +140,6 @@ internal sealed class PeerConnection
                 {
                     input.AdvanceTo(buffer.Start, buffer.End);
                 }
-                needed = FrameCodec.BytesNeeded(buffer);
                 if (result.IsCompleted)
                 {
                     Close(buffer.IsEmpty ? CloseReason.RemoteClosed : CloseReason.TruncatedFrame,
