@@ -24,6 +24,7 @@ internal sealed class PeerConnection
     private readonly IDuplexPipe pipe;
     private readonly PeerQueue queue;
     private readonly AsyncSignal wake = new();
+    private readonly Lock completion = new();
     private readonly List<OutboundItem> pending = [];
     private readonly List<int> envelopeSizes = [];
     private readonly long peerWindow;
@@ -39,6 +40,7 @@ internal sealed class PeerConnection
     private long lastReceived;
     private long lastSent;
     private int closeReason = -1;
+    private bool pipesCompleted;
     private string closeDetail = "";
     private InboundBlob? inbound;
     private OutboundBlob? outbound;
@@ -78,8 +80,16 @@ internal sealed class PeerConnection
         {
             closeDetail = detail;
             wake.Set();
-            pipe.Input.CancelPendingRead();
-            pipe.Output.CancelPendingFlush();
+            // The loops may already have seen the reason and the pipes been completed; cancelling a completed
+            // stream pipe throws, so both sides of this race take the same lock.
+            lock (completion)
+            {
+                if (!pipesCompleted)
+                {
+                    pipe.Input.CancelPendingRead();
+                    pipe.Output.CancelPendingFlush();
+                }
+            }
         }
     }
 
@@ -94,6 +104,10 @@ internal sealed class PeerConnection
         // Counted before the pipes complete: completing them lets the socket close, and whoever sees that close
         // (a test, an operator) must already find the reason in the metrics.
         context.Metrics.ConnectionClosed((CloseReason)closeReason);
+        lock (completion)
+        {
+            pipesCompleted = true;
+        }
         await pipe.Input.CompleteAsync();
         await pipe.Output.CompleteAsync();
         return ((CloseReason)Volatile.Read(ref closeReason), closeDetail);
