@@ -11,6 +11,7 @@ internal static class BenchCommands
         bench.Subcommands.Add(BenchFedAvgCommand.Create());
         bench.Subcommands.Add(BenchKernelCommand.Create());
         bench.Subcommands.Add(BenchMlCommand.Create());
+        bench.Subcommands.Add(BenchTransportCommand.Create());
         return bench;
     }
 }
