@@ -1,0 +1,149 @@
+using System.Collections.Immutable;
+using Totoro.Kernel;
+using Totoro.Ml.Aggregation;
+
+namespace Totoro.Actors.Fl;
+
+/// <summary>
+/// One node's tree role for one app: passes RoundStart on to the children that lead to invited workers, starts
+/// its own worker when invited, collects (app, round) results until all arrived or its budget ran out, then folds
+/// them (foldable rules) or relays the raw updates (non-foldable rules) to its parent — one message either way.
+/// </summary>
+internal sealed class AggregatorActor : ReceiveActor
+{
+    private readonly FlNodeOptions _options;
+    private readonly Address _self;
+    private readonly IActorRef _compute;
+    private IActorRef? _worker;
+    private RoundStart? _start;
+    private SubtreeRound? _round;
+
+    public AggregatorActor(FlNodeOptions options, Address self, IActorRef compute)
+    {
+        _options = options;
+        _self = self;
+        _compute = compute;
+        Receive<RoundStart>(OnRoundStart);
+        Receive<SubtreeResult>(OnChildResult);
+        Receive<OwnUpdate>(OnOwnUpdate);
+        Receive<Admission>(admission => _worker?.Forward(admission, Context));
+        Receive<RoundDeadline>(OnDeadline);
+        Receive<Computed>(OnComputed);
+    }
+
+    private string App => _start!.Spec.Name;
+
+    private void OnRoundStart(RoundStart start)
+    {
+        if (_start is not null && start.Round <= _start.Round)
+        {
+            FlLog.Dropped(Log, start.Spec.Name, start.Round, "stale round-start", Sender?.Path.Address.ToString() ?? "?");
+            return;
+        }
+
+        _start = start;
+        var app = start.Spec.Name;
+        var routes = _options.Topology.RouteToChildren(app, _self, start.Workers);
+        var own = _options.Topology.Workers(app).IndexOf(_self);
+        var ownInvited = own >= 0 && start.Workers.Contains(own);
+        var childBudget = start.Budget * _options.Settings.LevelBudgetFactor;
+        long bytesDown = 0;
+        foreach (var (child, workers) in routes.OrderBy(r => r.Key.ToString(), StringComparer.Ordinal))
+        {
+            var message = start with { Workers = workers, Budget = childBudget };
+            bytesDown += message.WireSize;
+            FlPaths.Host(Context.System, child).Tell(message, Self);
+        }
+
+        _round = SubtreeRound.Open(start.Round, routes.Keys, ownInvited, bytesDown);
+        if (ownInvited)
+        {
+            _worker ??= Context.ActorOf(Props.Create(() => new WorkerActor(_options, _compute)), FlPaths.Worker);
+            _worker.Tell(new TrainRound(start, own), Self);
+        }
+
+        Timers.StartSingleTimer("deadline", new RoundDeadline(start.Round), start.Budget);
+        CloseIfComplete();
+    }
+
+    private void OnChildResult(SubtreeResult result)
+    {
+        if (_round is null)
+        {
+            return;
+        }
+
+        (_round, var arrival) = _round.OnChild(result.Round, result.From, result.Folded, result.Relayed, result.Counters);
+        Note(arrival, result.Round, result.From.ToString());
+        CloseIfComplete();
+    }
+
+    private void OnOwnUpdate(OwnUpdate own)
+    {
+        if (_round is null)
+        {
+            return;
+        }
+
+        (_round, var arrival) = _round.OnOwn(own.Round, own.Update);
+        Note(arrival, own.Round, "own worker");
+        CloseIfComplete();
+    }
+
+    private void OnDeadline(RoundDeadline deadline)
+    {
+        if (_round is { Closed: false } round && round.Round == deadline.Round)
+        {
+            FlLog.DeadlinePassed(Log, App, round.Round, round.PendingChildren.Count + (round.OwnPending ? 1 : 0));
+            Close();
+        }
+    }
+
+    private void CloseIfComplete()
+    {
+        if (_round is { Closed: false, IsComplete: true })
+        {
+            Close();
+        }
+    }
+
+    private void Close()
+    {
+        _round = _round!.Close();
+        Timers.Cancel("deadline");
+        // Folding costs about two FLOPs per coordinate per input (a multiply-add into float64 sums); relaying is free.
+        var inputs = _start!.Spec.Strategy.IsFoldable ? _round.Parts.Count + _round.Updates.Count : 0;
+        _compute.Tell(new Charge(2.0 * inputs * _start.Model.Parameters.Length, new Computed(_round.Round), Self), Self);
+    }
+
+    private void OnComputed(Computed computed)
+    {
+        if (_round is null || _start is null || computed.Round != _round.Round)
+        {
+            return;
+        }
+
+        var shape = new ModelShape(_start.Model.ArchitectureId, _start.Model.Parameters.Length);
+        var rule = _start.Spec.Strategy.CreateRule();
+        var result = rule is IFoldableRule foldable
+            ? new SubtreeResult(App, _round.Round, _self, _round.Fold(foldable, shape), [], _round.Counters)
+            : new SubtreeResult(App, _round.Round, _self, null, [.. _round.Updates], _round.Counters);
+        var parent = _options.Topology.Parent(App, _self);
+        if (parent is null)
+        {
+            FlPaths.CoordinatorOn(Context.System, _start.Coordinator, App).Tell(result, Self);
+            return;
+        }
+
+        var sent = result with { Counters = result.Counters with { BytesUp = result.Counters.BytesUp + result.WireSize } };
+        FlPaths.AggregatorOn(Context.System, parent, App).Tell(sent, Self);
+    }
+
+    private void Note(Arrival arrival, long round, string from)
+    {
+        if (arrival != Arrival.Accepted)
+        {
+            FlLog.Dropped(Log, App, round, arrival == Arrival.Stale ? "stale" : "duplicate", from);
+        }
+    }
+}

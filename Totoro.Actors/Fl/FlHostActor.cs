@@ -1,0 +1,54 @@
+using Totoro.Kernel;
+
+namespace Totoro.Actors.Fl;
+
+/// <summary>
+/// A node's FL entry point at <c>/user/fl</c>: routes a submission to the app's root (via the topology's root
+/// lookup; later the ring key) and starts the coordinator there, starts a node's tree role for an app on its first
+/// RoundStart, and owns the node's compute queue.
+/// </summary>
+internal sealed class FlHostActor : ReceiveActor
+{
+    private readonly FlNodeOptions _options;
+    private IActorRef? _compute;
+
+    public FlHostActor(FlNodeOptions options)
+    {
+        _options = options with { Settings = options.Settings.Validated() };
+        Receive<SubmitApp>(OnSubmit);
+        Receive<RoundStart>(OnRoundStart);
+    }
+
+    private Address SelfAddress => Context.System.Address;
+
+    protected override void PreStart() => _compute = Context.ActorOf(Props.Create(() => new ComputeActor(_options.DeviceFlopsPerSecond)), "compute");
+
+    private void OnSubmit(SubmitApp submit)
+    {
+        var app = submit.Spec.Name;
+        var root = _options.Topology.Root(app);
+        if (root != SelfAddress)
+        {
+            FlPaths.Host(Context.System, root).Forward(submit, Context);
+            return;
+        }
+
+        if (Context.Child(FlPaths.Coordinator(app)) is not null)
+        {
+            FlLog.AppRejected(Log, app, "already running");
+            submit.Client.Tell(new AppRejected(app, $"an app named '{app}' is already running"), Self);
+            return;
+        }
+
+        Context.ActorOf(
+            Props.Create(() => new CoordinatorActor(submit.Spec, _options, SelfAddress, submit.Client, _compute!)),
+            FlPaths.Coordinator(app));
+    }
+
+    private void OnRoundStart(RoundStart start)
+    {
+        var name = FlPaths.Aggregator(start.Spec.Name);
+        var aggregator = Context.Child(name) ?? Context.ActorOf(Props.Create(() => new AggregatorActor(_options, SelfAddress, _compute!)), name);
+        aggregator.Forward(start, Context);
+    }
+}

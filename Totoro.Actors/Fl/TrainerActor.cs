@@ -1,0 +1,72 @@
+using System.Globalization;
+using System.Collections.Immutable;
+using Totoro.Kernel;
+using Totoro.Ml.Aggregation;
+using Totoro.Ml.Models;
+using Totoro.Ml.Training;
+
+namespace Totoro.Actors.Fl;
+
+/// <summary>
+/// Runs the ML work of one role (a worker's local training, the coordinator's evaluation) on the training
+/// dispatcher, so the node's other actors keep their heartbeats while it computes. Keeps one model instance per
+/// app and reuses its buffers across rounds.
+/// </summary>
+internal sealed class TrainerActor : ReceiveActor
+{
+    private Model? _model;
+
+    public TrainerActor()
+    {
+        Receive<TrainJob>(OnTrain);
+        Receive<EvaluateJob>(OnEvaluate);
+    }
+
+    public static ulong ArchitectureKey(Model model) => ulong.Parse(model.ArchitectureId, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+
+    protected override void PostStop() => _model?.ReleaseWorkspace();
+
+    private void OnTrain(TrainJob job)
+    {
+        var model = ModelFor(job.Spec, job.Data.Shape, job.Data.Classes);
+        var global = job.Model.Parameters.Span;
+        model.Parameters.Set(global);
+        // A fresh trainer per round: local optimizer state (momentum, Adam moments) starts from zero, as in FedAvg.
+        var result = new LocalTrainer().Train(model, job.Data, new TrainingOptions
+        {
+            Epochs = job.Spec.LocalEpochs,
+            MaxSteps = job.Spec.LocalSteps,
+            BatchSize = job.Spec.BatchSize,
+            LearningRate = (float)job.Spec.LearningRate,
+            Optimizer = job.Spec.Optimizer == LocalOptimizer.Adam ? OptimizerSettings.Adam() : OptimizerSettings.Sgd((float)job.Spec.Momentum),
+            ProximalMu = (float)job.Spec.ProximalMu,
+            Seed = FlSeeds.Derive(job.Spec.Seed, job.Spec.Name, job.Round, job.Worker),
+        });
+        var delta = new float[global.Length];
+        model.Parameters.DeltaFrom(global, delta);
+        var flops = (double)model.FlopsPerSample * result.SamplesSeen;
+        var finite = double.IsFinite(result.MeanLoss) && Array.TrueForAll(delta, float.IsFinite);
+        var update = finite
+            ? new ClientUpdate(
+                (ulong)job.Worker,
+                job.Model.ArchitectureId,
+                delta,
+                job.Data.Count,
+                ImmutableSortedDictionary<string, double>.Empty.Add("loss_sum", result.MeanLoss * job.Data.Count))
+            : null;
+        Sender!.Tell(new TrainDone(job.Round, update, flops), Self);
+    }
+
+    private void OnEvaluate(EvaluateJob job)
+    {
+        var model = ModelFor(job.Spec, job.Test.Shape, job.Test.Classes);
+        model.Parameters.Set(job.Model.Parameters.Span);
+        var eval = Evaluator.Evaluate(model, job.Test);
+        // Evaluation is a forward pass: a third of FlopsPerSample (forward + backward ≈ 3 × forward).
+        var flops = model.FlopsPerSample / 3.0 * job.Test.Count;
+        Sender!.Tell(new EvaluateDone(job.Round, eval.Accuracy, eval.Loss, flops), Self);
+    }
+
+    private Model ModelFor(AppSpec spec, Totoro.Ml.Tensors.TensorShape shape, int classes) =>
+        _model ??= ModelFactory.Create(spec.Model, spec.Seed, shape, classes);
+}
