@@ -161,7 +161,7 @@ internal sealed class CoordinatorActor : ReceiveActor
                 done.Loss,
                 trainLoss,
                 participants,
-                _state.Invited.Length,
+                _state.Invited,
                 _state.StaleDropped + counters.StaleDropped,
                 _state.DuplicatesDropped + counters.DuplicatesDropped,
                 counters.BytesUp,

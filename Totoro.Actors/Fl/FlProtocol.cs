@@ -65,7 +65,7 @@ public sealed record RoundReport(
     double Loss,
     double TrainLoss,
     int Participants,
-    int Invited,
+    ImmutableArray<int> Invited,
     int StaleDropped,
     int DuplicatesDropped,
     long BytesUp,

@@ -44,12 +44,22 @@ public static class FlSerializers
         registry.Register<RoundReport, RoundReportWire>("fl.round-report.v1", ToWire, FromWire);
         registry.Register<AppResult, AppResultWire>(
             "fl.app-result.v1",
-            m => new AppResultWire
-            {
-                App = m.App, Outcome = (int)m.Outcome, Rounds = m.Rounds, FinalAccuracy = m.FinalAccuracy,
-                VirtualTimeTicks = m.VirtualTime.Ticks, Error = m.Error,
-            },
+            ToWire,
             w => new AppResult(w.App, (AppOutcome)w.Outcome, w.Rounds, w.FinalAccuracy, TimeSpan.FromTicks(w.VirtualTimeTicks), w.HasError ? w.Error : null));
+    }
+
+    private static AppResultWire ToWire(AppResult m)
+    {
+        var wire = new AppResultWire
+        {
+            App = m.App, Outcome = (int)m.Outcome, Rounds = m.Rounds, FinalAccuracy = m.FinalAccuracy, VirtualTimeTicks = m.VirtualTime.Ticks,
+        };
+        if (m.Error is { } error)
+        {
+            wire.Error = error;
+        }
+
+        return wire;
     }
 
     private static Address ParseAddress(string text) => ActorPath.Parse(text).Address;
@@ -188,15 +198,20 @@ public static class FlSerializers
         return new SubtreeResult(w.App, w.Round, ParseAddress(w.From), folded, relayed, new RoundCounters(c.StaleDropped, c.DuplicatesDropped, c.BytesDown, c.BytesUp));
     }
 
-    private static RoundReportWire ToWire(RoundReport r) => new()
+    private static RoundReportWire ToWire(RoundReport r)
     {
+        var wire = new RoundReportWire
+        {
         App = r.App, Round = r.Round, Accuracy = r.Accuracy, Loss = r.Loss, TrainLoss = r.TrainLoss,
-        Participants = r.Participants, Invited = r.Invited, StaleDropped = r.StaleDropped, DuplicatesDropped = r.DuplicatesDropped,
+        Participants = r.Participants, StaleDropped = r.StaleDropped, DuplicatesDropped = r.DuplicatesDropped,
         BytesUp = r.BytesUp, BytesDown = r.BytesDown, VirtualTimeTicks = r.VirtualTime.Ticks, WallTimeTicks = r.WallTime.Ticks,
-    };
+        };
+        wire.Invited.AddRange(r.Invited);
+        return wire;
+    }
 
     private static RoundReport FromWire(RoundReportWire w) => new(
-        w.App, w.Round, w.Accuracy, w.Loss, w.TrainLoss, w.Participants, w.Invited, w.StaleDropped, w.DuplicatesDropped,
+        w.App, w.Round, w.Accuracy, w.Loss, w.TrainLoss, w.Participants, [.. w.Invited], w.StaleDropped, w.DuplicatesDropped,
         w.BytesUp, w.BytesDown, TimeSpan.FromTicks(w.VirtualTimeTicks), TimeSpan.FromTicks(w.WallTimeTicks));
 
     private static ImmutableSortedDictionary<string, double> Metrics(IDictionary<string, double> wire) =>

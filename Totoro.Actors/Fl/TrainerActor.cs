@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Collections.Immutable;
 using Totoro.Kernel;
-using Totoro.Ml.Aggregation;
 using Totoro.Ml.Models;
 using Totoro.Ml.Training;
 
@@ -29,31 +27,7 @@ internal sealed class TrainerActor : ReceiveActor
     private void OnTrain(TrainJob job)
     {
         var model = ModelFor(job.Spec, job.Data.Shape, job.Data.Classes);
-        var global = job.Model.Parameters.Span;
-        model.Parameters.Set(global);
-        // A fresh trainer per round: local optimizer state (momentum, Adam moments) starts from zero, as in FedAvg.
-        var result = new LocalTrainer().Train(model, job.Data, new TrainingOptions
-        {
-            Epochs = job.Spec.LocalEpochs,
-            MaxSteps = job.Spec.LocalSteps,
-            BatchSize = job.Spec.BatchSize,
-            LearningRate = (float)job.Spec.LearningRate,
-            Optimizer = job.Spec.Optimizer == LocalOptimizer.Adam ? OptimizerSettings.Adam() : OptimizerSettings.Sgd((float)job.Spec.Momentum),
-            ProximalMu = (float)job.Spec.ProximalMu,
-            Seed = FlSeeds.Derive(job.Spec.Seed, job.Spec.Name, job.Round, job.Worker),
-        });
-        var delta = new float[global.Length];
-        model.Parameters.DeltaFrom(global, delta);
-        var flops = (double)model.FlopsPerSample * result.SamplesSeen;
-        var finite = double.IsFinite(result.MeanLoss) && Array.TrueForAll(delta, float.IsFinite);
-        var update = finite
-            ? new ClientUpdate(
-                (ulong)job.Worker,
-                job.Model.ArchitectureId,
-                delta,
-                job.Data.Count,
-                ImmutableSortedDictionary<string, double>.Empty.Add("loss_sum", result.MeanLoss * job.Data.Count))
-            : null;
+        var (update, flops) = LocalRound.Train(model, job.Spec, job.Round, job.Worker, job.Model, job.Data);
         Sender!.Tell(new TrainDone(job.Round, update, flops), Self);
     }
 
