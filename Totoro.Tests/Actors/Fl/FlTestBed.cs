@@ -23,6 +23,8 @@ internal sealed class FlTestBed
     /// <summary>Four Gaussian blobs in 16 dimensions: 3000 training samples, 600 held out (same centres).</summary>
     public static FlDataCatalog Catalog { get; } = CreateCatalog();
 
+    public static SampleStore Training => Catalog.TryGet(Blobs, out var data) ? data.Train : throw new InvalidOperationException();
+
     public Scenario Scenario { get; }
 
     public IFlTopology Topology { get; }
