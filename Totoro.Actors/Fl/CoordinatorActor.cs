@@ -64,7 +64,7 @@ internal sealed class CoordinatorActor : ReceiveActor
         var props = Props.Create(() => new TrainerActor());
         _trainer = Context.ActorOf(_options.Settings.TrainingDispatcher is { } name ? props.WithDispatcher(name) : props, "evaluator");
         _client.Tell(new AppAccepted(_spec.Name, _self), Self);
-        FlLog.AppStarted(Log, _spec.Name, _self.ToString());
+        FlLog.AppStarted(Log, _spec.Name, _self.ToString(), _options.Topology.Kind);
         StartRound();
     }
 

@@ -5,8 +5,8 @@ namespace Totoro.Actors.Fl;
 /// <summary>Source-generated log events of the FL roles (ids 4000–4099).</summary>
 internal static partial class FlLog
 {
-    [LoggerMessage(4000, LogLevel.Information, "App {App} started on {Root}")]
-    public static partial void AppStarted(ILogger logger, string app, string root);
+    [LoggerMessage(4000, LogLevel.Information, "App {App} started on {Root} ({Topology})")]
+    public static partial void AppStarted(ILogger logger, string app, string root, string topology);
 
     [LoggerMessage(4001, LogLevel.Warning, "App {App} rejected: {Reason}")]
     public static partial void AppRejected(ILogger logger, string app, string reason);
