@@ -43,6 +43,7 @@ public sealed class AppHandle
 public sealed class FlEngine : IFlEngine
 {
     private readonly ActorSystem _system;
+    private long _submissions;
 
     private FlEngine(ActorSystem system) => _system = system;
 
@@ -64,7 +65,7 @@ public sealed class FlEngine : IFlEngine
         var completion = new TaskCompletionSource<AppResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         var client = _system.ActorOf(
             Props.Create(() => new AppClientActor(spec, FlPaths.Host(_system, _system.Address), reports.Writer, completion, Stopwatch.GetTimestamp())),
-            $"fl-client-{spec.Name}-{Guid.NewGuid():N}");
+            $"fl-client-{spec.Name}-{Interlocked.Increment(ref _submissions)}");
         var handle = new AppHandle(spec.Name, reports.Reader, completion.Task, () => client.Tell(new AppClientActor.CancelRequested()));
         cancellationToken.Register(handle.Cancel);
         return Task.FromResult(handle);

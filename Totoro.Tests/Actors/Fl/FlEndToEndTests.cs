@@ -14,7 +14,8 @@ public sealed class FlEndToEndTests
         var alpha = nodes.Take(15).ToArray();
         var beta = nodes.Skip(15).ToArray();
         var topology = StaticTreeTopology.Empty.WithBalancedTree("alpha", alpha, fanOut: 3).WithBalancedTree("beta", beta, fanOut: 2);
-        var bed = FlTestBed.Create(30, seed: 1, topology);
+        var links = new SimulatedLinkModel(new LinkProfile(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(5)));
+        var bed = FlTestBed.Create(30, seed: 1, topology, links, deviceFlops: i => 1e6 * (1 + (i % 3)));
 
         var a = bed.Submit(3, FlTestBed.App("alpha").Target(0.85).Build());
         var b = bed.Submit(20, FlTestBed.App("beta").Partition(Partitioning.Dirichlet(0.5)).Target(0.85).Build());
@@ -27,6 +28,7 @@ public sealed class FlEndToEndTests
         var reports = FlTestBed.Reports(a);
         Assert.That(reports.Select(r => r.Round), Is.EqualTo(Enumerable.Range(1, (int)resultA.Rounds).Select(r => (long)r)));
         Assert.That(reports, Has.All.Matches<RoundReport>(r => r!.Participants == 5 && r.BytesUp > 0 && r.BytesDown > 0));
+        Assert.That(reports.Select(r => r.VirtualTime), Is.Ordered.And.All.GreaterThan(TimeSpan.Zero));
         TestContext.Out.WriteLine($"alpha: {resultA.Rounds} rounds, {resultA.VirtualTime}; beta: {resultB.Rounds} rounds, {resultB.VirtualTime}");
     }
 

@@ -79,7 +79,7 @@ internal sealed class FlTestBed
     {
         const int features = 16;
         const int train = 3000;
-        var all = SyntheticData.GaussianBlobs(train + 600, features, classes: 4, separation: 3f, seed: 11);
+        var all = SyntheticData.GaussianBlobs(train + 600, features, classes: 4, separation: 2.5f, seed: 11);
         return FlDataCatalog.Empty.With(Blobs, Slice(all, 0, train), Slice(all, train, all.Count - train));
     }
 
