@@ -26,7 +26,6 @@ internal sealed class AggregatorActor : ReceiveActor
         Receive<RoundStart>(OnRoundStart);
         Receive<SubtreeResult>(OnChildResult);
         Receive<OwnUpdate>(OnOwnUpdate);
-        Receive<Admission>(admission => _worker?.Forward(admission, Context));
         Receive<RoundDeadline>(OnDeadline);
         Receive<Computed>(OnComputed);
     }
