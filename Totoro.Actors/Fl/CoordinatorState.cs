@@ -26,7 +26,7 @@ public enum AppOutcome
 /// The root's round machine: idle → collecting (until the subtree result or the deadline) → aggregating →
 /// evaluating → next round, or done (target reached, round budget spent, cancelled). Admission keeps exactly the
 /// first K ready workers of the over-selected invitees. Stale (another round, or after the round closed) and
-/// duplicate messages are dropped and counted. Immutable; each transition returns the new state.
+/// duplicate messages are dropped and counted per round. Immutable; each transition returns the new state.
 /// </summary>
 internal sealed record CoordinatorState(
     AppSpec Spec,
@@ -61,7 +61,10 @@ internal sealed record CoordinatorState(
     {
         var round = Round + 1;
         var invited = Selector.Select(Spec.Seed, Spec.Name, round, Spec.ClientsPerRound, Spec.OverSelection);
-        return this with { Round = round, Phase = RoundPhase.Collecting, Invited = invited, Admitted = [], Declined = [] };
+        return this with
+        {
+            Round = round, Phase = RoundPhase.Collecting, Invited = invited, Admitted = [], Declined = [], StaleDropped = 0, DuplicatesDropped = 0,
+        };
     }
 
     /// <summary>A worker finished training: admitted while fewer than K are, declined after. Null: dropped (stale or not invited).</summary>

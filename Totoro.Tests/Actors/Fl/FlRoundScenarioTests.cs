@@ -128,6 +128,29 @@ public sealed class FlRoundScenarioTests
     }
 
     [Test]
+    public void Stale_and_duplicate_messages_reaching_the_root_are_dropped_and_reported()
+    {
+        var nodes = FlTestBed.Addresses(6);
+        var bed = FlTestBed.Create(6, seed: 11, new StarTopology(nodes[0], nodes.Skip(1)), deviceFlops: _ => 1e4);
+        var spec = FlTestBed.App("app").Rounds(2).ClientsPerRound(5).OverSelection(1).Build();
+        var handle = bed.Submit(0, spec);
+        var coordinator = bed.Scenario[1].Resolve(new ActorPath(nodes[0], "/user/fl/coord-app"));
+        var intruder = bed.Scenario.CreateProbe(1);
+
+        // Round 1 is under way (training takes ~24 s): a result for round 0 is stale, a repeated ready is a duplicate.
+        bed.Scenario.Advance(TimeSpan.FromSeconds(1));
+        intruder.Send(coordinator, new SubtreeResult("app", 0, nodes[1], null, [], RoundCounters.Zero));
+        bed.Scenario.Advance(TimeSpan.FromSeconds(10));
+        intruder.Send(coordinator, new UpdateReady("app", 1, 0, nodes[1]));
+        var result = bed.Run(handle);
+        var reports = FlTestBed.Reports(handle);
+
+        Assert.That(result.Outcome, Is.EqualTo(AppOutcome.BudgetExhausted));
+        Assert.That(reports.Select(r => (r.StaleDropped, r.DuplicatesDropped)), Is.EqualTo(new[] { (1, 1), (0, 0) }));
+        Assert.That(reports.Select(r => r.Participants), Has.All.EqualTo(5));
+    }
+
+    [Test]
     public void A_second_app_with_a_running_name_is_rejected()
     {
         var nodes = FlTestBed.Addresses(4);
