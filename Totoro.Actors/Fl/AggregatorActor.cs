@@ -15,8 +15,10 @@ internal sealed class AggregatorActor : ReceiveActor
     private readonly Address _self;
     private readonly IActorRef _compute;
     private IActorRef? _worker;
+    private IActorRef? _folder;
     private RoundStart? _start;
     private SubtreeRound? _round;
+    private PartialAggregate? _folded;
 
     public AggregatorActor(FlNodeOptions options, Address self, IActorRef compute)
     {
@@ -27,7 +29,14 @@ internal sealed class AggregatorActor : ReceiveActor
         Receive<SubtreeResult>(OnChildResult);
         Receive<OwnUpdate>(OnOwnUpdate);
         Receive<RoundDeadline>(OnDeadline);
-        Receive<Computed>(OnComputed);
+        Receive<FoldDone>(OnFolded);
+        Receive<Folded>(OnFoldCharged);
+    }
+
+    protected override void PreStart()
+    {
+        var props = Props.Create(() => new TrainerActor());
+        _folder = Context.ActorOf(_options.Settings.TrainingDispatcher is { } name ? props.WithDispatcher(name) : props, "folder");
     }
 
     private string App => _start!.Spec.Name;
@@ -110,23 +119,41 @@ internal sealed class AggregatorActor : ReceiveActor
     {
         _round = _round!.Close();
         Timers.Cancel("deadline");
-        // Folding costs about two FLOPs per coordinate per input (a multiply-add into float64 sums); relaying is free.
-        var inputs = _start!.Spec.Strategy.IsFoldable ? _round.Parts.Count + _round.Updates.Count : 0;
-        _compute.Tell(new Charge(2.0 * inputs * _start.Model.Parameters.Length, new Computed(_round.Round), Self), Self);
+        _folded = null;
+        if (_start!.Spec.Strategy.CreateRule() is IFoldableRule foldable)
+        {
+            _folder!.Tell(new FoldJob(foldable, new ModelShape(_start.Model.ArchitectureId, _start.Model.Parameters.Length), _round), Self);
+        }
+        else
+        {
+            Send();
+        }
     }
 
-    private void OnComputed(Computed computed)
+    private void OnFolded(FoldDone done)
     {
-        if (_round is null || _start is null || computed.Round != _round.Round)
+        if (_round is not null && done.Round == _round.Round)
         {
-            return;
+            _folded = done.Folded;
+            _compute.Tell(new Charge(done.Flops, new Folded(done.Round), Self), Self);
         }
+    }
 
-        var shape = new ModelShape(_start.Model.ArchitectureId, _start.Model.Parameters.Length);
-        var rule = _start.Spec.Strategy.CreateRule();
-        var result = rule is IFoldableRule foldable
-            ? new SubtreeResult(App, _round.Round, _self, _round.Fold(foldable, shape), [], _round.Counters)
-            : new SubtreeResult(App, _round.Round, _self, null, [.. _round.Updates], _round.Counters);
+    private void OnFoldCharged(Folded charged)
+    {
+        if (_round is not null && charged.Round == _round.Round)
+        {
+            Send();
+        }
+    }
+
+    /// <summary>One message up: the fold (foldable rules) or the subtree's raw updates, relayed as they are.</summary>
+    private void Send()
+    {
+        var round = _round!;
+        var result = _start!.Spec.Strategy.IsFoldable
+            ? new SubtreeResult(App, round.Round, _self, _folded, [], round.Counters)
+            : new SubtreeResult(App, round.Round, _self, null, [.. round.Updates], round.Counters);
         var parent = _options.Topology.Parent(App, _self);
         if (parent is null)
         {
@@ -137,6 +164,8 @@ internal sealed class AggregatorActor : ReceiveActor
         var sent = result with { Counters = result.Counters with { BytesUp = result.Counters.BytesUp + result.WireSize } };
         FlPaths.AggregatorOn(Context.System, parent, App).Tell(sent, Self);
     }
+
+    private sealed record Folded(long Round) : ILocalMessage;
 
     private void Note(Arrival arrival, long round, string from)
     {

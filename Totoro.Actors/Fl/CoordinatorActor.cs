@@ -18,7 +18,6 @@ internal sealed class CoordinatorActor : ReceiveActor
     private readonly Address _self;
     private readonly IActorRef _client;
     private readonly IActorRef _compute;
-    private readonly IAggregationRule _rule;
     private readonly IServerOptimizer _optimizer;
     private CoordinatorState _state;
     private IActorRef? _trainer;
@@ -35,12 +34,12 @@ internal sealed class CoordinatorActor : ReceiveActor
         _self = self;
         _client = client;
         _compute = compute;
-        _rule = spec.Strategy.CreateRule();
         _optimizer = spec.Strategy.CreateServerOptimizer();
         _state = CoordinatorState.Create(spec, options.Topology.Workers(spec.Name).Length, options.Settings.CooldownRounds);
         Receive<UpdateReady>(OnReady);
         Receive<SubtreeResult>(OnSubtreeResult);
         Receive<RoundDeadline>(OnDeadline);
+        Receive<AggregateDone>(OnAggregateDone);
         Receive<Aggregated>(OnAggregated);
         Receive<EvaluateDone>(done => _compute.Tell(new Charge(done.Flops, new Evaluated(done), Self), Self));
         Receive<Evaluated>(OnEvaluated);
@@ -98,13 +97,17 @@ internal sealed class CoordinatorActor : ReceiveActor
         }
 
         Timers.Cancel("deadline");
-        var aggregate = result.Folded is { } folded && _rule is IFoldableRule foldable ? foldable.Finish(folded, result.Round)
-            : !result.Relayed.IsEmpty ? _rule.Aggregate(new ModelShape(_architecture, _model.Length), result.Relayed, result.Round)
-            : null;
-        _outcome = new RoundOutcome(aggregate, result.Counters);
-        // Finishing a fold is one pass; a robust rule works over all n updates (selection per coordinate).
-        var flops = _rule.IsFoldable ? 2.0 * _model.Length : 8.0 * result.Relayed.Length * _model.Length;
-        _compute.Tell(new Charge(flops, new Aggregated(result.Round), Self), Self);
+        _outcome = new RoundOutcome(null, result.Counters);
+        _trainer!.Tell(new AggregateJob(result.Round, _spec.Strategy.CreateRule(), new ModelShape(_architecture, _model.Length), result.Folded, result.Relayed), Self);
+    }
+
+    private void OnAggregateDone(AggregateDone done)
+    {
+        if (done.Round == _state.Round && _state.Phase == RoundPhase.Aggregating)
+        {
+            _outcome = _outcome! with { Result = done.Result };
+            _compute.Tell(new Charge(done.Flops, new Aggregated(done.Round), Self), Self);
+        }
     }
 
     private void OnDeadline(RoundDeadline deadline)

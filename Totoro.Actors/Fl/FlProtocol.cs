@@ -100,11 +100,21 @@ internal sealed record EvaluateJob(AppSpec Spec, long Round, GlobalModel Model, 
 /// <summary>Trainer → coordinator: test accuracy and loss, and the FLOPs spent.</summary>
 internal sealed record EvaluateDone(long Round, double Accuracy, double Loss, double Flops) : ILocalMessage;
 
+/// <summary>Coordinator → its trainer: apply the rule to the round's folded partial or relayed updates.</summary>
+internal sealed record AggregateJob(long Round, IAggregationRule Rule, ModelShape Shape, PartialAggregate? Folded, ImmutableArray<ClientUpdate> Relayed) : ILocalMessage;
+
+/// <summary>Trainer → coordinator: the rule's result (null when nothing arrived) and the FLOPs spent.</summary>
+internal sealed record AggregateDone(long Round, AggregationResult? Result, double Flops) : ILocalMessage;
+
+/// <summary>Aggregator → its trainer: fold what this node collected for the round.</summary>
+internal sealed record FoldJob(IFoldableRule Rule, ModelShape Shape, SubtreeRound Collected) : ILocalMessage;
+
+/// <summary>Trainer → aggregator: the folded partial (null when nothing arrived) and the FLOPs spent.</summary>
+internal sealed record FoldDone(long Round, PartialAggregate? Folded, double Flops) : ILocalMessage;
+
 /// <summary>Any role → its node's compute queue: deliver <paramref name="Reply"/> to <paramref name="ReplyTo"/> once the device has done <paramref name="Flops"/>.</summary>
 internal sealed record Charge(double Flops, object Reply, IActorRef ReplyTo) : ILocalMessage;
 
 /// <summary>Self-message: the round's deadline passed.</summary>
 internal sealed record RoundDeadline(long Round) : ILocalMessage;
 
-/// <summary>Self-message after the compute charge of a fold or aggregation.</summary>
-internal sealed record Computed(long Round) : ILocalMessage;

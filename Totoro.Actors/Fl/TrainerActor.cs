@@ -1,14 +1,15 @@
 using System.Globalization;
 using Totoro.Kernel;
+using Totoro.Ml.Aggregation;
 using Totoro.Ml.Models;
 using Totoro.Ml.Training;
 
 namespace Totoro.Actors.Fl;
 
 /// <summary>
-/// Runs the ML work of one role (a worker's local training, the coordinator's evaluation) on the training
-/// dispatcher, so the node's other actors keep their heartbeats while it computes. Keeps one model instance per
-/// app and reuses its buffers across rounds.
+/// Runs the CPU-heavy work of one role — a worker's local training, an aggregator's fold, the coordinator's
+/// aggregation and evaluation — on the training dispatcher, so the node's other actors keep their heartbeats while
+/// it computes. Keeps one model instance per role and reuses its buffers across rounds.
 /// </summary>
 internal sealed class TrainerActor : ReceiveActor
 {
@@ -18,6 +19,8 @@ internal sealed class TrainerActor : ReceiveActor
     {
         Receive<TrainJob>(OnTrain);
         Receive<EvaluateJob>(OnEvaluate);
+        Receive<FoldJob>(OnFold);
+        Receive<AggregateJob>(OnAggregate);
     }
 
     public static ulong ArchitectureKey(Model model) => ulong.Parse(model.ArchitectureId, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
@@ -39,6 +42,24 @@ internal sealed class TrainerActor : ReceiveActor
         // Evaluation is a forward pass: a third of FlopsPerSample (forward + backward ≈ 3 × forward).
         var flops = model.FlopsPerSample / 3.0 * job.Test.Count;
         Sender!.Tell(new EvaluateDone(job.Round, eval.Accuracy, eval.Loss, flops), Self);
+    }
+
+    private void OnFold(FoldJob job)
+    {
+        var collected = job.Collected;
+        // Folding costs about two FLOPs per coordinate per input (a multiply-add into float64 sums).
+        var flops = 2.0 * (collected.Parts.Count + collected.Updates.Count) * job.Shape.ElementCount;
+        Sender!.Tell(new FoldDone(collected.Round, collected.Fold(job.Rule, job.Shape), flops), Self);
+    }
+
+    private void OnAggregate(AggregateJob job)
+    {
+        var result = job.Folded is { } folded && job.Rule is IFoldableRule foldable ? foldable.Finish(folded, job.Round)
+            : !job.Relayed.IsEmpty ? job.Rule.Aggregate(job.Shape, job.Relayed, job.Round)
+            : null;
+        // Finishing a fold is one pass; a robust rule works over all n updates (a selection per coordinate).
+        var flops = job.Rule.IsFoldable ? 2.0 * job.Shape.ElementCount : 8.0 * job.Relayed.Length * job.Shape.ElementCount;
+        Sender!.Tell(new AggregateDone(job.Round, result, flops), Self);
     }
 
     private Model ModelFor(AppSpec spec, Totoro.Ml.Tensors.TensorShape shape, int classes) =>
