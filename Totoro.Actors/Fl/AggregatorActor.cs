@@ -11,7 +11,7 @@ namespace Totoro.Actors.Fl;
 /// </summary>
 internal sealed class AggregatorActor : ReceiveActor
 {
-    private readonly FlNodeOptions _options;
+    private FlNodeOptions _options;
     private readonly Address _self;
     private readonly IActorRef _compute;
     private IActorRef? _worker;
@@ -19,6 +19,7 @@ internal sealed class AggregatorActor : ReceiveActor
     private RoundStart? _start;
     private SubtreeRound? _round;
     private PartialAggregate? _folded;
+    private Address? _parent;
 
     public AggregatorActor(FlNodeOptions options, Address self, IActorRef compute)
     {
@@ -29,6 +30,7 @@ internal sealed class AggregatorActor : ReceiveActor
         Receive<SubtreeResult>(OnChildResult);
         Receive<OwnUpdate>(OnOwnUpdate);
         Receive<RoundDeadline>(OnDeadline);
+        Receive<FlTopologyChanged>(OnTopologyChanged);
         Receive<FoldDone>(OnFolded);
         Receive<Folded>(OnFoldCharged);
     }
@@ -51,6 +53,7 @@ internal sealed class AggregatorActor : ReceiveActor
 
         _start = start;
         var app = start.Spec.Name;
+        _parent = _options.Topology.Parent(app, _self);
         var routes = _options.Topology.RouteToChildren(app, _self, start.Workers);
         var own = _options.Topology.Workers(app).IndexOf(_self);
         var ownInvited = own >= 0 && start.Workers.Contains(own);
@@ -72,6 +75,12 @@ internal sealed class AggregatorActor : ReceiveActor
 
         Timers.StartSingleTimer("deadline", new RoundDeadline(start.Round), start.Budget);
         CloseIfComplete();
+    }
+
+    private void OnTopologyChanged(FlTopologyChanged changed)
+    {
+        _options = _options with { Topology = changed.Topology };
+        _worker?.Tell(changed, Self);
     }
 
     private void OnChildResult(SubtreeResult result)
@@ -154,8 +163,7 @@ internal sealed class AggregatorActor : ReceiveActor
         var result = _start!.Spec.Strategy.IsFoldable
             ? new SubtreeResult(App, round.Round, _self, _folded, [], round.Counters)
             : new SubtreeResult(App, round.Round, _self, null, [.. round.Updates], round.Counters);
-        var parent = _options.Topology.Parent(App, _self);
-        if (parent is null)
+        if (_parent is not { } parent)
         {
             FlPaths.CoordinatorOn(Context.System, _start.Coordinator, App).Tell(result, Self);
             return;

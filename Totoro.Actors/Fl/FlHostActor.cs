@@ -5,11 +5,11 @@ namespace Totoro.Actors.Fl;
 /// <summary>
 /// A node's FL entry point at <c>/user/fl</c>: routes a submission to the app's root (via the topology's root
 /// lookup; later the ring key) and starts the coordinator there, starts a node's tree role for an app on its first
-/// RoundStart, and owns the node's compute queue.
+/// RoundStart, hands new topology snapshots to its roles, and owns the node's compute queue.
 /// </summary>
 internal sealed class FlHostActor : ReceiveActor
 {
-    private readonly FlNodeOptions _options;
+    private FlNodeOptions _options;
     private IActorRef? _compute;
 
     public FlHostActor(FlNodeOptions options)
@@ -17,6 +17,7 @@ internal sealed class FlHostActor : ReceiveActor
         _options = options with { Settings = options.Settings.Validated() };
         Receive<SubmitApp>(OnSubmit);
         Receive<RoundStart>(OnRoundStart);
+        Receive<FlTopologyChanged>(OnTopologyChanged);
     }
 
     private Address SelfAddress => Context.System.Address;
@@ -43,6 +44,16 @@ internal sealed class FlHostActor : ReceiveActor
         Context.ActorOf(
             Props.Create(() => new CoordinatorActor(submit.Spec, _options, SelfAddress, submit.Client, _compute!)),
             FlPaths.Coordinator(app));
+    }
+
+    private void OnTopologyChanged(FlTopologyChanged changed)
+    {
+        _options = _options with { Topology = changed.Topology };
+        // Coordinators read the topology only when they start (the worker list fixes the partitions of a run).
+        foreach (var role in Context.GetChildren().Where(c => c.Path.Name.StartsWith(FlPaths.Aggregator(""), StringComparison.Ordinal)))
+        {
+            role.Tell(changed, Self);
+        }
     }
 
     private void OnRoundStart(RoundStart start)

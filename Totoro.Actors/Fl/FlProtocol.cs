@@ -115,6 +115,12 @@ internal sealed record FoldDone(long Round, PartialAggregate? Folded, double Flo
 /// <summary>Any role → its node's compute queue: deliver <paramref name="Reply"/> to <paramref name="ReplyTo"/> once the device has done <paramref name="Flops"/>.</summary>
 internal sealed record Charge(double Flops, object Reply, IActorRef ReplyTo) : ILocalMessage;
 
+/// <summary>
+/// The overlay → a node's <c>/user/fl</c>: a new topology snapshot (the forest repaired or rebalanced a tree). Roles
+/// switch to it for the next round; a round already under way keeps the children and parent it started with.
+/// </summary>
+internal sealed record FlTopologyChanged(IFlTopology Topology) : ILocalMessage;
+
 /// <summary>Self-message: the round's deadline passed.</summary>
 internal sealed record RoundDeadline(long Round) : ILocalMessage;
 

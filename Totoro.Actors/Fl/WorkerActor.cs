@@ -11,7 +11,7 @@ namespace Totoro.Actors.Fl;
 /// </summary>
 internal sealed class WorkerActor : ReceiveActor
 {
-    private readonly FlNodeOptions _options;
+    private FlNodeOptions _options;
     private readonly IActorRef _compute;
     private IActorRef? _trainer;
     private Dataset? _data;
@@ -27,6 +27,7 @@ internal sealed class WorkerActor : ReceiveActor
         Receive<TrainDone>(OnTrainDone);
         Receive<Trained>(OnTrained);
         Receive<Admission>(OnAdmission);
+        Receive<FlTopologyChanged>(changed => _options = _options with { Topology = changed.Topology });
     }
 
     protected override void PreStart()

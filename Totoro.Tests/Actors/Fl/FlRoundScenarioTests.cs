@@ -151,6 +151,40 @@ public sealed class FlRoundScenarioTests
     }
 
     [Test]
+    public void A_new_topology_snapshot_takes_effect_from_the_next_round()
+    {
+        var nodes = FlTestBed.Addresses(7);
+        var balanced = StaticTreeTopology.Empty.WithBalancedTree("app", nodes, fanOut: 2);
+        var flat = StaticTreeTopology.Empty.WithBalancedTree("app", nodes, fanOut: 6);
+        var bed = FlTestBed.Create(7, seed: 12, balanced, deviceFlops: _ => 1e5);
+        var checkpoints = bed.Scenario.CreateProbe(0);
+        bed.Scenario[0].EventStream.Subscribe<AppCheckpoint>(checkpoints.Ref);
+        var resultsTo = new List<(long Round, Address To)>();
+        bed.Scenario.Transport.OnDelivered += delivery =>
+        {
+            if (delivery.Envelope.Manifest == "fl.subtree-result.v1")
+            {
+                var result = (SubtreeResult)FlTestBed.Registry.Deserialize(delivery.Envelope.Manifest, delivery.Envelope.Payload.Span, bed.Scenario[0]);
+                resultsTo.Add((result.Round, delivery.To));
+            }
+        };
+        var handle = bed.Submit(0, FlTestBed.App("app").Rounds(2).ClientsPerRound(7).OverSelection(1).Build());
+
+        bed.Scenario.RunUntil(() => checkpoints.PendingCount > 0, TimeSpan.FromHours(1));
+        for (var i = 0; i < 7; i++)
+        {
+            bed.Scenario[i].Resolve(new ActorPath(nodes[i], "/user/fl")).Tell(new FlTopologyChanged(flat));
+        }
+
+        var outcome = bed.Run(handle);
+
+        Assert.That(outcome.Outcome, Is.EqualTo(AppOutcome.BudgetExhausted));
+        Assert.That(resultsTo.Where(r => r.Round == 1).Select(r => r.To).Distinct(), Is.EquivalentTo(new[] { nodes[0], nodes[1], nodes[2] }));
+        Assert.That(resultsTo.Where(r => r.Round == 2).Select(r => r.To).Distinct(), Is.EquivalentTo(new[] { nodes[0] }));
+        Assert.That(FlTestBed.Reports(handle).Select(r => r.Participants), Is.EqualTo(new[] { 7, 7 }));
+    }
+
+    [Test]
     public void A_second_app_with_a_running_name_is_rejected()
     {
         var nodes = FlTestBed.Addresses(4);
