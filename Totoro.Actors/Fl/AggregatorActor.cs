@@ -45,7 +45,7 @@ internal sealed class AggregatorActor : ReceiveActor
 
     private void OnRoundStart(RoundStart start)
     {
-        if (_start is not null && start.Round <= _start.Round)
+        if (_start is not null && (start.Run < _start.Run || (start.Run == _start.Run && start.Round <= _start.Round)))
         {
             FlLog.Dropped(Log, start.Spec.Name, start.Round, "stale round-start", Sender?.Path.Address.ToString() ?? "?");
             return;
@@ -87,6 +87,13 @@ internal sealed class AggregatorActor : ReceiveActor
     {
         if (_round is null)
         {
+            return;
+        }
+
+        if (result.Run != _start!.Run)
+        {
+            _round = _round.DropStale();
+            Note(Arrival.Stale, result.Round, result.From.ToString());
             return;
         }
 
@@ -161,8 +168,8 @@ internal sealed class AggregatorActor : ReceiveActor
     {
         var round = _round!;
         var result = _start!.Spec.Strategy.IsFoldable
-            ? new SubtreeResult(App, round.Round, _self, _folded, [], round.Counters)
-            : new SubtreeResult(App, round.Round, _self, null, [.. round.Updates], round.Counters);
+            ? new SubtreeResult(App, _start.Run, round.Round, _self, _folded, [], round.Counters)
+            : new SubtreeResult(App, _start.Run, round.Round, _self, null, [.. round.Updates], round.Counters);
         if (_parent is not { } parent)
         {
             FlPaths.CoordinatorOn(Context.System, _start.Coordinator, App).Tell(result, Self);

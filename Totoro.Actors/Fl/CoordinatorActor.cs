@@ -14,6 +14,7 @@ namespace Totoro.Actors.Fl;
 internal sealed class CoordinatorActor : ReceiveActor
 {
     private readonly AppSpec _spec;
+    private readonly long _run;
     private readonly FlNodeOptions _options;
     private readonly Address _self;
     private readonly IActorRef _client;
@@ -27,9 +28,10 @@ internal sealed class CoordinatorActor : ReceiveActor
     private TimeSpan _startedAt;
     private RoundOutcome? _outcome;
 
-    public CoordinatorActor(AppSpec spec, FlNodeOptions options, Address self, IActorRef client, IActorRef compute)
+    public CoordinatorActor(AppSpec spec, long run, FlNodeOptions options, Address self, IActorRef client, IActorRef compute)
     {
         _spec = spec;
+        _run = run;
         _options = options;
         _self = self;
         _client = client;
@@ -73,7 +75,7 @@ internal sealed class CoordinatorActor : ReceiveActor
         _outcome = null;
         FlLog.RoundStarted(Log, _spec.Name, _state.Round, _state.Invited.Length);
         var model = new GlobalModel(_architecture, _state.Round - 1, (float[])_model.Clone());
-        var start = new RoundStart(_spec, _state.Round, model, _state.Invited, _spec.RoundDeadline * _options.Settings.LevelBudgetFactor, _self);
+        var start = new RoundStart(_spec, _run, _state.Round, model, _state.Invited, _spec.RoundDeadline * _options.Settings.LevelBudgetFactor, _self);
         FlPaths.Host(Context.System, _self).Tell(start, Self);
         Timers.StartSingleTimer("deadline", new RoundDeadline(_state.Round), _spec.RoundDeadline);
     }
@@ -89,6 +91,12 @@ internal sealed class CoordinatorActor : ReceiveActor
 
     private void OnSubtreeResult(SubtreeResult result)
     {
+        if (result.Run != _run)
+        {
+            _state = _state.DropStale();
+            return;
+        }
+
         var contributors = (result.Folded?.Contributors ?? []).Concat(result.Relayed.Select(u => u.ContributorId)).Select(id => (int)id).ToArray();
         (_state, var accepted) = _state.CloseCollection(result.Round, contributors);
         if (!accepted)

@@ -102,6 +102,9 @@ internal sealed record CoordinatorState(
         return (this with { Phase = RoundPhase.Aggregating, Selector = selector }, true);
     }
 
+    /// <summary>Counts a message that belongs to another run of the app as stale.</summary>
+    public CoordinatorState DropStale() => this with { StaleDropped = StaleDropped + 1 };
+
     public CoordinatorState Aggregated() => Phase == RoundPhase.Aggregating ? this with { Phase = RoundPhase.Evaluating } : this;
 
     /// <summary>The evaluation of the new global model decides: done or another round.</summary>

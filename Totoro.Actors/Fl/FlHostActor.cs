@@ -11,6 +11,7 @@ internal sealed class FlHostActor : ReceiveActor
 {
     private FlNodeOptions _options;
     private IActorRef? _compute;
+    private long _runs;
 
     public FlHostActor(FlNodeOptions options)
     {
@@ -41,8 +42,10 @@ internal sealed class FlHostActor : ReceiveActor
             return;
         }
 
+        // Run ids grow with time and, within one tick, with this host's count, so a resubmission is always newer.
+        var run = ((Context.Time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks << 16) | (++_runs & 0xFFFF);
         Context.ActorOf(
-            Props.Create(() => new CoordinatorActor(submit.Spec, _options, SelfAddress, submit.Client, _compute!)),
+            Props.Create(() => new CoordinatorActor(submit.Spec, run, _options, SelfAddress, submit.Client, _compute!)),
             FlPaths.Coordinator(app));
     }
 

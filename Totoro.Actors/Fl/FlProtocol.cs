@@ -25,11 +25,12 @@ internal sealed record AppRejected(string App, string Reason);
 internal sealed record CancelApp(string App);
 
 /// <summary>
-/// Parent → child along the app's tree: round <paramref name="Round"/> starts with <paramref name="Model"/>;
+/// Parent → child along the app's tree: round <paramref name="Round"/> of run <paramref name="Run"/> (one submission
+/// of the app; a resubmitted app is a new run) starts with <paramref name="Model"/>;
 /// <paramref name="Workers"/> are the invited workers in the child's subtree; the child must report within
 /// <paramref name="Budget"/> of receiving this (relative, so no clock sync is needed).
 /// </summary>
-internal sealed record RoundStart(AppSpec Spec, long Round, GlobalModel Model, ImmutableArray<int> Workers, TimeSpan Budget, Address Coordinator) : ISizedMessage
+internal sealed record RoundStart(AppSpec Spec, long Run, long Round, GlobalModel Model, ImmutableArray<int> Workers, TimeSpan Budget, Address Coordinator) : ISizedMessage
 {
     public int WireSize => Model.WireSize + 256 + (Workers.Length * 4);
 }
@@ -50,7 +51,7 @@ internal sealed record Admission(string App, long Round, int Worker, bool Admitt
 /// Child → parent: the subtree's result for (app, round): one folded partial (foldable rules; null when nothing
 /// arrived) or the raw updates (relayed for non-foldable rules), plus the subtree's counters.
 /// </summary>
-internal sealed record SubtreeResult(string App, long Round, Address From, PartialAggregate? Folded, ImmutableArray<ClientUpdate> Relayed, RoundCounters Counters) : ISizedMessage
+internal sealed record SubtreeResult(string App, long Run, long Round, Address From, PartialAggregate? Folded, ImmutableArray<ClientUpdate> Relayed, RoundCounters Counters) : ISizedMessage
 {
     public int WireSize =>
         128 + (Folded is null ? 0 : (Folded.Mean.Length * 4) + (Folded.ContributorCount * 8) + 40)

@@ -127,7 +127,7 @@ public static class FlSerializers
         var wire = new RoundStartWire
         {
             Spec = ToWire(m.Spec), Round = m.Round, Model = Encode(m.Model.ArchitectureId, (ulong)m.Model.Version, m.Model.Parameters.Span),
-            BudgetTicks = m.Budget.Ticks, Coordinator = m.Coordinator.ToString(),
+            BudgetTicks = m.Budget.Ticks, Coordinator = m.Coordinator.ToString(), Run = m.Run,
         };
         wire.Workers.AddRange(m.Workers);
         return wire;
@@ -138,6 +138,7 @@ public static class FlSerializers
         var model = Decode(w.Model);
         return new RoundStart(
             FromWire(w.Spec),
+            w.Run,
             w.Round,
             new GlobalModel(model.Header.ArchitectureId, (long)model.Header.ModelVersion, model.Values),
             [.. w.Workers],
@@ -149,7 +150,7 @@ public static class FlSerializers
     {
         var wire = new SubtreeResultWire
         {
-            App = m.App, Round = m.Round, From = m.From.ToString(),
+            App = m.App, Run = m.Run, Round = m.Round, From = m.From.ToString(),
             Counters = new CountersWire
             {
                 StaleDropped = m.Counters.StaleDropped, DuplicatesDropped = m.Counters.DuplicatesDropped,
@@ -195,7 +196,7 @@ public static class FlSerializers
             return new ClientUpdate(u.Contributor, delta.Header.ArchitectureId, delta.Values, u.Weight, Metrics(u.MetricSums));
         }).ToImmutableArray();
         var c = w.Counters ?? new CountersWire();
-        return new SubtreeResult(w.App, w.Round, ParseAddress(w.From), folded, relayed, new RoundCounters(c.StaleDropped, c.DuplicatesDropped, c.BytesDown, c.BytesUp));
+        return new SubtreeResult(w.App, w.Run, w.Round, ParseAddress(w.From), folded, relayed, new RoundCounters(c.StaleDropped, c.DuplicatesDropped, c.BytesDown, c.BytesUp));
     }
 
     private static RoundReportWire ToWire(RoundReport r)

@@ -100,6 +100,9 @@ internal sealed record SubtreeRound(
 
     public SubtreeRound Close() => this with { Closed = true };
 
+    /// <summary>Counts a message from another run of the app (an earlier submission) as stale.</summary>
+    public SubtreeRound DropStale() => Count(Arrival.Stale);
+
     /// <summary>
     /// The one partial this node forwards for a foldable rule: its worker's update folded by the rule (clipping
     /// applies there) merged with the children's partials; null when nothing arrived.

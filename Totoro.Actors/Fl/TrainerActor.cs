@@ -14,6 +14,7 @@ namespace Totoro.Actors.Fl;
 internal sealed class TrainerActor : ReceiveActor
 {
     private Model? _model;
+    private (string Name, int Seed, Totoro.Ml.Tensors.TensorShape Shape, int Classes)? _modelKey;
 
     public TrainerActor()
     {
@@ -62,6 +63,15 @@ internal sealed class TrainerActor : ReceiveActor
         Sender!.Tell(new AggregateDone(job.Round, result, flops), Self);
     }
 
-    private Model ModelFor(AppSpec spec, Totoro.Ml.Tensors.TensorShape shape, int classes) =>
-        _model ??= ModelFactory.Create(spec.Model, spec.Seed, shape, classes);
+    private Model ModelFor(AppSpec spec, Totoro.Ml.Tensors.TensorShape shape, int classes)
+    {
+        if (_model is null || _modelKey != (spec.Model, spec.Seed, shape, classes))
+        {
+            _model?.ReleaseWorkspace();
+            _model = ModelFactory.Create(spec.Model, spec.Seed, shape, classes);
+            _modelKey = (spec.Model, spec.Seed, shape, classes);
+        }
+
+        return _model;
+    }
 }

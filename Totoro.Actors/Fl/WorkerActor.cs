@@ -15,6 +15,7 @@ internal sealed class WorkerActor : ReceiveActor
     private readonly IActorRef _compute;
     private IActorRef? _trainer;
     private Dataset? _data;
+    private (string Dataset, Partitioning Partitioning, int Seed)? _dataKey;
     private RoundStart? _start;
     private int _worker;
     private ClientUpdate? _trained;
@@ -41,7 +42,14 @@ internal sealed class WorkerActor : ReceiveActor
         _start = train.Start;
         _worker = train.Worker;
         _trained = null;
-        _data ??= Partition(train.Start.Spec, train.Worker);
+        var spec = train.Start.Spec;
+        if (_dataKey != (spec.Dataset, spec.Partitioning, spec.Seed))
+        {
+            // A resubmitted app may partition differently; the split is computed once per run's data settings.
+            _data = Partition(spec, train.Worker);
+            _dataKey = (spec.Dataset, spec.Partitioning, spec.Seed);
+        }
+
         if (_data is null || _data.Count == 0)
         {
             Context.Parent!.Tell(new OwnUpdate(train.Start.Spec.Name, train.Start.Round, null), Self);

@@ -139,7 +139,7 @@ public sealed class FlRoundScenarioTests
 
         // Round 1 is under way (training takes ~24 s): a result for round 0 is stale, a repeated ready is a duplicate.
         bed.Scenario.Advance(TimeSpan.FromSeconds(1));
-        intruder.Send(coordinator, new SubtreeResult("app", 0, nodes[1], null, [], RoundCounters.Zero));
+        intruder.Send(coordinator, new SubtreeResult("app", 0, 0, nodes[1], null, [], RoundCounters.Zero));
         bed.Scenario.Advance(TimeSpan.FromSeconds(10));
         intruder.Send(coordinator, new UpdateReady("app", 1, 0, nodes[1]));
         var result = bed.Run(handle);
@@ -182,6 +182,21 @@ public sealed class FlRoundScenarioTests
         Assert.That(resultsTo.Where(r => r.Round == 1).Select(r => r.To).Distinct(), Is.EquivalentTo(new[] { nodes[0], nodes[1], nodes[2] }));
         Assert.That(resultsTo.Where(r => r.Round == 2).Select(r => r.To).Distinct(), Is.EquivalentTo(new[] { nodes[0] }));
         Assert.That(FlTestBed.Reports(handle).Select(r => r.Participants), Is.EqualTo(new[] { 7, 7 }));
+    }
+
+    [Test]
+    public void An_app_resubmitted_after_it_finished_runs_afresh_on_the_same_nodes()
+    {
+        var nodes = FlTestBed.Addresses(7);
+        var bed = FlTestBed.Create(7, seed: 13, StaticTreeTopology.Empty.WithBalancedTree("app", nodes, fanOut: 2));
+        var first = bed.Submit(0, FlTestBed.App("app").Rounds(3).ClientsPerRound(7).OverSelection(1).Build());
+        Assert.That(bed.Run(first).Rounds, Is.EqualTo(3));
+
+        var again = bed.Submit(4, FlTestBed.App("app").Model("mlp:8").Partition(Partitioning.Dirichlet(0.5)).Rounds(2).ClientsPerRound(7).OverSelection(1).Build());
+        var result = bed.Run(again);
+
+        Assert.That((result.Outcome, result.Rounds), Is.EqualTo((AppOutcome.BudgetExhausted, 2L)));
+        Assert.That(FlTestBed.Reports(again).Select(r => (r.Round, r.Participants, r.StaleDropped)), Is.EqualTo(new[] { (1L, 7, 0), (2L, 7, 0) }));
     }
 
     [Test]

@@ -31,11 +31,11 @@ public sealed class FlSerializersTests
         yield return Case("fl.app-accepted.v1", new AppAccepted("app", Node));
         yield return Case("fl.app-rejected.v1", new AppRejected("app", "already running"));
         yield return Case("fl.cancel-app.v1", new CancelApp("app"));
-        yield return Case("fl.round-start.v1", new RoundStart(Spec, 4, new GlobalModel(99, 3, new float[] { 0.5f, -1, 2, 3 }), [1, 5, 8], TimeSpan.FromSeconds(9), Node));
+        yield return Case("fl.round-start.v1", new RoundStart(Spec, 77, 4, new GlobalModel(99, 3, new float[] { 0.5f, -1, 2, 3 }), [1, 5, 8], TimeSpan.FromSeconds(9), Node));
         yield return Case("fl.update-ready.v1", new UpdateReady("app", 4, 5, Node));
         yield return Case("fl.admission.v1", new Admission("app", 4, 5, true));
-        yield return Case("fl.subtree-result.v1", new SubtreeResult("app", 4, Node, partial, [], counters));
-        yield return Case("fl.subtree-result.v1", new SubtreeResult("app", 4, Node, null, [update], counters));
+        yield return Case("fl.subtree-result.v1", new SubtreeResult("app", 77, 4, Node, partial, [], counters));
+        yield return Case("fl.subtree-result.v1", new SubtreeResult("app", 77, 4, Node, null, [update], counters));
         yield return Case("fl.round-report.v1", new RoundReport("app", 4, 0.9, 0.3, 0.4, 5, [1, 2, 3], 1, 2, 100, 200, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(1)));
         yield return Case("fl.app-result.v1", new AppResult("app", AppOutcome.TargetReached, 4, 0.9, TimeSpan.FromMinutes(2), null));
         yield return Case("fl.app-result.v1", new AppResult("app", AppOutcome.Failed, 0, double.NaN, TimeSpan.Zero, "no data"));
@@ -56,12 +56,12 @@ public sealed class FlSerializersTests
     [Test]
     public void Spec_model_and_partial_survive_the_wire()
     {
-        var start = new RoundStart(Spec, 4, new GlobalModel(99, 3, new float[] { 0.5f, -1, 2, 3 }), [1, 5], TimeSpan.FromSeconds(9), Node);
+        var start = new RoundStart(Spec, 77, 4, new GlobalModel(99, 3, new float[] { 0.5f, -1, 2, 3 }), [1, 5], TimeSpan.FromSeconds(9), Node);
         var back = (RoundStart)RoundTrip(start);
 
         Assert.That(back.Spec, Is.EqualTo(Spec));
         Assert.That(back.Model.Parameters.ToArray(), Is.EqualTo(start.Model.Parameters.ToArray()));
-        Assert.That((back.Model.ArchitectureId, back.Model.Version, back.Budget, back.Coordinator), Is.EqualTo((99UL, 3L, start.Budget, Node)));
+        Assert.That((back.Run, back.Model.ArchitectureId, back.Model.Version, back.Budget, back.Coordinator), Is.EqualTo((77L, 99UL, 3L, start.Budget, Node)));
         Assert.That(back.Workers, Is.EqualTo(new[] { 1, 5 }));
     }
 
@@ -71,7 +71,7 @@ public sealed class FlSerializersTests
         var update = new ClientUpdate(1, 99, new float[] { 1, 2 }, 1);
         var accumulator = new UpdateAccumulator(new ModelShape(99, 2), AggregationLimits.Default);
         accumulator.Accumulate(update);
-        var (manifest, bytes) = FlTestBed.Registry.Serialize(new SubtreeResult("app", 1, Node, accumulator.ToPartial(), [], RoundCounters.Zero));
+        var (manifest, bytes) = FlTestBed.Registry.Serialize(new SubtreeResult("app", 77, 1, Node, accumulator.ToPartial(), [], RoundCounters.Zero));
         var wire = Totoro.Actors.Fl.Wire.SubtreeResultWire.Parser.ParseFrom(bytes);
         wire.Folded.TotalWeight = -1;
 
