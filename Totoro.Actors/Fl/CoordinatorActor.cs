@@ -82,10 +82,16 @@ internal sealed class CoordinatorActor : ReceiveActor
 
     private void OnReady(UpdateReady ready)
     {
+        if (ready.Run != _run)
+        {
+            _state = _state.DropStale();
+            return;
+        }
+
         (_state, var admitted) = _state.OnReady(ready.Round, ready.Worker);
         if (admitted is { } yes)
         {
-            FlPaths.WorkerOn(Context.System, ready.WorkerNode, _spec.Name).Tell(new Admission(_spec.Name, ready.Round, ready.Worker, yes), Self);
+            FlPaths.WorkerOn(Context.System, ready.WorkerNode, _spec.Name).Tell(new Admission(_spec.Name, _run, ready.Round, ready.Worker, yes), Self);
         }
     }
 

@@ -36,13 +36,13 @@ internal sealed record RoundStart(AppSpec Spec, long Run, long Round, GlobalMode
 }
 
 /// <summary>Worker → root (via the root's <c>/user/fl</c>): trained, may I send? Keeps exactly the first K of an over-selected round.</summary>
-internal sealed record UpdateReady(string App, long Round, int Worker, Address WorkerNode) : ISizedMessage
+internal sealed record UpdateReady(string App, long Run, long Round, int Worker, Address WorkerNode) : ISizedMessage
 {
     public int WireSize => 64 + App.Length;
 }
 
 /// <summary>Root → worker's node: send your update (true) or drop it (false).</summary>
-internal sealed record Admission(string App, long Round, int Worker, bool Admitted) : ISizedMessage
+internal sealed record Admission(string App, long Run, long Round, int Worker, bool Admitted) : ISizedMessage
 {
     public int WireSize => 64 + App.Length;
 }

@@ -34,12 +34,12 @@ public static class FlSerializers
         registry.Register<RoundStart, RoundStartWire>("fl.round-start.v1", ToWire, FromWire);
         registry.Register<UpdateReady, UpdateReadyWire>(
             "fl.update-ready.v1",
-            m => new UpdateReadyWire { App = m.App, Round = m.Round, Worker = m.Worker, WorkerNode = m.WorkerNode.ToString() },
-            w => new UpdateReady(w.App, w.Round, w.Worker, ParseAddress(w.WorkerNode)));
+            m => new UpdateReadyWire { App = m.App, Run = m.Run, Round = m.Round, Worker = m.Worker, WorkerNode = m.WorkerNode.ToString() },
+            w => new UpdateReady(w.App, w.Run, w.Round, w.Worker, ParseAddress(w.WorkerNode)));
         registry.Register<Admission, AdmissionWire>(
             "fl.admission.v1",
-            m => new AdmissionWire { App = m.App, Round = m.Round, Worker = m.Worker, Admitted = m.Admitted },
-            w => new Admission(w.App, w.Round, w.Worker, w.Admitted));
+            m => new AdmissionWire { App = m.App, Run = m.Run, Round = m.Round, Worker = m.Worker, Admitted = m.Admitted },
+            w => new Admission(w.App, w.Run, w.Round, w.Worker, w.Admitted));
         registry.Register<SubtreeResult, SubtreeResultWire>("fl.subtree-result.v1", ToWire, FromWire);
         registry.Register<RoundReport, RoundReportWire>("fl.round-report.v1", ToWire, FromWire);
         registry.Register<AppResult, AppResultWire>(

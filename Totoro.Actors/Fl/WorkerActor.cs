@@ -83,13 +83,13 @@ internal sealed class WorkerActor : ReceiveActor
         }
 
         _trained = trained.Update;
-        var ready = new UpdateReady(_start.Spec.Name, trained.Round, _worker, _options.Topology.Workers(_start.Spec.Name)[_worker]);
+        var ready = new UpdateReady(_start.Spec.Name, _start.Run, trained.Round, _worker, _options.Topology.Workers(_start.Spec.Name)[_worker]);
         FlPaths.CoordinatorOn(Context.System, _start.Coordinator, _start.Spec.Name).Tell(ready, Self);
     }
 
     private void OnAdmission(Admission admission)
     {
-        if (_start is null || admission.Round != _start.Round || _trained is null)
+        if (_start is null || admission.Run != _start.Run || admission.Round != _start.Round || _trained is null)
         {
             return;
         }

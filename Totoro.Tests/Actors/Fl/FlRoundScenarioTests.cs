@@ -133,20 +133,26 @@ public sealed class FlRoundScenarioTests
         var nodes = FlTestBed.Addresses(6);
         var bed = FlTestBed.Create(6, seed: 11, new StarTopology(nodes[0], nodes.Skip(1)), deviceFlops: _ => 1e4);
         var spec = FlTestBed.App("app").Rounds(2).ClientsPerRound(5).OverSelection(1).Build();
-        var handle = bed.Submit(0, spec);
         var coordinator = bed.Scenario[1].Resolve(new ActorPath(nodes[0], "/user/fl/coord-app"));
         var intruder = bed.Scenario.CreateProbe(1);
+        long? run = null;
+        bed.Scenario.Transport.OnDelivered += delivery => run ??= delivery.Envelope.Manifest == "fl.round-start.v1"
+            ? ((RoundStart)FlTestBed.Registry.Deserialize(delivery.Envelope.Manifest, delivery.Envelope.Payload.Span, bed.Scenario[0])).Run
+            : null;
+        var handle = bed.Submit(0, spec);
 
-        // Round 1 is under way (training takes ~24 s): a result for round 0 is stale, a repeated ready is a duplicate.
+        // Round 1 is under way (training takes ~24 s): a result for round 0 is stale, worker 0 saying "ready" twice
+        // (once here, once when it is done) is a duplicate, and a "ready" from another run of the app is stale.
         bed.Scenario.Advance(TimeSpan.FromSeconds(1));
-        intruder.Send(coordinator, new SubtreeResult("app", 0, 0, nodes[1], null, [], RoundCounters.Zero));
+        intruder.Send(coordinator, new SubtreeResult("app", run!.Value, 0, nodes[1], null, [], RoundCounters.Zero));
         bed.Scenario.Advance(TimeSpan.FromSeconds(10));
-        intruder.Send(coordinator, new UpdateReady("app", 1, 0, nodes[1]));
+        intruder.Send(coordinator, new UpdateReady("app", run.Value, 1, 0, nodes[1]));
+        intruder.Send(coordinator, new UpdateReady("app", run.Value - 1, 1, 1, nodes[2]));
         var result = bed.Run(handle);
         var reports = FlTestBed.Reports(handle);
 
         Assert.That(result.Outcome, Is.EqualTo(AppOutcome.BudgetExhausted));
-        Assert.That(reports.Select(r => (r.StaleDropped, r.DuplicatesDropped)), Is.EqualTo(new[] { (1, 1), (0, 0) }));
+        Assert.That(reports.Select(r => (r.StaleDropped, r.DuplicatesDropped)), Is.EqualTo(new[] { (2, 1), (0, 0) }));
         Assert.That(reports.Select(r => r.Participants), Has.All.EqualTo(5));
     }
 

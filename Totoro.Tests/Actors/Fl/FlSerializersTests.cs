@@ -32,8 +32,8 @@ public sealed class FlSerializersTests
         yield return Case("fl.app-rejected.v1", new AppRejected("app", "already running"));
         yield return Case("fl.cancel-app.v1", new CancelApp("app"));
         yield return Case("fl.round-start.v1", new RoundStart(Spec, 77, 4, new GlobalModel(99, 3, new float[] { 0.5f, -1, 2, 3 }), [1, 5, 8], TimeSpan.FromSeconds(9), Node));
-        yield return Case("fl.update-ready.v1", new UpdateReady("app", 4, 5, Node));
-        yield return Case("fl.admission.v1", new Admission("app", 4, 5, true));
+        yield return Case("fl.update-ready.v1", new UpdateReady("app", 77, 4, 5, Node));
+        yield return Case("fl.admission.v1", new Admission("app", 77, 4, 5, true));
         yield return Case("fl.subtree-result.v1", new SubtreeResult("app", 77, 4, Node, partial, [], counters));
         yield return Case("fl.subtree-result.v1", new SubtreeResult("app", 77, 4, Node, null, [update], counters));
         yield return Case("fl.round-report.v1", new RoundReport("app", 4, 0.9, 0.3, 0.4, 5, [1, 2, 3], 1, 2, 100, 200, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(1)));
