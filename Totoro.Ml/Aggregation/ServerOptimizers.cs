@@ -11,7 +11,16 @@ public interface IServerOptimizer
 
     /// <summary>x ← x + update(Δ), in place.</summary>
     void Step(Span<float> model, ReadOnlySpan<float> delta);
+
+    /// <summary>A copy of the per-coordinate state, for a checkpoint of the root (empty before the first step).</summary>
+    ServerOptimizerState Snapshot();
 }
+
+/// <summary>
+/// A server optimizer's per-coordinate state at a point in time: FedAvgM's velocity as <see cref="First"/>; the
+/// adaptive optimizers' m as <see cref="First"/> and v as <see cref="Second"/>. Arrays are copies, owned by the snapshot.
+/// </summary>
+public sealed record ServerOptimizerState(string Name, ReadOnlyMemory<float> First, ReadOnlyMemory<float> Second);
 
 /// <summary>x ← x + η·Δ. With η = 1 this is plain FedAvg: the global model becomes the weighted mean of the clients'.</summary>
 public sealed class ServerSgd : IServerOptimizer
@@ -25,6 +34,8 @@ public sealed class ServerSgd : IServerOptimizer
     }
 
     public string Name => "sgd";
+
+    public ServerOptimizerState Snapshot() => new(Name, ReadOnlyMemory<float>.Empty, ReadOnlyMemory<float>.Empty);
 
     public void Step(Span<float> model, ReadOnlySpan<float> delta)
     {
@@ -49,6 +60,8 @@ public sealed class FedAvgM : IServerOptimizer
     }
 
     public string Name => "fedavgm";
+
+    public ServerOptimizerState Snapshot() => new(Name, _velocity?.ToArray() ?? ReadOnlyMemory<float>.Empty, ReadOnlyMemory<float>.Empty);
 
     public void Step(Span<float> model, ReadOnlySpan<float> delta)
     {
@@ -106,6 +119,9 @@ public sealed class AdaptiveServerOptimizer : IServerOptimizer
         AdaptiveKind.Adam => "fedadam",
         _ => "fedyogi",
     };
+
+    public ServerOptimizerState Snapshot() =>
+        new(Name, _m?.ToArray() ?? ReadOnlyMemory<float>.Empty, _v?.ToArray() ?? ReadOnlyMemory<float>.Empty);
 
     /// <summary>FedAdagrad; β₁ = 0 gives the paper's momentum-free variant (Flower's default).</summary>
     public static AdaptiveServerOptimizer FedAdagrad(double learningRate = 0.1, double beta1 = 0.0, double tau = 1e-9) =>

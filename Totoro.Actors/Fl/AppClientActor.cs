@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Totoro.Kernel;
+
+namespace Totoro.Actors.Fl;
+
+/// <summary>
+/// The edge between a caller and a running app, on the submitting node: sends the submission, writes round
+/// reports into the caller's channel (stamping wall time), completes the result, forwards cancellation to the root.
+/// </summary>
+internal sealed class AppClientActor : ReceiveActor
+{
+    private readonly AppSpec _spec;
+    private readonly IActorRef _host;
+    private readonly ChannelWriter<RoundReport> _reports;
+    private readonly TaskCompletionSource<AppResult> _completion;
+    private readonly long _startedAt;
+    private Address? _root;
+    private bool _cancelRequested;
+
+    public AppClientActor(AppSpec spec, IActorRef host, ChannelWriter<RoundReport> reports, TaskCompletionSource<AppResult> completion, long startedAt)
+    {
+        _spec = spec;
+        _host = host;
+        _reports = reports;
+        _completion = completion;
+        _startedAt = startedAt;
+        Receive<AppAccepted>(OnAccepted);
+        Receive<AppRejected>(rejected => Complete(new AppResult(rejected.App, AppOutcome.Failed, 0, double.NaN, TimeSpan.Zero, rejected.Reason)));
+        Receive<RoundReport>(report => _reports.TryWrite(report with { WallTime = Stopwatch.GetElapsedTime(_startedAt) }));
+        Receive<AppResult>(Complete);
+        Receive<CancelRequested>(_ => OnCancel());
+    }
+
+    protected override void PreStart() => _host.Tell(new SubmitApp(_spec, Self), Self);
+
+    private void OnAccepted(AppAccepted accepted)
+    {
+        _root = accepted.Root;
+        if (_cancelRequested)
+        {
+            OnCancel();
+        }
+    }
+
+    private void OnCancel()
+    {
+        _cancelRequested = true;
+        if (_root is not null)
+        {
+            FlPaths.CoordinatorOn(Context.System, _root, _spec.Name).Tell(new CancelApp(_spec.Name), Self);
+        }
+    }
+
+    private void Complete(AppResult result)
+    {
+        _reports.TryComplete();
+        _completion.TrySetResult(result);
+        Context.Stop(Self);
+    }
+
+    /// <summary>From the caller's handle: stop the app.</summary>
+    internal sealed record CancelRequested : ILocalMessage;
+}

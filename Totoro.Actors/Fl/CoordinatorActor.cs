@@ -1,0 +1,217 @@
+using Totoro.Kernel;
+using Totoro.Ml.Aggregation;
+using Totoro.Ml.Data;
+using Totoro.Ml.Models;
+
+namespace Totoro.Actors.Fl;
+
+/// <summary>
+/// An app's root: opens rounds (selection, RoundStart to its node's tree role), admits the first K ready workers,
+/// closes collection on the subtree result or its deadline, applies the rule and the server optimizer, evaluates
+/// on the held-out test set, checkpoints, reports, and decides: next round or done. Logic lives in
+/// <see cref="CoordinatorState"/>; this shell performs its effects.
+/// </summary>
+internal sealed class CoordinatorActor : ReceiveActor
+{
+    private readonly AppSpec _spec;
+    private readonly long _run;
+    private readonly FlNodeOptions _options;
+    private readonly Address _self;
+    private readonly IActorRef _client;
+    private readonly IActorRef _compute;
+    private readonly IServerOptimizer _optimizer;
+    private CoordinatorState _state;
+    private IActorRef? _trainer;
+    private SampleStore? _test;
+    private float[] _model = [];
+    private ulong _architecture;
+    private TimeSpan _startedAt;
+    private RoundOutcome? _outcome;
+
+    public CoordinatorActor(AppSpec spec, long run, FlNodeOptions options, Address self, IActorRef client, IActorRef compute)
+    {
+        _spec = spec;
+        _run = run;
+        _options = options;
+        _self = self;
+        _client = client;
+        _compute = compute;
+        _optimizer = spec.Strategy.CreateServerOptimizer();
+        _state = CoordinatorState.Create(spec, options.Topology.Workers(spec.Name).Length, options.Settings.CooldownRounds);
+        Receive<UpdateReady>(OnReady);
+        Receive<SubtreeResult>(OnSubtreeResult);
+        Receive<RoundDeadline>(OnDeadline);
+        Receive<AggregateDone>(OnAggregateDone);
+        Receive<Aggregated>(OnAggregated);
+        Receive<EvaluateDone>(done => _compute.Tell(new Charge(done.Flops, new Evaluated(done), Self), Self));
+        Receive<Evaluated>(OnEvaluated);
+        Receive<CancelApp>(_ => Finish(_state.Cancelled(), null));
+    }
+
+    protected override void PreStart()
+    {
+        _startedAt = Now();
+        if (!_options.Catalog.TryGet(_spec.Dataset, out var data))
+        {
+            FlLog.DatasetMissing(Log, _spec.Name, _spec.Dataset);
+            Finish(_state.Failed(), $"data set '{_spec.Dataset}' is not in the root's catalog");
+            return;
+        }
+
+        _test = data.Test;
+        var model = ModelFactory.Create(_spec.Model, _spec.Seed, data.Train.Shape, data.Train.Classes);
+        _model = model.Parameters.ToArray();
+        _architecture = TrainerActor.ArchitectureKey(model);
+        var props = Props.Create(() => new TrainerActor());
+        _trainer = Context.ActorOf(_options.Settings.TrainingDispatcher is { } name ? props.WithDispatcher(name) : props, "evaluator");
+        _client.Tell(new AppAccepted(_spec.Name, _self), Self);
+        FlLog.AppStarted(Log, _spec.Name, _self.ToString(), _options.Topology.Kind);
+        StartRound();
+    }
+
+    private void StartRound()
+    {
+        _state = _state.StartNextRound();
+        _outcome = null;
+        FlLog.RoundStarted(Log, _spec.Name, _state.Round, _state.Invited.Length);
+        var model = new GlobalModel(_architecture, _state.Round - 1, (float[])_model.Clone());
+        var start = new RoundStart(_spec, _run, _state.Round, model, _state.Invited, _spec.RoundDeadline * _options.Settings.LevelBudgetFactor, _self);
+        FlPaths.Host(Context.System, _self).Tell(start, Self);
+        Timers.StartSingleTimer("deadline", new RoundDeadline(_state.Round), _spec.RoundDeadline);
+    }
+
+    private void OnReady(UpdateReady ready)
+    {
+        if (ready.Run != _run)
+        {
+            _state = _state.DropStale();
+            return;
+        }
+
+        (_state, var admitted) = _state.OnReady(ready.Round, ready.Worker);
+        if (admitted is { } yes)
+        {
+            FlPaths.WorkerOn(Context.System, ready.WorkerNode, _spec.Name).Tell(new Admission(_spec.Name, _run, ready.Round, ready.Worker, yes), Self);
+        }
+    }
+
+    private void OnSubtreeResult(SubtreeResult result)
+    {
+        if (result.Run != _run)
+        {
+            _state = _state.DropStale();
+            return;
+        }
+
+        var contributors = (result.Folded?.Contributors ?? []).Concat(result.Relayed.Select(u => u.ContributorId)).Select(id => (int)id).ToArray();
+        (_state, var accepted) = _state.CloseCollection(result.Round, contributors);
+        if (!accepted)
+        {
+            return;
+        }
+
+        Timers.Cancel("deadline");
+        _outcome = new RoundOutcome(null, result.Counters);
+        _trainer!.Tell(new AggregateJob(result.Round, _spec.Strategy.CreateRule(), new ModelShape(_architecture, _model.Length), result.Folded, result.Relayed), Self);
+    }
+
+    private void OnAggregateDone(AggregateDone done)
+    {
+        if (done.Round == _state.Round && _state.Phase == RoundPhase.Aggregating)
+        {
+            _outcome = _outcome! with { Result = done.Result };
+            _compute.Tell(new Charge(done.Flops, new Aggregated(done.Round), Self), Self);
+        }
+    }
+
+    private void OnDeadline(RoundDeadline deadline)
+    {
+        (_state, var accepted) = _state.CloseCollection(deadline.Round, []);
+        if (accepted)
+        {
+            _outcome = new RoundOutcome(null, RoundCounters.Zero);
+            Self.Tell(new Aggregated(deadline.Round), Self);
+        }
+    }
+
+    private void OnAggregated(Aggregated aggregated)
+    {
+        if (aggregated.Round != _state.Round || _state.Phase != RoundPhase.Aggregating)
+        {
+            return;
+        }
+
+        if (_outcome?.Result is { Succeeded: true } result)
+        {
+            _optimizer.Step(_model, result.Delta.Span);
+        }
+        else if (_outcome?.Result is { Error: { } error })
+        {
+            FlLog.AggregationFailed(Log, _spec.Name, _state.Round, error);
+        }
+
+        _state = _state.Aggregated();
+        var model = new GlobalModel(_architecture, _state.Round, (float[])_model.Clone());
+        Context.System.EventStream.Publish(new AppCheckpoint(_spec.Name, _state.Round, model, _optimizer.Snapshot()));
+        _trainer!.Tell(new EvaluateJob(_spec, _state.Round, model, _test!.All()), Self);
+    }
+
+    private void OnEvaluated(Evaluated evaluated)
+    {
+        var done = evaluated.Done;
+        if (done.Round != _state.Round || _state.Phase != RoundPhase.Evaluating)
+        {
+            return;
+        }
+
+        var result = _outcome?.Result;
+        var counters = _outcome?.Counters ?? RoundCounters.Zero;
+        var participants = result is { Succeeded: true } ? result.ContributorCount : 0;
+        var trainLoss = result is { Succeeded: true, TotalWeight: > 0 } && result.MetricSums.TryGetValue("loss_sum", out var lossSum)
+            ? lossSum / result.TotalWeight
+            : double.NaN;
+        _client.Tell(
+            new RoundReport(
+                _spec.Name,
+                done.Round,
+                done.Accuracy,
+                done.Loss,
+                trainLoss,
+                participants,
+                _state.Invited,
+                _state.StaleDropped + counters.StaleDropped,
+                _state.DuplicatesDropped + counters.DuplicatesDropped,
+                counters.BytesUp,
+                counters.BytesDown,
+                Now() - _startedAt,
+                TimeSpan.Zero),
+            Self);
+        FlLog.RoundCompleted(Log, _spec.Name, done.Round, participants, done.Accuracy);
+        _state = _state.Evaluated(done.Accuracy);
+        if (_state.IsDone)
+        {
+            Finish(_state, null);
+        }
+        else
+        {
+            StartRound();
+        }
+    }
+
+    private void Finish(CoordinatorState state, string? error)
+    {
+        _state = state;
+        Timers.CancelAll();
+        _client.Tell(new AppResult(_spec.Name, state.Outcome, state.Round, state.LastAccuracy, Now() - _startedAt, error), Self);
+        FlLog.AppFinished(Log, _spec.Name, state.Outcome, state.Round);
+        Context.Stop(Self);
+    }
+
+    private TimeSpan Now() => Context.Time.GetUtcNow() - DateTimeOffset.UnixEpoch;
+
+    private sealed record RoundOutcome(AggregationResult? Result, RoundCounters Counters);
+
+    private sealed record Aggregated(long Round) : ILocalMessage;
+
+    private sealed record Evaluated(EvaluateDone Done) : ILocalMessage;
+}

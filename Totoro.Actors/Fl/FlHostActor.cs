@@ -1,0 +1,68 @@
+using Totoro.Kernel;
+
+namespace Totoro.Actors.Fl;
+
+/// <summary>
+/// A node's FL entry point at <c>/user/fl</c>: routes a submission to the app's root (via the topology's root
+/// lookup; later the ring key) and starts the coordinator there, starts a node's tree role for an app on its first
+/// RoundStart, hands new topology snapshots to its roles, and owns the node's compute queue.
+/// </summary>
+internal sealed class FlHostActor : ReceiveActor
+{
+    private FlNodeOptions _options;
+    private IActorRef? _compute;
+    private long _runs;
+
+    public FlHostActor(FlNodeOptions options)
+    {
+        _options = options with { Settings = options.Settings.Validated() };
+        Receive<SubmitApp>(OnSubmit);
+        Receive<RoundStart>(OnRoundStart);
+        Receive<FlTopologyChanged>(OnTopologyChanged);
+    }
+
+    private Address SelfAddress => Context.System.Address;
+
+    protected override void PreStart() => _compute = Context.ActorOf(Props.Create(() => new ComputeActor(_options.DeviceFlopsPerSecond)), "compute");
+
+    private void OnSubmit(SubmitApp submit)
+    {
+        var app = submit.Spec.Name;
+        var root = _options.Topology.Root(app);
+        if (root != SelfAddress)
+        {
+            FlPaths.Host(Context.System, root).Forward(submit, Context);
+            return;
+        }
+
+        if (Context.Child(FlPaths.Coordinator(app)) is not null)
+        {
+            FlLog.AppRejected(Log, app, "already running");
+            submit.Client.Tell(new AppRejected(app, $"an app named '{app}' is already running"), Self);
+            return;
+        }
+
+        // Run ids grow with time and, within one tick, with this host's count, so a resubmission is always newer.
+        var run = ((Context.Time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks << 16) | (++_runs & 0xFFFF);
+        Context.ActorOf(
+            Props.Create(() => new CoordinatorActor(submit.Spec, run, _options, SelfAddress, submit.Client, _compute!)),
+            FlPaths.Coordinator(app));
+    }
+
+    private void OnTopologyChanged(FlTopologyChanged changed)
+    {
+        _options = _options with { Topology = changed.Topology };
+        // Coordinators read the topology only when they start (the worker list fixes the partitions of a run).
+        foreach (var role in Context.GetChildren().Where(c => c.Path.Name.StartsWith(FlPaths.Aggregator(""), StringComparison.Ordinal)))
+        {
+            role.Tell(changed, Self);
+        }
+    }
+
+    private void OnRoundStart(RoundStart start)
+    {
+        var name = FlPaths.Aggregator(start.Spec.Name);
+        var aggregator = Context.Child(name) ?? Context.ActorOf(Props.Create(() => new AggregatorActor(_options, SelfAddress, _compute!)), name);
+        aggregator.Forward(start, Context);
+    }
+}

@@ -1,0 +1,232 @@
+using System.Buffers;
+using System.Collections.Immutable;
+using Google.Protobuf;
+using Totoro.Actors.Fl.Wire;
+using Totoro.Kernel;
+using Totoro.Ml.Aggregation;
+using Totoro.Ml.Serialization;
+
+namespace Totoro.Actors.Fl;
+
+/// <summary>
+/// Wire forms of the FL protocol under stable manifests ("fl.round-start.v1" …). Vectors travel as UpdateCodec
+/// float32 bytes, whose checksums and limits are checked on receipt; a partial aggregate is rebuilt through
+/// <see cref="PartialAggregate.TryCreate"/>, so a peer cannot smuggle in a malformed one.
+/// </summary>
+public static class FlSerializers
+{
+    public static void Register(SerializerRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        registry.Register<SubmitApp, SubmitAppWire>(
+            "fl.submit-app.v1",
+            m => new SubmitAppWire { Spec = ToWire(m.Spec), Client = m.Client.Path.ToString() },
+            (w, resolver) => new SubmitApp(FromWire(w.Spec), resolver.Resolve(w.Client)));
+        registry.Register<AppAccepted, AppAcceptedWire>(
+            "fl.app-accepted.v1",
+            m => new AppAcceptedWire { App = m.App, Root = m.Root.ToString() },
+            w => new AppAccepted(w.App, ParseAddress(w.Root)));
+        registry.Register<AppRejected, AppRejectedWire>(
+            "fl.app-rejected.v1",
+            m => new AppRejectedWire { App = m.App, Reason = m.Reason },
+            w => new AppRejected(w.App, w.Reason));
+        registry.Register<CancelApp, CancelAppWire>("fl.cancel-app.v1", m => new CancelAppWire { App = m.App }, w => new CancelApp(w.App));
+        registry.Register<RoundStart, RoundStartWire>("fl.round-start.v1", ToWire, FromWire);
+        registry.Register<UpdateReady, UpdateReadyWire>(
+            "fl.update-ready.v1",
+            m => new UpdateReadyWire { App = m.App, Run = m.Run, Round = m.Round, Worker = m.Worker, WorkerNode = m.WorkerNode.ToString() },
+            w => new UpdateReady(w.App, w.Run, w.Round, w.Worker, ParseAddress(w.WorkerNode)));
+        registry.Register<Admission, AdmissionWire>(
+            "fl.admission.v1",
+            m => new AdmissionWire { App = m.App, Run = m.Run, Round = m.Round, Worker = m.Worker, Admitted = m.Admitted },
+            w => new Admission(w.App, w.Run, w.Round, w.Worker, w.Admitted));
+        registry.Register<SubtreeResult, SubtreeResultWire>("fl.subtree-result.v1", ToWire, FromWire);
+        registry.Register<RoundReport, RoundReportWire>("fl.round-report.v1", ToWire, FromWire);
+        registry.Register<AppResult, AppResultWire>(
+            "fl.app-result.v1",
+            ToWire,
+            w => new AppResult(w.App, (AppOutcome)w.Outcome, w.Rounds, w.FinalAccuracy, TimeSpan.FromTicks(w.VirtualTimeTicks), w.HasError ? w.Error : null));
+    }
+
+    private static AppResultWire ToWire(AppResult m)
+    {
+        var wire = new AppResultWire
+        {
+            App = m.App, Outcome = (int)m.Outcome, Rounds = m.Rounds, FinalAccuracy = m.FinalAccuracy, VirtualTimeTicks = m.VirtualTime.Ticks,
+        };
+        if (m.Error is { } error)
+        {
+            wire.Error = error;
+        }
+
+        return wire;
+    }
+
+    private static Address ParseAddress(string text) => ActorPath.Parse(text).Address;
+
+    private static AppSpecWire ToWire(AppSpec s)
+    {
+        var wire = new AppSpecWire
+        {
+            Name = s.Name, Model = s.Model, Dataset = s.Dataset,
+            PartitionKind = (int)s.Partitioning.Kind, PartitionParameter = s.Partitioning.Parameter,
+            Rounds = s.Rounds, ClientsPerRound = s.ClientsPerRound, OverSelection = s.OverSelection,
+            LocalEpochs = s.LocalEpochs, BatchSize = s.BatchSize, LearningRate = s.LearningRate,
+            Optimizer = (int)s.Optimizer, Momentum = s.Momentum, ProximalMu = s.ProximalMu,
+            Rule = (int)s.Strategy.Rule, RuleParameter = s.Strategy.RuleParameter, KrumKeep = s.Strategy.KrumKeep,
+            ServerOptimizer = (int)s.Strategy.ServerOptimizer, ServerLearningRate = s.Strategy.ServerLearningRate,
+            ServerMomentum = s.Strategy.ServerMomentum, RoundDeadlineTicks = s.RoundDeadline.Ticks, Seed = s.Seed,
+        };
+        if (s.LocalSteps is { } steps)
+        {
+            wire.LocalSteps = steps;
+        }
+
+        if (s.Strategy.ClipNorm is { } clip)
+        {
+            wire.ClipNorm = clip;
+        }
+
+        if (s.TargetAccuracy is { } target)
+        {
+            wire.TargetAccuracy = target;
+        }
+
+        return wire;
+    }
+
+    private static AppSpec FromWire(AppSpecWire w)
+    {
+        var spec = SpecFromWire(w);
+        var errors = spec.Validate();
+        return errors.IsEmpty ? spec : throw new MessageSerializationException("app spec refused: " + string.Join("; ", errors));
+    }
+
+    private static AppSpec SpecFromWire(AppSpecWire w) => new()
+    {
+        Name = w.Name, Model = w.Model, Dataset = w.Dataset,
+        Partitioning = new Partitioning((PartitionKind)w.PartitionKind, w.PartitionParameter),
+        Rounds = w.Rounds, ClientsPerRound = w.ClientsPerRound, OverSelection = w.OverSelection,
+        LocalEpochs = w.LocalEpochs, LocalSteps = w.HasLocalSteps ? w.LocalSteps : null, BatchSize = w.BatchSize,
+        LearningRate = w.LearningRate, Optimizer = (LocalOptimizer)w.Optimizer, Momentum = w.Momentum, ProximalMu = w.ProximalMu,
+        Strategy = new Strategy(
+            (RuleKind)w.Rule,
+            w.RuleParameter,
+            w.KrumKeep,
+            w.HasClipNorm ? w.ClipNorm : null,
+            (ServerOptimizerKind)w.ServerOptimizer,
+            w.ServerLearningRate,
+            w.ServerMomentum),
+        TargetAccuracy = w.HasTargetAccuracy ? w.TargetAccuracy : null,
+        RoundDeadline = TimeSpan.FromTicks(w.RoundDeadlineTicks),
+        Seed = w.Seed,
+    };
+
+    private static RoundStartWire ToWire(RoundStart m)
+    {
+        var wire = new RoundStartWire
+        {
+            Spec = ToWire(m.Spec), Round = m.Round, Model = Encode(m.Model.ArchitectureId, (ulong)m.Model.Version, m.Model.Parameters.Span),
+            BudgetTicks = m.Budget.Ticks, Coordinator = m.Coordinator.ToString(), Run = m.Run,
+        };
+        wire.Workers.AddRange(m.Workers);
+        return wire;
+    }
+
+    private static RoundStart FromWire(RoundStartWire w)
+    {
+        var model = Decode(w.Model);
+        return new RoundStart(
+            FromWire(w.Spec),
+            w.Run,
+            w.Round,
+            new GlobalModel(model.Header.ArchitectureId, (long)model.Header.ModelVersion, model.Values),
+            [.. w.Workers],
+            TimeSpan.FromTicks(w.BudgetTicks),
+            ParseAddress(w.Coordinator));
+    }
+
+    private static SubtreeResultWire ToWire(SubtreeResult m)
+    {
+        var wire = new SubtreeResultWire
+        {
+            App = m.App, Run = m.Run, Round = m.Round, From = m.From.ToString(),
+            Counters = new CountersWire
+            {
+                StaleDropped = m.Counters.StaleDropped, DuplicatesDropped = m.Counters.DuplicatesDropped,
+                BytesDown = m.Counters.BytesDown, BytesUp = m.Counters.BytesUp,
+            },
+        };
+        if (m.Folded is { } folded)
+        {
+            wire.Folded = new PartialWire
+            {
+                Mean = Encode(folded.Shape.ArchitectureId, (ulong)m.Round, folded.Mean.Span), TotalWeight = folded.TotalWeight,
+            };
+            wire.Folded.Contributors.AddRange(folded.Contributors);
+            wire.Folded.MetricSums.Add(folded.MetricSums);
+        }
+
+        foreach (var update in m.Relayed)
+        {
+            var u = new ClientUpdateWire { Contributor = update.ContributorId, Delta = Encode(update.ArchitectureId, (ulong)m.Round, update.Delta.Span), Weight = update.Weight };
+            u.MetricSums.Add(update.MetricSums);
+            wire.Relayed.Add(u);
+        }
+
+        return wire;
+    }
+
+    private static SubtreeResult FromWire(SubtreeResultWire w)
+    {
+        PartialAggregate? folded = null;
+        if (w.Folded is { } f)
+        {
+            var mean = Decode(f.Mean);
+            var shape = new ModelShape(mean.Header.ArchitectureId, mean.Values.Length);
+            if (!PartialAggregate.TryCreate(shape, mean.Values, f.TotalWeight, [.. f.Contributors], Metrics(f.MetricSums), AggregationLimits.Default, out folded, out var why))
+            {
+                throw new MessageSerializationException($"fl.subtree-result.v1: partial refused: {why.Detail}");
+            }
+        }
+
+        var relayed = w.Relayed.Select(u =>
+        {
+            var delta = Decode(u.Delta);
+            return new ClientUpdate(u.Contributor, delta.Header.ArchitectureId, delta.Values, u.Weight, Metrics(u.MetricSums));
+        }).ToImmutableArray();
+        var c = w.Counters ?? new CountersWire();
+        return new SubtreeResult(w.App, w.Run, w.Round, ParseAddress(w.From), folded, relayed, new RoundCounters(c.StaleDropped, c.DuplicatesDropped, c.BytesDown, c.BytesUp));
+    }
+
+    private static RoundReportWire ToWire(RoundReport r)
+    {
+        var wire = new RoundReportWire
+        {
+        App = r.App, Round = r.Round, Accuracy = r.Accuracy, Loss = r.Loss, TrainLoss = r.TrainLoss,
+        Participants = r.Participants, StaleDropped = r.StaleDropped, DuplicatesDropped = r.DuplicatesDropped,
+        BytesUp = r.BytesUp, BytesDown = r.BytesDown, VirtualTimeTicks = r.VirtualTime.Ticks, WallTimeTicks = r.WallTime.Ticks,
+        };
+        wire.Invited.AddRange(r.Invited);
+        return wire;
+    }
+
+    private static RoundReport FromWire(RoundReportWire w) => new(
+        w.App, w.Round, w.Accuracy, w.Loss, w.TrainLoss, w.Participants, [.. w.Invited], w.StaleDropped, w.DuplicatesDropped,
+        w.BytesUp, w.BytesDown, TimeSpan.FromTicks(w.VirtualTimeTicks), TimeSpan.FromTicks(w.WallTimeTicks));
+
+    private static ImmutableSortedDictionary<string, double> Metrics(IDictionary<string, double> wire) =>
+        wire.ToImmutableSortedDictionary(StringComparer.Ordinal);
+
+    private static ByteString Encode(ulong architecture, ulong version, ReadOnlySpan<float> values)
+    {
+        var writer = new ArrayBufferWriter<byte>();
+        var error = UpdateCodec.Encode(writer, new UpdateHeader(architecture, version, values.Length, PayloadEncoding.Float32, 0), values);
+        return error is null ? ByteString.CopyFrom(writer.WrittenSpan) : throw new MessageSerializationException($"vector not encodable: {error.Detail}");
+    }
+
+    private static DecodedUpdate Decode(ByteString bytes) =>
+        UpdateCodec.TryDecode(bytes.Span, CodecLimits.Default, out var update, out var error)
+            ? update
+            : throw new MessageSerializationException($"vector refused: {error.Kind} {error.Detail}");
+}

@@ -1,0 +1,31 @@
+namespace Totoro.Actors.Fl;
+
+/// <summary>
+/// Node-level settings of the FL roles. <see cref="TrainingDispatcher"/> names the dedicated dispatcher that
+/// training and evaluation run on (null: the default dispatcher; register one with
+/// <c>ActorSystemSettings.Dispatchers</c> so heartbeats never wait behind training; under a world every name maps
+/// to the world). Each tree level reports within <see cref="LevelBudgetFactor"/> of its parent's budget, so a
+/// subtree's result reaches the parent before the parent's own deadline. A worker that missed a round sits out
+/// <see cref="CooldownRounds"/> rounds.
+/// </summary>
+public sealed record FlSettings(string? TrainingDispatcher, double LevelBudgetFactor, int CooldownRounds)
+{
+    public static FlSettings Default { get; } = new("totoro.fl.training", 0.9, 3);
+
+    public FlSettings Validated()
+    {
+        if (LevelBudgetFactor is <= 0 or > 1 || double.IsNaN(LevelBudgetFactor))
+        {
+            throw new ArgumentOutOfRangeException(nameof(LevelBudgetFactor), LevelBudgetFactor, "totoro.fl.level-budget-factor must be in (0, 1]");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(CooldownRounds, "totoro.fl.cooldown-rounds");
+        return this;
+    }
+}
+
+/// <summary>
+/// What one node's FL host needs: the topology snapshot, the data it serves, settings, and — in simulation — its
+/// device speed in FLOP/s, which turns training, folding and evaluation into virtual time (null: real time, no charge).
+/// </summary>
+public sealed record FlNodeOptions(IFlTopology Topology, FlDataCatalog Catalog, FlSettings Settings, double? DeviceFlopsPerSecond);

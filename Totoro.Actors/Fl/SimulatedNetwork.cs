@@ -1,0 +1,60 @@
+using System.Collections.Immutable;
+using Totoro.Actors.Sim;
+using Totoro.Kernel;
+
+namespace Totoro.Actors.Fl;
+
+/// <summary>
+/// Plugs the simulation's <see cref="NetworkModel"/> (access-link queueing, distance latency, loss) into the
+/// in-memory transport: node addresses map to topology indices. Bandwidth is charged on the envelope's bytes
+/// (serialized size, or <see cref="ISizedMessage.WireSize"/> when messages pass by reference).
+/// </summary>
+internal sealed class NetworkLinkModel : Totoro.Kernel.ILinkModel
+{
+    private readonly NetworkModel _network;
+    private readonly ImmutableDictionary<Address, int> _index;
+
+    public NetworkLinkModel(NetworkModel network, ImmutableDictionary<Address, int> index)
+    {
+        _network = network;
+        _index = index;
+    }
+
+    public LinkDecision Decide(in LinkRequest request, Random random)
+    {
+        var outcome = _network.Transmit(_index[request.From], _index[request.To], request.Bytes, request.Now);
+        return outcome.Delivered ? LinkDecision.After(outcome.Arrival - request.Now) : LinkDecision.Drop;
+    }
+}
+
+/// <summary>The baseline's central server, provisioned as DESIGN §10 asks: a multiple of the median edge node.</summary>
+internal static class BaselineServer
+{
+    /// <summary>
+    /// A copy of <paramref name="topology"/> in which node <paramref name="server"/> gets
+    /// <paramref name="bandwidthFactor"/> × the median edge up/down bandwidth and <paramref name="computeFactor"/> × the
+    /// median edge FLOP/s (defaults 10× and 4×).
+    /// </summary>
+    public static NetworkTopology Provision(NetworkTopology topology, int server, double bandwidthFactor = 10, double computeFactor = 4)
+    {
+        ArgumentNullException.ThrowIfNull(topology);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bandwidthFactor);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(computeFactor);
+        var edge = topology.Nodes.Where(n => n.Index != server).ToArray();
+        var node = topology.Nodes[server] with
+        {
+            UplinkBitsPerSecond = bandwidthFactor * Median(edge.Select(n => n.UplinkBitsPerSecond)),
+            DownlinkBitsPerSecond = bandwidthFactor * Median(edge.Select(n => n.DownlinkBitsPerSecond)),
+            FlopsPerSecond = computeFactor * Median(edge.Select(n => n.FlopsPerSecond)),
+        };
+        return topology with { Nodes = topology.Nodes.SetItem(server, node) };
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? throw new ArgumentException("no edge nodes") : sorted.Length % 2 == 1
+            ? sorted[sorted.Length / 2]
+            : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}

@@ -1,0 +1,77 @@
+using System.Globalization;
+using Totoro.Kernel;
+using Totoro.Ml.Aggregation;
+using Totoro.Ml.Models;
+using Totoro.Ml.Training;
+
+namespace Totoro.Actors.Fl;
+
+/// <summary>
+/// Runs the CPU-heavy work of one role — a worker's local training, an aggregator's fold, the coordinator's
+/// aggregation and evaluation — on the training dispatcher, so the node's other actors keep their heartbeats while
+/// it computes. Keeps one model instance per role and reuses its buffers across rounds.
+/// </summary>
+internal sealed class TrainerActor : ReceiveActor
+{
+    private Model? _model;
+    private (string Name, int Seed, Totoro.Ml.Tensors.TensorShape Shape, int Classes)? _modelKey;
+
+    public TrainerActor()
+    {
+        Receive<TrainJob>(OnTrain);
+        Receive<EvaluateJob>(OnEvaluate);
+        Receive<FoldJob>(OnFold);
+        Receive<AggregateJob>(OnAggregate);
+    }
+
+    public static ulong ArchitectureKey(Model model) => ulong.Parse(model.ArchitectureId, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+
+    protected override void PostStop() => _model?.ReleaseWorkspace();
+
+    private void OnTrain(TrainJob job)
+    {
+        var model = ModelFor(job.Spec, job.Data.Shape, job.Data.Classes);
+        var (update, flops) = LocalRound.Train(model, job.Spec, job.Round, job.Worker, job.Model, job.Data);
+        Sender!.Tell(new TrainDone(job.Round, update, flops), Self);
+    }
+
+    private void OnEvaluate(EvaluateJob job)
+    {
+        var model = ModelFor(job.Spec, job.Test.Shape, job.Test.Classes);
+        model.Parameters.Set(job.Model.Parameters.Span);
+        var eval = Evaluator.Evaluate(model, job.Test);
+        // Evaluation is a forward pass: a third of FlopsPerSample (forward + backward ≈ 3 × forward).
+        var flops = model.FlopsPerSample / 3.0 * job.Test.Count;
+        Sender!.Tell(new EvaluateDone(job.Round, eval.Accuracy, eval.Loss, flops), Self);
+    }
+
+    private void OnFold(FoldJob job)
+    {
+        var collected = job.Collected;
+        // Folding costs about two FLOPs per coordinate per input (a multiply-add into float64 sums).
+        var flops = 2.0 * (collected.Parts.Count + collected.Updates.Count) * job.Shape.ElementCount;
+        Sender!.Tell(new FoldDone(collected.Round, collected.Fold(job.Rule, job.Shape), flops), Self);
+    }
+
+    private void OnAggregate(AggregateJob job)
+    {
+        var result = job.Folded is { } folded && job.Rule is IFoldableRule foldable ? foldable.Finish(folded, job.Round)
+            : !job.Relayed.IsEmpty ? job.Rule.Aggregate(job.Shape, job.Relayed, job.Round)
+            : null;
+        // Finishing a fold is one pass; a robust rule works over all n updates (a selection per coordinate).
+        var flops = job.Rule.IsFoldable ? 2.0 * job.Shape.ElementCount : 8.0 * job.Relayed.Length * job.Shape.ElementCount;
+        Sender!.Tell(new AggregateDone(job.Round, result, flops), Self);
+    }
+
+    private Model ModelFor(AppSpec spec, Totoro.Ml.Tensors.TensorShape shape, int classes)
+    {
+        if (_model is null || _modelKey != (spec.Model, spec.Seed, shape, classes))
+        {
+            _model?.ReleaseWorkspace();
+            _model = ModelFactory.Create(spec.Model, spec.Seed, shape, classes);
+            _modelKey = (spec.Model, spec.Seed, shape, classes);
+        }
+
+        return _model;
+    }
+}

@@ -1,0 +1,87 @@
+using Totoro.Actors.Fl;
+
+namespace Totoro.Tests.Actors.Fl;
+
+[TestFixture]
+public sealed class CoordinatorStateTests
+{
+    private static readonly AppSpec Spec = TotoroApp.Define("app").Data("d").Rounds(3).ClientsPerRound(4).OverSelection(1.5).Target(0.9).Build();
+
+    [Test]
+    public void A_round_goes_collecting_aggregating_evaluating_then_next()
+    {
+        var state = CoordinatorState.Create(Spec, workerCount: 10, cooldownRounds: 2);
+        Assert.That(state.Phase, Is.EqualTo(RoundPhase.Idle));
+
+        state = state.StartNextRound();
+        Assert.That((state.Round, state.Phase, state.Invited.Length), Is.EqualTo((1L, RoundPhase.Collecting, 6)));
+
+        (state, var accepted) = state.CloseCollection(1, state.Invited.Take(4).ToArray());
+        Assert.That((accepted, state.Phase), Is.EqualTo((true, RoundPhase.Aggregating)));
+        state = state.Aggregated().Evaluated(0.5);
+        Assert.That((state.Phase, state.Outcome), Is.EqualTo((RoundPhase.Evaluating, AppOutcome.Running)));
+    }
+
+    [Test]
+    public void Admission_keeps_exactly_the_first_K_ready_workers()
+    {
+        var state = CoordinatorState.Create(Spec, 10, 2).StartNextRound();
+        var answers = new List<bool?>();
+        foreach (var worker in state.Invited)
+        {
+            (state, var admitted) = state.OnReady(1, worker);
+            answers.Add(admitted);
+        }
+
+        Assert.That(answers, Is.EqualTo(new bool?[] { true, true, true, true, false, false }));
+        Assert.That(state.Admitted, Is.EquivalentTo(state.Invited.Take(4)));
+    }
+
+    [Test]
+    public void Stale_and_duplicate_messages_are_dropped_and_counted()
+    {
+        var state = CoordinatorState.Create(Spec, 10, 2).StartNextRound();
+        var worker = state.Invited[0];
+        var outsider = Enumerable.Range(0, 10).First(w => !state.Invited.Contains(w));
+
+        (state, var first) = state.OnReady(1, worker);
+        (state, var again) = state.OnReady(1, worker);
+        (state, var oldRound) = state.OnReady(0, worker);
+        (state, var notInvited) = state.OnReady(1, outsider);
+        (state, _) = state.CloseCollection(1, [worker]);
+        (state, var late) = state.CloseCollection(1, [worker]);
+
+        Assert.That((first, again, oldRound, notInvited, late), Is.EqualTo(((bool?)true, (bool?)true, (bool?)null, (bool?)null, false)));
+        Assert.That((state.DuplicatesDropped, state.StaleDropped), Is.EqualTo((1, 3)));
+    }
+
+    [Test]
+    public void Invitees_that_did_not_deliver_sit_out_the_next_rounds()
+    {
+        var state = CoordinatorState.Create(Spec with { OverSelection = 1.0 }, 4, 2).StartNextRound();
+        (state, _) = state.CloseCollection(1, [0, 1, 2]);
+        state = state.Aggregated().Evaluated(0.1).StartNextRound();
+
+        Assert.That(state.Invited, Is.EqualTo(new[] { 0, 1, 2 }));
+    }
+
+    [Test]
+    public void The_app_ends_on_target_or_budget_or_cancel()
+    {
+        static CoordinatorState Through(CoordinatorState s, double accuracy)
+        {
+            s = s.StartNextRound();
+            (s, _) = s.CloseCollection(s.Round, []);
+            return s.Aggregated().Evaluated(accuracy);
+        }
+
+        var start = CoordinatorState.Create(Spec, 10, 2);
+        var target = Through(start, 0.95);
+        var budget = Through(Through(Through(start, 0.1), 0.2), 0.3);
+        var cancelled = start.StartNextRound().Cancelled();
+
+        Assert.That((target.Outcome, target.Round, target.IsDone), Is.EqualTo((AppOutcome.TargetReached, 1L, true)));
+        Assert.That((budget.Outcome, budget.Round), Is.EqualTo((AppOutcome.BudgetExhausted, 3L)));
+        Assert.That(cancelled.Outcome, Is.EqualTo(AppOutcome.Cancelled));
+    }
+}

@@ -1,0 +1,88 @@
+using System.Collections.Immutable;
+using Totoro.Actors.Fl;
+using Totoro.Kernel;
+using Totoro.Ml.Aggregation;
+
+namespace Totoro.Tests.Actors.Fl;
+
+[TestFixture]
+public sealed class FlSerializersTests
+{
+    private static readonly Address Node = new("totoro", "node-3", 2552);
+    private static readonly AppSpec Spec = TotoroApp.Define("app").Data("blobs").Partition(Partitioning.LabelShards(2)).LocalSteps(5)
+        .Strategy(Strategy.FedAvg(clipNorm: 2.5).WithServerOptimizer(ServerOptimizerKind.FedYogi, 0.01, 0.9)).Target(0.8).Seed(3).Build();
+
+    private static readonly ActorSystem System = ActorSystem.Create("totoro", new ActorSystemSettings
+    {
+        World = new DeterministicWorld(1), Serialization = FlTestBed.Registry,
+    });
+
+    private static IEnumerable<TestCaseData> Messages()
+    {
+        var shape = new ModelShape(99, 4);
+        var update = new ClientUpdate(7, 99, new float[] { 1, -2, 3.5f, 0 }, 12, ImmutableSortedDictionary<string, double>.Empty.Add("loss_sum", 3.25));
+        var accumulator = new UpdateAccumulator(shape, AggregationLimits.Default);
+        accumulator.Accumulate(update);
+        accumulator.Accumulate(update with { ContributorId = 9, Weight = 4 });
+        var partial = accumulator.ToPartial();
+        var counters = new RoundCounters(1, 2, 300, 400);
+
+        yield return Case("fl.submit-app.v1", new SubmitApp(Spec, System.Resolve("totoro://totoro@node-1:2552/user/client")));
+        yield return Case("fl.app-accepted.v1", new AppAccepted("app", Node));
+        yield return Case("fl.app-rejected.v1", new AppRejected("app", "already running"));
+        yield return Case("fl.cancel-app.v1", new CancelApp("app"));
+        yield return Case("fl.round-start.v1", new RoundStart(Spec, 77, 4, new GlobalModel(99, 3, new float[] { 0.5f, -1, 2, 3 }), [1, 5, 8], TimeSpan.FromSeconds(9), Node));
+        yield return Case("fl.update-ready.v1", new UpdateReady("app", 77, 4, 5, Node));
+        yield return Case("fl.admission.v1", new Admission("app", 77, 4, 5, true));
+        yield return Case("fl.subtree-result.v1", new SubtreeResult("app", 77, 4, Node, partial, [], counters));
+        yield return Case("fl.subtree-result.v1", new SubtreeResult("app", 77, 4, Node, null, [update], counters));
+        yield return Case("fl.round-report.v1", new RoundReport("app", 4, 0.9, 0.3, 0.4, 5, [1, 2, 3], 1, 2, 100, 200, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(1)));
+        yield return Case("fl.app-result.v1", new AppResult("app", AppOutcome.TargetReached, 4, 0.9, TimeSpan.FromMinutes(2), null));
+        yield return Case("fl.app-result.v1", new AppResult("app", AppOutcome.Failed, 0, double.NaN, TimeSpan.Zero, "no data"));
+    }
+
+    [TestCaseSource(nameof(Messages))]
+    public void Every_message_round_trips(string manifest, object message)
+    {
+        var (actualManifest, bytes) = FlTestBed.Registry.Serialize(message);
+        var back = FlTestBed.Registry.Deserialize(actualManifest, bytes, System);
+        var (_, again) = FlTestBed.Registry.Serialize(back);
+
+        Assert.That(actualManifest, Is.EqualTo(manifest));
+        Assert.That(back.GetType(), Is.EqualTo(message.GetType()));
+        Assert.That(again, Is.EqualTo(bytes), "re-serializing the decoded message gives the same bytes");
+    }
+
+    [Test]
+    public void Spec_model_and_partial_survive_the_wire()
+    {
+        var start = new RoundStart(Spec, 77, 4, new GlobalModel(99, 3, new float[] { 0.5f, -1, 2, 3 }), [1, 5], TimeSpan.FromSeconds(9), Node);
+        var back = (RoundStart)RoundTrip(start);
+
+        Assert.That(back.Spec, Is.EqualTo(Spec));
+        Assert.That(back.Model.Parameters.ToArray(), Is.EqualTo(start.Model.Parameters.ToArray()));
+        Assert.That((back.Run, back.Model.ArchitectureId, back.Model.Version, back.Budget, back.Coordinator), Is.EqualTo((77L, 99UL, 3L, start.Budget, Node)));
+        Assert.That(back.Workers, Is.EqualTo(new[] { 1, 5 }));
+    }
+
+    [Test]
+    public void A_result_with_a_malformed_partial_is_refused()
+    {
+        var update = new ClientUpdate(1, 99, new float[] { 1, 2 }, 1);
+        var accumulator = new UpdateAccumulator(new ModelShape(99, 2), AggregationLimits.Default);
+        accumulator.Accumulate(update);
+        var (manifest, bytes) = FlTestBed.Registry.Serialize(new SubtreeResult("app", 77, 1, Node, accumulator.ToPartial(), [], RoundCounters.Zero));
+        var wire = Totoro.Actors.Fl.Wire.SubtreeResultWire.Parser.ParseFrom(bytes);
+        wire.Folded.TotalWeight = -1;
+
+        Assert.Throws<MessageSerializationException>(() => FlTestBed.Registry.Deserialize(manifest, Google.Protobuf.MessageExtensions.ToByteArray(wire), System));
+    }
+
+    private static object RoundTrip(object message)
+    {
+        var (manifest, bytes) = FlTestBed.Registry.Serialize(message);
+        return FlTestBed.Registry.Deserialize(manifest, bytes, System);
+    }
+
+    private static TestCaseData Case(string manifest, object message) => new TestCaseData(manifest, message).SetArgDisplayNames(manifest + " " + message.GetType().Name);
+}
