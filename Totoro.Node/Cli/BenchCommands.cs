@@ -10,6 +10,7 @@ internal static class BenchCommands
         var bench = new Command("bench", "Macro benchmarks (medians of several runs; --json prints one summary object)");
         bench.Subcommands.Add(BenchFedAvgCommand.Create());
         bench.Subcommands.Add(BenchKernelCommand.Create());
+        bench.Subcommands.Add(BenchTransportCommand.Create());
         return bench;
     }
 }

@@ -1,0 +1,11 @@
+using Microsoft.Extensions.Logging;
+
+namespace Totoro.Transport.Tcp;
+
+/// <summary>What every connection of one transport shares.</summary>
+internal sealed record TransportContext(
+    TcpTransportSettings Settings,
+    ITcpTransportHandler Handler,
+    TcpTransportMetrics Metrics,
+    ILogger Logger,
+    TimeProvider Time);
