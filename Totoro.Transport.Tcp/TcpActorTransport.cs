@@ -19,7 +19,8 @@ public sealed class TcpActorTransport : ITransport, ITcpTransportHandler, IAsync
     private readonly SerializerRegistry registry;
     private readonly TcpActorTransportOptions options;
     private readonly ILogger logger;
-    private readonly Meter meter;
+    private readonly IMeterFactory? meterFactory;
+    private Meter? meter;
     private readonly Lock gate = new();
     private readonly HashSet<NodeAddress> monitored = [];
     private readonly Dictionary<NodeAddress, bool> peerUp = [];
@@ -37,9 +38,11 @@ public sealed class TcpActorTransport : ITransport, ITcpTransportHandler, IAsync
         var factory = loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
         logger = factory.CreateLogger<TcpActorTransport>();
         tcp = new TcpTransport(settings, this, timeProvider, loggerFactory: factory, meterFactory: meterFactory);
-        meter = meterFactory?.Create(TcpTransportMetrics.MeterName) ?? new Meter(TcpTransportMetrics.MeterName);
-        meter.CreateObservableCounter("totoro.transport.tcp.unknown-manifests", () => Volatile.Read(ref unknownManifests), "{message}");
+        this.meterFactory = meterFactory;
     }
+
+    /// <summary>The meter of the transport's instruments, tagged <c>totoro.node</c> = the local <c>host:port</c>.</summary>
+    public const string MeterName = TcpTransportMetrics.MeterName;
 
     public bool PassByReference => false;
 
@@ -63,6 +66,9 @@ public sealed class TcpActorTransport : ITransport, ITcpTransportHandler, IAsync
     {
         var endpoint = await tcp.StartAsync(cancellation).ConfigureAwait(false);
         localAddress = ToKernel(endpoint);
+        KeyValuePair<string, object?>[] tags = [new("totoro.node", endpoint.ToString())];
+        meter = meterFactory?.Create(new MeterOptions(MeterName) { Tags = tags }) ?? new Meter(MeterName, null, tags);
+        meter.CreateObservableCounter("totoro.transport.tcp.unknown-manifests", () => Volatile.Read(ref unknownManifests), "{message}");
         return localAddress;
     }
 
@@ -71,7 +77,7 @@ public sealed class TcpActorTransport : ITransport, ITcpTransportHandler, IAsync
 
     public ValueTask DisposeAsync()
     {
-        meter.Dispose();
+        meter?.Dispose();
         return tcp.DisposeAsync();
     }
 
@@ -176,7 +182,7 @@ public sealed class TcpActorTransport : ITransport, ITcpTransportHandler, IAsync
     void ITcpTransportHandler.OnPeerConnected(PeerInfo peer)
     {
         var node = ToKernel(peer.Address);
-        var (target, wasUp) = Transition(peer.Address, up: true);
+        var (target, wasUp, _) = Transition(peer.Address, up: true);
         if (target is not null)
         {
             if (wasUp && peer.Restarted)
@@ -197,24 +203,26 @@ public sealed class TcpActorTransport : ITransport, ITcpTransportHandler, IAsync
 
     private void Down(NodeAddress address)
     {
-        var (target, wasUp) = Transition(address, up: false);
-        if (wasUp is false && target is null)
+        var (target, _, changed) = Transition(address, up: false);
+        if (changed)
         {
-            return;
+            target?.OnNodeDown(ToKernel(address));
+            PeerReachabilityChanged?.Invoke(address, false);
         }
-        target?.OnNodeDown(ToKernel(address));
-        PeerReachabilityChanged?.Invoke(address, false);
     }
 
-    /// <summary>Records the peer's new state; returns the listener to tell when the peer is monitored and its state changed (or it came up).</summary>
-    private (ITransportListener? Listener, bool WasUp) Transition(NodeAddress address, bool up)
+    /// <summary>
+    /// Records the peer's new state. Changed means: it came up (every connect counts), or it went down from up or
+    /// from never seen. The listener is returned only for a monitored peer.
+    /// </summary>
+    private (ITransportListener? Listener, bool WasUp, bool Changed) Transition(NodeAddress address, bool up)
     {
         lock (gate)
         {
             var known = peerUp.TryGetValue(address, out var wasUp);
             peerUp[address] = up;
-            var changed = !known || wasUp != up || up;
-            return (changed && monitored.Contains(address) ? listener : null, known && wasUp);
+            var changed = up || !known || wasUp;
+            return (changed && monitored.Contains(address) ? listener : null, known && wasUp, changed);
         }
     }
 

@@ -1,0 +1,114 @@
+using System.CommandLine;
+using Totoro.Kernel.Hocon;
+using Totoro.Kernel.Settings;
+using Totoro.Node.Hosting;
+using Totoro.Node.Ops;
+using Totoro.Transport.Tcp;
+
+namespace Totoro.Node.Cli;
+
+/// <summary>
+/// <c>totoro cmd HOST:PORT [PALETTE COMMAND [ARGS…]] [--json]</c>: the ops shell. Without a command it is interactive.
+/// The cluster secret comes from <c>--config</c> (a node's file), <c>--secret-file</c>, or <c>TOTORO_SECRET</c>; the
+/// admin token, when the node requires one, from <c>--token</c>, that config, or <c>TOTORO_ADMIN_TOKEN</c>.
+/// </summary>
+internal static class CmdCommand
+{
+    public static Command Create()
+    {
+        var target = new Argument<string>("node") { Description = "host:port of the node" };
+        var words = new Argument<string[]>("command") { Description = "PALETTE COMMAND [ARGS…]; omit for the interactive shell", Arity = ArgumentArity.ZeroOrMore };
+        var json = new Option<bool>("--json") { Description = "Print one JSON document (for scripts)" };
+        var config = new Option<FileInfo?>("--config") { Description = "A node's HOCON file to take the cluster secret and admin token from" };
+        var secretFile = new Option<FileInfo?>("--secret-file") { Description = "File holding the cluster secret" };
+        var token = new Option<string?>("--token") { Description = "Admin token, when the node requires one" };
+        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for an answer", DefaultValueFactory = _ => 10 };
+        var history = new Option<FileInfo?>("--history") { Description = "History file of the interactive shell (default ~/.totoro_history)" };
+        var command = new Command("cmd", "Ops shell: ask a node about itself, its cluster, and its modules' palettes")
+        {
+            target, words, json, config, secretFile, token, timeout, history,
+        };
+        command.SetAction(async (result, _) =>
+        {
+            var invocation = new CmdInvocation(
+                result.GetValue(target)!, result.GetValue(words) ?? [], result.GetValue(json), result.GetValue(config)?.FullName,
+                result.GetValue(secretFile)?.FullName, result.GetValue(token), result.GetValue(timeout), result.GetValue(history)?.FullName);
+            return await RunAsync(invocation, Console.In, Console.Out, Console.Error, Environment.GetEnvironmentVariable, TimeProvider.System);
+        });
+        return command;
+    }
+
+    internal sealed record CmdInvocation(string Target, IReadOnlyList<string> Words, bool Json, string? ConfigPath, string? SecretFile, string? Token, int TimeoutSeconds, string? HistoryFile);
+
+    /// <summary>The whole command with its streams and environment injected, so tests drive it in-process.</summary>
+    internal static async Task<int> RunAsync(CmdInvocation call, TextReader input, TextWriter output, TextWriter error, Func<string, string?> environment, TimeProvider time)
+    {
+        if (!NodeSettings.TryParseEndpoint(call.Target, out var endpoint))
+        {
+            await error.WriteLineAsync($"totoro cmd: '{call.Target}' is not host:port");
+            return 2;
+        }
+        if (call.TimeoutSeconds is < 1 or > 3600)
+        {
+            await error.WriteLineAsync("totoro cmd: --timeout must be 1..3600 seconds");
+            return 2;
+        }
+        string secret;
+        string token;
+        try
+        {
+            (secret, token) = Credentials(call, environment);
+        }
+        catch (Exception e) when (e is SettingsException or HoconException or IOException or UnauthorizedAccessException)
+        {
+            await error.WriteLineAsync($"totoro cmd: {e.Message}");
+            return 2;
+        }
+        var mode = call.Json ? OpsOutput.Json
+            : environment("NO_COLOR") is { Length: > 0 } || Console.IsOutputRedirected || output != Console.Out ? OpsOutput.Plain
+            : OpsOutput.Rich;
+        try
+        {
+            await using var client = await OpsClient.ConnectAsync(endpoint, secret, token, TimeSpan.FromSeconds(call.TimeoutSeconds), time);
+            var shell = new OpsShell(client, output, error, mode);
+            if (call.Words.Count == 0)
+            {
+                var interactive = input == Console.In && !Console.IsInputRedirected;
+                if (interactive)
+                {
+                    shell.Help(null);
+                }
+                var historyFile = call.HistoryFile ?? HistoryPath(environment);
+                return await shell.RunInteractiveAsync(input, historyFile, prompt: interactive);
+            }
+            return await shell.RunAsync(call.Words[0], call.Words.Count > 1 ? call.Words[1] : "", [.. call.Words.Skip(2)]);
+        }
+        catch (OpsClientException e)
+        {
+            await error.WriteLineAsync($"totoro cmd: {e.Message}");
+            return 2;
+        }
+        catch (TcpTransportSettingsException e)
+        {
+            await error.WriteLineAsync($"totoro cmd: {e.Message}");
+            return 2;
+        }
+    }
+
+    private static (string Secret, string Token) Credentials(CmdInvocation call, Func<string, string?> environment)
+    {
+        NodeSettings? node = null;
+        if (call.ConfigPath is not null)
+        {
+            node = NodeSettings.FromConfig(NodeConfig.Load(call.ConfigPath, environment));
+        }
+        var secret = call.SecretFile is not null ? File.ReadAllText(call.SecretFile).Trim()
+            : node?.ClusterSecret.Value ?? environment("TOTORO_SECRET")
+            ?? throw new SettingsException("no cluster secret: pass --config NODE.conf or --secret-file FILE, or export TOTORO_SECRET");
+        var token = call.Token ?? node?.AdminToken?.Value ?? environment("TOTORO_ADMIN_TOKEN") ?? "";
+        return (secret, token);
+    }
+
+    private static string? HistoryPath(Func<string, string?> environment) =>
+        environment("TOTORO_HISTORY") ?? (environment("HOME") is { Length: > 0 } home ? Path.Combine(home, ".totoro_history") : null);
+}

@@ -1,0 +1,144 @@
+using System.Text;
+using Totoro.Kernel.Hocon;
+using Totoro.Kernel.Settings;
+using Totoro.Transport.Tcp;
+
+namespace Totoro.Node.Hosting;
+
+/// <summary>
+/// A node's settings, read once from <c>totoro.node</c>, <c>totoro.cluster</c>, <c>totoro.remote</c> and
+/// <c>totoro.metrics</c> (defaults in Totoro.Node's reference.conf). Secrets print as <c>***</c>.
+/// </summary>
+public sealed record NodeSettings
+{
+    public required string Name { get; init; }
+
+    public required string Zone { get; init; }
+
+    public required string DataDir { get; init; }
+
+    public required string ClusterName { get; init; }
+
+    /// <summary>The host peers dial (<c>totoro.remote.host</c>).</summary>
+    public required string Host { get; init; }
+
+    /// <summary>The interface listened on (<c>totoro.remote.bind-host</c>, default: <see cref="Host"/>).</summary>
+    public required string BindHost { get; init; }
+
+    /// <summary>0 picks a free port.</summary>
+    public required int Port { get; init; }
+
+    public required IReadOnlyList<NodeAddress> SeedNodes { get; init; }
+
+    public required SecretText ClusterSecret { get; init; }
+
+    public SecretText? AdminToken { get; init; }
+
+    public TcpTlsSettings? Tls { get; init; }
+
+    public required TimeSpan ShutdownTimeout { get; init; }
+
+    public required TimeSpan HelloInterval { get; init; }
+
+    public required OtlpSettings Otlp { get; init; }
+
+    /// <summary>Reads and validates the node sections; throws <see cref="SettingsException"/> listing every bad key.</summary>
+    public static NodeSettings FromConfig(HoconConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var node = new SettingsReader(config, "totoro.node");
+        var cluster = new SettingsReader(config, "totoro.cluster");
+        var remote = new SettingsReader(config, "totoro.remote");
+        var otlp = new SettingsReader(config, "totoro.metrics.otlp");
+
+        var host = remote.String("host");
+        var seeds = new List<NodeAddress>();
+        var seedTexts = cluster.StringList("seed-nodes");
+        for (var i = 0; i < seedTexts.Count; i++)
+        {
+            if (TryParseEndpoint(seedTexts[i], out var seed))
+            {
+                seeds.Add(seed);
+            }
+            else
+            {
+                cluster.Require(false, $"seed-nodes[{i}]", $"'{seedTexts[i]}' is not host:port");
+            }
+        }
+        var hasSecret = config.HasPath("totoro.cluster.secret");
+        cluster.Require(hasSecret, "secret", "is not set; export TOTORO_SECRET (at least 16 bytes) or set it in the config file");
+        var secret = hasSecret ? cluster.String("secret") : "";
+        cluster.Require(!hasSecret || Encoding.UTF8.GetByteCount(secret) >= 16, "secret", "must be at least 16 bytes");
+        var adminToken = config.HasPath("totoro.node.admin-token") ? node.String("admin-token") : null;
+        node.Require(adminToken is null || adminToken.Length >= 8, "admin-token", "must be at least 8 characters when set");
+        var endpoint = otlp.String("endpoint");
+        otlp.Require(Uri.TryCreate(endpoint, UriKind.Absolute, out _), "endpoint", $"'{endpoint}' is not an absolute URI");
+        var protocol = otlp.String("protocol");
+        otlp.Require(protocol is "grpc" or "http/protobuf", "protocol", $"must be grpc or http/protobuf, was '{protocol}'");
+
+        var settings = new NodeSettings
+        {
+            Name = node.String("name"),
+            Zone = node.String("zone"),
+            DataDir = node.String("data-dir"),
+            ShutdownTimeout = node.Duration("shutdown-timeout", min: TimeSpan.FromMilliseconds(1)),
+            HelloInterval = node.Duration("hello-interval", min: TimeSpan.FromMilliseconds(10)),
+            AdminToken = adminToken is null ? null : new SecretText(adminToken),
+            ClusterName = cluster.String("name"),
+            ClusterSecret = new SecretText(secret),
+            SeedNodes = seeds,
+            Host = host,
+            BindHost = config.HasPath("totoro.remote.bind-host") ? remote.String("bind-host") : host,
+            Port = remote.Int("port", min: 0, max: 65535),
+            Tls = config.HasPath("totoro.remote.tls.certificate-path") ? ReadTls(remote, config) : null,
+            Otlp = new OtlpSettings(otlp.Boolean("enabled"), endpoint, protocol, otlp.Duration("interval", min: TimeSpan.FromSeconds(1))),
+        };
+        node.Require(settings.Name.Trim().Length > 0, "name", "must not be empty");
+        remote.Require(settings.Host.Trim().Length > 0, "host", "must not be empty");
+        var errors = node.Errors.Concat(cluster.Errors).Concat(remote.Errors).Concat(otlp.Errors).ToArray();
+        return errors.Length == 0 ? settings : throw new SettingsException(errors);
+    }
+
+    /// <summary>The TCP transport's settings for this node; <paramref name="incarnation"/> differs on every start.</summary>
+    public TcpTransportSettings ToTransportSettings(long incarnation) => new()
+    {
+        NodeId = Name,
+        Incarnation = incarnation,
+        ClusterSecret = Encoding.UTF8.GetBytes(ClusterSecret.Value),
+        BindHost = BindHost,
+        BindPort = Port,
+        AdvertisedHost = Host == BindHost ? null : Host,
+        Tls = Tls,
+    };
+
+    private static TcpTlsSettings ReadTls(SettingsReader remote, HoconConfig config) => new()
+    {
+        CertificatePath = remote.String("tls.certificate-path"),
+        CertificatePassword = config.HasPath("totoro.remote.tls.certificate-password") ? remote.String("tls.certificate-password") : null,
+        CaCertificatePath = config.HasPath("totoro.remote.tls.ca-path") ? remote.String("tls.ca-path") : null,
+        PinnedThumbprints = config.HasPath("totoro.remote.tls.pinned-thumbprints") ? remote.StringList("tls.pinned-thumbprints") : [],
+    };
+
+    internal static bool TryParseEndpoint(string text, out NodeAddress address)
+    {
+        try
+        {
+            address = NodeAddress.Parse(text);
+            return address.Port > 0 && address.Host.Length > 0;
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            address = default;
+            return false;
+        }
+    }
+}
+
+/// <summary>Whether and where the node exports its meters over OTLP (<c>totoro.metrics.otlp</c>).</summary>
+public sealed record OtlpSettings(bool Enabled, string Endpoint, string Protocol, TimeSpan Interval);
+
+/// <summary>A secret that never prints: <see cref="ToString"/> gives <c>***</c>.</summary>
+public sealed record SecretText(string Value)
+{
+    public override string ToString() => "***";
+}

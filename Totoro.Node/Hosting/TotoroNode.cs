@@ -1,0 +1,162 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using OpenTelemetry.Metrics;
+using Totoro.Kernel;
+using Totoro.Kernel.Hocon;
+using Totoro.Node.Membership;
+using Totoro.Node.Ops;
+using Totoro.Transport.Tcp;
+
+namespace Totoro.Node.Hosting;
+
+/// <summary>
+/// Starts a node: serializers and palettes of every module, the TCP transport, the actor system on its bound address,
+/// the membership and ops actors, the modules. Stops it: modules leave (bounded), the transport closes, the system ends.
+/// </summary>
+internal sealed class TotoroNode : ITotoroNode, IAsyncDisposable
+{
+    private readonly INodeModule[] modules;
+    private readonly ILoggerFactory loggerFactory;
+    private readonly ILogger logger;
+    private readonly TimeProvider time;
+    private readonly SemaphoreSlim lifecycle = new(1, 1);
+    private Running? running;
+
+    public TotoroNode(HoconConfig config, IEnumerable<INodeModule> modules, ILoggerFactory? loggerFactory = null, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        Config = config;
+        Settings = NodeSettings.FromConfig(config);
+        this.modules = [.. modules];
+        this.loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        logger = this.loggerFactory.CreateLogger<TotoroNode>();
+        this.time = time ?? TimeProvider.System;
+        Palettes = new PaletteRegistry();
+        BuiltInPalettes.Register(Palettes);
+        foreach (var module in this.modules)
+        {
+            module.RegisterPalettes(Palettes);
+        }
+        Palettes.Seal();
+    }
+
+    public NodeSettings Settings { get; }
+
+    public HoconConfig Config { get; }
+
+    public bool IsRunning => Volatile.Read(ref running) is not null;
+
+    public Address Address => Current.System.Address;
+
+    public ActorSystem System => Current.System;
+
+    public IReadOnlyList<INodeModule> Modules => modules;
+
+    public PaletteRegistry Palettes { get; }
+
+    /// <summary>The TCP transport (connected peers, counters); throws before start.</summary>
+    internal TcpActorTransport Transport => Current.Transport;
+
+    internal DateTimeOffset StartedAt => Current.StartedAt;
+
+    private Running Current => Volatile.Read(ref running) ?? throw new InvalidOperationException("The node is not running.");
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (running is not null)
+            {
+                return;
+            }
+            var registry = NodeSerializers.Register(SerializerRegistry.CreateWithKernelMessages());
+            foreach (var module in modules)
+            {
+                module.RegisterSerializers(registry);
+            }
+            var transport = new TcpActorTransport(
+                Settings.ToTransportSettings(time.GetUtcNow().ToUnixTimeMilliseconds()), registry,
+                new TcpActorTransportOptions { SystemName = Settings.ClusterName }, time, loggerFactory);
+            var address = await transport.StartAsync(cancellationToken).ConfigureAwait(false);
+            var system = ActorSystem.Create(address.System, new ActorSystemSettings
+            {
+                Host = address.Host,
+                Port = address.Port,
+                Transport = transport,
+                Serialization = registry,
+                LoggerFactory = loggerFactory,
+                Time = time,
+            });
+            var endpoint = new NodeAddress(address.Host!, address.Port);
+            var metrics = new NodeMetrics(system, endpoint.ToString());
+            var view = MembershipView.Create(endpoint, Settings.SeedNodes, time.GetUtcNow());
+            var membership = system.ActorOf(
+                Props.Create(() => new MembershipActor(Settings.Name, Settings.Zone, Settings.HelloInterval, view)), MembershipActor.Name);
+            var otlp = NodeMetrics.CreateOtlpProvider(Settings.Otlp);
+            if (otlp is not null)
+            {
+                logger.OtlpOn(Settings.Otlp.Protocol, Settings.Otlp.Endpoint, Settings.Otlp.Interval);
+            }
+            Volatile.Write(ref running, new Running(system, transport, membership, metrics, otlp, time.GetUtcNow()));
+            system.ActorOf(Props.Create(() => new OpsActor(this)), OpsActor.Name);
+            var context = new NodeContext(system, Settings, Config, membership, loggerFactory);
+            foreach (var module in modules)
+            {
+                await module.StartAsync(context, cancellationToken).ConfigureAwait(false);
+            }
+            logger.Started(Settings.Name, address, Settings.Zone, Settings.SeedNodes.Count, string.Join(",", modules.Select(m => m.Name)));
+        }
+        finally
+        {
+            lifecycle.Release();
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await lifecycle.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            if (Volatile.Read(ref running) is not { } node)
+            {
+                return;
+            }
+            logger.Stopping(Settings.Name);
+            foreach (var module in modules.Reverse())
+            {
+                using var deadline = new CancellationTokenSource(Settings.ShutdownTimeout, time);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
+                try
+                {
+                    await module.LeaveAsync(linked.Token).WaitAsync(linked.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (linked.IsCancellationRequested)
+                {
+                    logger.LeaveTimedOut(module.Name, Settings.ShutdownTimeout);
+                }
+            }
+            Volatile.Write(ref running, null);
+            await node.Transport.StopAsync().ConfigureAwait(false);
+            await node.System.Terminate().ConfigureAwait(false);
+            await node.Transport.DisposeAsync().ConfigureAwait(false);
+            node.Metrics.Dispose();
+            node.Otlp?.Dispose();
+            logger.Stopped(Settings.Name);
+        }
+        finally
+        {
+            lifecycle.Release();
+        }
+    }
+
+    public Task<MembershipView> GetMembersAsync(CancellationToken cancellation = default) =>
+        Current.Membership.Ask<MembershipView>(GetMembers.Instance, TimeSpan.FromSeconds(5), Current.System).WaitAsync(cancellation);
+
+    public IReadOnlyList<MetricReading> CollectMetrics() => Current.Metrics.Collect();
+
+    /// <summary>Stops the node if it runs; safe to call more than once (the host disposes it as two services).</summary>
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
+
+    private sealed record Running(ActorSystem System, TcpActorTransport Transport, IActorRef Membership, NodeMetrics Metrics, MeterProvider? Otlp, DateTimeOffset StartedAt);
+}

@@ -1,0 +1,91 @@
+using Totoro.Kernel;
+using Totoro.Node.Hosting;
+using Totoro.Transport.Tcp;
+
+namespace Totoro.Node.Membership;
+
+/// <summary>
+/// Keeps this node's <see cref="MembershipView"/>: says hello to the seeds, answers hellos, learns peers from
+/// answers, watches every peer's membership actor (its node going down is a Terminated), and retries hellos to
+/// nodes not up on a timer. Lives at <c>/user/membership</c> on every node.
+/// </summary>
+internal sealed class MembershipActor : ReceiveActor
+{
+    public const string Name = "membership";
+
+    private readonly string nodeName;
+    private readonly string zone;
+    private readonly TimeSpan helloInterval;
+    private MembershipView view;
+
+    public MembershipActor(string nodeName, string zone, TimeSpan helloInterval, MembershipView initial)
+    {
+        this.nodeName = nodeName;
+        this.zone = zone;
+        this.helloInterval = helloInterval;
+        view = initial;
+        Receive<Hello>(OnHello);
+        Receive<HelloAck>(OnHelloAck);
+        Receive<Terminated>(OnTerminated);
+        Receive<RetryHellos>(_ => SayHello(view.ToContact));
+        Receive<GetMembers>(_ => Sender?.Tell(view, Self));
+    }
+
+    protected override void PreStart()
+    {
+        SayHello(view.ToContact);
+        Timers.StartPeriodicTimer(RetryHellos.Instance, RetryHellos.Instance, helloInterval);
+    }
+
+    private void OnHello(Hello hello)
+    {
+        if (Sender is not { } peer || EndpointOf(peer) is not { } node)
+        {
+            return;
+        }
+        peer.Tell(new HelloAck(nodeName, zone, KnownUp()), Self);
+        Answered(peer, node, hello.Name, hello.Zone, hello.Known);
+    }
+
+    private void OnHelloAck(HelloAck ack)
+    {
+        if (Sender is { } peer && EndpointOf(peer) is { } node)
+        {
+            Answered(peer, node, ack.Name, ack.Zone, ack.Known);
+        }
+    }
+
+    private void Answered(IActorRef peer, NodeAddress node, string name, string peerZone, IReadOnlyList<string> known)
+    {
+        var now = Context.Time.GetUtcNow();
+        view = view.Answered(node, name, peerZone, now);
+        Context.Watch(peer);
+        var reported = known.Select(k => NodeSettings.TryParseEndpoint(k, out var a) ? a : (NodeAddress?)null).OfType<NodeAddress>();
+        (view, var added) = view.Learned(reported, now);
+        SayHello(added);
+    }
+
+    private void OnTerminated(Terminated terminated)
+    {
+        if (EndpointOf(terminated.ActorRef) is { } node)
+        {
+            view = view.Lost(node, Context.Time.GetUtcNow());
+        }
+    }
+
+    private void SayHello(IEnumerable<NodeAddress> nodes)
+    {
+        var hello = new Hello(nodeName, zone, KnownUp());
+        foreach (var node in nodes)
+        {
+            Context.System.Resolve(PathOf(Context.System.Name, node)).Tell(hello, Self);
+        }
+    }
+
+    private string[] KnownUp() => [.. view.Up.Select(m => m.Address.ToString())];
+
+    internal static string PathOf(string system, NodeAddress node) => $"{new Address(system, node.Host, node.Port)}/user/{Name}";
+
+    private static NodeAddress? EndpointOf(IActorRef actor) =>
+        actor.Path.Address is { Host: { } host, Port: > 0 } address ? new NodeAddress(host, address.Port) : null;
+}
