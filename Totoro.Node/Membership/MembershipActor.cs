@@ -7,7 +7,8 @@ namespace Totoro.Node.Membership;
 /// <summary>
 /// Keeps this node's <see cref="MembershipView"/>: says hello to the seeds, answers hellos, learns peers from
 /// answers, watches every peer's membership actor (its node going down is a Terminated), and retries hellos to
-/// nodes not up on a timer. Lives at <c>/user/membership</c> on every node.
+/// nodes not up on a timer. Lives at <c>/user/membership</c> on every node. Every new view is published on the
+/// event stream (subscribe to <see cref="MembershipView"/>).
 /// </summary>
 internal sealed class MembershipActor : ReceiveActor
 {
@@ -58,10 +59,10 @@ internal sealed class MembershipActor : ReceiveActor
     private void Answered(IActorRef peer, NodeAddress node, string name, string peerZone, IReadOnlyList<string> known)
     {
         var now = Context.Time.GetUtcNow();
-        view = view.Answered(node, name, peerZone, now);
         Context.Watch(peer);
         var reported = known.Select(k => NodeSettings.TryParseEndpoint(k, out var a) ? a : (NodeAddress?)null).OfType<NodeAddress>();
-        (view, var added) = view.Learned(reported, now);
+        var (learned, added) = view.Answered(node, name, peerZone, now).Learned(reported, now);
+        Publish(learned);
         SayHello(added);
     }
 
@@ -69,7 +70,16 @@ internal sealed class MembershipActor : ReceiveActor
     {
         if (EndpointOf(terminated.ActorRef) is { } node)
         {
-            view = view.Lost(node, Context.Time.GetUtcNow());
+            Publish(view.Lost(node, Context.Time.GetUtcNow()));
+        }
+    }
+
+    private void Publish(MembershipView next)
+    {
+        if (next != view)
+        {
+            view = next;
+            Context.System.EventStream.Publish(view);
         }
     }
 
