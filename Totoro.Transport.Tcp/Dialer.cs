@@ -5,24 +5,21 @@ using System.Net.Sockets;
 namespace Totoro.Transport.Tcp;
 
 /// <summary>A byte stream to a peer as a pipe pair, plus whatever must be disposed when it closes.</summary>
-internal sealed class DuplexConnection(PipeReader input, PipeWriter output, Stream owner, string remote) : IDuplexPipe, IAsyncDisposable
+internal sealed class DuplexConnection(PipeReader input, PipeWriter output, Stream owner) : IDuplexPipe, IAsyncDisposable
 {
     public PipeReader Input { get; } = input;
 
     public PipeWriter Output { get; } = output;
-
-    public string Remote { get; } = remote;
 
     private const int PipeSegmentBytes = 128 * 1024;
 
     public ValueTask DisposeAsync() => owner.DisposeAsync();
 
     /// <summary>Pipes over a stream; disposing the connection disposes the stream.</summary>
-    public static DuplexConnection Over(Stream stream, string remote) => new(
+    public static DuplexConnection Over(Stream stream) => new(
         PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: PipeSegmentBytes, minimumReadSize: PipeSegmentBytes / 4, leaveOpen: true)),
         PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: PipeSegmentBytes, leaveOpen: true)),
-        stream,
-        remote);
+        stream);
 }
 
 /// <summary>The client side: a <see cref="Socket"/> (optionally under <see cref="SslStream"/>) wrapped in pipes.</summary>
@@ -62,6 +59,6 @@ internal static class Dialer
             }
             stream = ssl;
         }
-        return DuplexConnection.Over(stream, address.ToString());
+        return DuplexConnection.Over(stream);
     }
 }

@@ -208,7 +208,7 @@ public sealed class TcpTransport : IAsyncDisposable
             {
                 if (tls is not null)
                 {
-                    decrypted = await tls.AuthenticateAsServerAsync(transport, remote, cancellation.Token);
+                    decrypted = await tls.AuthenticateAsServerAsync(transport, cancellation.Token);
                     pipe = decrypted;
                 }
                 hello = await HandshakeProtocol.AcceptAsync(pipe, settings, LocalAddress, cancellation.Token);
@@ -378,6 +378,7 @@ public sealed class TcpTransport : IAsyncDisposable
     /// <summary>Dials until a connection serves the peer, backing off exponentially with jitter between failures.</summary>
     private async Task DialLoopAsync(Peer peer)
     {
+        // Send must never block on a connect, so the first attempt already runs off the caller's thread.
         await Task.Yield();
         var failures = 0;
         while (true)

@@ -32,7 +32,7 @@ internal sealed class TlsContext : IDisposable
     };
 
     /// <summary>Runs the server side of TLS over an accepted connection and returns the decrypted pipe pair.</summary>
-    public async Task<DuplexConnection> AuthenticateAsServerAsync(IDuplexPipe transport, string remote, CancellationToken cancellation)
+    public async Task<DuplexConnection> AuthenticateAsServerAsync(IDuplexPipe transport, CancellationToken cancellation)
     {
         var ssl = new SslStream(new DuplexPipeStream(transport), leaveInnerStreamOpen: false);
         try
@@ -44,7 +44,7 @@ internal sealed class TlsContext : IDisposable
             await ssl.DisposeAsync();
             throw;
         }
-        return DuplexConnection.Over(ssl, remote);
+        return DuplexConnection.Over(ssl);
     }
 
     public SslClientAuthenticationOptions ClientOptions(string host) => new()

@@ -268,7 +268,7 @@ internal static class BenchTransportCommand
         Incarnation = Environment.TickCount64 | 1,
         ClusterSecret = secret,
         SendQueueLength = 131_072,
-        BlobWindowBytes = 16 * 1024 * 1024,
+        BlobWindowBytes = 8 * 1024 * 1024,
         SocketBufferBytes = 4 * 1024 * 1024,
     };
 

@@ -24,6 +24,7 @@ internal sealed class PeerConnection
     private readonly IDuplexPipe pipe;
     private readonly PeerQueue queue;
     private readonly AsyncSignal wake = new();
+    private readonly Lock completion = new();
     private readonly List<OutboundItem> pending = [];
     private readonly List<int> envelopeSizes = [];
     private readonly long peerWindow;
@@ -39,6 +40,7 @@ internal sealed class PeerConnection
     private long lastReceived;
     private long lastSent;
     private int closeReason = -1;
+    private bool pipesCompleted;
     private string closeDetail = "";
     private InboundBlob? inbound;
     private OutboundBlob? outbound;
@@ -78,8 +80,16 @@ internal sealed class PeerConnection
         {
             closeDetail = detail;
             wake.Set();
-            pipe.Input.CancelPendingRead();
-            pipe.Output.CancelPendingFlush();
+            // The loops may already have seen the reason and the pipes been completed; cancelling a completed
+            // stream pipe throws, so both sides of this race take the same lock.
+            lock (completion)
+            {
+                if (!pipesCompleted)
+                {
+                    pipe.Input.CancelPendingRead();
+                    pipe.Output.CancelPendingFlush();
+                }
+            }
         }
     }
 
@@ -94,6 +104,10 @@ internal sealed class PeerConnection
         // Counted before the pipes complete: completing them lets the socket close, and whoever sees that close
         // (a test, an operator) must already find the reason in the metrics.
         context.Metrics.ConnectionClosed((CloseReason)closeReason);
+        lock (completion)
+        {
+            pipesCompleted = true;
+        }
         await pipe.Input.CompleteAsync();
         await pipe.Output.CompleteAsync();
         return ((CloseReason)Volatile.Read(ref closeReason), closeDetail);
@@ -119,11 +133,9 @@ internal sealed class PeerConnection
         var input = pipe.Input;
         try
         {
-            var needed = 1L;
             while (!IsClosed)
             {
-                // A limit check has already passed for the frame being waited for (TryReadFrame throws on its header).
-                var result = await input.ReadAtLeastAsync((int)Math.Min(needed, context.Settings.MaxFrameBytes + FrameCodec.HeaderBytes));
+                var result = await input.ReadAsync();
                 if (result.IsCanceled)
                 {
                     break;
@@ -142,7 +154,6 @@ internal sealed class PeerConnection
                 {
                     input.AdvanceTo(buffer.Start, buffer.End);
                 }
-                needed = FrameCodec.BytesNeeded(buffer);
                 if (result.IsCompleted)
                 {
                     Close(buffer.IsEmpty ? CloseReason.RemoteClosed : CloseReason.TruncatedFrame,
@@ -326,8 +337,7 @@ internal sealed class PeerConnection
         {
             while (!IsClosed)
             {
-                var granted = Interlocked.Exchange(ref creditOwed, 0);
-                var written = WriteControl(output, granted) + WriteBlobChunks(output) + WriteBulk(output);
+                var written = WriteControl(output) + WriteBlobChunks(output) + WriteBulk(output);
                 if (written == 0)
                 {
                     await wake.WaitAsync();
@@ -340,8 +350,7 @@ internal sealed class PeerConnection
                 {
                     Close(CloseReason.RemoteClosed, "peer stopped reading");
                 }
-                // Credit counts as granted only once it is on its way: the peer cannot have used it any earlier.
-                Interlocked.Add(ref receiveAllowance, granted);
+
             }
         }
         catch (Exception lost) when (IsConnectionLoss(lost))
@@ -355,11 +364,14 @@ internal sealed class PeerConnection
         }
     }
 
-    private int WriteControl(PipeWriter output, long credit)
+    private int WriteControl(PipeWriter output)
     {
         var written = 0;
+        var credit = Interlocked.Exchange(ref creditOwed, 0);
         if (credit > 0)
         {
+            // Raise the allowance before the grant can reach the peer; afterwards the peer may already be using it.
+            Interlocked.Add(ref receiveAllowance, credit);
             written += FrameCodec.WriteMessage(output, FrameType.Credit, Lane.Control, new Credit { Bytes = (ulong)credit });
         }
         var pong = Interlocked.Exchange(ref pongOwed, -1);

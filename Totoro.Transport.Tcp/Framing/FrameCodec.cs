@@ -64,21 +64,6 @@ internal static class FrameCodec
         return true;
     }
 
-    /// <summary>
-    /// Bytes the front of <paramref name="buffer"/> needs before <see cref="TryReadFrame"/> can succeed, so a reader
-    /// can wait for a whole frame instead of waking for every socket read of a large one.
-    /// </summary>
-    public static long BytesNeeded(in ReadOnlySequence<byte> buffer)
-    {
-        if (buffer.Length < HeaderBytes)
-        {
-            return HeaderBytes;
-        }
-        Span<byte> length = stackalloc byte[4];
-        buffer.Slice(0, 4).CopyTo(length);
-        return HeaderBytes + (long)BinaryPrimitives.ReadUInt32BigEndian(length);
-    }
-
     public static void WriteHeader(Span<byte> destination, int payloadLength, FrameType type, Lane lane)
     {
         BinaryPrimitives.WriteUInt32BigEndian(destination, (uint)payloadLength);

@@ -110,10 +110,6 @@ internal static class HandshakeProtocol
         await output.FlushAsync(cancellation);
     }
 
-    /// <summary>The proof a side with <paramref name="settings"/>' secret sends; exposed for protocol tests.</summary>
-    public static byte[] Mac(TcpTransportSettings settings, bool dialer, ReadOnlySpan<byte> dialerHello, ReadOnlySpan<byte> acceptorHello) =>
-        Mac(settings, dialer ? DialerLabel : AcceptorLabel, dialerHello, acceptorHello);
-
     private static byte[] Mac(TcpTransportSettings settings, byte[] label, ReadOnlySpan<byte> dialerHello, ReadOnlySpan<byte> acceptorHello)
     {
         var transcript = new byte[label.Length + 8 + dialerHello.Length + acceptorHello.Length];

@@ -24,11 +24,14 @@ public sealed class PeerConnectionTests
         var handler = new RecordingHandler();
         using var metrics = new TcpTransportMetrics("test", () => 0, () => 0, null);
         var inbound = new Pipe();
-        // The peer never reads, so the connection's first flush (its credit grant) never completes.
+        // The peer never reads, so the connection's first flush (a queued control message) never completes and the
+        // write loop can grant no credit at all.
         var outbound = new Pipe(new PipeOptions(pauseWriterThreshold: 1, resumeWriterThreshold: 1));
+        var queue = new PeerQueue(16, 16);
+        queue.TryEnqueue(new OutboundItem(Envelope("test.first", new byte[] { 1 }), 12, 12, 10, false), Lane.Control);
         var remote = new RemoteHello(new NodeAddress("127.0.0.1", 7), "peer", 1, Window);
         var connection = new PeerConnection(new TransportContext(settings, handler, metrics, NullLogger.Instance, TimeProvider.System),
-            new DuplexPipe(inbound.Reader, outbound.Writer), new PeerQueue(16, 16), remote,
+            new DuplexPipe(inbound.Reader, outbound.Writer), queue, remote,
             new PeerInfo(remote.Address, "peer", 1, false, ConnectionDirection.Inbound));
         var running = connection.RunAsync();
 
