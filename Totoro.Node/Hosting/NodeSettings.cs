@@ -99,6 +99,15 @@ public sealed record NodeSettings
         return errors.Length == 0 ? settings : throw new SettingsException(errors);
     }
 
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append($"Name = {Name}, Zone = {Zone}, Cluster = {ClusterName}, Host = {Host}, BindHost = {BindHost}, Port = {Port}, ");
+        builder.Append($"SeedNodes = [{string.Join(", ", SeedNodes)}], DataDir = {DataDir}, ClusterSecret = {ClusterSecret}, ");
+        builder.Append($"AdminToken = {(AdminToken is null ? "none" : AdminToken.ToString())}, Tls = {(Tls is null ? "off" : Tls.CertificatePath)}, ");
+        builder.Append($"ShutdownTimeout = {ShutdownTimeout}, HelloInterval = {HelloInterval}, Otlp = {Otlp}");
+        return true;
+    }
+
     /// <summary>The TCP transport's settings for this node; <paramref name="incarnation"/> differs on every start.</summary>
     public TcpTransportSettings ToTransportSettings(long incarnation) => new()
     {

@@ -123,30 +123,42 @@ internal sealed class TotoroNode : ITotoroNode, IAsyncDisposable
                 return;
             }
             logger.Stopping(Settings.Name);
-            foreach (var module in modules.Reverse())
+            try
             {
-                using var deadline = new CancellationTokenSource(Settings.ShutdownTimeout, time);
-                using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
-                try
+                foreach (var module in modules.Reverse())
                 {
-                    await module.LeaveAsync(linked.Token).WaitAsync(linked.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (linked.IsCancellationRequested)
-                {
-                    logger.LeaveTimedOut(module.Name, Settings.ShutdownTimeout);
+                    await LeaveAsync(module, cancellationToken).ConfigureAwait(false);
                 }
             }
-            Volatile.Write(ref running, null);
-            await node.Transport.StopAsync().ConfigureAwait(false);
-            await node.System.Terminate().ConfigureAwait(false);
-            await node.Transport.DisposeAsync().ConfigureAwait(false);
-            node.Metrics.Dispose();
-            node.Otlp?.Dispose();
+            finally
+            {
+                Volatile.Write(ref running, null);
+                await node.Transport.StopAsync().ConfigureAwait(false);
+                await node.System.Terminate().ConfigureAwait(false);
+                await node.Transport.DisposeAsync().ConfigureAwait(false);
+                node.Metrics.Dispose();
+                node.Otlp?.Dispose();
+            }
             logger.Stopped(Settings.Name);
         }
         finally
         {
             lifecycle.Release();
+        }
+    }
+
+    /// <summary>One module's leave, cut off at the shutdown timeout; a module that throws still lets the node close.</summary>
+    private async Task LeaveAsync(INodeModule module, CancellationToken cancellationToken)
+    {
+        using var deadline = new CancellationTokenSource(Settings.ShutdownTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
+        try
+        {
+            await module.LeaveAsync(linked.Token).WaitAsync(linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (linked.IsCancellationRequested)
+        {
+            logger.LeaveTimedOut(module.Name, Settings.ShutdownTimeout);
         }
     }
 
