@@ -73,13 +73,7 @@ internal static class CmdCommand
             var shell = new OpsShell(client, output, error, mode);
             if (call.Words.Count == 0)
             {
-                var interactive = input == Console.In && !Console.IsInputRedirected;
-                if (interactive)
-                {
-                    shell.Help(null);
-                }
-                var historyFile = call.HistoryFile ?? HistoryPath(environment);
-                return await shell.RunInteractiveAsync(input, historyFile, prompt: interactive);
+                return await InteractiveAsync(shell, input, output, call.HistoryFile ?? HistoryPath(environment));
             }
             return await shell.RunAsync(call.Words[0], call.Words.Count > 1 ? call.Words[1] : "", [.. call.Words.Skip(2)]);
         }
@@ -93,6 +87,32 @@ internal static class CmdCommand
             await error.WriteLineAsync($"totoro cmd: {e.Message}");
             return 2;
         }
+    }
+
+    /// <summary>
+    /// On a terminal: help first, then a line editor with up-arrow history. Piped input: plain lines, no prompt.
+    /// Either way every line is appended to the history file (when there is one).
+    /// </summary>
+    private static async Task<int> InteractiveAsync(OpsShell shell, TextReader input, TextWriter output, string? historyFile)
+    {
+        var terminal = input == Console.In && !Console.IsInputRedirected;
+        LineEditor? editor = null;
+        if (terminal)
+        {
+            shell.Help(null);
+            var previous = historyFile is not null && File.Exists(historyFile) ? await File.ReadAllLinesAsync(historyFile) : [];
+            editor = new LineEditor(() => Console.ReadKey(intercept: true), output, previous.TakeLast(500));
+        }
+        return await shell.RunInteractiveAsync(
+            prompt => editor is null ? input.ReadLineAsync() : Task.FromResult(editor.ReadLine(prompt)),
+            async line =>
+            {
+                editor?.Remember(line);
+                if (historyFile is not null)
+                {
+                    await File.AppendAllTextAsync(historyFile, line + "\n");
+                }
+            });
     }
 
     private static (string Secret, string Token) Credentials(CmdInvocation call, Func<string, string?> environment)

@@ -42,6 +42,9 @@ public sealed record NodeSettings
 
     public required OtlpSettings Otlp { get; init; }
 
+    /// <summary>The transport's limits and timers (<c>totoro.transport.tcp</c>), already validated.</summary>
+    public required TcpTransportSettings Transport { get; init; }
+
     /// <summary>Reads and validates the node sections; throws <see cref="SettingsException"/> listing every bad key.</summary>
     public static NodeSettings FromConfig(HoconConfig config)
     {
@@ -50,6 +53,7 @@ public sealed record NodeSettings
         var cluster = new SettingsReader(config, "totoro.cluster");
         var remote = new SettingsReader(config, "totoro.remote");
         var otlp = new SettingsReader(config, "totoro.metrics.otlp");
+        var tcp = new SettingsReader(config, TcpTransportSettings.Section);
 
         var host = remote.String("host");
         var seeds = new List<NodeAddress>();
@@ -76,6 +80,31 @@ public sealed record NodeSettings
         var protocol = otlp.String("protocol");
         otlp.Require(protocol is "grpc" or "http/protobuf", "protocol", $"must be grpc or http/protobuf, was '{protocol}'");
 
+        var bindHost = config.HasPath("totoro.remote.bind-host") ? remote.String("bind-host") : host;
+        var transport = new TcpTransportSettings
+        {
+            NodeId = node.String("name"),
+            Incarnation = 1,
+            ClusterSecret = Encoding.UTF8.GetBytes(secret),
+            BindHost = bindHost,
+            BindPort = remote.Int("port", min: 0, max: 65535),
+            AdvertisedHost = host == bindHost ? null : host,
+            Tls = config.HasPath("totoro.remote.tls.certificate-path") ? ReadTls(remote, config) : null,
+            MaxFrameBytes = (int)tcp.Bytes("max-frame-bytes", min: 4096, max: 64 * 1024 * 1024),
+            MaxBlobBytes = tcp.Bytes("max-blob-bytes", min: 1024, max: Array.MaxLength),
+            BlobChunkBytes = (int)tcp.Bytes("blob-chunk-bytes", min: 1024, max: 64 * 1024 * 1024),
+            BlobWindowBytes = (int)tcp.Bytes("blob-window-bytes", min: 1024, max: int.MaxValue),
+            MaxBatchBytes = (int)tcp.Bytes("max-batch-bytes", min: 1024, max: 64 * 1024 * 1024),
+            MaxEnvelopeHeaderBytes = tcp.Int("max-envelope-header-bytes", min: 64, max: 65536),
+            SendQueueLength = tcp.Int("send-queue-length", min: 1),
+            ControlQueueLength = tcp.Int("control-queue-length", min: 1),
+            HandshakeTimeout = tcp.Duration("handshake-timeout", min: TimeSpan.FromMilliseconds(1)),
+            IdleTimeout = tcp.Duration("idle-timeout", min: TimeSpan.FromMilliseconds(100)),
+            ReconnectBackoffMin = tcp.Duration("reconnect-backoff-min", min: TimeSpan.FromMilliseconds(1)),
+            ReconnectBackoffMax = tcp.Duration("reconnect-backoff-max", min: TimeSpan.FromMilliseconds(1)),
+            SocketBufferBytes = (int)tcp.Bytes("socket-buffer-bytes", min: 4096, max: int.MaxValue),
+            MaxInboundConnections = tcp.Int("max-inbound-connections", min: 1),
+        };
         var settings = new NodeSettings
         {
             Name = node.String("name"),
@@ -88,15 +117,28 @@ public sealed record NodeSettings
             ClusterSecret = new SecretText(secret),
             SeedNodes = seeds,
             Host = host,
-            BindHost = config.HasPath("totoro.remote.bind-host") ? remote.String("bind-host") : host,
-            Port = remote.Int("port", min: 0, max: 65535),
-            Tls = config.HasPath("totoro.remote.tls.certificate-path") ? ReadTls(remote, config) : null,
+            BindHost = bindHost,
+            Port = transport.BindPort,
+            Tls = transport.Tls,
+            Transport = transport,
             Otlp = new OtlpSettings(otlp.Boolean("enabled"), endpoint, protocol, otlp.Duration("interval", min: TimeSpan.FromSeconds(1))),
         };
         node.Require(settings.Name.Trim().Length > 0, "name", "must not be empty");
         remote.Require(settings.Host.Trim().Length > 0, "host", "must not be empty");
-        var errors = node.Errors.Concat(cluster.Errors).Concat(remote.Errors).Concat(otlp.Errors).ToArray();
-        return errors.Length == 0 ? settings : throw new SettingsException(errors);
+        var errors = node.Errors.Concat(cluster.Errors).Concat(remote.Errors).Concat(otlp.Errors).Concat(tcp.Errors).ToList();
+        if (errors.Count == 0)
+        {
+            try
+            {
+                transport.Validate();
+            }
+            catch (TcpTransportSettingsException e)
+            {
+                // Cross-field rules of the transport (chunk + header within a frame, back-off order, ...), named by our keys.
+                errors.Add(NodeKeyOf(e.KeyPath) + e.Message[e.KeyPath.Length..]);
+            }
+        }
+        return errors.Count == 0 ? settings : throw new SettingsException(errors);
     }
 
     private bool PrintMembers(StringBuilder builder)
@@ -109,16 +151,22 @@ public sealed record NodeSettings
     }
 
     /// <summary>The TCP transport's settings for this node; <paramref name="incarnation"/> differs on every start.</summary>
-    public TcpTransportSettings ToTransportSettings(long incarnation) => new()
+    public TcpTransportSettings ToTransportSettings(long incarnation) => Transport with { Incarnation = incarnation };
+
+    /// <summary>Where the node's config holds a value the transport names by its own key.</summary>
+    private static string NodeKeyOf(string transportKey)
     {
-        NodeId = Name,
-        Incarnation = incarnation,
-        ClusterSecret = Encoding.UTF8.GetBytes(ClusterSecret.Value),
-        BindHost = BindHost,
-        BindPort = Port,
-        AdvertisedHost = Host == BindHost ? null : Host,
-        Tls = Tls,
-    };
+        var key = transportKey[(TcpTransportSettings.Section.Length + 1)..];
+        return key switch
+        {
+            "cluster-secret" => "totoro.cluster.secret",
+            "bind-host" => "totoro.remote.bind-host",
+            "bind-port" => "totoro.remote.port",
+            "advertised-host" => "totoro.remote.host",
+            _ when key.StartsWith("tls.", StringComparison.Ordinal) => "totoro.remote." + key,
+            _ => transportKey,
+        };
+    }
 
     private static TcpTlsSettings ReadTls(SettingsReader remote, HoconConfig config) => new()
     {

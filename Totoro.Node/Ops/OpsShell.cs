@@ -34,18 +34,16 @@ internal sealed class OpsShell(OpsClient client, TextWriter output, TextWriter e
         return 0;
     }
 
-    /// <summary>The read-eval-print loop; returns the status of the last command.</summary>
-    public async Task<int> RunInteractiveAsync(TextReader input, string? historyFile, bool prompt)
+    /// <summary>
+    /// The read-eval-print loop over lines from <paramref name="readLine"/> (given the prompt; null ends the session);
+    /// each line goes to <paramref name="remember"/>. Returns the status of the last command.
+    /// </summary>
+    public async Task<int> RunInteractiveAsync(Func<string, Task<string?>> readLine, Func<string, Task> remember)
     {
         var status = 0;
         while (true)
         {
-            if (prompt)
-            {
-                await output.WriteAsync($"totoro {client.Target}> ").ConfigureAwait(false);
-                await output.FlushAsync().ConfigureAwait(false);
-            }
-            var line = await input.ReadLineAsync().ConfigureAwait(false);
+            var line = await readLine($"totoro {client.Target}> ").ConfigureAwait(false);
             if (line is null)
             {
                 return status;
@@ -55,10 +53,7 @@ internal sealed class OpsShell(OpsClient client, TextWriter output, TextWriter e
             {
                 continue;
             }
-            if (historyFile is not null)
-            {
-                await File.AppendAllTextAsync(historyFile, line.Trim() + "\n").ConfigureAwait(false);
-            }
+            await remember(line.Trim()).ConfigureAwait(false);
             switch (words[0])
             {
                 case "exit" or "quit":

@@ -121,4 +121,29 @@ public sealed class NodeSettingsTests
         Assert.That(settings.ShutdownTimeout, Is.EqualTo(TimeSpan.FromSeconds(3)));
         Assert.That(settings.Zone, Is.EqualTo("default"));
     }
+
+    [Test]
+    public void Transport_limits_are_read_and_cross_field_rules_name_the_node_keys()
+    {
+        var settings = Parse("""
+            totoro.cluster.secret = "a-very-secret-cluster-key"
+            totoro.transport.tcp { max-frame-bytes = 2MiB, idle-timeout = 5s, send-queue-length = 100 }
+            """);
+        Assert.That(settings.Transport.MaxFrameBytes, Is.EqualTo(2 * 1024 * 1024));
+        Assert.That(settings.ToTransportSettings(incarnation: 9).IdleTimeout, Is.EqualTo(TimeSpan.FromSeconds(5)));
+        Assert.That(settings.ToTransportSettings(incarnation: 9).Incarnation, Is.EqualTo(9));
+        Assert.That(settings.Transport.SendQueueLength, Is.EqualTo(100));
+
+        var backoff = Assert.Throws<SettingsException>(() => Parse("""
+            totoro.cluster.secret = "a-very-secret-cluster-key"
+            totoro.transport.tcp { reconnect-backoff-min = 5s, reconnect-backoff-max = 1s }
+            """));
+        Assert.That(backoff!.Errors, Is.EqualTo(new[] { "totoro.transport.tcp.reconnect-backoff-max: must be at least reconnect-backoff-min" }));
+
+        var tls = Assert.Throws<SettingsException>(() => Parse("""
+            totoro.cluster.secret = "a-very-secret-cluster-key"
+            totoro.remote.tls.certificate-path = "/etc/totoro/node.p12"
+            """));
+        Assert.That(tls!.Errors.Single(), Does.StartWith("totoro.remote.tls.ca-path: "));
+    }
 }
