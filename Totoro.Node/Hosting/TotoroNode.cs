@@ -19,8 +19,8 @@ internal sealed class TotoroNode : ITotoroNode, IAsyncDisposable
     private readonly ILoggerFactory loggerFactory;
     private readonly ILogger logger;
     private readonly TimeProvider time;
-    private readonly SemaphoreSlim lifecycle = new(1, 1);
     private Running? running;
+    private int phase;
 
     public TotoroNode(HoconConfig config, IEnumerable<INodeModule> modules, ILoggerFactory? loggerFactory = null, TimeProvider? time = null)
     {
@@ -63,13 +63,13 @@ internal sealed class TotoroNode : ITotoroNode, IAsyncDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (Interlocked.CompareExchange(ref phase, Phase.Starting, Phase.Stopped) != Phase.Stopped)
+        {
+            throw new InvalidOperationException("The node is already started (or starting or stopping).");
+        }
+        var started = false;
         try
         {
-            if (running is not null)
-            {
-                return;
-            }
             var registry = NodeSerializers.Register(SerializerRegistry.CreateWithKernelMessages());
             foreach (var module in modules)
             {
@@ -106,22 +106,29 @@ internal sealed class TotoroNode : ITotoroNode, IAsyncDisposable
                 await module.StartAsync(context, cancellationToken).ConfigureAwait(false);
             }
             logger.Started(Settings.Name, address, Settings.Zone, Settings.SeedNodes.Count, string.Join(",", modules.Select(m => m.Name)));
+            started = true;
         }
         finally
         {
-            lifecycle.Release();
+            if (!started && Interlocked.Exchange(ref running, null) is { } partial)
+            {
+                // A module failed to start: close what is already open, so a failed start leaves no listener behind.
+                await CloseAsync(partial).ConfigureAwait(false);
+            }
+            Volatile.Write(ref phase, started ? Phase.Running : Phase.Stopped);
         }
     }
 
+    /// <summary>Stops a running node; does nothing when it is not running (the host may stop it twice).</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await lifecycle.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        if (Interlocked.CompareExchange(ref phase, Phase.Stopping, Phase.Running) != Phase.Running)
+        {
+            return;
+        }
+        var node = Current;
         try
         {
-            if (Volatile.Read(ref running) is not { } node)
-            {
-                return;
-            }
             logger.Stopping(Settings.Name);
             try
             {
@@ -133,18 +140,23 @@ internal sealed class TotoroNode : ITotoroNode, IAsyncDisposable
             finally
             {
                 Volatile.Write(ref running, null);
-                await node.Transport.StopAsync().ConfigureAwait(false);
-                await node.System.Terminate().ConfigureAwait(false);
-                await node.Transport.DisposeAsync().ConfigureAwait(false);
-                node.Metrics.Dispose();
-                node.Otlp?.Dispose();
+                await CloseAsync(node).ConfigureAwait(false);
             }
             logger.Stopped(Settings.Name);
         }
         finally
         {
-            lifecycle.Release();
+            Volatile.Write(ref phase, Phase.Stopped);
         }
+    }
+
+    private static async Task CloseAsync(Running node)
+    {
+        await node.Transport.StopAsync().ConfigureAwait(false);
+        await node.System.Terminate().ConfigureAwait(false);
+        await node.Transport.DisposeAsync().ConfigureAwait(false);
+        node.Metrics.Dispose();
+        node.Otlp?.Dispose();
     }
 
     /// <summary>One module's leave, cut off at the shutdown timeout; a module that throws still lets the node close.</summary>
@@ -169,6 +181,14 @@ internal sealed class TotoroNode : ITotoroNode, IAsyncDisposable
 
     /// <summary>Stops the node if it runs; safe to call more than once (the host disposes it as two services).</summary>
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
+
+    private static class Phase
+    {
+        public const int Stopped = 0;
+        public const int Starting = 1;
+        public const int Running = 2;
+        public const int Stopping = 3;
+    }
 
     private sealed record Running(ActorSystem System, TcpActorTransport Transport, IActorRef Membership, NodeMetrics Metrics, MeterProvider? Otlp, DateTimeOffset StartedAt);
 }

@@ -5,57 +5,33 @@ namespace Totoro.Node.Ops;
 /// <summary>
 /// The ops shell's commands, grouped in palettes (<c>node</c>, <c>cluster</c>, and whatever modules add: <c>ring</c>,
 /// <c>tree</c>, <c>app</c>, <c>round</c>). The node serves the descriptions to <c>totoro cmd</c>, which builds its help
-/// and checks arguments from them. Add palettes before the node starts; the registry is read-only afterwards.
+/// and checks arguments from them. Palettes are added while the node is constructed (one thread: the node asks each
+/// module in turn); the node then seals the registry, and from then on it is read-only and safe to read anywhere.
 /// </summary>
 public sealed class PaletteRegistry
 {
-    private readonly Lock gate = new();
     private readonly SortedDictionary<string, CommandPalette> palettes = new(StringComparer.Ordinal);
     private bool sealedForStart;
 
-    public IReadOnlyList<CommandPalette> Palettes
-    {
-        get
-        {
-            lock (gate)
-            {
-                return [.. palettes.Values];
-            }
-        }
-    }
+    public IReadOnlyList<CommandPalette> Palettes => [.. palettes.Values];
 
     public PaletteRegistry Add(CommandPalette palette)
     {
         ArgumentNullException.ThrowIfNull(palette);
-        lock (gate)
+        if (sealedForStart)
         {
-            if (sealedForStart)
-            {
-                throw new InvalidOperationException($"Palette '{palette.Name}' added after the node started");
-            }
-            if (!palettes.TryAdd(palette.Name, palette))
-            {
-                throw new InvalidOperationException($"A palette named '{palette.Name}' is already registered");
-            }
+            throw new InvalidOperationException($"Palette '{palette.Name}' added after the node was built");
+        }
+        if (!palettes.TryAdd(palette.Name, palette))
+        {
+            throw new InvalidOperationException($"A palette named '{palette.Name}' is already registered");
         }
         return this;
     }
 
-    public bool TryGet(string name, out CommandPalette palette)
-    {
-        lock (gate)
-        {
-            return palettes.TryGetValue(name, out palette!);
-        }
-    }
+    public bool TryGet(string name, out CommandPalette palette) => palettes.TryGetValue(name, out palette!);
 
-    internal void Seal()
-    {
-        lock (gate)
-        {
-            sealedForStart = true;
-        }
-    }
+    internal void Seal() => sealedForStart = true;
 }
 
 /// <summary>A named group of commands.</summary>

@@ -67,6 +67,25 @@ public sealed class TotoroNodeTests
     }
 
     [Test]
+    public async Task A_module_that_fails_to_start_fails_the_start_and_leaves_no_listener_behind()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        var node = new TotoroNode(NodeTestKit.Config("broken", $"totoro.remote.port = {port}"), [new FailingModule()]);
+
+        var first = await Assert.ThrowsAsync<InvalidOperationException>(() => node.StartAsync(CancellationToken.None).WaitAsync(NodeTestKit.Patience));
+        var second = await Assert.ThrowsAsync<InvalidOperationException>(() => node.StartAsync(CancellationToken.None).WaitAsync(NodeTestKit.Patience));
+
+        Assert.That(first!.Message, Is.EqualTo("module failed on purpose"));
+        Assert.That(second!.Message, Is.EqualTo("module failed on purpose"), "the failed start reset the node, so it can be started again");
+        Assert.That(node.IsRunning, Is.False);
+        using var rebind = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+        Assert.DoesNotThrow(rebind.Start, "the node's listener was closed");
+    }
+
+    [Test]
     public async Task Node_metrics_include_transport_and_kernel_instruments_of_this_node_only()
     {
         await using var first = await NodeTestKit.StartAsync("first");
@@ -130,6 +149,23 @@ public sealed class TotoroNodeTests
                 }
             }
         }
+    }
+
+    private sealed class FailingModule : INodeModule
+    {
+        public string Name => "failing";
+
+        public void RegisterSerializers(SerializerRegistry registry)
+        {
+        }
+
+        public void RegisterPalettes(PaletteRegistry palettes)
+        {
+        }
+
+        public Task StartAsync(NodeContext context, CancellationToken cancellation) => throw new InvalidOperationException("module failed on purpose");
+
+        public Task LeaveAsync(CancellationToken cancellation) => Task.CompletedTask;
     }
 
     private sealed class Idle : ReceiveActor
