@@ -49,7 +49,9 @@ public sealed class ScriptTests
         {
             var stop = await RunAsync("scripts/local-cluster.sh", ["stop"], env);
             var after = await RunAsync("scripts/local-cluster.sh", ["status"], env);
+            var log = await File.ReadAllTextAsync(Path.Combine(dir, "node2", "node.log"));
             Directory.Delete(dir, recursive: true);
+            Assert.That(log, Does.Contain("Node node2 leaving").And.Contain("Node node2 stopped"), "SIGTERM shuts the node down gracefully");
             Assert.That(stop.Output, Does.Contain("node1 stopped").And.Contain("node2 stopped"));
             Assert.That(after.Status, Is.Not.Zero);
             Assert.That(after.Output, Does.Contain("node1 127.0.0.1:" + (basePort + 1) + " not running"));
