@@ -10,7 +10,9 @@ namespace Totoro.Transport.Tcp;
 /// The kernel's remoting seam over TCP: one <see cref="TcpTransport"/> serving one actor system. Kernel address
 /// <c>totoro://system@host:port</c> is TCP endpoint <c>host:port</c>; every node of a cluster uses the same system
 /// name. A peer's connection going up or down is node up/down for the kernel (for peers the kernel monitors), and
-/// a dial that keeps failing reports the peer down once. Messages whose manifest starts with one of
+/// a dial that keeps failing reports the peer down once. Monitoring a peer reports it down at once only when its last
+/// dial or connection failed; a peer never contacted is reported when the dial that the kernel's first message
+/// (the remote watch) triggers succeeds or fails. Messages whose manifest starts with one of
 /// <see cref="TcpActorTransportOptions.ControlManifestPrefixes"/> take the control lane, ahead of bulk data.
 /// </summary>
 public sealed class TcpActorTransport : ITransport, ITcpTransportHandler, IAsyncDisposable

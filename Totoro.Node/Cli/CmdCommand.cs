@@ -45,13 +45,11 @@ internal static class CmdCommand
     {
         if (!NodeSettings.TryParseEndpoint(call.Target, out var endpoint))
         {
-            await error.WriteLineAsync($"totoro cmd: '{call.Target}' is not host:port");
-            return 2;
+            return await UsageErrorAsync(call, output, error, $"'{call.Target}' is not host:port");
         }
         if (call.TimeoutSeconds is < 1 or > 3600)
         {
-            await error.WriteLineAsync("totoro cmd: --timeout must be 1..3600 seconds");
-            return 2;
+            return await UsageErrorAsync(call, output, error, "--timeout must be 1..3600 seconds");
         }
         string secret;
         string token;
@@ -61,8 +59,7 @@ internal static class CmdCommand
         }
         catch (Exception e) when (e is SettingsException or HoconException or IOException or UnauthorizedAccessException)
         {
-            await error.WriteLineAsync($"totoro cmd: {e.Message}");
-            return 2;
+            return await UsageErrorAsync(call, output, error, e.Message);
         }
         var mode = call.Json ? OpsOutput.Json
             : environment("NO_COLOR") is { Length: > 0 } || Console.IsOutputRedirected || output != Console.Out ? OpsOutput.Plain
@@ -79,14 +76,26 @@ internal static class CmdCommand
         }
         catch (OpsClientException e)
         {
-            await error.WriteLineAsync($"totoro cmd: {e.Message}");
-            return 2;
+            return await UsageErrorAsync(call, output, error, e.Message);
         }
         catch (TcpTransportSettingsException e)
         {
-            await error.WriteLineAsync($"totoro cmd: {e.Message}");
-            return 2;
+            return await UsageErrorAsync(call, output, error, e.Message);
         }
+    }
+
+    /// <summary>A problem before any command ran (exit code 2): on stderr, or as <c>{"error": ...}</c> on stdout with --json.</summary>
+    private static async Task<int> UsageErrorAsync(CmdInvocation call, TextWriter output, TextWriter error, string message)
+    {
+        if (call.Json)
+        {
+            await output.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = message }));
+        }
+        else
+        {
+            await error.WriteLineAsync($"totoro cmd: {message}");
+        }
+        return 2;
     }
 
     /// <summary>

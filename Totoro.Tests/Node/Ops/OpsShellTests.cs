@@ -86,6 +86,8 @@ public sealed class OpsShellTests
         await using var node = await NodeTestKit.StartAsync("guarded", "totoro.node.admin-token = \"admin-secret-token\"");
         var (refused, output, _) = await Cmd(node, ["node", "info"], json: true);
         Assert.That(refused, Is.EqualTo(2));
+        using var document = JsonDocument.Parse(output);
+        Assert.That(document.RootElement.GetProperty("error").GetString(), Does.StartWith("unauthorized"));
         var (allowed, _, _) = await Cmd(node, ["node", "info"], token: "admin-secret-token");
         Assert.That(allowed, Is.Zero);
     }
