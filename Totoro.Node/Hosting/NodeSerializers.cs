@@ -10,8 +10,8 @@ internal static class NodeSerializers
 {
     public static SerializerRegistry Register(SerializerRegistry registry)
     {
-        registry.Register<Hello, HelloWire>("node.hello.v1", h => ToWire(h.Name, h.Zone, h.Known), w => new Hello(w.Name, w.Zone, [.. w.Known]));
-        registry.Register<HelloAck, HelloWire>("node.hello-ack.v1", h => ToWire(h.Name, h.Zone, h.Known), w => new HelloAck(w.Name, w.Zone, [.. w.Known]));
+        registry.Register<Hello, HelloWire>("node.hello.v1", h => ToWire(h.Cluster, h.Name, h.Zone, h.Known), w => new Hello(w.Cluster, w.Name, w.Zone, [.. w.Known]));
+        registry.Register<HelloAck, HelloWire>("node.hello-ack.v1", h => ToWire(h.Cluster, h.Name, h.Zone, h.Known), w => new HelloAck(w.Cluster, w.Name, w.Zone, [.. w.Known]));
         registry.Register<OpsRequest, OpsRequestWire>(
             "ops.request.v1",
             r => new OpsRequestWire { Token = r.Token, Palette = r.Palette, Command = r.Command, Args = { r.Args } },
@@ -20,5 +20,6 @@ internal static class NodeSerializers
         return registry;
     }
 
-    private static HelloWire ToWire(string name, string zone, IReadOnlyList<string> known) => new() { Name = name, Zone = zone, Known = { known } };
+    private static HelloWire ToWire(string cluster, string name, string zone, IReadOnlyList<string> known) =>
+        new() { Cluster = cluster, Name = name, Zone = zone, Known = { known } };
 }

@@ -92,7 +92,7 @@ internal sealed class TotoroNode : ITotoroNode, IAsyncDisposable
             var metrics = new NodeMetrics(system, endpoint.ToString());
             var view = MembershipView.Create(endpoint, Settings.SeedNodes, time.GetUtcNow());
             var membership = system.ActorOf(
-                Props.Create(() => new MembershipActor(Settings.Name, Settings.Zone, Settings.HelloInterval, view)), MembershipActor.Name);
+                Props.Create(() => new MembershipActor(Settings.ClusterName, Settings.Name, Settings.Zone, Settings.HelloInterval, view)), MembershipActor.Name);
             var otlp = NodeMetrics.CreateOtlpProvider(Settings.Otlp);
             if (otlp is not null)
             {

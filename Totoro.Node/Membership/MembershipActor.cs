@@ -14,19 +14,23 @@ internal sealed class MembershipActor : ReceiveActor
 {
     public const string Name = "membership";
 
+    private readonly string cluster;
     private readonly string nodeName;
     private readonly string zone;
     private readonly TimeSpan helloInterval;
     private MembershipView view;
 
-    public MembershipActor(string nodeName, string zone, TimeSpan helloInterval, MembershipView initial)
+    public MembershipActor(string cluster, string nodeName, string zone, TimeSpan helloInterval, MembershipView initial)
     {
+        this.cluster = cluster;
         this.nodeName = nodeName;
         this.zone = zone;
         this.helloInterval = helloInterval;
         view = initial;
-        Receive<Hello>(OnHello);
-        Receive<HelloAck>(OnHelloAck);
+        Receive<Hello>(h => h.Cluster == cluster, OnHello);
+        Receive<HelloAck>(a => a.Cluster == cluster, OnHelloAck);
+        Receive<Hello>(h => MembershipLog.ForeignCluster(Log, h.Cluster, Sender?.Path.Address.ToString() ?? "?", cluster));
+        Receive<HelloAck>(a => MembershipLog.ForeignCluster(Log, a.Cluster, Sender?.Path.Address.ToString() ?? "?", cluster));
         Receive<Terminated>(OnTerminated);
         Receive<RetryHellos>(_ => SayHello(view.ToContact));
         Receive<GetMembers>(_ => Sender?.Tell(view, Self));
@@ -44,7 +48,7 @@ internal sealed class MembershipActor : ReceiveActor
         {
             return;
         }
-        peer.Tell(new HelloAck(nodeName, zone, KnownUp()), Self);
+        peer.Tell(new HelloAck(cluster, nodeName, zone, KnownUp()), Self);
         Answered(peer, node, hello.Name, hello.Zone, hello.Known);
     }
 
@@ -85,7 +89,7 @@ internal sealed class MembershipActor : ReceiveActor
 
     private void SayHello(IEnumerable<NodeAddress> nodes)
     {
-        var hello = new Hello(nodeName, zone, KnownUp());
+        var hello = new Hello(cluster, nodeName, zone, KnownUp());
         foreach (var node in nodes)
         {
             Context.System.Resolve(PathOf(Context.System.Name, node)).Tell(hello, Self);
