@@ -6,10 +6,10 @@ namespace Totoro.Node.Membership;
 /// A node introduces itself to a seed or peer (<c>node.hello.v1</c>); <see cref="Known"/> are peers it sees up.
 /// A node answers and counts only hellos of its own cluster.
 /// </summary>
-public sealed record Hello(string Cluster, string Name, string Zone, IReadOnlyList<string> Known);
+internal sealed record Hello(string Cluster, string Name, string Zone, IReadOnlyList<string> Known);
 
 /// <summary>The answer to <see cref="Hello"/> (<c>node.hello-ack.v1</c>).</summary>
-public sealed record HelloAck(string Cluster, string Name, string Zone, IReadOnlyList<string> Known);
+internal sealed record HelloAck(string Cluster, string Name, string Zone, IReadOnlyList<string> Known);
 
 /// <summary>Asks the membership actor for its current <see cref="MembershipView"/>.</summary>
 public sealed record GetMembers : ILocalMessage

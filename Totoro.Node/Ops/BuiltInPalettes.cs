@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using Totoro.Kernel.Hocon;
 using Totoro.Node.Hosting;
@@ -8,7 +9,7 @@ namespace Totoro.Node.Ops;
 internal static class BuiltInPalettes
 {
     /// <summary>Config keys whose last segment contains one of these print as <c>***</c>.</summary>
-    private static readonly string[] SecretWords = ["secret", "token", "password", "key"];
+    private static readonly ImmutableArray<string> SecretWords = ["secret", "token", "password", "key"];
 
     public static void Register(PaletteRegistry palettes)
     {

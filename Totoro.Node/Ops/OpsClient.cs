@@ -106,7 +106,7 @@ internal sealed class OpsClient : IAsyncDisposable
 }
 
 /// <summary>The ops client could not get an answer; the message is for the operator.</summary>
-public sealed class OpsClientException : Exception
+internal sealed class OpsClientException : Exception
 {
     public OpsClientException()
     {
