@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenTelemetry.Metrics;
@@ -19,11 +20,15 @@ internal sealed class TotoroNode : ITotoroNode, IAsyncDisposable
     private readonly ILoggerFactory loggerFactory;
     private readonly ILogger logger;
     private readonly TimeProvider time;
+    private readonly IHostApplicationLifetime? lifetime;
     private Running? running;
     private int phase;
 
-    public TotoroNode(HoconConfig config, IEnumerable<INodeModule> modules, ILoggerFactory? loggerFactory = null, TimeProvider? time = null)
+    /// <param name="lifetime">The host to stop on <c>node leave</c>; without one that command is refused.</param>
+    public TotoroNode(HoconConfig config, IEnumerable<INodeModule> modules, ILoggerFactory? loggerFactory = null, TimeProvider? time = null,
+        IHostApplicationLifetime? lifetime = null)
     {
+        this.lifetime = lifetime;
         ArgumentNullException.ThrowIfNull(config);
         Config = config;
         Settings = NodeSettings.FromConfig(config);
@@ -98,8 +103,8 @@ internal sealed class TotoroNode : ITotoroNode, IAsyncDisposable
             {
                 logger.OtlpOn(Settings.Otlp.Protocol, Settings.Otlp.Endpoint, Settings.Otlp.Interval);
             }
-            Volatile.Write(ref running, new Running(system, transport, membership, metrics, otlp, time.GetUtcNow()));
-            system.ActorOf(Props.Create(() => new OpsActor(this)), OpsActor.Name);
+            var ops = system.ActorOf(Props.Create(() => new OpsActor(this)), OpsActor.Name);
+            Volatile.Write(ref running, new Running(system, transport, membership, ops, metrics, otlp, time.GetUtcNow()));
             var context = new NodeContext(system, Settings, Config, membership, loggerFactory);
             foreach (var module in modules)
             {
@@ -179,6 +184,24 @@ internal sealed class TotoroNode : ITotoroNode, IAsyncDisposable
 
     public IReadOnlyList<MetricReading> CollectMetrics() => Current.Metrics.Collect();
 
+    /// <summary>
+    /// <c>node leave</c>: asks the host to stop after <paramref name="delay"/> (a timer message to the ops actor), so the
+    /// answer reaches the operator before the transport closes. False when no host can be asked.
+    /// </summary>
+    internal bool ScheduleLeave(TimeSpan delay)
+    {
+        if (lifetime is null)
+        {
+            return false;
+        }
+        var node = Current;
+        node.System.Scheduler.ScheduleTellOnce(delay, node.Ops, LeaveNow.Instance);
+        return true;
+    }
+
+    /// <summary>Called by the ops actor when the leave timer fires.</summary>
+    internal void StopHost() => lifetime?.StopApplication();
+
     /// <summary>Stops the node if it runs; safe to call more than once (the host disposes it as two services).</summary>
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
 
@@ -190,5 +213,5 @@ internal sealed class TotoroNode : ITotoroNode, IAsyncDisposable
         public const int Stopping = 3;
     }
 
-    private sealed record Running(ActorSystem System, TcpActorTransport Transport, IActorRef Membership, NodeMetrics Metrics, MeterProvider? Otlp, DateTimeOffset StartedAt);
+    private sealed record Running(ActorSystem System, TcpActorTransport Transport, IActorRef Membership, IActorRef Ops, NodeMetrics Metrics, MeterProvider? Otlp, DateTimeOffset StartedAt);
 }

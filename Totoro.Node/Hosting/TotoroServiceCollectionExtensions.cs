@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Totoro.Kernel.Hocon;
 
@@ -22,7 +23,8 @@ public static class TotoroServiceCollectionExtensions
             config,
             provider.GetServices<INodeModule>(),
             provider.GetService<ILoggerFactory>(),
-            provider.GetRequiredService<TimeProvider>()));
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetService<IHostApplicationLifetime>()));
         services.AddHostedService(provider => provider.GetRequiredService<ITotoroNode>());
         return services;
     }

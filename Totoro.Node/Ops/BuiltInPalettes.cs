@@ -19,6 +19,7 @@ internal static class BuiltInPalettes
             new PaletteCommand("config", "the resolved configuration (secrets redacted); optionally one section", [new PaletteArgument("path", "a section such as totoro.remote", Required: false)], Config),
             new PaletteCommand("actors", "the tree of actor paths under /user", [], Actors),
             new PaletteCommand("metrics", "a reading of every Totoro instrument of this node", [new PaletteArgument("prefix", "only instruments starting with this", Required: false)], Metrics),
+            new PaletteCommand("leave", "leave the cluster gracefully and stop the node (modules hand off first)", [], Leave),
         ]));
         palettes.Add(new CommandPalette("cluster", "the seeds and peers this node knows",
         [
@@ -103,6 +104,16 @@ internal static class BuiltInPalettes
             .Select(m => (IReadOnlyList<string>)[m.Instrument, m.Value.ToString(CultureInfo.InvariantCulture), m.Unit, m.Tags])
             .ToArray();
         return Task.FromResult(new OpsTable("metrics", ["instrument", "value", "unit", "tags"], rows));
+    }
+
+    private static Task<OpsTable> Leave(PaletteInvocation call)
+    {
+        // The answer goes out first; the host starts stopping a moment later.
+        if (call.Node is not TotoroNode node || !node.ScheduleLeave(TimeSpan.FromMilliseconds(300)))
+        {
+            throw new OpsCommandException("this node is not run by a host that can stop it");
+        }
+        return Task.FromResult(OpsTable.KeyValues("node leave", [("node", node.Settings.Name), ("status", "leaving")]));
     }
 
     private static async Task<OpsTable> Members(PaletteInvocation call)

@@ -21,6 +21,7 @@ internal sealed class OpsActor : ReceiveActor
         this.node = node;
         adminToken = node.Settings.AdminToken is { } token ? Encoding.UTF8.GetBytes(token.Value) : null;
         Receive<OpsRequest>(OnRequest);
+        Receive<LeaveNow>(_ => (node as TotoroNode)?.StopHost());
     }
 
     private void OnRequest(OpsRequest request)
@@ -71,6 +72,12 @@ internal sealed class OpsActor : ReceiveActor
             return new OpsReply(failure.Message, "");
         }
     }
+}
+
+/// <summary>Timer message: the delay after <c>node leave</c> has passed; stop the host now.</summary>
+internal sealed record LeaveNow : ILocalMessage
+{
+    public static readonly LeaveNow Instance = new();
 }
 
 /// <summary>Thrown by a palette handler for bad input or an unanswerable question; the message goes to the operator.</summary>

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Totoro.Node.Cli;
 using Totoro.Node.Hosting;
 using Totoro.Node.Ops;
@@ -122,6 +124,36 @@ public sealed class OpsShellTests
         {
             File.Delete(history);
         }
+    }
+
+    [Test]
+    public async Task Node_leave_answers_then_stops_the_host_gracefully()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddTotoro(NodeTestKit.Config("leaver"));
+        using var host = builder.Build();
+        await host.StartAsync().WaitAsync(NodeTestKit.Patience);
+        var node = host.Services.GetRequiredService<ITotoroNode>();
+        var stopping = new TaskCompletionSource();
+        host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(() => stopping.TrySetResult());
+
+        var (status, output, error) = await Cmd(node, ["node", "leave"], json: true);
+
+        Assert.That(status, Is.Zero, error);
+        Assert.That(output, Does.Contain("\"leaving\""));
+        await host.WaitForShutdownAsync().WaitAsync(NodeTestKit.Patience);
+        await stopping.Task.WaitAsync(NodeTestKit.Patience);
+        Assert.That(node.IsRunning, Is.False);
+    }
+
+    [Test]
+    public async Task Node_leave_is_refused_when_no_host_can_stop_the_node()
+    {
+        await using var node = await NodeTestKit.StartAsync("unhosted");
+        var (status, _, error) = await Cmd(node, ["node", "leave"]);
+        Assert.That(status, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("not run by a host"));
+        Assert.That(node.IsRunning, Is.True);
     }
 
     [Test]
