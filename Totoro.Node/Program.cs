@@ -2,5 +2,7 @@ using System.CommandLine;
 using Totoro.Node.Cli;
 
 var root = new RootCommand("totoro: a decentralized federated-learning engine built from actors");
+root.Subcommands.Add(NodeCommand.Create());
+root.Subcommands.Add(CmdCommand.Create());
 root.Subcommands.Add(BenchCommands.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -116,6 +116,25 @@ public sealed class ActorSystem : IAsyncDisposable, IActorRefResolver
     /// <summary>Creates a top-level actor under <c>/user</c>.</summary>
     public IActorRef ActorOf(Props props, string? name = null) => _user.CreateChild(props, name);
 
+    /// <summary>Paths of the live actors under <c>/user</c>, each parent before its children (diagnostics, the ops shell).</summary>
+    public IReadOnlyList<ActorPath> UserActorPaths()
+    {
+        var paths = new List<ActorPath>();
+        var pending = new Stack<IActorRef>(_user.GetChildren().OrderByDescending(c => c.Path.ToString(), StringComparer.Ordinal));
+        while (pending.TryPop(out var actor))
+        {
+            paths.Add(actor.Path);
+            if (actor is ActorCell cell)
+            {
+                foreach (var child in cell.GetChildren().OrderByDescending(c => c.Path.ToString(), StringComparer.Ordinal))
+                {
+                    pending.Push(child);
+                }
+            }
+        }
+        return paths;
+    }
+
     public void Stop(IActorRef actor)
     {
         ArgumentNullException.ThrowIfNull(actor);

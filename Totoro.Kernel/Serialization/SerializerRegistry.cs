@@ -47,6 +47,9 @@ public sealed class SerializerRegistry
 
     public bool TryGet(Type messageType, out IMessageSerializer serializer) => _byType.TryGetValue(messageType, out serializer!);
 
+    /// <summary>Whether a serializer reads <paramref name="manifest"/> (transports count inbound manifests nobody reads).</summary>
+    public bool HasManifest(string manifest) => _byManifest.ContainsKey(manifest);
+
     public (string Manifest, byte[] Bytes) Serialize(object message)
     {
         ArgumentNullException.ThrowIfNull(message);
