@@ -22,7 +22,7 @@ public sealed class PeerConnectionTests
     {
         var settings = Settings("node") with { BlobChunkBytes = Chunk, BlobWindowBytes = Window, MaxFrameBytes = 64 * 1024, MaxBatchBytes = 16 * 1024 };
         var handler = new RecordingHandler();
-        using var metrics = new TcpTransportMetrics("test", () => 0, () => 0, null);
+        using var metrics = new TcpTransportMetrics("test", () => 0, () => 0, () => 0, null);
         var inbound = new Pipe();
         // The peer never reads, so the connection's first flush (a queued control message) never completes and the
         // write loop can grant no credit at all.
@@ -30,7 +30,7 @@ public sealed class PeerConnectionTests
         var queue = new PeerQueue(16, 16);
         queue.TryEnqueue(new OutboundItem(Envelope("test.first", new byte[] { 1 }), 12, 12, 10, false), Lane.Control);
         var remote = new RemoteHello(new NodeAddress("127.0.0.1", 7), "peer", 1, Window);
-        var connection = new PeerConnection(new TransportContext(settings, handler, metrics, NullLogger.Instance, TimeProvider.System),
+        var connection = new PeerConnection(new TransportContext(settings, handler, metrics, NullLogger.Instance, TimeProvider.System, new BlobMemory(settings)),
             new DuplexPipe(inbound.Reader, outbound.Writer), queue, remote,
             new PeerInfo(remote.Address, "peer", 1, false, ConnectionDirection.Inbound));
         var running = connection.RunAsync();
@@ -56,11 +56,11 @@ public sealed class PeerConnectionTests
     {
         var settings = Settings("node") with { BlobChunkBytes = Chunk, BlobWindowBytes = Window, MaxFrameBytes = 64 * 1024, MaxBatchBytes = 16 * 1024 };
         var handler = new RecordingHandler();
-        using var metrics = new TcpTransportMetrics("test", () => 0, () => 0, null);
+        using var metrics = new TcpTransportMetrics("test", () => 0, () => 0, () => 0, null);
         var inbound = new Pipe();
         var outbound = new Pipe();
         var remote = new RemoteHello(new NodeAddress("127.0.0.1", 7), "peer", 1, Window);
-        var connection = new PeerConnection(new TransportContext(settings, handler, metrics, NullLogger.Instance, TimeProvider.System),
+        var connection = new PeerConnection(new TransportContext(settings, handler, metrics, NullLogger.Instance, TimeProvider.System, new BlobMemory(settings)),
             new DuplexPipe(inbound.Reader, outbound.Writer), new PeerQueue(16, 16), remote,
             new PeerInfo(remote.Address, "peer", 1, false, ConnectionDirection.Inbound));
         var running = connection.RunAsync();
