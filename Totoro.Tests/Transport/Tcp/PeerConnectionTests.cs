@@ -99,6 +99,185 @@ public sealed class PeerConnectionTests
         });
     }
 
+    [Test]
+    public async Task Blob_memory_is_reserved_from_blob_start_and_released_when_the_handler_returns()
+    {
+        var settings = BlobSettings();
+        var memory = new BlobMemory(settings);
+        long reservedDuringDelivery = -1;
+        var handler = new RecordingHandler();
+        handler.Classify = _ =>
+        {
+            reservedDuringDelivery = memory.Reserved;
+            return InboundResult.Accepted;
+        };
+        await using var peer = Start(settings, memory, handler);
+        // Chunk sizes that do not line up with the pooled segments, so the payload spans several of them.
+        var blob = new byte[3 * Chunk + 1000];
+        new Random(5).NextBytes(blob);
+
+        await peer.SendBlobAsync(1, blob, [1000, Chunk, Chunk - 7, Chunk, 7]);
+        await handler.WaitForAsync(1);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(reservedDuringDelivery, Is.EqualTo(blob.Length));
+            Assert.That(memory.Reserved, Is.Zero);
+            Assert.That(handler.Received.Single().Envelope.Payload.ToArray(), Is.EqualTo(blob));
+            Assert.That(handler.Received.Single().Blob, Is.Not.Null);
+        });
+    }
+
+    [Test]
+    public async Task Blob_that_does_not_fit_the_connection_budget_closes_with_blob_memory_exhausted()
+    {
+        var settings = BlobSettings() with { MaxBlobBytes = 4 * Chunk, MaxBlobMemoryPerConnection = 4 * Chunk };
+        var memory = new BlobMemory(settings);
+        var retained = new List<BlobPayload>();
+        var handler = new RecordingHandler();
+        handler.Classify = envelope =>
+        {
+            envelope.Blob!.Retain();
+            retained.Add(envelope.Blob);
+            return InboundResult.Accepted;
+        };
+        await using var peer = Start(settings, memory, handler);
+
+        await peer.SendBlobAsync(1, new byte[Chunk], [Chunk]);
+        await handler.WaitForAsync(1);
+        var heldAfterFirst = memory.Reserved;
+        await peer.SendStartAsync(2, 3 * Chunk + 1);
+        var (reason, detail) = await peer.Running.Within();
+        retained.Single().Dispose();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(heldAfterFirst, Is.EqualTo(Chunk), "a retained blob stays counted");
+            Assert.That(reason, Is.EqualTo(CloseReason.BlobMemoryExhausted), detail);
+            Assert.That(peer.Metrics.Snapshot(0, 0).ClosedWith(CloseReason.BlobMemoryExhausted), Is.EqualTo(1));
+            Assert.That(memory.Reserved, Is.Zero, "disposing the retained blob returns its bytes");
+        });
+    }
+
+    [Test]
+    public async Task Node_blob_budget_is_shared_by_all_connections()
+    {
+        var settings = BlobSettings() with { MaxBlobBytes = 4 * Chunk, MaxBlobMemoryPerConnection = 4 * Chunk, MaxBlobMemory = 4 * Chunk };
+        var memory = new BlobMemory(settings);
+        var handler = new RecordingHandler();
+        handler.Classify = envelope =>
+        {
+            envelope.Blob?.Retain();
+            return InboundResult.Accepted;
+        };
+        await using var first = Start(settings, memory, handler);
+        await using var second = Start(settings, memory, handler);
+
+        await first.SendBlobAsync(1, new byte[3 * Chunk], [Chunk, Chunk, Chunk]);
+        await handler.WaitForAsync(1);
+        await second.SendStartAsync(1, 2 * Chunk);
+        var (reason, detail) = await second.Running.Within();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(reason, Is.EqualTo(CloseReason.BlobMemoryExhausted), detail);
+            Assert.That(memory.Reserved, Is.EqualTo(3 * Chunk));
+            Assert.That(first.Running.IsCompleted, Is.False);
+        });
+    }
+
+    [Test]
+    public async Task Blob_cut_off_by_a_closing_connection_returns_its_reservation()
+    {
+        var settings = BlobSettings();
+        var memory = new BlobMemory(settings);
+        await using var peer = Start(settings, memory, new RecordingHandler());
+
+        await peer.SendStartAsync(1, 4 * Chunk);
+        await peer.SendChunkAsync(1, 0, new byte[Chunk]);
+        await peer.Inbound.Writer.CompleteAsync();
+        var (reason, _) = await peer.Running.Within();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(reason, Is.EqualTo(CloseReason.RemoteClosed));
+            Assert.That(memory.Reserved, Is.Zero);
+        });
+    }
+
+    private static TcpTransportSettings BlobSettings() => Settings("node") with
+    {
+        BlobChunkBytes = Chunk,
+        // Every test blob fits one window, so the in-memory peer never has to wait for credit.
+        BlobWindowBytes = 8 * Chunk,
+        MaxFrameBytes = 64 * 1024,
+        MaxBatchBytes = 16 * 1024,
+        MaxBlobBytes = 8 * Chunk,
+        MaxBlobMemoryPerConnection = 8 * Chunk,
+        MaxBlobMemory = 8 * Chunk,
+    };
+
+    private static InMemoryPeer Start(TcpTransportSettings settings, BlobMemory memory, RecordingHandler handler)
+    {
+        var metrics = new TcpTransportMetrics("test", () => 0, () => 0, () => memory.Reserved, null);
+        var inbound = new Pipe();
+        var outbound = new Pipe();
+        var remote = new RemoteHello(new NodeAddress("127.0.0.1", 7), "peer", 1, Window);
+        var connection = new PeerConnection(new TransportContext(settings, handler, metrics, NullLogger.Instance, TimeProvider.System, memory),
+            new DuplexPipe(inbound.Reader, outbound.Writer), new PeerQueue(16, 16), remote,
+            new PeerInfo(remote.Address, "peer", 1, false, ConnectionDirection.Inbound));
+        return new InMemoryPeer(connection, connection.RunAsync(), inbound, outbound, metrics);
+    }
+
+    /// <summary>The far end of an in-memory connection: writes frames into it and drains (ignores) what it writes back.</summary>
+    private sealed class InMemoryPeer : IAsyncDisposable
+    {
+        private readonly PeerConnection connection;
+        private readonly Task draining;
+
+        public InMemoryPeer(PeerConnection connection, Task<(CloseReason, string)> running, Pipe inbound, Pipe outbound, TcpTransportMetrics metrics)
+        {
+            this.connection = connection;
+            Running = running;
+            Inbound = inbound;
+            Metrics = metrics;
+            draining = outbound.Reader.CopyToAsync(Stream.Null);
+        }
+
+        public Task<(CloseReason Reason, string Detail)> Running { get; }
+
+        public Pipe Inbound { get; }
+
+        public TcpTransportMetrics Metrics { get; }
+
+        public async Task SendStartAsync(ulong id, long total) =>
+            await Inbound.Writer.WriteAsync(Frame(FrameType.BlobStart, Lane.Bulk, new BlobStart { BlobId = id, TotalBytes = (ulong)total, Manifest = "test.blob" }));
+
+        public async Task SendChunkAsync(ulong id, long offset, ReadOnlyMemory<byte> data) =>
+            await Inbound.Writer.WriteAsync(Frame(FrameType.BlobChunk, Lane.Bulk,
+                new BlobChunk { BlobId = id, Offset = (ulong)offset, Data = ByteString.CopyFrom(data.Span) }));
+
+        /// <summary>Sends a whole blob in chunks of the given sizes; they must stay within one window.</summary>
+        public async Task SendBlobAsync(ulong id, byte[] blob, int[] chunks)
+        {
+            await SendStartAsync(id, blob.Length);
+            var offset = 0;
+            foreach (var length in chunks)
+            {
+                await SendChunkAsync(id, offset, blob.AsMemory(offset, length));
+                offset += length;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            connection.Close(CloseReason.LocalShutdown);
+            await Running.Within();
+            await draining.Within();
+            Metrics.Dispose();
+        }
+    }
+
     private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
     {
         public PipeReader Input { get; } = input;
