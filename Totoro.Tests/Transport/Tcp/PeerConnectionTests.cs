@@ -100,6 +100,58 @@ public sealed class PeerConnectionTests
     }
 
     [Test]
+    public async Task Peer_may_spend_credit_before_the_grant_has_been_flushed()
+    {
+        // With inline pipe scheduling the peer can read a CREDIT frame and answer with chunks before the granting
+        // side's FlushAsync has returned. The allowance must already cover them: when it was raised only after the
+        // flush, such chunks closed the connection with a false flow_control_violation, the blob was lost, and the
+        // blob benchmark waited forever for its acknowledgement.
+        var settings = Settings("node") with { BlobChunkBytes = Chunk, BlobWindowBytes = Window, MaxFrameBytes = 64 * 1024, MaxBatchBytes = 16 * 1024 };
+        var handler = new RecordingHandler();
+        using var metrics = new TcpTransportMetrics("test", () => 0, () => 0, () => 0, null);
+        var inbound = new Pipe();
+        // Every flush of the connection stays pending until this test consumes what was written.
+        var outbound = new Pipe(new PipeOptions(pauseWriterThreshold: 1, resumeWriterThreshold: 1));
+        var remote = new RemoteHello(new NodeAddress("127.0.0.1", 7), "peer", 1, Window);
+        var connection = new PeerConnection(new TransportContext(settings, handler, metrics, NullLogger.Instance, TimeProvider.System, new BlobMemory(settings)),
+            new DuplexPipe(inbound.Reader, outbound.Writer), new PeerQueue(16, 16), remote,
+            new PeerInfo(remote.Address, "peer", 1, false, ConnectionDirection.Inbound));
+        var running = connection.RunAsync();
+        const int Chunks = Window / Chunk + 1;
+
+        await inbound.Writer.WriteAsync(Frame(FrameType.BlobStart, Lane.Bulk, new BlobStart { BlobId = 1, TotalBytes = Chunks * Chunk, Manifest = "test.blob" }));
+        for (var i = 0; i < Chunks - 1; i++)
+        {
+            await inbound.Writer.WriteAsync(Frame(FrameType.BlobChunk, Lane.Bulk, new BlobChunk { BlobId = 1, Offset = (ulong)(i * Chunk), Data = ByteString.CopyFrom(new byte[Chunk]) }));
+        }
+        var read = await outbound.Reader.ReadAsync().AsTask().Within();
+        var frames = read.Buffer;
+        ulong credited = 0;
+        while (FrameCodec.TryReadFrame(ref frames, 1 << 20, out var type, out _, out var payload))
+        {
+            credited += type == FrameType.Credit ? Credit.Parser.ParseFrom(payload).Bytes : 0;
+        }
+        // The grant has been seen but not consumed, so the flush that carried it has not returned yet.
+        await inbound.Writer.WriteAsync(Frame(FrameType.BlobChunk, Lane.Bulk,
+            new BlobChunk { BlobId = 1, Offset = (ulong)((Chunks - 1) * Chunk), Data = ByteString.CopyFrom(new byte[Chunk]) }));
+        var first = await Task.WhenAny(handler.WaitForAsync(1), running).Within();
+        var closedEarly = running.IsCompleted;
+        outbound.Reader.AdvanceTo(read.Buffer.End);
+        var drained = outbound.Reader.CopyToAsync(Stream.Null);
+        connection.Close(CloseReason.LocalShutdown);
+        var (reason, detail) = await running.Within();
+        await drained.Within();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(credited, Is.GreaterThanOrEqualTo((ulong)Chunk));
+            Assert.That(closedEarly, Is.False, $"closed with {reason}: {detail}");
+            Assert.That(first, Is.Not.SameAs(running));
+            Assert.That(handler.Received, Has.Count.EqualTo(1));
+        });
+    }
+
+    [Test]
     public async Task Blob_memory_is_reserved_from_blob_start_and_released_when_the_handler_returns()
     {
         var settings = BlobSettings();
