@@ -31,6 +31,12 @@ public enum CloseReason
     Superseded = 22,
     HandlerFailed = 23,
     InternalError = 24,
+
+    /// <summary>
+    /// A blob did not fit <c>max-blob-memory</c> or <c>max-blob-memory-per-connection</c> (blobs in reassembly plus
+    /// blobs the upper layer still holds); not counted as a reject, since the upper layer may be the one holding.
+    /// </summary>
+    BlobMemoryExhausted = 25,
 }
 
 public static class CloseReasons
@@ -41,7 +47,7 @@ public static class CloseReasons
         "version_mismatch", "authentication_failed", "tls_failed", "handshake_violation", "frame_too_large",
         "truncated_frame", "unknown_frame_type", "bad_lane", "malformed_frame", "header_too_large", "blob_too_large",
         "blob_violation", "flow_control_violation", "unknown_manifest", "malformed_payload", "duplicate", "superseded",
-        "handler_failed", "internal_error",
+        "handler_failed", "internal_error", "blob_memory_exhausted",
     ];
 
     /// <summary>Number of reasons; valid values are 0 .. Count - 1.</summary>

@@ -3,14 +3,16 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Totoro.Transport.Tcp;
 
-/// <summary>The server side: Kestrel with one endpoint whose connections go to <see cref="TcpConnectionHandler"/>.</summary>
+/// <summary>
+/// The server side: Kestrel with one endpoint whose connections go to <see cref="TcpConnectionHandler"/>, over
+/// <see cref="SocketConnectionListenerFactory"/> instead of Kestrel's socket transport.
+/// </summary>
 internal sealed class KestrelListener : IAsyncDisposable
 {
     private readonly KestrelServer server;
@@ -25,7 +27,7 @@ internal sealed class KestrelListener : IAsyncDisposable
 
     public IPEndPoint EndPoint { get; }
 
-    public static async Task<KestrelListener> StartAsync(TcpTransport transport, TcpTransportSettings settings,         ILoggerFactory loggerFactory, CancellationToken cancellation)
+    public static async Task<KestrelListener> StartAsync(TcpTransport transport, TcpTransportSettings settings, ILoggerFactory loggerFactory, CancellationToken cancellation)
     {
         var services = new ServiceCollection()
             .AddSingleton(new TcpConnectionHandler(transport))
@@ -41,16 +43,7 @@ internal sealed class KestrelListener : IAsyncDisposable
             endpoint = listen;
             listen.UseConnectionHandler<TcpConnectionHandler>();
         });
-        var socketOptions = new SocketTransportOptions
-        {
-            NoDelay = true,
-            // Kestrel reads into 4 KiB pool blocks; a zero-byte read before each one doubles the syscalls for bulk data.
-            WaitForDataBeforeAllocatingBuffer = false,
-            // A whole frame must fit in the receive pipe before it can be parsed, so pause only well above one.
-            MaxReadBufferSize = 2L * (settings.MaxFrameBytes + Framing.FrameCodec.HeaderBytes),
-            MaxWriteBufferSize = Math.Max(settings.SocketBufferBytes, 2L * settings.BlobChunkBytes),
-        };
-        var server = new KestrelServer(Options.Create(options), new SocketTransportFactory(Options.Create(socketOptions), loggerFactory), loggerFactory);
+        var server = new KestrelServer(Options.Create(options), new SocketConnectionListenerFactory(settings), loggerFactory);
         try
         {
             await server.StartAsync(new NoHttpApplication(), cancellation);

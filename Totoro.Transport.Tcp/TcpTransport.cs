@@ -65,8 +65,10 @@ public sealed class TcpTransport : IAsyncDisposable
         tls = settings.Tls is null ? null : new TlsContext(settings.Tls);
         listener = await KestrelListener.StartAsync(this, settings, loggerFactory, cancellation);
         LocalAddress = new NodeAddress(settings.AdvertisedHost ?? settings.BindHost, listener.EndPoint.Port);
-        var metrics = new TcpTransportMetrics(LocalAddress.ToString(), QueueDepth, () => Volatile.Read(ref activeConnections), meterFactory);
-        context = new TransportContext(settings, handler, metrics, logger, time);
+        var blobMemory = new BlobMemory(settings);
+        var metrics = new TcpTransportMetrics(LocalAddress.ToString(), QueueDepth, () => Volatile.Read(ref activeConnections),
+            () => blobMemory.Reserved, meterFactory);
+        context = new TransportContext(settings, handler, metrics, logger, time, blobMemory);
         accepting = true;
         logger.Listening(settings.NodeId, LocalAddress, tls is not null);
         return LocalAddress;

@@ -13,6 +13,7 @@ internal sealed class TcpTransportMetrics : IDisposable
     private readonly long[] closes = new long[CloseReasons.Count];
     private readonly long[] drops = new long[Enum.GetValues<SendResult>().Length];
     private readonly Meter meter;
+    private readonly Func<long> blobMemory;
     private long messagesSent;
     private long messagesReceived;
     private long bytesSent;
@@ -21,8 +22,10 @@ internal sealed class TcpTransportMetrics : IDisposable
     private long blobsSent;
     private long blobsReceived;
 
-    public TcpTransportMetrics(string localAddress, Func<long> queueDepth, Func<int> activeConnections, IMeterFactory? meterFactory)
+    public TcpTransportMetrics(string localAddress, Func<long> queueDepth, Func<int> activeConnections, Func<long> blobMemory,
+        IMeterFactory? meterFactory)
     {
+        this.blobMemory = blobMemory;
         KeyValuePair<string, object?>[] tags = [new("totoro.node", localAddress)];
         meter = meterFactory?.Create(new MeterOptions(MeterName) { Tags = tags }) ?? new Meter(MeterName, null, tags);
         meter.CreateObservableCounter("totoro.transport.tcp.messages.sent", () => Volatile.Read(ref messagesSent), "{message}");
@@ -37,6 +40,7 @@ internal sealed class TcpTransportMetrics : IDisposable
         meter.CreateObservableCounter("totoro.transport.tcp.rejects", () => Tagged(closes, r => ((CloseReason)r).Tag(), r => ((CloseReason)r).IsReject()), "{connection}");
         meter.CreateObservableCounter("totoro.transport.tcp.sends.dropped", () => Tagged(drops, r => ((SendResult)r).ToString()), "{message}");
         meter.CreateObservableGauge("totoro.transport.tcp.queue.depth", queueDepth, "{message}");
+        meter.CreateObservableGauge("totoro.transport.tcp.blob.memory", blobMemory, "By");
     }
 
     public void MessagesSent(int count, long bytes)
@@ -84,7 +88,7 @@ internal sealed class TcpTransportMetrics : IDisposable
         return new TcpTransportStats(
             Volatile.Read(ref messagesSent), Volatile.Read(ref messagesReceived), Volatile.Read(ref bytesSent),
             Volatile.Read(ref bytesReceived), Volatile.Read(ref blobsSent), Volatile.Read(ref blobsReceived),
-            Volatile.Read(ref connectionsOpened), activeConnections, queueDepth, byReason, dropped);
+            Volatile.Read(ref connectionsOpened), activeConnections, queueDepth, blobMemory(), byReason, dropped);
     }
 
     public void Dispose() => meter.Dispose();
@@ -104,6 +108,7 @@ internal sealed class TcpTransportMetrics : IDisposable
 
 /// <summary>A point-in-time copy of the transport's counters.</summary>
 /// <param name="Closes">Connections ended or refused, by reason (rejects are the reasons where <see cref="CloseReasons.IsReject"/>).</param>
+/// <param name="BlobMemoryBytes">Inbound blob bytes reserved now: blobs in reassembly plus blobs the upper layer retained.</param>
 /// <param name="SendsDropped">Sends that were not accepted, by result.</param>
 public sealed record TcpTransportStats(
     long MessagesSent,
@@ -115,6 +120,7 @@ public sealed record TcpTransportStats(
     long ConnectionsOpened,
     int ActiveConnections,
     long QueueDepth,
+    long BlobMemoryBytes,
     IReadOnlyDictionary<CloseReason, long> Closes,
     IReadOnlyDictionary<SendResult, long> SendsDropped)
 {

@@ -35,6 +35,15 @@ public sealed record TcpTransportSettings
     /// <summary>Largest payload of one message, which then travels as a chunked blob (<c>max-blob-bytes</c>).</summary>
     public long MaxBlobBytes { get; init; } = 512L * 1024 * 1024;
 
+    /// <summary>
+    /// Inbound blob bytes the whole node holds at most: blobs in reassembly (their declared size, reserved at
+    /// <c>BLOB_START</c>) plus delivered blobs the upper layer retained (<c>max-blob-memory</c>).
+    /// </summary>
+    public long MaxBlobMemory { get; init; } = 1024L * 1024 * 1024;
+
+    /// <summary>The same budget for the blobs of one connection (<c>max-blob-memory-per-connection</c>).</summary>
+    public long MaxBlobMemoryPerConnection { get; init; } = 512L * 1024 * 1024;
+
     /// <summary>Blob chunk size; payloads above it go as blobs (<c>blob-chunk-bytes</c>).</summary>
     public int BlobChunkBytes { get; init; } = 256 * 1024;
 
@@ -97,6 +106,8 @@ public sealed record TcpTransportSettings
             "must hold one blob-chunk-bytes payload plus max-envelope-header-bytes plus 64 bytes");
         Require(MaxBlobBytes >= BlobChunkBytes && MaxBlobBytes <= Array.MaxLength, "max-blob-bytes",
             "must be at least blob-chunk-bytes and at most the largest .NET array");
+        Require(MaxBlobMemoryPerConnection >= MaxBlobBytes, "max-blob-memory-per-connection", "must be at least max-blob-bytes");
+        Require(MaxBlobMemory >= MaxBlobMemoryPerConnection, "max-blob-memory", "must be at least max-blob-memory-per-connection");
         Require(BlobWindowBytes >= BlobChunkBytes, "blob-window-bytes", "must be at least blob-chunk-bytes");
         Require(MaxBatchBytes >= 1024 && MaxBatchBytes <= MaxFrameBytes, "max-batch-bytes", "must be 1 KiB..max-frame-bytes");
         Require(SendQueueLength > 0, "send-queue-length", "must be positive");

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Totoro.Transport.Tcp.Connection;
 
 namespace Totoro.Transport.Tcp;
 
@@ -8,4 +9,5 @@ internal sealed record TransportContext(
     ITcpTransportHandler Handler,
     TcpTransportMetrics Metrics,
     ILogger Logger,
-    TimeProvider Time);
+    TimeProvider Time,
+    BlobMemory BlobMemory);

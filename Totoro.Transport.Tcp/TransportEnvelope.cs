@@ -17,7 +17,12 @@ public enum Lane : byte
 public readonly record struct TransportEnvelope(string Recipient, string Sender, string Manifest, ReadOnlyMemory<byte> Payload);
 
 /// <summary>An envelope that arrived from an authenticated peer.</summary>
-public readonly record struct InboundEnvelope(NodeAddress From, Lane Lane, TransportEnvelope Envelope);
+/// <param name="Blob">
+/// Set when the message travelled as a chunked blob: its bytes are here, in pooled segments, and
+/// <c>Envelope.Payload</c> is empty. Released when OnEnvelope returns unless the handler calls
+/// <see cref="BlobPayload.Retain"/>.
+/// </param>
+public readonly record struct InboundEnvelope(NodeAddress From, Lane Lane, TransportEnvelope Envelope, BlobPayload? Blob = null);
 
 /// <summary>Outcome of <see cref="TcpTransport.Send"/>. Everything but <see cref="Accepted"/> is counted as a drop.</summary>
 public enum SendResult

@@ -29,6 +29,7 @@ internal sealed class PeerConnection
     private readonly List<int> envelopeSizes = [];
     private readonly long peerWindow;
     private readonly TimeSpan pingInterval;
+    private readonly BlobMemoryAccount blobAccount;
     private long sendCredit;
     private long maxBlobBytesInFlight;
     private long receiveAllowance;
@@ -42,7 +43,8 @@ internal sealed class PeerConnection
     private int closeReason = -1;
     private bool pipesCompleted;
     private string closeDetail = "";
-    private InboundBlob? inbound;
+    private long consumedUncredited;
+    private BlobReassembly? inbound;
     private OutboundBlob? outbound;
 
     public PeerConnection(TransportContext context, IDuplexPipe pipe, PeerQueue queue, RemoteHello remote, PeerInfo info)
@@ -56,6 +58,7 @@ internal sealed class PeerConnection
         sendCredit = remote.BlobWindow;
         receiveAllowance = context.Settings.BlobWindowBytes;
         pingInterval = context.Settings.IdleTimeout / 4;
+        blobAccount = new BlobMemoryAccount(context.Settings.MaxBlobMemoryPerConnection);
         lastReceived = lastSent = context.Time.GetTimestamp();
     }
 
@@ -154,6 +157,7 @@ internal sealed class PeerConnection
                 {
                     input.AdvanceTo(buffer.Start, buffer.End);
                 }
+                GrantConsumed();
                 if (result.IsCompleted)
                 {
                     Close(buffer.IsEmpty ? CloseReason.RemoteClosed : CloseReason.TruncatedFrame,
@@ -178,6 +182,26 @@ internal sealed class PeerConnection
         finally
         {
             Close(CloseReason.RemoteClosed);
+            inbound?.Abandon();
+            inbound = null;
+        }
+    }
+
+    /// <summary>
+    /// Owes the peer credit for the blob bytes the last read consumed: copied into reassembly segments and released
+    /// from the receive pipe. Granted in steps of a quarter window, and whenever the peer may be waiting on it.
+    /// </summary>
+    private void GrantConsumed()
+    {
+        if (consumedUncredited == 0)
+        {
+            return;
+        }
+        var owed = Interlocked.Add(ref creditOwed, consumedUncredited);
+        consumedUncredited = 0;
+        if (inbound is null || owed >= context.Settings.BlobWindowBytes / 4)
+        {
+            wake.Set();
         }
     }
 
@@ -237,14 +261,21 @@ internal sealed class PeerConnection
                 $"blob of {start.TotalBytes} bytes outside 1..max-blob-bytes {context.Settings.MaxBlobBytes}");
         }
         CheckHeader(start.Recipient, start.Sender, start.Manifest);
-        inbound = new InboundBlob(start.BlobId, GC.AllocateUninitializedArray<byte>((int)start.TotalBytes), start.Recipient, start.Sender, start.Manifest);
+        var total = (long)start.TotalBytes;
+        if (!context.BlobMemory.TryReserve(blobAccount, total))
+        {
+            throw new ProtocolViolationException(CloseReason.BlobMemoryExhausted,
+                $"blob of {total} bytes does not fit: {blobAccount.Reserved} of max-blob-memory-per-connection {blobAccount.Limit} and "
+                + $"{context.BlobMemory.Reserved} of max-blob-memory {context.BlobMemory.Limit} bytes are held");
+        }
+        inbound = new BlobReassembly(context.BlobMemory, blobAccount, start.BlobId, total, start.Recipient, start.Sender, start.Manifest);
     }
 
     private void HandleBlobChunk(ulong blobId, ulong offset, ReadOnlySequence<byte> data)
     {
         var blob = inbound ?? throw new ProtocolViolationException(CloseReason.BlobViolation, "chunk without a blob start");
         if (blobId != blob.Id || offset != (ulong)blob.Received || data.Length == 0
-            || data.Length > context.Settings.BlobChunkBytes || data.Length > blob.Buffer.Length - blob.Received)
+            || data.Length > context.Settings.BlobChunkBytes || data.Length > blob.Total - blob.Received)
         {
             throw new ProtocolViolationException(CloseReason.BlobViolation,
                 $"chunk (blob {blobId}, offset {offset}, {data.Length} bytes) does not continue blob {blob.Id} at {blob.Received}");
@@ -253,20 +284,14 @@ internal sealed class PeerConnection
         {
             throw new ProtocolViolationException(CloseReason.FlowControlViolation, "peer sent blob bytes beyond the credit granted");
         }
-        data.CopyTo(blob.Buffer.AsSpan(blob.Received));
-        blob.Received += (int)data.Length;
-        var owed = Interlocked.Add(ref creditOwed, data.Length);
-        var complete = blob.Received == blob.Buffer.Length;
-        if (complete || owed >= context.Settings.BlobWindowBytes / 4)
-        {
-            wake.Set();
-        }
-        if (complete)
+        blob.Append(data);
+        consumedUncredited += data.Length;
+        if (blob.IsComplete)
         {
             inbound = null;
             context.Metrics.BlobReceived();
             context.Metrics.MessagesReceived(1);
-            Deliver(Lane.Bulk, new TransportEnvelope(blob.Recipient, blob.Sender, blob.Manifest, blob.Buffer));
+            Deliver(Lane.Bulk, new TransportEnvelope(blob.Recipient, blob.Sender, blob.Manifest, ReadOnlyMemory<byte>.Empty), blob.Complete());
         }
     }
 
@@ -293,18 +318,22 @@ internal sealed class PeerConnection
         }
     }
 
-    private void Deliver(Lane lane, TransportEnvelope envelope)
+    private void Deliver(Lane lane, TransportEnvelope envelope, BlobPayload? blob = null)
     {
         InboundResult result;
         try
         {
-            result = context.Handler.OnEnvelope(new InboundEnvelope(Info.Address, lane, envelope));
+            result = context.Handler.OnEnvelope(new InboundEnvelope(Info.Address, lane, envelope, blob));
         }
         catch (Exception failure)
         {
             // The upper layer's bug must not take the node down; this peer's connection pays for it, visibly.
             context.Logger.HandlerFailed(Info.Address, failure);
             throw new ProtocolViolationException(CloseReason.HandlerFailed, failure.Message);
+        }
+        finally
+        {
+            blob?.ReleaseUnlessRetained();
         }
         switch (result)
         {
@@ -491,21 +520,6 @@ internal sealed class PeerConnection
 
     internal static bool IsConnectionLoss(Exception exception) => exception is IOException or SocketException
         or ConnectionResetException or ConnectionAbortedException or ObjectDisposedException;
-
-    private sealed class InboundBlob(ulong id, byte[] buffer, string recipient, string sender, string manifest)
-    {
-        public ulong Id { get; } = id;
-
-        public byte[] Buffer { get; } = buffer;
-
-        public string Recipient { get; } = recipient;
-
-        public string Sender { get; } = sender;
-
-        public string Manifest { get; } = manifest;
-
-        public int Received { get; set; }
-    }
 
     private sealed class OutboundBlob(OutboundItem item, ulong id)
     {

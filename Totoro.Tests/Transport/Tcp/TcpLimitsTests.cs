@@ -142,6 +142,10 @@ public sealed class TcpLimitsTests
                 Throws.TypeOf<TcpTransportSettingsException>().With.Property(nameof(TcpTransportSettingsException.KeyPath)).EqualTo("totoro.transport.tcp.reconnect-backoff-max"));
             Assert.That(() => (valid with { Tls = new TcpTlsSettings { CertificatePath = "node.pfx" } }).Validate(),
                 Throws.TypeOf<TcpTransportSettingsException>().With.Property(nameof(TcpTransportSettingsException.KeyPath)).EqualTo("totoro.transport.tcp.tls.ca-path"));
+            Assert.That(() => (valid with { MaxBlobMemoryPerConnection = valid.MaxBlobBytes - 1 }).Validate(),
+                Throws.TypeOf<TcpTransportSettingsException>().With.Property(nameof(TcpTransportSettingsException.KeyPath)).EqualTo("totoro.transport.tcp.max-blob-memory-per-connection"));
+            Assert.That(() => (valid with { MaxBlobMemory = valid.MaxBlobMemoryPerConnection - 1 }).Validate(),
+                Throws.TypeOf<TcpTransportSettingsException>().With.Property(nameof(TcpTransportSettingsException.KeyPath)).EqualTo("totoro.transport.tcp.max-blob-memory"));
             Assert.That(valid.Validate(), Is.SameAs(valid));
         });
     }

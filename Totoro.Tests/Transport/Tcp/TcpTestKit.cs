@@ -143,9 +143,11 @@ internal sealed class RecordingHandler : ITcpTransportHandler
         {
             return result;
         }
+        // A blob's pooled segments go back when this call returns; keep a copy in the record.
+        var kept = envelope.Blob is { } blob ? envelope with { Envelope = envelope.Envelope with { Payload = blob.Data.ToArray() } } : envelope;
         lock (gate)
         {
-            received.Add(envelope);
+            received.Add(kept);
             for (var i = waiters.Count - 1; i >= 0; i--)
             {
                 if (received.Count >= waiters[i].Count)
