@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Totoro.Kernel;
@@ -177,7 +178,35 @@ public sealed class TcpActorTransport : ITransport, ITcpTransportHandler, IAsync
             Interlocked.Increment(ref unbound);
             return InboundResult.Accepted;
         }
-        target.OnReceive(new KernelEnvelope(wire.Recipient, wire.Sender.Length == 0 ? null : wire.Sender, wire.Manifest, wire.Payload));
+        string? sender = wire.Sender.Length == 0 ? null : wire.Sender;
+        if (envelope.Blob is not { } blob)
+        {
+            target.OnReceive(new KernelEnvelope(wire.Recipient, sender, wire.Manifest, wire.Payload));
+            return InboundResult.Accepted;
+        }
+
+        // A blob arrives in pooled segments that the transport takes back when this call returns. The kernel
+        // deserializes synchronously inside OnReceive, so one contiguous view for the duration of the call
+        // suffices: the segment itself when the blob fits one, else a rented copy returned right after.
+        var data = blob.Data;
+        if (data.IsSingleSegment)
+        {
+            target.OnReceive(new KernelEnvelope(wire.Recipient, sender, wire.Manifest, data.First));
+            return InboundResult.Accepted;
+        }
+
+        int length = checked((int)data.Length);
+        byte[] rented = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            data.CopyTo(rented);
+            target.OnReceive(new KernelEnvelope(wire.Recipient, sender, wire.Manifest, rented.AsMemory(0, length)));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+
         return InboundResult.Accepted;
     }
 

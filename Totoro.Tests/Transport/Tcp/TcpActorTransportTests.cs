@@ -63,6 +63,36 @@ public sealed class TcpActorTransportTests
     }
 
     [Test]
+    public async Task A_message_larger_than_one_chunk_arrives_through_the_blob_path_intact()
+    {
+        var (transport, system) = await StartNodeAsync();
+        await using var raw = await TcpTestKit.StartAsync(TcpTestKit.Settings("big-sender"));
+        try
+        {
+            var echo = new TestProbe(system, "echo");
+            var target = new NodeAddress(system.Address.Host!, system.Address.Port);
+            var text = string.Create(3 * 1024 * 1024, 0, (span, _) =>
+            {
+                for (int i = 0; i < span.Length; i++)
+                {
+                    span[i] = (char)('a' + (i % 26));
+                }
+            });
+            var payload = TestSerializers.Registry.Serialize(new Ping(11, text)).Bytes;
+
+            Assert.That(raw.Transport.Send(target, new Totoro.Transport.Tcp.TransportEnvelope($"{system.Address}/user/echo", "", "test.ping.v1", payload)), Is.EqualTo(SendResult.Accepted));
+
+            var received = echo.ExpectMsg<Ping>(timeout: TcpTestKit.Timeout);
+            Assert.That(received.Seq, Is.EqualTo(11));
+            Assert.That(received.Text, Is.EqualTo(text));
+        }
+        finally
+        {
+            await StopAsync(transport, system);
+        }
+    }
+
+    [Test]
     public async Task An_unknown_manifest_is_counted_and_becomes_a_dead_letter_while_the_connection_stays()
     {
         var (transport, system) = await StartNodeAsync();
