@@ -3,4 +3,5 @@ using Totoro.Node.Cli;
 
 var root = new RootCommand("totoro: a decentralized federated-learning engine built from actors");
 root.Subcommands.Add(BenchCommands.Create());
+root.Subcommands.Add(SimCommands.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

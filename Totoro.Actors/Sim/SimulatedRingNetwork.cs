@@ -25,6 +25,9 @@ internal sealed class SimulatedRingNetwork(NetworkModel network, IScheduler sche
 
     public long Dropped { get; private set; }
 
+    /// <summary>Messages of the join protocol: routed joins, join replies, announcements and their replies.</summary>
+    public long JoinMessages { get; private set; }
+
     public bool IsUp(NodeAddress node) => _nodes[node.Value] is not null;
 
     public void Attach(NodeAddress node, IActorRef actor) => _nodes[node.Value] = actor;
@@ -37,6 +40,11 @@ internal sealed class SimulatedRingNetwork(NetworkModel network, IScheduler sche
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(sender);
         Sent++;
+        if (message.Message is RouteMessage { Payload: JoinPayload } or JoinReply or Announce or AnnounceReply)
+        {
+            JoinMessages++;
+        }
+
         var target = _nodes[to.Value];
         if (target is null)
         {
