@@ -158,6 +158,7 @@ internal static class RingWireSize
     private static int PayloadSize(object payload) => payload switch
     {
         JoinPayload => Handle + 4,
+        LeafSetProbe => Handle,
         CrossZonePayload crossing => 24 + (4 * crossing.SegmentHops.Length) + PayloadSize(crossing.Payload),
         Kernel.ISizedMessage sized => sized.WireSize,
         _ => 64,

@@ -24,6 +24,7 @@ internal static class RingSerializers
         registry.Register<RingEnvelope, RingEnvelopeWire>(EnvelopeManifest, codec.ToWire, codec.FromWire);
         registry.Register<RouteMessage, RouteWire>("ring.route.v1", codec.ToWire, codec.FromWire);
         registry.Register<JoinPayload, JoinPayloadWire>("ring.join-payload.v1", Codec.ToWire, Codec.FromWire);
+        registry.Register<LeafSetProbe, LeafSetProbeWire>("ring.leaf-set-probe.v1", Codec.ToWire, Codec.FromWire);
         registry.Register<CrossZonePayload, CrossZonePayloadWire>("ring.cross-zone-payload.v1", codec.ToWire, codec.FromWire);
         registry.Register<JoinReply, JoinReplyWire>("ring.join-reply.v1", Codec.ToWire, Codec.FromWire);
         registry.Register<Announce, AnnounceWire>("ring.announce.v1", Codec.ToWire, Codec.FromWire);
@@ -77,6 +78,10 @@ internal static class RingSerializers
         public static JoinPayloadWire ToWire(JoinPayload join) => new() { Joiner = ToWire(join.Joiner), Attempt = join.Attempt };
 
         public static JoinPayload FromWire(JoinPayloadWire wire) => new(FromWire(wire.Joiner), wire.Attempt);
+
+        public static LeafSetProbeWire ToWire(LeafSetProbe probe) => new() { Origin = ToWire(probe.Origin) };
+
+        public static LeafSetProbe FromWire(LeafSetProbeWire wire) => new(FromWire(wire.Origin));
 
         public static JoinReplyWire ToWire(JoinReply reply)
         {
@@ -197,6 +202,7 @@ internal static class RingSerializers
         {
             JoinPayload join => new RoutePayloadWire { Join = ToWire(join) },
             CrossZonePayload crossing => new RoutePayloadWire { CrossZone = ToWire(crossing) },
+            LeafSetProbe probe => new RoutePayloadWire { LeafSetProbe = ToWire(probe) },
             _ => ApplicationWire(payload),
         };
 
@@ -210,6 +216,7 @@ internal static class RingSerializers
         {
             RoutePayloadWire.KindOneofCase.Join => FromWire(wire.Join),
             RoutePayloadWire.KindOneofCase.CrossZone => FromWire(wire.CrossZone, resolver),
+            RoutePayloadWire.KindOneofCase.LeafSetProbe => FromWire(wire.LeafSetProbe),
             RoutePayloadWire.KindOneofCase.Application => registry.Deserialize(wire.Application.Manifest, wire.Application.Body.Span, resolver),
             _ => throw Missing("payload"),
         };
