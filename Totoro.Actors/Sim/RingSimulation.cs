@@ -151,6 +151,10 @@ internal sealed class RingSimulation
 
     public int LiveNodes => _actors.Count(actor => actor is not null);
 
+    public ImmutableArray<NodeId> Ids => [.. _ids];
+
+    public bool IsLive(int node) => _actors[node] is not null;
+
     /// <summary>Starts every node in virtual time and runs until all memberships completed; reports after each batch.</summary>
     public void Build(Action<int>? progress = null)
     {
@@ -180,7 +184,14 @@ internal sealed class RingSimulation
         var live = Enumerable.Range(0, _actors.Length).Where(node => _actors[node] is not null).ToArray();
         var count = (int)Math.Round(live.Length * percent / 100.0);
         _random.Shuffle(live);
-        foreach (var node in live.AsSpan(0, count))
+        Crash(live.AsSpan(0, count));
+        return count;
+    }
+
+    /// <summary>Crashes the given nodes at once.</summary>
+    public void Crash(ReadOnlySpan<int> nodes)
+    {
+        foreach (var node in nodes)
         {
             _links.Detach(new NodeAddress(node));
             _system.Stop(_actors[node]!);
@@ -188,7 +199,6 @@ internal sealed class RingSimulation
         }
 
         _world.RunUntilIdle();
-        return count;
     }
 
     /// <summary>
