@@ -82,8 +82,24 @@ internal sealed record RingRouteAbandoned(NodeHandle At, NodeId Key, object Payl
 /// </summary>
 internal interface IRingLinks
 {
-    void Send(NodeAddress from, NodeAddress to, RingEnvelope message, IActorRef sender);
+    /// <summary>
+    /// True when the links themselves report a routed message that cannot reach its next hop (as a
+    /// <see cref="DeliveryFailed"/> to the sender). Otherwise the shell acknowledges each routed hop itself.
+    /// </summary>
+    bool ReportsFailedHops { get; }
+
+    /// <summary>Sends a <see cref="RingEnvelope"/> or an <see cref="AckedHop"/> to the ring actor of <paramref name="to"/>.</summary>
+    void Send(NodeAddress from, NodeAddress to, object message, IActorRef sender);
 }
+
+/// <summary>A routed hop that expects a <see cref="HopAck"/>: the shell's per-hop acknowledgement over plain remoting.</summary>
+internal sealed record AckedHop(long Seq, RingEnvelope Envelope);
+
+/// <summary>The next hop took the routed message numbered <see cref="Seq"/>.</summary>
+internal sealed record HopAck(long Seq);
+
+/// <summary>Timer to self: no <see cref="HopAck"/> for hop <see cref="Seq"/> in time.</summary>
+internal sealed record HopTimeout(long Seq) : ILocalMessage;
 
 /// <summary>
 /// Maps the core's <see cref="NodeAddress"/> handle to the kernel path of that node's ring actor. Computed, not
@@ -113,7 +129,12 @@ internal sealed class TransportRingLinks(ActorSystem system, RingAddressBook boo
 {
     private readonly Dictionary<int, IActorRef> _refs = [];
 
-    public void Send(NodeAddress from, NodeAddress to, RingEnvelope message, IActorRef sender)
+    public bool ReportsFailedHops => false;
+
+
+    public void Send(NodeAddress from, NodeAddress to, object message, IActorRef sender) => RefOf(to).Tell(message, sender);
+
+    private IActorRef RefOf(NodeAddress to)
     {
         if (!_refs.TryGetValue(to.Value, out var target))
         {
@@ -121,7 +142,7 @@ internal sealed class TransportRingLinks(ActorSystem system, RingAddressBook boo
             _refs[to.Value] = target;
         }
 
-        target.Tell(message, sender);
+        return target;
     }
 }
 

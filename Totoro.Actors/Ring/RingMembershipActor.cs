@@ -25,7 +25,9 @@ internal sealed class RingMembershipActor : ReceiveActor
     private readonly IRingLinks _links;
     private readonly IRouteApplication _fallback;
     private readonly ImmutableArray<IActorRef> _subscribersAtStart;
+    private readonly Dictionary<long, (NodeAddress To, RingEnvelope Envelope)> _unacknowledged = [];
     private RingShellState _state = null!;
+    private long _nextHop;
 
     public RingMembershipActor(RingMembershipStart start, IRingLinks links, IRouteApplication fallback, ImmutableArray<IActorRef> subscribers)
     {
@@ -34,6 +36,9 @@ internal sealed class RingMembershipActor : ReceiveActor
         _fallback = fallback;
         _subscribersAtStart = subscribers;
         Receive<RingEnvelope>(OnRingMessage);
+        Receive<AckedHop>(OnAckedHop);
+        Receive<HopAck>(OnHopAck);
+        Receive<HopTimeout>(OnHopTimeout);
         Receive<RingCommand>(OnCommand);
     }
 
@@ -54,6 +59,29 @@ internal sealed class RingMembershipActor : ReceiveActor
         var step = _state.Ring.Handle(envelope, Now, _state.Applications);
         _state = _state with { Ring = step.State };
         Perform(step.Effects);
+    }
+
+    private void OnAckedHop(AckedHop hop)
+    {
+        Sender?.Tell(new HopAck(hop.Seq), Self);
+        OnRingMessage(hop.Envelope);
+    }
+
+    private void OnHopAck(HopAck ack)
+    {
+        if (_unacknowledged.Remove(ack.Seq))
+        {
+            Timers.Cancel(new HopTimeout(ack.Seq));
+        }
+    }
+
+    /// <summary>The next hop never took the message: the core declares it dead and re-routes (lazy table repair).</summary>
+    private void OnHopTimeout(HopTimeout timeout)
+    {
+        if (_unacknowledged.Remove(timeout.Seq, out var hop))
+        {
+            OnRingMessage(new RingEnvelope(hop.Envelope.Ring, new DeliveryFailed(hop.To, hop.Envelope.Message)));
+        }
     }
 
     private void OnCommand(RingCommand command)
@@ -110,6 +138,9 @@ internal sealed class RingMembershipActor : ReceiveActor
         {
             switch (effect)
             {
+                case Send { Message: RingEnvelope { Message: RouteMessage } envelope } send when !_links.ReportsFailedHops:
+                    SendAcknowledged(send.To, envelope);
+                    break;
                 case Send { Message: RingEnvelope envelope } send:
                     _links.Send(_start.Self.Address, send.To, envelope, Self);
                     break;
@@ -138,6 +169,14 @@ internal sealed class RingMembershipActor : ReceiveActor
                     throw new InvalidOperationException($"The ring shell cannot perform {effect}");
             }
         }
+    }
+
+    private void SendAcknowledged(NodeAddress to, RingEnvelope envelope)
+    {
+        var seq = _nextHop++;
+        _unacknowledged[seq] = (to, envelope);
+        Timers.StartSingleTimer(new HopTimeout(seq), new HopTimeout(seq), _start.Settings.HopAckTimeout);
+        _links.Send(_start.Self.Address, to, new AckedHop(seq, envelope), Self);
     }
 
     private void Publish(object notification)

@@ -39,6 +39,8 @@ internal static class RingSerializers
         registry.Register<HeartbeatTick, TickWire>("ring.heartbeat-tick.v1", _ => new TickWire(), _ => HeartbeatTick.Instance);
         registry.Register<LeafSetExchangeTick, TickWire>("ring.leaf-set-exchange-tick.v1", _ => new TickWire(), _ => LeafSetExchangeTick.Instance);
         registry.Register<JoinRetryTick, TickWire>("ring.join-retry-tick.v1", _ => new TickWire(), _ => JoinRetryTick.Instance);
+        registry.Register<AckedHop, AckedHopWire>("ring.acked-hop.v1", hop => new AckedHopWire { Seq = hop.Seq, Envelope = codec.ToWire(hop.Envelope) }, (wire, resolver) => new AckedHop(wire.Seq, codec.FromWire(wire.Envelope ?? throw new MessageSerializationException("Ring wire message lacks its envelope"), resolver)));
+        registry.Register<HopAck, HopAckWire>("ring.hop-ack.v1", ack => new HopAckWire { Seq = ack.Seq }, wire => new HopAck(wire.Seq));
         registry.Register<DeliveryFailed, DeliveryFailedWire>("ring.delivery-failed.v1", codec.ToWire, codec.FromWire);
     }
 

@@ -21,6 +21,8 @@ internal sealed class SimulatedRingNetwork(NetworkModel network, IScheduler sche
 
     public TimeSpan HopTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
+    public bool ReportsFailedHops => true;
+
     public long Sent { get; private set; }
 
     public long Dropped { get; private set; }
@@ -35,9 +37,11 @@ internal sealed class SimulatedRingNetwork(NetworkModel network, IScheduler sche
     /// <summary>The node crashes: messages in flight to it and later ones are lost.</summary>
     public void Detach(NodeAddress node) => _nodes[node.Value] = null;
 
-    public void Send(NodeAddress from, NodeAddress to, RingEnvelope message, IActorRef sender)
+    public void Send(NodeAddress from, NodeAddress to, object message, IActorRef sender) =>
+        Send(from, to, message as RingEnvelope ?? ((AckedHop)message).Envelope, sender);
+
+    private void Send(NodeAddress from, NodeAddress to, RingEnvelope message, IActorRef sender)
     {
-        ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(sender);
         Sent++;
         if (message.Message is RouteMessage { Payload: JoinPayload } or JoinReply or Announce or AnnounceReply)

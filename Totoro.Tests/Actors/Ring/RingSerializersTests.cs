@@ -71,6 +71,17 @@ internal sealed class RingSerializersTests
     }
 
     [Test]
+    public void Hop_acknowledgements_round_trip()
+    {
+        var hop = new AckedHop(long.MaxValue, new RingEnvelope(RingId.Zone(2), new RouteMessage(A, B.Id, new RingTestLookup(3), 2)));
+        var back = (AckedHop)RoundTrip(RingTestSerializers.Registry, hop);
+        Assert.That(back.Seq, Is.EqualTo(hop.Seq));
+        Assert.That(back.Envelope.Ring, Is.EqualTo(hop.Envelope.Ring));
+        Assert.That(Describe(back.Envelope.Message), Is.EqualTo(Describe(hop.Envelope.Message)));
+        Assert.That(RoundTrip(RingTestSerializers.Registry, new HopAck(-5)), Is.EqualTo(new HopAck(-5)));
+    }
+
+    [Test]
     public void Ring_manifests_are_stable_names()
     {
         var (manifest, _) = RingTestSerializers.Registry.Serialize(new RingEnvelope(RingId.Zone(0), new LeafSetRequest(A)));
