@@ -132,6 +132,8 @@ internal sealed class RingSimulation
 
     public NetworkTopology Topology { get; }
 
+    public RingSimOptions Options => _options;
+
     public TimeSpan VirtualTime => _world.Elapsed;
 
     public long MessagesSent => _links.Sent;

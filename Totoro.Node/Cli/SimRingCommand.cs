@@ -61,6 +61,9 @@ internal static class SimRingCommand
 {
     private const int StateSample = 1000;
 
+    /// <summary>Virtual time for failure detection and repair after a mass crash: 20 heartbeat intervals of the sim settings.</summary>
+    private static readonly TimeSpan RepairTime = TimeSpan.FromSeconds(600);
+
     public static Command Create()
     {
         var nodes = new Option<string>("--nodes") { Description = "Ring size, or a comma-separated list (e.g. 1000,10000)", DefaultValueFactory = _ => "10000" };
@@ -169,7 +172,7 @@ internal static class SimRingCommand
         {
             var failuresBefore = simulation.PeerFailures;
             crashed = simulation.Crash(options.ChurnPercent);
-            simulation.Settle(TimeSpan.FromSeconds(180));
+            simulation.Settle(RepairTime);
             memory.Sample();
             failures = simulation.PeerFailures - failuresBefore;
             afterChurn = Summarize(simulation.MeasureLookups(), simulation.CountWrongLeafSets(StateSample));
