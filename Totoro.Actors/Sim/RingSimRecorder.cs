@@ -8,19 +8,29 @@ namespace Totoro.Actors.Sim;
 /// The simulation's measuring instrument: lookup paths (from the forward and deliver upcalls), join and failure
 /// counts. Owned by the world's single thread like the network model; no node reads it.
 /// </summary>
-internal sealed class RingSimRecorder(NetworkModel network, int lookups)
+internal sealed class RingSimRecorder(NetworkModel network, int nodes, int lookups)
 {
+    private readonly bool[] _ready = new bool[nodes];
+
     private readonly int[] _source = new int[lookups];
     private readonly int[] _last = new int[lookups];
     private readonly int[] _delivered = new int[lookups];
     private readonly int[] _hops = new int[lookups];
     private readonly double[] _pathMs = new double[lookups];
 
-    public long Joined { get; set; }
+    public long JoinedCount { get; private set; }
 
     public long PeerFailures { get; set; }
 
     public long Abandoned { get; set; }
+
+    public bool IsReady(int node) => _ready[node];
+
+    public void Joined(NodeAddress node)
+    {
+        _ready[node.Value] = true;
+        JoinedCount++;
+    }
 
     public void ResetLookups()
     {
@@ -139,7 +149,7 @@ internal sealed class RingSimObserver : ReceiveActor
     public RingSimObserver(RingSimRecorder recorder)
     {
         _recorder = recorder;
-        Receive<RingJoined>(_ => _recorder.Joined++);
+        Receive<RingJoined>(joined => _recorder.Joined(joined.Node.Address));
         Receive<RingPeerFailed>(_ => _recorder.PeerFailures++);
         Receive<RingRouteAbandoned>(_ => _recorder.Abandoned++);
     }

@@ -102,7 +102,7 @@ internal sealed class RingSimulation
         Topology = TopologyGenerator.Generate(options.Zones, options.Nodes, NetworkSettings.Default, ZoneAssignment.Geographic, new Random(options.Seed));
         _network = new NetworkModel(Topology, NetworkSettings.Default, options.Seed);
         _links = new SimulatedRingNetwork(_network, _system.Scheduler, options.Nodes);
-        _recorder = new RingSimRecorder(_network, options.Lookups);
+        _recorder = new RingSimRecorder(_network, options.Nodes, options.Lookups);
         _ids = new NodeId[options.Nodes];
         Span<byte> bytes = stackalloc byte[16];
         for (var node = 0; node < _ids.Length; node++)
@@ -122,6 +122,8 @@ internal sealed class RingSimulation
                 members.Where(node => chosen.Contains(_ids[node])).ToList().ForEach(node => _isGateway[node] = true);
             }
         }
+
+        ExpectedMemberships = options.Nodes + _isGateway.Count(gateway => gateway);
 
         // Gateways start first, so each zone ring and the global ring exist before ordinary members arrive.
         _joinOrder = [.. Enumerable.Range(0, options.Nodes).OrderBy(node => _isGateway[node] ? 0 : 1).ThenBy(node => node)];
@@ -143,9 +145,9 @@ internal sealed class RingSimulation
     public int Started { get; private set; }
 
     /// <summary>Ring memberships completed (a gateway completes two: its zone ring and the global ring).</summary>
-    public long Joined => _recorder.Joined;
+    public long Joined => _recorder.JoinedCount;
 
-    public long ExpectedMemberships => _options.Nodes + _isGateway.Count(gateway => gateway);
+    public long ExpectedMemberships { get; }
 
     public long PeerFailures => _recorder.PeerFailures;
 
@@ -174,7 +176,8 @@ internal sealed class RingSimulation
             progress?.Invoke(Started);
         }
 
-        _world.RunUntil(() => _recorder.Joined >= ExpectedMemberships, _settings.JoinRetryInterval * 4);
+        var expected = ExpectedMemberships;
+        _world.RunUntil(() => _recorder.JoinedCount >= expected, _settings.JoinRetryInterval * 4);
     }
 
     /// <summary>Lets maintenance run: leaf-set exchanges, heartbeats, failure detection and repair.</summary>
@@ -348,16 +351,16 @@ internal sealed class RingSimulation
         Started++;
     }
 
-    /// <summary>The lowest-RTT node of a few random started ones: a newcomer's "nearby node it knows".</summary>
+    /// <summary>The lowest-RTT node of a few random started ones, preferring those that finished joining: a newcomer's "nearby node it knows".</summary>
     private int Nearby(int node, List<int> candidates)
     {
         var best = -1;
         var bestRtt = TimeSpan.MaxValue;
-        for (var i = 0; i < BootstrapSample; i++)
+        for (var i = 0; i < BootstrapSample * 2 && (best < 0 || i < BootstrapSample); i++)
         {
             var candidate = candidates[_random.Next(candidates.Count)];
             var rtt = _network.BaseRtt(node, candidate);
-            if (_actors[candidate] is not null && rtt < bestRtt)
+            if (_actors[candidate] is not null && _recorder.IsReady(candidate) && rtt < bestRtt)
             {
                 best = candidate;
                 bestRtt = rtt;

@@ -149,10 +149,16 @@ internal static class SimRingCommand
         var memory = new PeakMemory();
         var total = Stopwatch.StartNew();
         var simulation = new RingSimulation(options);
+        var sampleEvery = Math.Max(1, options.Nodes / 100);
+        var nextSample = sampleEvery;
         simulation.Build(count =>
         {
             started(count);
-            memory.Sample();
+            if (count >= nextSample)
+            {
+                memory.Sample();
+                nextSample += sampleEvery;
+            }
         });
         var buildWall = total.Elapsed.TotalSeconds;
         var buildVirtual = simulation.VirtualTime.TotalSeconds;
