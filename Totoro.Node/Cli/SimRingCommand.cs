@@ -38,6 +38,7 @@ internal sealed record RingRunSummary(
     double JoinMessagesPerJoin,
     double MessagesPerJoinIncludingMaintenance,
     double StateBytesPerNode,
+    double RetainedHeapBytesPerNode,
     double StateEntriesPerNode,
     double LeafSetSizePerNode,
     double TableEntriesPerNode,
@@ -167,6 +168,7 @@ internal static class SimRingCommand
         phase(string.Create(CultureInfo.InvariantCulture, $"built in {buildWall:F1} s wall, {buildVirtual:F0} s virtual; {simulation.Joined:N0}/{simulation.ExpectedMemberships:N0} memberships"));
         simulation.Settle(TimeSpan.FromSeconds(60));
         memory.Sample();
+        var retained = GC.GetTotalMemory(forceFullCollection: true);
         var state = simulation.MeasureState(StateSample);
         var lookups = Summarize(simulation.MeasureLookups(), simulation.CountWrongLeafSets(StateSample));
         memory.Sample();
@@ -200,6 +202,7 @@ internal static class SimRingCommand
             Math.Round((double)joinMessages / options.Nodes, 1),
             Math.Round((double)buildMessages / options.Nodes, 1),
             Math.Round(state.MeanBytes),
+            Math.Round((double)retained / options.Nodes),
             Math.Round(state.MeanEntries, 1),
             Math.Round(state.MeanLeafSetSize, 2),
             Math.Round(state.MeanTableEntries, 1),
@@ -258,7 +261,7 @@ internal static class SimRingCommand
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"N={run.Nodes:N0} zones={run.Zones} b={run.B} candidates={run.Candidates}: hops mean {run.Lookups.MeanHops} p50 {run.Lookups.P50Hops} p99 {run.Lookups.P99Hops} max {run.Lookups.MaxHops}; " +
                 $"misroutes {run.Lookups.Misroutes}; delivered {run.Lookups.Delivered}/{run.Lookups.Lookups}; stretch median {run.Lookups.MedianStretch} p90 {run.Lookups.P90Stretch}; " +
-                $"state {run.StateBytesPerNode} B/node ({run.StateEntriesPerNode} entries); join messages/join {run.JoinMessagesPerJoin} (all messages/join {run.MessagesPerJoinIncludingMaintenance}); " +
+                $"state {run.StateBytesPerNode} B/node ({run.StateEntriesPerNode} entries), heap retained {run.RetainedHeapBytesPerNode} B/node; join messages/join {run.JoinMessagesPerJoin} (all messages/join {run.MessagesPerJoinIncludingMaintenance}); " +
                 $"build {run.BuildWallSeconds} s wall; peak GC heap {run.PeakGcHeapMiB} MiB, working set {run.PeakWorkingSetMiB} MiB"));
             if (run.AfterChurn is { } churn)
             {
