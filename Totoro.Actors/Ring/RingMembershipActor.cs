@@ -25,7 +25,7 @@ internal sealed class RingMembershipActor : ReceiveActor
     private readonly IRingLinks _links;
     private readonly IRouteApplication _fallback;
     private readonly ImmutableArray<IActorRef> _subscribersAtStart;
-    private readonly Dictionary<long, (NodeAddress To, RingEnvelope Envelope)> _unacknowledged = [];
+    private Dictionary<long, (NodeAddress To, RingEnvelope Envelope)>? _unacknowledged;
     private RingShellState _state = null!;
     private long _nextHop;
 
@@ -35,11 +35,9 @@ internal sealed class RingMembershipActor : ReceiveActor
         _links = links;
         _fallback = fallback;
         _subscribersAtStart = subscribers;
-        Receive<RingEnvelope>(OnRingMessage);
-        Receive<AckedHop>(OnAckedHop);
-        Receive<HopAck>(OnHopAck);
-        Receive<HopTimeout>(OnHopTimeout);
-        Receive<RingCommand>(OnCommand);
+        // One registered handler that dispatches to the named ones: each registration costs ~100 B per actor, and
+        // the simulator hosts 10⁶ of these.
+        ReceiveAny(OnMessage);
     }
 
     public static Props Props(RingMembershipStart start, IRingLinks links, IRouteApplication fallback, ImmutableArray<IActorRef> subscribers) =>
@@ -53,6 +51,31 @@ internal sealed class RingMembershipActor : ReceiveActor
     }
 
     private TimeSpan Now => RingClock.Now(Context.Time);
+
+    private void OnMessage(object message)
+    {
+        switch (message)
+        {
+            case RingEnvelope envelope:
+                OnRingMessage(envelope);
+                break;
+            case AckedHop hop:
+                OnAckedHop(hop);
+                break;
+            case HopAck ack:
+                OnHopAck(ack);
+                break;
+            case HopTimeout timeout:
+                OnHopTimeout(timeout);
+                break;
+            case RingCommand command:
+                OnCommand(command);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
 
     private void OnRingMessage(RingEnvelope envelope)
     {
@@ -69,7 +92,7 @@ internal sealed class RingMembershipActor : ReceiveActor
 
     private void OnHopAck(HopAck ack)
     {
-        if (_unacknowledged.Remove(ack.Seq))
+        if (_unacknowledged?.Remove(ack.Seq) == true)
         {
             Timers.Cancel(new HopTimeout(ack.Seq));
         }
@@ -78,7 +101,7 @@ internal sealed class RingMembershipActor : ReceiveActor
     /// <summary>The next hop never took the message: the core declares it dead and re-routes (lazy table repair).</summary>
     private void OnHopTimeout(HopTimeout timeout)
     {
-        if (_unacknowledged.Remove(timeout.Seq, out var hop))
+        if (_unacknowledged is not null && _unacknowledged.Remove(timeout.Seq, out var hop))
         {
             OnRingMessage(new RingEnvelope(hop.Envelope.Ring, new DeliveryFailed(hop.To, hop.Envelope.Message)));
         }
@@ -174,7 +197,7 @@ internal sealed class RingMembershipActor : ReceiveActor
     private void SendAcknowledged(NodeAddress to, RingEnvelope envelope)
     {
         var seq = _nextHop++;
-        _unacknowledged[seq] = (to, envelope);
+        (_unacknowledged ??= [])[seq] = (to, envelope);
         Timers.StartSingleTimer(new HopTimeout(seq), new HopTimeout(seq), _start.Settings.HopAckTimeout);
         _links.Send(_start.Self.Address, to, new AckedHop(seq, envelope), Self);
     }
