@@ -153,11 +153,12 @@ internal sealed class RingSimulation
 
     public long RoutesAbandoned => _recorder.Abandoned;
 
-    public int LiveNodes => _actors.Count(actor => actor is not null);
+    public int LiveNodes => Enumerable.Range(0, _actors.Length).Count(IsLive);
 
     public ImmutableArray<NodeId> Ids => [.. _ids];
 
-    public bool IsLive(int node) => _actors[node] is not null;
+    /// <summary>Started, finished joining its zone ring, and not crashed: a member of the overlay.</summary>
+    public bool IsLive(int node) => _actors[node] is not null && _recorder.IsReady(node);
 
     /// <summary>Starts every node in virtual time and runs until all memberships completed; reports after each batch.</summary>
     public void Build(Action<int>? progress = null)
@@ -213,7 +214,7 @@ internal sealed class RingSimulation
     public LookupReport MeasureLookups()
     {
         var liveByZone = Enumerable.Range(0, _options.Zones)
-            .Select(zone => Enumerable.Range(0, _actors.Length).Where(node => _actors[node] is not null && _zoneOf[node] == zone).ToArray())
+            .Select(zone => Enumerable.Range(0, _actors.Length).Where(node => IsLive(node) && _zoneOf[node] == zone).ToArray())
             .ToArray();
         var sortedByZone = liveByZone.Select(SortedIds).ToArray();
         var live = liveByZone.SelectMany(nodes => nodes).ToArray();
@@ -242,7 +243,7 @@ internal sealed class RingSimulation
     /// <summary>Per-node state of up to <paramref name="sample"/> random live nodes, read through <see cref="GetRingState"/>.</summary>
     public StateReport MeasureState(int sample)
     {
-        var live = Enumerable.Range(0, _actors.Length).Where(node => _actors[node] is not null).ToArray();
+        var live = Enumerable.Range(0, _actors.Length).Where(IsLive).ToArray();
         _random.Shuffle(live);
         var chosen = live.Take(sample).ToArray();
         var tasks = chosen.Select(node => _actors[node]!.Ask<RingStateSnapshot>(GetRingState.Instance, TimeSpan.FromSeconds(10))).ToArray();
@@ -273,7 +274,7 @@ internal sealed class RingSimulation
     /// <summary>True when every sampled live node's zone leaf set holds exactly the L/2 nearest live zone members on each side.</summary>
     public int CountWrongLeafSets(int sample)
     {
-        var live = Enumerable.Range(0, _actors.Length).Where(node => _actors[node] is not null).ToArray();
+        var live = Enumerable.Range(0, _actors.Length).Where(IsLive).ToArray();
         var sortedByZone = Enumerable.Range(0, _options.Zones).Select(zone => SortedIds(live.Where(node => _zoneOf[node] == zone).ToArray())).ToArray();
         _random.Shuffle(live);
         var chosen = live.Take(sample).ToArray();
