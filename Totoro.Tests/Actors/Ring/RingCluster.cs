@@ -26,7 +26,11 @@ internal sealed class RingCluster
         Scenario = Scenario.Create(nodes, seed, new NetworkLinkModel(Network, RingAddressBook.Default), serializeAll: true, serialization: RingTestSerializers.Registry);
         Ids = [.. Enumerable.Range(0, nodes).Select(_ => RandomId(_random))];
         _actors = new IActorRef?[nodes];
+        Scenario.Transport.OnDelivered = RecordCrossing;
     }
+
+    /// <summary>Ring message types (inside envelopes and acked hops) that crossed the transport as bytes.</summary>
+    public HashSet<Type> CrossedAsBytes { get; } = [];
 
     public Scenario Scenario { get; }
 
@@ -138,6 +142,27 @@ internal sealed class RingCluster
 
         Scenario.Advance(TimeSpan.FromSeconds(5));
         return sent;
+    }
+
+    private void RecordCrossing(TransportDelivery delivery)
+    {
+        var envelope = delivery.Envelope;
+        if (envelope.Message is not null || !envelope.Manifest.StartsWith("ring.", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var message = RingTestSerializers.Registry.Deserialize(envelope.Manifest, envelope.Payload.Span, Scenario[0]);
+        CrossedAsBytes.Add(message.GetType());
+        switch (message)
+        {
+            case RingEnvelope ring:
+                CrossedAsBytes.Add(ring.Message.GetType());
+                break;
+            case AckedHop hop:
+                CrossedAsBytes.Add(hop.Envelope.Message.GetType());
+                break;
+        }
     }
 
     private int NearbyLiveNode(int node)
