@@ -9,6 +9,9 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
 {
     public int GatewaysPerZone { get; init; } = 2;
 
+    /// <summary>How a node learns its zone: where it was placed, or the landmark with the lowest measured RTT.</summary>
+    public ZoneAssignment ZoneAssignment { get; init; } = ZoneAssignment.Geographic;
+
     /// <summary>
     /// Simulation ring settings: slower heartbeats than the product default (30 s instead of 1 s) so that 10⁶ nodes'
     /// heartbeats do not dominate the build; the failure detector is scaled to match.
@@ -99,7 +102,7 @@ internal sealed class RingSimulation
         _world = new DeterministicWorld(options.Seed);
         _system = ActorSystem.Create("sim", new ActorSystemSettings { World = _world });
         _random = _world.Random;
-        Topology = TopologyGenerator.Generate(options.Zones, options.Nodes, NetworkSettings.Default, ZoneAssignment.Geographic, new Random(options.Seed));
+        Topology = TopologyGenerator.Generate(options.Zones, options.Nodes, NetworkSettings.Default, options.ZoneAssignment, new Random(options.Seed));
         _network = new NetworkModel(Topology, NetworkSettings.Default, options.Seed);
         _links = new SimulatedRingNetwork(_network, _system.Scheduler, options.Nodes);
         _recorder = new RingSimRecorder(_network, options.Nodes, options.Lookups);
@@ -218,13 +221,14 @@ internal sealed class RingSimulation
             .ToArray();
         var sortedByZone = liveByZone.Select(SortedIds).ToArray();
         var live = liveByZone.SelectMany(nodes => nodes).ToArray();
+        var populatedZones = Enumerable.Range(0, _options.Zones).Where(zone => liveByZone[zone].Length > 0).ToArray();
         var expected = new NodeId[_options.Lookups];
         _recorder.ResetLookups();
         Span<byte> bytes = stackalloc byte[16];
         for (var lookup = 0; lookup < _options.Lookups; lookup++)
         {
             var source = live[_random.Next(live.Length)];
-            var zone = _options.Zones == 1 ? 0 : _random.Next(_options.Zones);
+            var zone = populatedZones[_random.Next(populatedZones.Length)];
             _random.NextBytes(bytes);
             var key = new NodeId(new UInt128(BitConverter.ToUInt64(bytes), BitConverter.ToUInt64(bytes[8..])));
             expected[lookup] = Closest(sortedByZone[zone], key);

@@ -75,10 +75,11 @@ internal static class SimRingCommand
         var churn = new Option<double>("--churn") { Description = "Percent of nodes to crash at once after the build", DefaultValueFactory = _ => 0 };
         var lookups = new Option<int>("--lookups") { DefaultValueFactory = _ => 10_000 };
         var candidates = new Option<int>("--candidates") { Description = "Routing-table candidates per slot", DefaultValueFactory = _ => 2 };
+        var landmarks = new Option<bool>("--landmark-zones") { Description = "Each node picks its zone by measured RTT to one landmark per zone (default: the zone it was placed in)" };
         var output = new Option<string?>("--out") { Description = "Directory for CSV and SVG output" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON summary object on stdout" };
         var command = new Command("ring", "Build a Pastry multi-ring overlay through joins and measure lookups, state, messages, memory");
-        foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, output, json })
+        foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, landmarks, output, json })
         {
             command.Options.Add(option);
         }
@@ -86,7 +87,10 @@ internal static class SimRingCommand
         command.SetAction(parse =>
         {
             var sizes = parse.GetValue(sweep) ? [1_000, 10_000, 100_000, 1_000_000] : ParseSizes(parse.GetValue(nodes)!);
-            var options = sizes.Select(n => new RingSimOptions(n, parse.GetValue(zones), parse.GetValue(b), parse.GetValue(seed), parse.GetValue(candidates), parse.GetValue(lookups), parse.GetValue(churn))).ToList();
+            var options = sizes.Select(n => new RingSimOptions(n, parse.GetValue(zones), parse.GetValue(b), parse.GetValue(seed), parse.GetValue(candidates), parse.GetValue(lookups), parse.GetValue(churn))
+            {
+                ZoneAssignment = parse.GetValue(landmarks) ? ZoneAssignment.LandmarkRtt : ZoneAssignment.Geographic,
+            }).ToList();
             var asJson = parse.GetValue(json);
             var log = asJson ? Console.Error : Console.Out;
             var summary = Run(options, log, useBar: !asJson && !Console.IsOutputRedirected);

@@ -61,10 +61,11 @@ internal sealed class RingSimulationTests
         Assert.That(report.Misroutes, Is.Zero);
     }
 
-    [Test]
-    public void Routes_across_zones_go_through_the_gateways_and_land_on_the_closest_node_of_the_target_zone()
+    [TestCase(ZoneAssignment.Geographic)]
+    [TestCase(ZoneAssignment.LandmarkRtt)]
+    public void Routes_across_zones_go_through_the_gateways_and_land_on_the_closest_node_of_the_target_zone(ZoneAssignment assignment)
     {
-        var simulation = new RingSimulation(new RingSimOptions(240, Zones: 4, BitsPerDigit: 4, Seed: 5, CandidatesPerSlot: 2, Lookups: 800, ChurnPercent: 0));
+        var simulation = new RingSimulation(new RingSimOptions(240, Zones: 4, BitsPerDigit: 4, Seed: 5, CandidatesPerSlot: 2, Lookups: 800, ChurnPercent: 0) { ZoneAssignment = assignment });
         simulation.Build();
         simulation.Settle(TimeSpan.FromSeconds(60));
 
