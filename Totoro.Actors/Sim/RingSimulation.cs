@@ -143,6 +143,9 @@ internal sealed class RingSimulation
 
     public long MessagesSent => _links.Sent;
 
+    /// <summary>Messages lost on the way: to a crashed node, or dropped by the network model.</summary>
+    public long MessagesDropped => _links.Dropped;
+
     public long JoinMessages => _links.JoinMessages;
 
     public int Started { get; private set; }

@@ -30,8 +30,6 @@ internal sealed class SimulatedRingNetwork(NetworkModel network, IScheduler sche
     /// <summary>Messages of the join protocol: routed joins, join replies, announcements and their replies.</summary>
     public long JoinMessages { get; private set; }
 
-    public bool IsUp(NodeAddress node) => _nodes[node.Value] is not null;
-
     public void Attach(NodeAddress node, IActorRef actor) => _nodes[node.Value] = actor;
 
     /// <summary>The node crashes: messages in flight to it and later ones are lost.</summary>
