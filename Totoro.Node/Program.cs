@@ -6,4 +6,5 @@ root.Subcommands.Add(NodeCommand.Create());
 root.Subcommands.Add(CmdCommand.Create());
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(SimCommands.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
