@@ -90,14 +90,24 @@ internal sealed record MultiRingNodeState(int Zone, RingNodeState ZoneRing, Ring
             : []);
     }
 
-    public static ImmutableArray<RingEffect> Tag(RingId ring, ImmutableArray<RingEffect> effects) =>
-        [.. effects.Select(effect => effect switch
+    public static ImmutableArray<RingEffect> Tag(RingId ring, ImmutableArray<RingEffect> effects)
+    {
+        var tagged = ImmutableArray.CreateBuilder<RingEffect>(effects.Length);
+        foreach (var effect in effects)
         {
-            Send send => new Send(send.To, new RingEnvelope(ring, send.Message)),
-            ScheduleTimer timer => new ScheduleTimer(new RingEnvelope(ring, timer.Timer), timer.Delay),
-            CancelTimer cancel => new CancelTimer(new RingEnvelope(ring, cancel.Timer)),
-            _ => effect,
-        })];
+            tagged.Add(Tag(ring, effect));
+        }
+
+        return tagged.MoveToImmutable();
+    }
+
+    private static RingEffect Tag(RingId ring, RingEffect effect) => effect switch
+    {
+        Send send => new Send(send.To, new RingEnvelope(ring, send.Message)),
+        ScheduleTimer timer => new ScheduleTimer(new RingEnvelope(ring, timer.Timer), timer.Delay),
+        CancelTimer cancel => new CancelTimer(new RingEnvelope(ring, cancel.Timer)),
+        _ => effect,
+    };
 
     /// <summary>Tags a ring's effects and turns the end of a cross-zone segment into the start of the next.</summary>
     private RingStep<MultiRingNodeState> Process(RingId ring, RingStep<RingNodeState> step)
@@ -114,7 +124,7 @@ internal sealed record MultiRingNodeState(int Zone, RingNodeState ZoneRing, Ring
             }
             else
             {
-                effects.AddRange(Tag(ring, [effect]));
+                effects.Add(Tag(ring, effect));
             }
         }
 

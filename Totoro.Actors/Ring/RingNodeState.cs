@@ -58,6 +58,9 @@ internal sealed record RingNodeState
 
     public JoinProgress? Join { get; private init; }
 
+    /// <summary>Leaf-set exchanges so far; picks the routing-table entry that carries the next <see cref="LeafSetProbe"/>.</summary>
+    public int ExchangeRound { get; private init; }
+
     /// <summary>The first node of a ring: ready at once, alone.</summary>
     public static RingStep<RingNodeState> CreateFirst(NodeHandle self, RingSettings settings, INextHopPlanner planner)
     {
@@ -146,7 +149,7 @@ internal sealed record RingNodeState
                 Probe probe => OnProbe(probe, now, effects),
                 ProbeReply reply => HeardFrom(reply.Sender).LearnMeasured(reply.Sender, now - reply.EchoSentAt, now),
                 LeafSetRequest request => Reply(request.Sender, new LeafSetReply(Self, Handles(Leaves.Members())), effects),
-                LeafSetReply reply => LearnAll([reply.Sender, .. reply.LeafSet], now),
+                LeafSetReply reply => HeardFrom(reply.Sender).LearnAll([reply.Sender, .. reply.LeafSet], now),
                 RowEntryRequest request => Reply(request.Sender, new RowEntryReply(Self, SlotHandles(request.Row, request.Column)), effects),
                 RowEntryReply reply => OnRowEntryReply(reply, now, effects),
                 LeaveNotice notice => Forget(notice.Sender.Id, now, effects, declareFailed: true).LearnAll(notice.LeafSet, now),
@@ -198,6 +201,11 @@ internal sealed record RingNodeState
         if (message.Payload is JoinPayload join)
         {
             return OnJoinRoute(message, join, now, effects);
+        }
+
+        if (message.Payload is LeafSetProbe probe)
+        {
+            return OnLeafSetProbe(message, probe, now, effects);
         }
 
         var decision = Decide(message.Key);
@@ -389,8 +397,31 @@ internal sealed record RingNodeState
         }
 
         RequestLeafSets([Leaves.NearestClockwise, Leaves.NearestCounterClockwise], effects);
+        var tableSize = Table.Count;
+        if (tableSize > 0)
+        {
+            var carrier = Table.Entries().ElementAt(ExchangeRound % tableSize);
+            effects.Add(new Send(carrier.Address, new RouteMessage(Self, Self.Id, new LeafSetProbe(Self), 1)));
+        }
+
         effects.Add(new ScheduleTimer(LeafSetExchangeTick.Instance, Settings.LeafSetExchangeInterval));
-        return this;
+        return this with { ExchangeRound = ExchangeRound + 1 };
+    }
+
+    private RingNodeState OnLeafSetProbe(RouteMessage message, LeafSetProbe probe, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
+    {
+        if (probe.Origin.Id == Self.Id)
+        {
+            return this;
+        }
+
+        // The probe proves its origin alive, like any message straight from it.
+        var state = HeardFrom(probe.Origin).LearnUnmeasured(probe.Origin, now);
+        var decision = state.Decide(message.Key);
+        effects.Add(decision.IsDeliverHere || message.Hops >= Settings.MaxHops
+            ? new Send(probe.Origin.Address, new LeafSetReply(Self, Handles(state.Leaves.Members())))
+            : new Send(state.Planner.Choose(message.Key, decision).Address, message with { Sender = Self, Hops = message.Hops + 1 }));
+        return state;
     }
 
     private RingNodeState OnDeliveryFailed(DeliveryFailed failed, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
@@ -404,6 +435,11 @@ internal sealed record RingNodeState
         if (route.Payload is JoinPayload join)
         {
             return state.OnJoinRoute(route with { Hops = route.Hops - 1 }, join, now, effects);
+        }
+
+        if (route.Payload is LeafSetProbe)
+        {
+            return state;
         }
 
         // Re-route the message as it left this node: the application already saw it here, so no second upcall.

@@ -25,6 +25,13 @@ internal sealed record RouteMessage(NodeHandle Sender, NodeId Key, object Payloa
 internal sealed record JoinPayload(NodeHandle Joiner, int Attempt);
 
 /// <summary>
+/// Routed toward the origin's own id through a routing-table entry (one per leaf-set exchange, rotating over the
+/// table). The node it reaches answers with its leaf set. When a partition has split the ring into two interleaved
+/// rings, the table still names nodes of the other side, so after the heal this finds the origin's true neighbours.
+/// </summary>
+internal sealed record LeafSetProbe(NodeHandle Origin);
+
+/// <summary>
 /// Path node number <see cref="HopIndex"/> hands over its routing-table rows up to the prefix it shares with the
 /// joiner; the first node adds its neighbourhood set, the last (numerically closest) adds its leaf set and the
 /// path length so the joiner knows when it has every row.

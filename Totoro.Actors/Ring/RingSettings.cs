@@ -13,6 +13,9 @@ internal sealed record RingSettings(
     TimeSpan TombstoneTtl,
     int MaxHops)
 {
+    /// <summary>How long the shell waits for a routed hop's acknowledgement before it reports the hop failed.</summary>
+    public TimeSpan HopAckTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
     public static RingSettings Default { get; } = new(
         Geometry: IdGeometry.Default,
         LeafSetSize: 16,

@@ -1,0 +1,225 @@
+using System.Collections.Immutable;
+using Totoro.Kernel;
+
+namespace Totoro.Actors.Ring;
+
+/// <summary>
+/// The shell's state: the ring core's state, the applications registered per payload type, and the subscribers to
+/// ring events. Immutable; the actor swaps it whole.
+/// </summary>
+internal sealed record RingShellState(
+    MultiRingNodeState Ring,
+    ApplicationRouter Applications,
+    ImmutableArray<IActorRef> Subscribers);
+
+/// <summary>
+/// Hosts one node of the multi-ring overlay. Every ring message and timer goes to the functional core
+/// (<see cref="MultiRingNodeState"/>); the actor swaps in the new state and performs the effects in order: sends
+/// through <see cref="IRingLinks"/>, timers as keyed actor timers (the key is the timer message itself), deliveries
+/// to the application registered for the payload's type (else <paramref name="fallback"/>), and notifications to
+/// subscribers.
+/// </summary>
+internal sealed class RingMembershipActor : ReceiveActor
+{
+    private readonly RingMembershipStart _start;
+    private readonly IRingLinks _links;
+    private readonly IRouteApplication _fallback;
+    private readonly ImmutableArray<IActorRef> _subscribersAtStart;
+    private Dictionary<long, (NodeAddress To, RingEnvelope Envelope)>? _unacknowledged;
+    private RingShellState _state = null!;
+    private long _nextHop;
+
+    public RingMembershipActor(RingMembershipStart start, IRingLinks links, IRouteApplication fallback, ImmutableArray<IActorRef> subscribers)
+    {
+        _start = start;
+        _links = links;
+        _fallback = fallback;
+        _subscribersAtStart = subscribers;
+        // One registered handler that dispatches to the named ones: each registration costs ~100 B per actor, and
+        // the simulator hosts 10⁶ of these.
+        ReceiveAny(OnMessage);
+    }
+
+    public static Props Props(RingMembershipStart start, IRingLinks links, IRouteApplication fallback, ImmutableArray<IActorRef> subscribers) =>
+        Kernel.Props.Create(() => new RingMembershipActor(start, links, fallback, subscribers));
+
+    protected override void PreStart()
+    {
+        var begin = _start.Begin(LowestRttPlanner.Instance);
+        _state = new RingShellState(begin.State, new ApplicationRouter(ImmutableDictionary<Type, IRouteApplication>.Empty, _fallback), _subscribersAtStart);
+        Perform(begin.Effects);
+    }
+
+    private TimeSpan Now => RingClock.Now(Context.Time);
+
+    private void OnMessage(object message)
+    {
+        switch (message)
+        {
+            case RingEnvelope envelope:
+                OnRingMessage(envelope);
+                break;
+            case AckedHop hop:
+                OnAckedHop(hop);
+                break;
+            case HopAck ack:
+                OnHopAck(ack);
+                break;
+            case HopTimeout timeout:
+                OnHopTimeout(timeout);
+                break;
+            case RingCommand command:
+                OnCommand(command);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void OnRingMessage(RingEnvelope envelope)
+    {
+        var step = _state.Ring.Handle(envelope, Now, _state.Applications);
+        _state = _state with { Ring = step.State };
+        Perform(step.Effects);
+    }
+
+    private void OnAckedHop(AckedHop hop)
+    {
+        Sender?.Tell(new HopAck(hop.Seq), Self);
+        OnRingMessage(hop.Envelope);
+    }
+
+    private void OnHopAck(HopAck ack)
+    {
+        if (_unacknowledged?.Remove(ack.Seq) == true)
+        {
+            Timers.Cancel(new HopTimeout(ack.Seq));
+        }
+    }
+
+    /// <summary>The next hop never took the message: the core declares it dead and re-routes (lazy table repair).</summary>
+    private void OnHopTimeout(HopTimeout timeout)
+    {
+        if (_unacknowledged is not null && _unacknowledged.Remove(timeout.Seq, out var hop))
+        {
+            OnRingMessage(new RingEnvelope(hop.Envelope.Ring, new DeliveryFailed(hop.To, hop.Envelope.Message)));
+        }
+    }
+
+    private void OnCommand(RingCommand command)
+    {
+        switch (command)
+        {
+            case RouteRequest route:
+                OnRoute(route);
+                break;
+            case RegisterRouteApplication register:
+                _state = _state with { Applications = _state.Applications.With(register.PayloadType, register.Application) };
+                break;
+            case SubscribeRingEvents subscribe:
+                _state = _state with { Subscribers = _state.Subscribers.Add(subscribe.Subscriber) };
+                break;
+            case LeaveRing:
+                OnLeave();
+                break;
+            case GetRingState:
+                Sender?.Tell(new RingStateSnapshot(_state.Ring), Self);
+                break;
+            default:
+                Unhandled(command);
+                break;
+        }
+    }
+
+    private void OnRoute(RouteRequest route)
+    {
+        var step = _state.Ring.Route(route.Key, route.Ring, route.Payload);
+        _state = _state with { Ring = step.State };
+        Perform(step.Effects);
+    }
+
+    private void OnLeave()
+    {
+        var ring = _state.Ring;
+        var zone = ring.ZoneRing.Leave();
+        var global = ring.GlobalRing?.Leave();
+        _state = _state with { Ring = ring with { ZoneRing = zone.State, GlobalRing = global?.State } };
+        Perform(MultiRingNodeState.Tag(ring.ZoneRingId, zone.Effects));
+        if (global is { } globalStep)
+        {
+            Perform(MultiRingNodeState.Tag(RingId.Global, globalStep.Effects));
+        }
+
+        RingLog.Left(Log, _start.Self);
+        Context.Stop(Self);
+    }
+
+    private void Perform(ImmutableArray<RingEffect> effects)
+    {
+        foreach (var effect in effects)
+        {
+            switch (effect)
+            {
+                case Send { Message: RingEnvelope { Message: RouteMessage } envelope } send when !_links.ReportsFailedHops:
+                    SendAcknowledged(send.To, envelope);
+                    break;
+                case Send { Message: RingEnvelope envelope } send:
+                    _links.Send(_start.Self.Address, send.To, envelope, Self);
+                    break;
+                case ScheduleTimer timer:
+                    Timers.StartSingleTimer(timer.Timer, timer.Timer, timer.Delay);
+                    break;
+                case CancelTimer cancel:
+                    Timers.Cancel(cancel.Timer);
+                    break;
+                case Deliver deliver:
+                    _state.Applications.Deliver(deliver.Context);
+                    break;
+                case JoinCompleted joined:
+                    RingLog.Joined(Log, joined.Self);
+                    Publish(new RingJoined(joined.Self));
+                    break;
+                case PeerFailed failed:
+                    RingLog.PeerFailed(Log, _start.Self, failed.Peer);
+                    Publish(new RingPeerFailed(_start.Self, failed.Peer));
+                    break;
+                case RouteAbandoned abandoned:
+                    RingLog.RouteAbandoned(Log, _start.Self, abandoned.Key, abandoned.Hops, abandoned.Reason);
+                    Publish(new RingRouteAbandoned(_start.Self, abandoned.Key, abandoned.Payload, abandoned.Hops, abandoned.Reason));
+                    break;
+                default:
+                    throw new InvalidOperationException($"The ring shell cannot perform {effect}");
+            }
+        }
+    }
+
+    private void SendAcknowledged(NodeAddress to, RingEnvelope envelope)
+    {
+        var seq = _nextHop++;
+        (_unacknowledged ??= [])[seq] = (to, envelope);
+        Timers.StartSingleTimer(new HopTimeout(seq), new HopTimeout(seq), _start.Settings.HopAckTimeout);
+        _links.Send(_start.Self.Address, to, new AckedHop(seq, envelope), Self);
+    }
+
+    private void Publish(object notification)
+    {
+        foreach (var subscriber in _state.Subscribers)
+        {
+            subscriber.Tell(notification, Self);
+        }
+    }
+}
+
+/// <summary>Dispatches forward and deliver upcalls by the payload's exact runtime type; other payloads go to the fallback.</summary>
+internal sealed class ApplicationRouter(ImmutableDictionary<Type, IRouteApplication> applications, IRouteApplication fallback) : IRouteApplication
+{
+    public ApplicationRouter With(Type payloadType, IRouteApplication application) => new(applications.SetItem(payloadType, application), fallback);
+
+    public ForwardVerdict Forward(RouteContext context, NodeHandle nextHop) => For(context.Payload).Forward(context, nextHop);
+
+    public void Deliver(RouteContext context) => For(context.Payload).Deliver(context);
+
+    private IRouteApplication For(object payload) =>
+        applications.IsEmpty || !applications.TryGetValue(payload.GetType(), out var application) ? fallback : application;
+}

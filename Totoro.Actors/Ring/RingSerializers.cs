@@ -1,0 +1,257 @@
+using System.Collections.Immutable;
+using Google.Protobuf;
+using Google.Protobuf.Collections;
+using Totoro.Actors.Ring.Wire;
+using Totoro.Kernel;
+
+namespace Totoro.Actors.Ring;
+
+/// <summary>
+/// Wire mapping of every ring message (protobuf types in <c>Protos/ring.proto</c>). Ring actors exchange
+/// <see cref="RingEnvelope"/>s ("ring.envelope.v1"); each message type also has a manifest of its own so it can be
+/// sent bare. An application payload inside a routed message travels as its own manifest and bytes, so the registry
+/// must also know the application's messages.
+/// </summary>
+internal static class RingSerializers
+{
+    public const string EnvelopeManifest = "ring.envelope.v1";
+
+    /// <summary>Registers every ring message under its stable manifest.</summary>
+    public static void Register(SerializerRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        var codec = new Codec(registry);
+        registry.Register<RingEnvelope, RingEnvelopeWire>(EnvelopeManifest, codec.ToWire, codec.FromWire);
+        registry.Register<RouteMessage, RouteWire>("ring.route.v1", codec.ToWire, codec.FromWire);
+        registry.Register<JoinPayload, JoinPayloadWire>("ring.join-payload.v1", Codec.ToWire, Codec.FromWire);
+        registry.Register<LeafSetProbe, LeafSetProbeWire>("ring.leaf-set-probe.v1", Codec.ToWire, Codec.FromWire);
+        registry.Register<CrossZonePayload, CrossZonePayloadWire>("ring.cross-zone-payload.v1", codec.ToWire, codec.FromWire);
+        registry.Register<JoinReply, JoinReplyWire>("ring.join-reply.v1", Codec.ToWire, Codec.FromWire);
+        registry.Register<Announce, AnnounceWire>("ring.announce.v1", Codec.ToWire, Codec.FromWire);
+        registry.Register<AnnounceReply, AnnounceReplyWire>("ring.announce-reply.v1", Codec.ToWire, Codec.FromWire);
+        registry.Register<Probe, ProbeWire>("ring.probe.v1", Codec.ToWire, Codec.FromWire);
+        registry.Register<ProbeReply, ProbeReplyWire>("ring.probe-reply.v1", Codec.ToWire, Codec.FromWire);
+        registry.Register<LeafSetRequest, LeafSetRequestWire>("ring.leaf-set-request.v1", Codec.ToWire, Codec.FromWire);
+        registry.Register<LeafSetReply, LeafSetReplyWire>("ring.leaf-set-reply.v1", Codec.ToWire, Codec.FromWire);
+        registry.Register<RowEntryRequest, RowEntryRequestWire>("ring.row-entry-request.v1", Codec.ToWire, Codec.FromWire);
+        registry.Register<RowEntryReply, RowEntryReplyWire>("ring.row-entry-reply.v1", Codec.ToWire, Codec.FromWire);
+        registry.Register<LeaveNotice, LeaveNoticeWire>("ring.leave.v1", Codec.ToWire, Codec.FromWire);
+        registry.Register<HeartbeatTick, TickWire>("ring.heartbeat-tick.v1", _ => new TickWire(), _ => HeartbeatTick.Instance);
+        registry.Register<LeafSetExchangeTick, TickWire>("ring.leaf-set-exchange-tick.v1", _ => new TickWire(), _ => LeafSetExchangeTick.Instance);
+        registry.Register<JoinRetryTick, TickWire>("ring.join-retry-tick.v1", _ => new TickWire(), _ => JoinRetryTick.Instance);
+        registry.Register<AckedHop, AckedHopWire>("ring.acked-hop.v1", hop => new AckedHopWire { Seq = hop.Seq, Envelope = codec.ToWire(hop.Envelope) }, (wire, resolver) => new AckedHop(wire.Seq, codec.FromWire(wire.Envelope ?? throw new MessageSerializationException("Ring wire message lacks its envelope"), resolver)));
+        registry.Register<HopAck, HopAckWire>("ring.hop-ack.v1", ack => new HopAckWire { Seq = ack.Seq }, wire => new HopAck(wire.Seq));
+        registry.Register<DeliveryFailed, DeliveryFailedWire>("ring.delivery-failed.v1", codec.ToWire, codec.FromWire);
+    }
+
+    private sealed class Codec(SerializerRegistry registry)
+    {
+        public RingEnvelopeWire ToWire(RingEnvelope envelope) => new() { Ring = envelope.Ring.Value, Message = ToWire(envelope.Message) };
+
+        public RingEnvelope FromWire(RingEnvelopeWire wire, IActorRefResolver resolver) =>
+            new(new RingId(wire.Ring), FromWire(wire.Message ?? throw Missing("message"), resolver));
+
+        public RouteWire ToWire(RouteMessage route) => new()
+        {
+            Sender = ToWire(route.Sender),
+            Key = ToWire(route.Key),
+            Payload = ToPayloadWire(route.Payload),
+            Hops = route.Hops,
+        };
+
+        public RouteMessage FromWire(RouteWire wire, IActorRefResolver resolver) =>
+            new(FromWire(wire.Sender), FromWire(wire.Key), FromPayloadWire(wire.Payload, resolver), wire.Hops);
+
+        public CrossZonePayloadWire ToWire(CrossZonePayload crossing)
+        {
+            var wire = new CrossZonePayloadWire { Key = ToWire(crossing.Key), TargetRing = crossing.Target.Value, Payload = ToPayloadWire(crossing.Payload) };
+            wire.SegmentHops.AddRange(crossing.SegmentHops);
+            return wire;
+        }
+
+        public CrossZonePayload FromWire(CrossZonePayloadWire wire, IActorRefResolver resolver) =>
+            new(FromWire(wire.Key), new RingId(wire.TargetRing), FromPayloadWire(wire.Payload, resolver), [.. wire.SegmentHops]);
+
+        public DeliveryFailedWire ToWire(DeliveryFailed failed) => new() { To = failed.To.Value, Message = ToWire(failed.Message) };
+
+        public DeliveryFailed FromWire(DeliveryFailedWire wire, IActorRefResolver resolver) =>
+            new(new NodeAddress(wire.To), FromWire(wire.Message ?? throw Missing("message"), resolver));
+
+        public static JoinPayloadWire ToWire(JoinPayload join) => new() { Joiner = ToWire(join.Joiner), Attempt = join.Attempt };
+
+        public static JoinPayload FromWire(JoinPayloadWire wire) => new(FromWire(wire.Joiner), wire.Attempt);
+
+        public static LeafSetProbeWire ToWire(LeafSetProbe probe) => new() { Origin = ToWire(probe.Origin) };
+
+        public static LeafSetProbe FromWire(LeafSetProbeWire wire) => new(FromWire(wire.Origin));
+
+        public static JoinReplyWire ToWire(JoinReply reply)
+        {
+            var wire = new JoinReplyWire { Sender = ToWire(reply.Sender), Attempt = reply.Attempt, HopIndex = reply.HopIndex, PathLength = reply.PathLength ?? 0 };
+            AddAll(wire.Rows, reply.Rows);
+            AddAll(wire.Neighborhood, reply.Neighborhood);
+            AddAll(wire.LeafSet, reply.LeafSet);
+            return wire;
+        }
+
+        public static JoinReply FromWire(JoinReplyWire wire) => new(
+            FromWire(wire.Sender),
+            wire.Attempt,
+            wire.HopIndex,
+            FromWire(wire.Rows),
+            FromWire(wire.Neighborhood),
+            FromWire(wire.LeafSet),
+            wire.PathLength == 0 ? null : wire.PathLength);
+
+        public static AnnounceWire ToWire(Announce announce) => new() { Sender = ToWire(announce.Sender), SentAtTicks = announce.SentAt.Ticks };
+
+        public static Announce FromWire(AnnounceWire wire) => new(FromWire(wire.Sender), TimeSpan.FromTicks(wire.SentAtTicks));
+
+        public static AnnounceReplyWire ToWire(AnnounceReply reply)
+        {
+            var wire = new AnnounceReplyWire { Sender = ToWire(reply.Sender), EchoSentAtTicks = reply.EchoSentAt.Ticks, SentAtTicks = reply.SentAt.Ticks };
+            AddAll(wire.LeafSet, reply.LeafSet);
+            return wire;
+        }
+
+        public static AnnounceReply FromWire(AnnounceReplyWire wire) =>
+            new(FromWire(wire.Sender), TimeSpan.FromTicks(wire.EchoSentAtTicks), TimeSpan.FromTicks(wire.SentAtTicks), FromWire(wire.LeafSet));
+
+        public static ProbeWire ToWire(Probe probe) => new() { Sender = ToWire(probe.Sender), SentAtTicks = probe.SentAt.Ticks };
+
+        public static Probe FromWire(ProbeWire wire) => new(FromWire(wire.Sender), TimeSpan.FromTicks(wire.SentAtTicks));
+
+        public static ProbeReplyWire ToWire(ProbeReply reply) => new() { Sender = ToWire(reply.Sender), EchoSentAtTicks = reply.EchoSentAt.Ticks };
+
+        public static ProbeReply FromWire(ProbeReplyWire wire) => new(FromWire(wire.Sender), TimeSpan.FromTicks(wire.EchoSentAtTicks));
+
+        public static LeafSetRequestWire ToWire(LeafSetRequest request) => new() { Sender = ToWire(request.Sender) };
+
+        public static LeafSetRequest FromWire(LeafSetRequestWire wire) => new(FromWire(wire.Sender));
+
+        public static LeafSetReplyWire ToWire(LeafSetReply reply)
+        {
+            var wire = new LeafSetReplyWire { Sender = ToWire(reply.Sender) };
+            AddAll(wire.LeafSet, reply.LeafSet);
+            return wire;
+        }
+
+        public static LeafSetReply FromWire(LeafSetReplyWire wire) => new(FromWire(wire.Sender), FromWire(wire.LeafSet));
+
+        public static RowEntryRequestWire ToWire(RowEntryRequest request) => new() { Sender = ToWire(request.Sender), Row = request.Row, Column = request.Column };
+
+        public static RowEntryRequest FromWire(RowEntryRequestWire wire) => new(FromWire(wire.Sender), wire.Row, wire.Column);
+
+        public static RowEntryReplyWire ToWire(RowEntryReply reply)
+        {
+            var wire = new RowEntryReplyWire { Sender = ToWire(reply.Sender) };
+            AddAll(wire.Candidates, reply.Candidates);
+            return wire;
+        }
+
+        public static RowEntryReply FromWire(RowEntryReplyWire wire) => new(FromWire(wire.Sender), FromWire(wire.Candidates));
+
+        public static LeaveNoticeWire ToWire(LeaveNotice notice)
+        {
+            var wire = new LeaveNoticeWire { Sender = ToWire(notice.Sender) };
+            AddAll(wire.LeafSet, notice.LeafSet);
+            return wire;
+        }
+
+        public static LeaveNotice FromWire(LeaveNoticeWire wire) => new(FromWire(wire.Sender), FromWire(wire.LeafSet));
+
+        private RingMessageWire ToWire(RingMessage message) => message switch
+        {
+            RouteMessage route => new RingMessageWire { Route = ToWire(route) },
+            JoinReply reply => new RingMessageWire { JoinReply = ToWire(reply) },
+            Announce announce => new RingMessageWire { Announce = ToWire(announce) },
+            AnnounceReply reply => new RingMessageWire { AnnounceReply = ToWire(reply) },
+            Probe probe => new RingMessageWire { Probe = ToWire(probe) },
+            ProbeReply reply => new RingMessageWire { ProbeReply = ToWire(reply) },
+            LeafSetRequest request => new RingMessageWire { LeafSetRequest = ToWire(request) },
+            LeafSetReply reply => new RingMessageWire { LeafSetReply = ToWire(reply) },
+            RowEntryRequest request => new RingMessageWire { RowEntryRequest = ToWire(request) },
+            RowEntryReply reply => new RingMessageWire { RowEntryReply = ToWire(reply) },
+            LeaveNotice notice => new RingMessageWire { Leave = ToWire(notice) },
+            HeartbeatTick => new RingMessageWire { HeartbeatTick = new TickWire() },
+            LeafSetExchangeTick => new RingMessageWire { LeafSetExchangeTick = new TickWire() },
+            JoinRetryTick => new RingMessageWire { JoinRetryTick = new TickWire() },
+            DeliveryFailed failed => new RingMessageWire { DeliveryFailed = ToWire(failed) },
+            _ => throw new MessageSerializationException($"{message.GetType().Name} cannot travel inside a ring envelope"),
+        };
+
+        private RingMessage FromWire(RingMessageWire wire, IActorRefResolver resolver) => wire.KindCase switch
+        {
+            RingMessageWire.KindOneofCase.Route => FromWire(wire.Route, resolver),
+            RingMessageWire.KindOneofCase.JoinReply => FromWire(wire.JoinReply),
+            RingMessageWire.KindOneofCase.Announce => FromWire(wire.Announce),
+            RingMessageWire.KindOneofCase.AnnounceReply => FromWire(wire.AnnounceReply),
+            RingMessageWire.KindOneofCase.Probe => FromWire(wire.Probe),
+            RingMessageWire.KindOneofCase.ProbeReply => FromWire(wire.ProbeReply),
+            RingMessageWire.KindOneofCase.LeafSetRequest => FromWire(wire.LeafSetRequest),
+            RingMessageWire.KindOneofCase.LeafSetReply => FromWire(wire.LeafSetReply),
+            RingMessageWire.KindOneofCase.RowEntryRequest => FromWire(wire.RowEntryRequest),
+            RingMessageWire.KindOneofCase.RowEntryReply => FromWire(wire.RowEntryReply),
+            RingMessageWire.KindOneofCase.Leave => FromWire(wire.Leave),
+            RingMessageWire.KindOneofCase.HeartbeatTick => HeartbeatTick.Instance,
+            RingMessageWire.KindOneofCase.LeafSetExchangeTick => LeafSetExchangeTick.Instance,
+            RingMessageWire.KindOneofCase.JoinRetryTick => JoinRetryTick.Instance,
+            RingMessageWire.KindOneofCase.DeliveryFailed => FromWire(wire.DeliveryFailed, resolver),
+            _ => throw Missing("ring message"),
+        };
+
+        private RoutePayloadWire ToPayloadWire(object payload) => payload switch
+        {
+            JoinPayload join => new RoutePayloadWire { Join = ToWire(join) },
+            CrossZonePayload crossing => new RoutePayloadWire { CrossZone = ToWire(crossing) },
+            LeafSetProbe probe => new RoutePayloadWire { LeafSetProbe = ToWire(probe) },
+            _ => ApplicationWire(payload),
+        };
+
+        private RoutePayloadWire ApplicationWire(object payload)
+        {
+            var (manifest, bytes) = registry.Serialize(payload);
+            return new RoutePayloadWire { Application = new ApplicationPayloadWire { Manifest = manifest, Body = ByteString.CopyFrom(bytes) } };
+        }
+
+        private object FromPayloadWire(RoutePayloadWire? wire, IActorRefResolver resolver) => wire?.KindCase switch
+        {
+            RoutePayloadWire.KindOneofCase.Join => FromWire(wire.Join),
+            RoutePayloadWire.KindOneofCase.CrossZone => FromWire(wire.CrossZone, resolver),
+            RoutePayloadWire.KindOneofCase.LeafSetProbe => FromWire(wire.LeafSetProbe),
+            RoutePayloadWire.KindOneofCase.Application => registry.Deserialize(wire.Application.Manifest, wire.Application.Body.Span, resolver),
+            _ => throw Missing("payload"),
+        };
+
+        private static NodeIdWire ToWire(NodeId id) => new() { High = (ulong)(id.Value >> 64), Low = (ulong)id.Value };
+
+        private static NodeId FromWire(NodeIdWire? wire) =>
+            wire is null ? throw Missing("id") : new NodeId(new UInt128(wire.High, wire.Low));
+
+        private static NodeHandleWire ToWire(NodeHandle handle) => new() { Id = ToWire(handle.Id), Address = handle.Address.Value };
+
+        private static NodeHandle FromWire(NodeHandleWire? wire) =>
+            wire is null ? throw Missing("node handle") : new NodeHandle(FromWire(wire.Id), new NodeAddress(wire.Address));
+
+        private static void AddAll(RepeatedField<NodeHandleWire> target, ImmutableArray<NodeHandle> handles)
+        {
+            foreach (var handle in handles)
+            {
+                target.Add(ToWire(handle));
+            }
+        }
+
+        private static ImmutableArray<NodeHandle> FromWire(RepeatedField<NodeHandleWire> wires)
+        {
+            var handles = ImmutableArray.CreateBuilder<NodeHandle>(wires.Count);
+            foreach (var wire in wires)
+            {
+                handles.Add(FromWire(wire));
+            }
+
+            return handles.MoveToImmutable();
+        }
+
+        private static MessageSerializationException Missing(string field) => new($"Ring wire message lacks its {field}");
+    }
+}

@@ -1,0 +1,383 @@
+using System.Collections.Immutable;
+using Totoro.Actors.Ring;
+using Totoro.Kernel;
+
+namespace Totoro.Actors.Sim;
+
+/// <summary>Parameters of one <c>totoro sim ring</c> run.</summary>
+internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, int Seed, int CandidatesPerSlot, int Lookups, double ChurnPercent)
+{
+    public int GatewaysPerZone { get; init; } = 2;
+
+    /// <summary>How a node learns its zone: where it was placed, or the landmark with the lowest measured RTT.</summary>
+    public ZoneAssignment ZoneAssignment { get; init; } = ZoneAssignment.Geographic;
+
+    /// <summary>
+    /// Simulation ring settings: slower heartbeats than the product default (30 s instead of 1 s) so that 10⁶ nodes'
+    /// heartbeats do not dominate the build; the failure detector is scaled to match.
+    /// </summary>
+    public RingSettings RingSettings => RingSettings.Default with
+    {
+        Geometry = new IdGeometry(BitsPerDigit),
+        CandidatesPerSlot = CandidatesPerSlot,
+        HeartbeatInterval = TimeSpan.FromSeconds(30),
+        LeafSetExchangeInterval = TimeSpan.FromSeconds(60),
+        JoinRetryInterval = TimeSpan.FromSeconds(30),
+        TombstoneTtl = TimeSpan.FromMinutes(30),
+        FailureDetector = new PhiAccrualSettings(8.0, 8, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)),
+    };
+
+    /// <summary>Joins per virtual second: about 0.2 % of the final ring joins concurrently at any size.</summary>
+    public double JoinRate => Math.Clamp(Nodes / 50.0, 20, 10_000);
+
+    public RingSimOptions Validated()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(Nodes, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(Zones, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(Lookups);
+        if (ChurnPercent is < 0 or >= 100 || double.IsNaN(ChurnPercent))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ChurnPercent), ChurnPercent, "--churn must be in [0, 100)");
+        }
+
+        if (Zones > 1 && !ZoneKeys.ArePrefixesDistinct(Enumerable.Range(0, Zones)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Zones), Zones, "zone prefixes collide for this zone count");
+        }
+
+        _ = RingSettings.Validated();
+        return this;
+    }
+}
+
+/// <summary>Results of one lookup phase. Latencies are base propagation (no jitter or queueing), in milliseconds.</summary>
+internal sealed record LookupReport(
+    int Sent,
+    int Delivered,
+    int Misroutes,
+    double MeanHops,
+    int P50Hops,
+    int P99Hops,
+    int MaxHops,
+    ImmutableArray<int> HopHistogram,
+    double MedianStretch,
+    double P90Stretch,
+    int LiveNodes);
+
+/// <summary>Per-node state measured on a sample of nodes.</summary>
+internal sealed record StateReport(int Sampled, double MeanBytes, double MeanEntries, double MeanLeafSetSize, double MeanTableEntries);
+
+/// <summary>
+/// The ring simulator behind <c>totoro sim ring</c>: N ring nodes, each a <see cref="RingMembershipActor"/> running the
+/// real protocol handlers, on one actor system of a deterministic world. Links are a <see cref="SimulatedRingNetwork"/>
+/// timed by the <see cref="NetworkModel"/>. The overlay is built only through the join protocol: nodes start in
+/// virtual time at <see cref="RingSimOptions.JoinRate"/>, each bootstrapping from the nearest of a few random live
+/// nodes of its zone. Phases are separate methods so the caller can time each in wall-clock terms.
+/// Single-threaded: everything runs on the world's thread.
+/// </summary>
+internal sealed class RingSimulation
+{
+    private const int BootstrapSample = 8;
+    private readonly RingSimOptions _options;
+    private readonly RingSettings _settings;
+    private readonly DeterministicWorld _world;
+    private readonly ActorSystem _system;
+    private readonly NetworkModel _network;
+    private readonly SimulatedRingNetwork _links;
+    private readonly RingSimRecorder _recorder;
+    private readonly NodeId[] _ids;
+    private readonly int[] _zoneOf;
+    private readonly bool[] _isGateway;
+    private readonly IActorRef?[] _actors;
+    private readonly Random _random;
+    private readonly List<int>[] _startedByZone;
+    private readonly List<int> _startedGateways = [];
+    private readonly ImmutableArray<IActorRef> _subscribers;
+    private readonly int[] _joinOrder;
+
+    public RingSimulation(RingSimOptions options)
+    {
+        _options = options.Validated();
+        _settings = options.RingSettings;
+        _world = new DeterministicWorld(options.Seed);
+        _system = ActorSystem.Create("sim", new ActorSystemSettings { World = _world });
+        _random = _world.Random;
+        Topology = TopologyGenerator.Generate(options.Zones, options.Nodes, NetworkSettings.Default, options.ZoneAssignment, new Random(options.Seed));
+        _network = new NetworkModel(Topology, NetworkSettings.Default, options.Seed);
+        _links = new SimulatedRingNetwork(_network, _system.Scheduler, options.Nodes);
+        _recorder = new RingSimRecorder(_network, options.Nodes, options.Lookups);
+        _ids = new NodeId[options.Nodes];
+        Span<byte> bytes = stackalloc byte[16];
+        for (var node = 0; node < _ids.Length; node++)
+        {
+            _random.NextBytes(bytes);
+            _ids[node] = new NodeId(new UInt128(BitConverter.ToUInt64(bytes), BitConverter.ToUInt64(bytes[8..])));
+        }
+
+        _zoneOf = [.. Topology.Nodes.Select(node => options.Zones == 1 ? 0 : node.Zone)];
+        _isGateway = new bool[options.Nodes];
+        if (options.Zones > 1)
+        {
+            for (var zone = 0; zone < options.Zones; zone++)
+            {
+                var members = Enumerable.Range(0, options.Nodes).Where(node => _zoneOf[node] == zone).ToList();
+                var chosen = ZoneKeys.SelectGateways(members.Select(node => _ids[node]), zone, options.GatewaysPerZone).ToHashSet();
+                members.Where(node => chosen.Contains(_ids[node])).ToList().ForEach(node => _isGateway[node] = true);
+            }
+        }
+
+        ExpectedMemberships = options.Nodes + _isGateway.Count(gateway => gateway);
+
+        // Gateways start first, so each zone ring and the global ring exist before ordinary members arrive.
+        _joinOrder = [.. Enumerable.Range(0, options.Nodes).OrderBy(node => _isGateway[node] ? 0 : 1).ThenBy(node => node)];
+        _actors = new IActorRef?[options.Nodes];
+        _startedByZone = [.. Enumerable.Range(0, options.Zones).Select(_ => new List<int>())];
+        _subscribers = [_system.ActorOf(Props.Create(() => new RingSimObserver(_recorder)), "observer")];
+    }
+
+    public NetworkTopology Topology { get; }
+
+    public RingSimOptions Options => _options;
+
+    public TimeSpan VirtualTime => _world.Elapsed;
+
+    public long MessagesSent => _links.Sent;
+
+    /// <summary>Messages lost on the way: to a crashed node, or dropped by the network model.</summary>
+    public long MessagesDropped => _links.Dropped;
+
+    public long JoinMessages => _links.JoinMessages;
+
+    public int Started { get; private set; }
+
+    /// <summary>Ring memberships completed (a gateway completes two: its zone ring and the global ring).</summary>
+    public long Joined => _recorder.JoinedCount;
+
+    public long ExpectedMemberships { get; }
+
+    public long PeerFailures => _recorder.PeerFailures;
+
+    public long RoutesAbandoned => _recorder.Abandoned;
+
+    public int LiveNodes => Enumerable.Range(0, _actors.Length).Count(IsLive);
+
+    public ImmutableArray<NodeId> Ids => [.. _ids];
+
+    /// <summary>Started, finished joining its zone ring, and not crashed: a member of the overlay.</summary>
+    public bool IsLive(int node) => _actors[node] is not null && _recorder.IsReady(node);
+
+    /// <summary>Starts every node in virtual time and runs until all memberships completed; reports after each batch.</summary>
+    public void Build(Action<int>? progress = null)
+    {
+        var batch = Math.Max(1, (int)Math.Ceiling(_options.JoinRate / 100));
+        var batchSpacing = TimeSpan.FromSeconds(batch / _options.JoinRate);
+        for (var index = 0; index < _joinOrder.Length; index += batch)
+        {
+            var end = Math.Min(index + batch, _joinOrder.Length);
+            for (var position = index; position < end; position++)
+            {
+                Start(_joinOrder[position]);
+            }
+
+            _world.Advance(batchSpacing);
+            progress?.Invoke(Started);
+        }
+
+        var expected = ExpectedMemberships;
+        _world.RunUntil(() => _recorder.JoinedCount >= expected, _settings.JoinRetryInterval * 4);
+    }
+
+    /// <summary>Lets maintenance run: leaf-set exchanges, heartbeats, failure detection and repair.</summary>
+    public void Settle(TimeSpan duration) => _world.Advance(duration);
+
+    /// <summary>Crashes <paramref name="percent"/> % of the live nodes at once (no leave notices; in-flight messages to them are lost).</summary>
+    public int Crash(double percent)
+    {
+        var live = Enumerable.Range(0, _actors.Length).Where(node => _actors[node] is not null).ToArray();
+        var count = (int)Math.Round(live.Length * percent / 100.0);
+        _random.Shuffle(live);
+        Crash(live.AsSpan(0, count));
+        return count;
+    }
+
+    /// <summary>Crashes the given nodes at once.</summary>
+    public void Crash(ReadOnlySpan<int> nodes)
+    {
+        foreach (var node in nodes)
+        {
+            _links.Detach(new NodeAddress(node));
+            _system.Stop(_actors[node]!);
+            _actors[node] = null;
+        }
+
+        _world.RunUntilIdle();
+    }
+
+    /// <summary>
+    /// Routes <see cref="RingSimOptions.Lookups"/> random keys from random live nodes (10 per virtual millisecond),
+    /// waits for them, and checks each delivery against the numerically closest live node of the target ring.
+    /// </summary>
+    public LookupReport MeasureLookups()
+    {
+        var liveByZone = Enumerable.Range(0, _options.Zones)
+            .Select(zone => Enumerable.Range(0, _actors.Length).Where(node => IsLive(node) && _zoneOf[node] == zone).ToArray())
+            .ToArray();
+        var sortedByZone = liveByZone.Select(SortedIds).ToArray();
+        var live = liveByZone.SelectMany(nodes => nodes).ToArray();
+        var populatedZones = Enumerable.Range(0, _options.Zones).Where(zone => liveByZone[zone].Length > 0).ToArray();
+        var expected = new NodeId[_options.Lookups];
+        _recorder.ResetLookups();
+        Span<byte> bytes = stackalloc byte[16];
+        for (var lookup = 0; lookup < _options.Lookups; lookup++)
+        {
+            var source = live[_random.Next(live.Length)];
+            var zone = populatedZones[_random.Next(populatedZones.Length)];
+            _random.NextBytes(bytes);
+            var key = new NodeId(new UInt128(BitConverter.ToUInt64(bytes), BitConverter.ToUInt64(bytes[8..])));
+            expected[lookup] = Closest(sortedByZone[zone], key);
+            _recorder.Begin(lookup, source);
+            _actors[source]!.Tell(new RouteRequest(key, RingId.Zone(zone), new SimLookup(lookup)));
+            if (lookup % 10 == 9)
+            {
+                _world.Advance(TimeSpan.FromMilliseconds(1));
+            }
+        }
+
+        _world.Advance(TimeSpan.FromSeconds(30));
+        return _recorder.Report(node => _ids[node], expected, live.Length);
+    }
+
+    /// <summary>Per-node state of up to <paramref name="sample"/> random live nodes, read through <see cref="GetRingState"/>.</summary>
+    public StateReport MeasureState(int sample)
+    {
+        var live = Enumerable.Range(0, _actors.Length).Where(IsLive).ToArray();
+        _random.Shuffle(live);
+        var chosen = live.Take(sample).ToArray();
+        var tasks = chosen.Select(node => _actors[node]!.Ask<RingStateSnapshot>(GetRingState.Instance, TimeSpan.FromSeconds(10))).ToArray();
+        _world.RunUntilIdle();
+        double bytes = 0, entries = 0, leaves = 0, table = 0;
+        foreach (var task in tasks)
+        {
+            var state = task.Result.State;
+            foreach (var ring in new[] { state.ZoneRing, state.GlobalRing })
+            {
+                if (ring is null)
+                {
+                    continue;
+                }
+
+                bytes += ring.ApproximateBytes();
+                var leafCount = ring.Leaves.Clockwise.Length + ring.Leaves.CounterClockwise.Length;
+                leaves += ring == state.ZoneRing ? leafCount : 0;
+                table += ring == state.ZoneRing ? ring.Table.Count : 0;
+                entries += leafCount + ring.Table.Count + ring.Neighbors.Entries.Length;
+            }
+        }
+
+        var n = Math.Max(1, tasks.Length);
+        return new StateReport(tasks.Length, bytes / n, entries / n, leaves / n, table / n);
+    }
+
+    /// <summary>True when every sampled live node's zone leaf set holds exactly the L/2 nearest live zone members on each side.</summary>
+    public int CountWrongLeafSets(int sample)
+    {
+        var live = Enumerable.Range(0, _actors.Length).Where(IsLive).ToArray();
+        var sortedByZone = Enumerable.Range(0, _options.Zones).Select(zone => SortedIds(live.Where(node => _zoneOf[node] == zone).ToArray())).ToArray();
+        _random.Shuffle(live);
+        var chosen = live.Take(sample).ToArray();
+        var tasks = chosen.Select(node => _actors[node]!.Ask<RingStateSnapshot>(GetRingState.Instance, TimeSpan.FromSeconds(10))).ToArray();
+        _world.RunUntilIdle();
+        var wrong = 0;
+        for (var i = 0; i < chosen.Length; i++)
+        {
+            var ring = tasks[i].Result.State.ZoneRing;
+            var sorted = sortedByZone[_zoneOf[chosen[i]]];
+            wrong += LeafSetIsExact(ring, sorted) ? 0 : 1;
+        }
+
+        return wrong;
+    }
+
+    private bool LeafSetIsExact(RingNodeState ring, NodeId[] sorted)
+    {
+        var half = Math.Min(_settings.LeafSetSize / 2, (sorted.Length - 1) / 2);
+        var at = Array.BinarySearch(sorted, ring.Self.Id);
+        for (var step = 1; step <= half; step++)
+        {
+            if (!ring.Leaves.IsOnClockwiseSide(sorted[(at + step) % sorted.Length]) ||
+                !ring.Leaves.IsOnCounterClockwiseSide(sorted[(at - step + sorted.Length) % sorted.Length]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private NodeId[] SortedIds(int[] nodes)
+    {
+        var sorted = nodes.Select(node => _ids[node]).ToArray();
+        Array.Sort(sorted);
+        return sorted;
+    }
+
+    /// <summary>The numerically closest id to <paramref name="key"/> on the circle, by binary search in a sorted array.</summary>
+    private static NodeId Closest(NodeId[] sorted, NodeId key)
+    {
+        var at = Array.BinarySearch(sorted, key);
+        if (at >= 0)
+        {
+            return sorted[at];
+        }
+
+        var above = sorted[~at % sorted.Length];
+        var below = sorted[(~at - 1 + sorted.Length) % sorted.Length];
+        return below.IsCloserTo(key, above) ? below : above;
+    }
+
+    private void Start(int node)
+    {
+        var zone = _zoneOf[node];
+        var zoneMembers = _startedByZone[zone];
+        var self = new NodeHandle(_ids[node], new NodeAddress(node));
+        var start = new RingMembershipStart(
+            self,
+            zone,
+            _settings,
+            zoneMembers.Count == 0 ? null : new NodeAddress(Nearby(node, zoneMembers)),
+            _isGateway[node],
+            _startedGateways.Count == 0 ? null : new NodeAddress(Nearby(node, _startedGateways)));
+        var actor = _system.ActorOf(RingMembershipActor.Props(start, _links, new SimNodeApplication(_recorder, node), _subscribers));
+        _links.Attach(self.Address, actor);
+        _actors[node] = actor;
+        zoneMembers.Add(node);
+        if (_isGateway[node])
+        {
+            _startedGateways.Add(node);
+        }
+
+        Started++;
+    }
+
+    /// <summary>The lowest-RTT node of a few random started ones, preferring those that finished joining: a newcomer's "nearby node it knows".</summary>
+    private int Nearby(int node, List<int> candidates)
+    {
+        var best = -1;
+        var bestRtt = TimeSpan.MaxValue;
+        for (var i = 0; i < BootstrapSample * 2 && (best < 0 || i < BootstrapSample); i++)
+        {
+            var candidate = candidates[_random.Next(candidates.Count)];
+            var rtt = _network.BaseRtt(node, candidate);
+            if (_actors[candidate] is not null && _recorder.IsReady(candidate) && rtt < bestRtt)
+            {
+                best = candidate;
+                bestRtt = rtt;
+            }
+        }
+
+        return best >= 0 ? best : candidates[^1];
+    }
+}
+
+/// <summary>A simulated lookup; its id indexes the recorder's arrays.</summary>
+internal sealed record SimLookup(int Id);

@@ -1,0 +1,298 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime;
+using System.Text;
+using Spectre.Console;
+using Totoro.Actors.Sim;
+
+namespace Totoro.Node.Cli;
+
+/// <summary>One lookup phase in the summary.</summary>
+internal sealed record RingLookupSummary(
+    int Lookups,
+    int Delivered,
+    int Misroutes,
+    double MeanHops,
+    int P50Hops,
+    int P99Hops,
+    int MaxHops,
+    IReadOnlyList<int> HopHistogram,
+    double MedianStretch,
+    double P90Stretch,
+    int LiveNodes,
+    int WrongLeafSetsInSample);
+
+/// <summary>One <c>sim ring</c> run.</summary>
+internal sealed record RingRunSummary(
+    int Nodes,
+    int Zones,
+    int B,
+    int Candidates,
+    int Seed,
+    double BuildWallSeconds,
+    double TotalWallSeconds,
+    double BuildVirtualSeconds,
+    long Memberships,
+    long MessagesTotal,
+    long MessagesDropped,
+    long RoutesAbandoned,
+    double JoinMessagesPerJoin,
+    double MessagesPerJoinIncludingMaintenance,
+    double StateBytesPerNode,
+    double RetainedHeapBytesPerNode,
+    double StateEntriesPerNode,
+    double LeafSetSizePerNode,
+    double TableEntriesPerNode,
+    double PeakGcHeapMiB,
+    double PeakWorkingSetMiB,
+    RingLookupSummary Lookups,
+    double? ChurnPercent,
+    int? Crashed,
+    long? PeerFailuresDeclared,
+    RingLookupSummary? AfterChurn);
+
+/// <summary>The JSON summary of <c>totoro sim ring</c>: one object, one entry per N.</summary>
+internal sealed record RingSimSummary(string Simulation, string DateUtc, int ProcessorCount, IReadOnlyList<RingRunSummary> Runs);
+
+/// <summary>
+/// <c>totoro sim ring</c>: builds the overlay through the real join protocol on virtual time, then measures lookups
+/// (hops, misroutes against a sorted id array, latency stretch), state per node, messages per join, wall time and
+/// memory; optionally again after a mass crash and repair.
+/// </summary>
+internal static class SimRingCommand
+{
+    private const int StateSample = 1000;
+
+    /// <summary>Virtual time for failure detection and repair after a mass crash: 20 heartbeat intervals of the sim settings.</summary>
+    private static readonly TimeSpan RepairTime = TimeSpan.FromSeconds(600);
+
+    public static Command Create()
+    {
+        var nodes = new Option<string>("--nodes") { Description = "Ring size, or a comma-separated list (e.g. 1000,10000)", DefaultValueFactory = _ => "10000" };
+        var sweep = new Option<bool>("--sweep") { Description = "N = 10^3, 10^4, 10^5, 10^6; writes ring-hops.csv and ring-hops.svg to --out" };
+        var zones = new Option<int>("--zones") { Description = "Locality zones (1 = one ring)", DefaultValueFactory = _ => 1 };
+        var b = new Option<int>("--b") { Description = "Bits per id digit", DefaultValueFactory = _ => 4 };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var churn = new Option<double>("--churn") { Description = "Percent of nodes to crash at once after the build", DefaultValueFactory = _ => 0 };
+        var lookups = new Option<int>("--lookups") { DefaultValueFactory = _ => 10_000 };
+        var candidates = new Option<int>("--candidates") { Description = "Routing-table candidates per slot", DefaultValueFactory = _ => 2 };
+        var landmarks = new Option<bool>("--landmark-zones") { Description = "Each node picks its zone by measured RTT to one landmark per zone (default: the zone it was placed in)" };
+        var output = new Option<string?>("--out") { Description = "Directory for CSV and SVG output" };
+        var json = new Option<bool>("--json") { Description = "Print exactly one JSON summary object on stdout" };
+        var command = new Command("ring", "Build a Pastry multi-ring overlay through joins and measure lookups, state, messages, memory");
+        foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, landmarks, output, json })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(parse =>
+        {
+            var sizes = parse.GetValue(sweep) ? [1_000, 10_000, 100_000, 1_000_000] : ParseSizes(parse.GetValue(nodes)!);
+            var options = sizes.Select(n => new RingSimOptions(n, parse.GetValue(zones), parse.GetValue(b), parse.GetValue(seed), parse.GetValue(candidates), parse.GetValue(lookups), parse.GetValue(churn))
+            {
+                ZoneAssignment = parse.GetValue(landmarks) ? ZoneAssignment.LandmarkRtt : ZoneAssignment.Geographic,
+            }).ToList();
+            var asJson = parse.GetValue(json);
+            var log = asJson ? Console.Error : Console.Out;
+            var summary = Run(options, log, useBar: !asJson && !Console.IsOutputRedirected);
+            var directory = parse.GetValue(output) ?? (sizes.Length > 1 ? "sim-out" : null);
+            if (directory is not null)
+            {
+                WriteFiles(directory, summary, log);
+            }
+
+            if (asJson)
+            {
+                JsonSummary.Write(Console.Out, summary);
+            }
+            else
+            {
+                Print(summary, log);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    internal static RingSimSummary Run(IReadOnlyList<RingSimOptions> runs, TextWriter log, bool useBar)
+    {
+        GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
+        var results = new List<RingRunSummary>();
+        foreach (var options in runs)
+        {
+            if (useBar)
+            {
+                AnsiConsole.Progress().Start(context =>
+                {
+                    var task = context.AddTask($"ring N={options.Nodes:N0}", maxValue: options.Nodes);
+                    results.Add(RunOne(options, started => task.Value = started, _ => { }));
+                });
+            }
+            else
+            {
+                var step = Math.Max(1, options.Nodes / 10);
+                var next = step;
+                results.Add(RunOne(
+                    options,
+                    started =>
+                    {
+                        if (started >= next)
+                        {
+                            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"N={options.Nodes}: {started:N0} nodes started"));
+                            next += step;
+                        }
+                    },
+                    phase => log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"N={options.Nodes}: {phase}"))));
+            }
+        }
+
+        return new RingSimSummary("ring", TimeProvider.System.GetUtcNow().ToString("yyyy-MM-dd'T'HH:mm'Z'", CultureInfo.InvariantCulture), Environment.ProcessorCount, results);
+    }
+
+    private static RingRunSummary RunOne(RingSimOptions options, Action<int> started, Action<string> phase)
+    {
+        var memory = new PeakMemory();
+        var total = Stopwatch.StartNew();
+        var simulation = new RingSimulation(options);
+        var sampleEvery = Math.Max(1, options.Nodes / 100);
+        var nextSample = sampleEvery;
+        simulation.Build(count =>
+        {
+            started(count);
+            if (count >= nextSample)
+            {
+                memory.Sample();
+                nextSample += sampleEvery;
+            }
+        });
+        var buildWall = total.Elapsed.TotalSeconds;
+        var buildVirtual = simulation.VirtualTime.TotalSeconds;
+        var joinMessages = simulation.JoinMessages;
+        var buildMessages = simulation.MessagesSent;
+        phase(string.Create(CultureInfo.InvariantCulture, $"built in {buildWall:F1} s wall, {buildVirtual:F0} s virtual; {simulation.Joined:N0}/{simulation.ExpectedMemberships:N0} memberships"));
+        simulation.Settle(TimeSpan.FromSeconds(60));
+        memory.Sample();
+        var retained = GC.GetTotalMemory(forceFullCollection: true);
+        var state = simulation.MeasureState(StateSample);
+        var lookups = Summarize(simulation.MeasureLookups(), simulation.CountWrongLeafSets(StateSample));
+        memory.Sample();
+        phase(string.Create(CultureInfo.InvariantCulture, $"lookups: mean hops {lookups.MeanHops:F2}, max {lookups.MaxHops}, misroutes {lookups.Misroutes}, delivered {lookups.Delivered}/{lookups.Lookups}"));
+        int? crashed = null;
+        long? failures = null;
+        RingLookupSummary? afterChurn = null;
+        if (options.ChurnPercent > 0)
+        {
+            var failuresBefore = simulation.PeerFailures;
+            crashed = simulation.Crash(options.ChurnPercent);
+            simulation.Settle(RepairTime);
+            memory.Sample();
+            failures = simulation.PeerFailures - failuresBefore;
+            afterChurn = Summarize(simulation.MeasureLookups(), simulation.CountWrongLeafSets(StateSample));
+            phase(string.Create(CultureInfo.InvariantCulture, $"after crashing {crashed:N0}: mean hops {afterChurn.MeanHops:F2}, misroutes {afterChurn.Misroutes}, delivered {afterChurn.Delivered}/{afterChurn.Lookups}"));
+        }
+
+        memory.Sample();
+        return new RingRunSummary(
+            options.Nodes,
+            options.Zones,
+            options.BitsPerDigit,
+            options.CandidatesPerSlot,
+            options.Seed,
+            Math.Round(buildWall, 2),
+            Math.Round(total.Elapsed.TotalSeconds, 2),
+            Math.Round(buildVirtual, 1),
+            simulation.Joined,
+            simulation.MessagesSent,
+            simulation.MessagesDropped,
+            simulation.RoutesAbandoned,
+            Math.Round((double)joinMessages / options.Nodes, 1),
+            Math.Round((double)buildMessages / options.Nodes, 1),
+            Math.Round(state.MeanBytes),
+            Math.Round((double)retained / options.Nodes),
+            Math.Round(state.MeanEntries, 1),
+            Math.Round(state.MeanLeafSetSize, 2),
+            Math.Round(state.MeanTableEntries, 1),
+            Math.Round(memory.PeakGcBytes / 1048576.0),
+            Math.Round(memory.PeakWorkingSetBytes / 1048576.0),
+            lookups,
+            options.ChurnPercent > 0 ? options.ChurnPercent : null,
+            crashed,
+            failures,
+            afterChurn);
+    }
+
+    private static RingLookupSummary Summarize(LookupReport report, int wrongLeafSets) => new(
+        report.Sent,
+        report.Delivered,
+        report.Misroutes,
+        Math.Round(report.MeanHops, 3),
+        report.P50Hops,
+        report.P99Hops,
+        report.MaxHops,
+        report.HopHistogram,
+        Math.Round(report.MedianStretch, 3),
+        Math.Round(report.P90Stretch, 3),
+        report.LiveNodes,
+        wrongLeafSets);
+
+    private static int[] ParseSizes(string text) =>
+        [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(size => int.Parse(size, NumberStyles.None, CultureInfo.InvariantCulture))];
+
+    private static void WriteFiles(string directory, RingSimSummary summary, TextWriter log)
+    {
+        Directory.CreateDirectory(directory);
+        var csv = new StringBuilder("nodes,zones,b,candidates,seed,mean_hops,p50_hops,p99_hops,max_hops,misroutes,median_stretch,p90_stretch,state_bytes,join_messages,build_wall_s,peak_working_set_mib\n");
+        foreach (var run in summary.Runs)
+        {
+            csv.Append(string.Create(CultureInfo.InvariantCulture,
+                $"{run.Nodes},{run.Zones},{run.B},{run.Candidates},{run.Seed},{run.Lookups.MeanHops},{run.Lookups.P50Hops},{run.Lookups.P99Hops},{run.Lookups.MaxHops},{run.Lookups.Misroutes},{run.Lookups.MedianStretch},{run.Lookups.P90Stretch},{run.StateBytesPerNode},{run.JoinMessagesPerJoin},{run.BuildWallSeconds},{run.PeakWorkingSetMiB}\n"));
+        }
+
+        File.WriteAllText(Path.Combine(directory, "ring-hops.csv"), csv.ToString());
+        var b = summary.Runs[0].B;
+        var series = new List<ChartSeries>
+        {
+            new("mean hops", [.. summary.Runs.Select(run => ((double)run.Nodes, run.Lookups.MeanHops))]),
+            new("max hops", [.. summary.Runs.Select(run => ((double)run.Nodes, (double)run.Lookups.MaxHops))]),
+            new(string.Create(CultureInfo.InvariantCulture, $"log_{1 << b} N"), [.. summary.Runs.Select(run => ((double)run.Nodes, Math.Log(run.Nodes) / Math.Log(1 << b)))]),
+        };
+        File.WriteAllText(Path.Combine(directory, "ring-hops.svg"), SvgLineChart.Render("Ring lookup hops vs N", "nodes (N)", "overlay hops", series, logX: true));
+        log.WriteLine($"wrote {Path.Combine(directory, "ring-hops.csv")} and ring-hops.svg");
+    }
+
+    private static void Print(RingSimSummary summary, TextWriter log)
+    {
+        foreach (var run in summary.Runs)
+        {
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"N={run.Nodes:N0} zones={run.Zones} b={run.B} candidates={run.Candidates}: hops mean {run.Lookups.MeanHops} p50 {run.Lookups.P50Hops} p99 {run.Lookups.P99Hops} max {run.Lookups.MaxHops}; " +
+                $"misroutes {run.Lookups.Misroutes}; delivered {run.Lookups.Delivered}/{run.Lookups.Lookups}; stretch median {run.Lookups.MedianStretch} p90 {run.Lookups.P90Stretch}; " +
+                $"state {run.StateBytesPerNode} B/node ({run.StateEntriesPerNode} entries), heap retained {run.RetainedHeapBytesPerNode} B/node; join messages/join {run.JoinMessagesPerJoin} (all messages/join {run.MessagesPerJoinIncludingMaintenance}); " +
+                $"build {run.BuildWallSeconds} s wall; peak GC heap {run.PeakGcHeapMiB} MiB, working set {run.PeakWorkingSetMiB} MiB"));
+            if (run.AfterChurn is { } churn)
+            {
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  after crashing {run.Crashed:N0} ({run.ChurnPercent}%): hops mean {churn.MeanHops} max {churn.MaxHops}; misroutes {churn.Misroutes}; delivered {churn.Delivered}/{churn.Lookups}; wrong leaf sets {churn.WrongLeafSetsInSample}/{Math.Min(StateSample, churn.LiveNodes)}"));
+            }
+        }
+    }
+
+    /// <summary>Peak GC heap and process working set, sampled between simulation steps.</summary>
+    private sealed class PeakMemory
+    {
+        private readonly Process _process = Process.GetCurrentProcess();
+
+        public long PeakGcBytes { get; private set; }
+
+        public long PeakWorkingSetBytes { get; private set; }
+
+        public void Sample()
+        {
+            PeakGcBytes = Math.Max(PeakGcBytes, GC.GetTotalMemory(false));
+            _process.Refresh();
+            PeakWorkingSetBytes = Math.Max(PeakWorkingSetBytes, _process.WorkingSet64);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using Totoro.Actors.Sim;
+
+namespace Totoro.Tests.Actors.Sim;
+
+/// <summary>
+/// The ring simulator: every node a ring actor on one system, links timed by the network model. Virtual time only;
+/// no assertion depends on wall-clock speed.
+/// </summary>
+[TestFixture]
+internal sealed class RingSimulationTests
+{
+    [TestCase(500, 1)]
+    [TestCase(50, 2)]
+    public void Every_key_routes_to_its_closest_live_node_after_the_build(int nodes, int seed)
+    {
+        var simulation = new RingSimulation(new RingSimOptions(nodes, Zones: 1, BitsPerDigit: 4, seed, CandidatesPerSlot: 2, Lookups: 1000, ChurnPercent: 0));
+        simulation.Build();
+        simulation.Settle(TimeSpan.FromSeconds(60));
+
+        var report = simulation.MeasureLookups();
+
+        Assert.That(simulation.Joined, Is.EqualTo(nodes), $"seed {seed}: every node joined");
+        Assert.That(report.Delivered, Is.EqualTo(1000), $"seed {seed}: every lookup delivered");
+        Assert.That(report.Misroutes, Is.Zero, $"seed {seed}");
+        Assert.That(report.MaxHops, Is.LessThanOrEqualTo(4));
+        Assert.That(simulation.CountWrongLeafSets(nodes), Is.Zero);
+    }
+
+    [Test]
+    public void Crash_of_half_a_leaf_set_minus_one_adjacent_nodes_keeps_delivery_correct()
+    {
+        var simulation = new RingSimulation(new RingSimOptions(300, 1, 4, Seed: 3, CandidatesPerSlot: 2, Lookups: 1000, ChurnPercent: 0));
+        simulation.Build();
+        simulation.Settle(TimeSpan.FromSeconds(60));
+        var sorted = Enumerable.Range(0, 300).OrderBy(node => simulation.Ids[node]).ToArray();
+        var adjacent = sorted.AsSpan(100, (simulation.Options.RingSettings.LeafSetSize / 2) - 1).ToArray();
+
+        simulation.Crash(adjacent);
+        simulation.Settle(TimeSpan.FromSeconds(600));
+        var report = simulation.MeasureLookups();
+
+        Assert.That(simulation.PeerFailures, Is.GreaterThan(0), "neighbours declared the crashed nodes dead");
+        Assert.That(simulation.CountWrongLeafSets(300), Is.Zero, "leaf sets repaired around the gap");
+        Assert.That(report.Delivered, Is.EqualTo(1000));
+        Assert.That(report.Misroutes, Is.Zero);
+    }
+
+    [Test]
+    public void After_a_fifth_of_the_nodes_crash_and_repair_runs_no_live_key_is_misrouted()
+    {
+        var simulation = new RingSimulation(new RingSimOptions(400, 1, 4, Seed: 4, CandidatesPerSlot: 2, Lookups: 1000, ChurnPercent: 20));
+        simulation.Build();
+        simulation.Settle(TimeSpan.FromSeconds(60));
+
+        Assert.That(simulation.Crash(20), Is.EqualTo(80));
+        simulation.Settle(TimeSpan.FromSeconds(180));
+        var report = simulation.MeasureLookups();
+
+        Assert.That(report.LiveNodes, Is.EqualTo(320));
+        Assert.That(report.Delivered, Is.EqualTo(1000));
+        Assert.That(report.Misroutes, Is.Zero);
+    }
+
+    [TestCase(ZoneAssignment.Geographic)]
+    [TestCase(ZoneAssignment.LandmarkRtt)]
+    public void Routes_across_zones_go_through_the_gateways_and_land_on_the_closest_node_of_the_target_zone(ZoneAssignment assignment)
+    {
+        var simulation = new RingSimulation(new RingSimOptions(240, Zones: 4, BitsPerDigit: 4, Seed: 5, CandidatesPerSlot: 2, Lookups: 800, ChurnPercent: 0) { ZoneAssignment = assignment });
+        simulation.Build();
+        simulation.Settle(TimeSpan.FromSeconds(60));
+
+        var report = simulation.MeasureLookups();
+
+        Assert.That(simulation.Joined, Is.EqualTo(simulation.ExpectedMemberships), "zone rings and the global ring of 4 × 2 gateways");
+        Assert.That(simulation.ExpectedMemberships, Is.EqualTo(240 + 8));
+        Assert.That(report.Delivered, Is.EqualTo(800));
+        Assert.That(report.Misroutes, Is.Zero, "each key lands on the closest live node of its target zone");
+        Assert.That(report.MedianStretch, Is.GreaterThanOrEqualTo(1.0), "an overlay path is never shorter than the direct link");
+    }
+}
