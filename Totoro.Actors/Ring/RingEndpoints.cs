@@ -13,6 +13,7 @@ namespace Totoro.Actors.Ring;
 internal sealed class RingEndpoints
 {
     private readonly ConcurrentDictionary<int, string> _endpoints = new();
+    private long _collisions;
 
     /// <summary>The handle of <paramref name="endpoint"/> (FNV-1a of its UTF-8 bytes), remembered in the book.</summary>
     public NodeAddress Add(string endpoint)
@@ -40,8 +41,6 @@ internal sealed class RingEndpoints
             Interlocked.Increment(ref _collisions);
         }
     }
-
-    private long _collisions;
 
     /// <summary>Endpoints that hashed to a handle already taken by another endpoint (not reachable through the ring).</summary>
     public long Collisions => Interlocked.Read(ref _collisions);

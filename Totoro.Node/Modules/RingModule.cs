@@ -120,11 +120,16 @@ internal sealed class TcpRingLinks(ActorSystem system, RingEndpoints endpoints) 
     {
         if (!refs.TryGetValue(to.Value, out var target))
         {
-            // A handle without an endpoint cannot come from the wire (the serializer learns both); a routed hop to it
-            // times out and the core repairs, every other message is dropped like one lost on the network.
-            target = endpoints.EndpointOf(to) is { } endpoint
-                ? system.Resolve(new ActorPath(new Address(system.Address.System, Endpoint.Parse(endpoint).Host, Endpoint.Parse(endpoint).Port), "/user/" + RingModule.ActorName))
-                : system.DeadLetters;
+            // Every handle from the wire comes with its endpoint (the serializer learns both), so a handle without
+            // one is not reachable: the message is lost as on the network, and a routed hop's missing ack lets the
+            // core repair around it.
+            if (endpoints.EndpointOf(to) is not { } endpoint)
+            {
+                return;
+            }
+
+            var peer = Endpoint.Parse(endpoint);
+            target = system.Resolve(new ActorPath(new Address(system.Address.System, peer.Host, peer.Port), "/user/" + RingModule.ActorName));
             refs[to.Value] = target;
         }
 
@@ -142,6 +147,7 @@ internal sealed class RingEventsActor : ReceiveActor
         Receive<WatchRing>(watch => Context.Watch(watch.Ring));
         Receive<RingJoined>(_ => joined.TrySetResult());
         Receive<Terminated>(_ => left.TrySetResult());
+        // The ring actor logs these itself; the module has no state to repair yet.
         Receive<RingPeerFailed>(_ => { });
         Receive<RingRouteAbandoned>(_ => { });
     }

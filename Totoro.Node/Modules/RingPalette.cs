@@ -110,7 +110,8 @@ internal static class RingPalette
     }
 
     private static string Describe(RingModule module, RingNodeState state) =>
-        $"{state.Self.Id} @{module.Endpoints.EndpointOf(state.Self.Address)} ({state.Phase.ToString().ToLowerInvariant()})";
+        $"{state.Self.Id} @{module.Endpoints.EndpointOf(state.Self.Address)} ({state.Phase.ToString().ToLowerInvariant()}" +
+        (module.Endpoints.Collisions > 0 ? $", handle collisions seen {module.Endpoints.Collisions} times: a second endpoint with a taken handle is unreachable)" : ")");
 
     private static string[] Row(RingModule module, PeerEntry peer, string roles) =>
         [peer.Id.ToString(), module.Endpoints.EndpointOf(peer.Address) ?? peer.Address.ToString(), Rtt(peer), roles];
