@@ -59,16 +59,43 @@ public sealed class RingModule : INodeModule
         var ring = system.ActorOf(RingMembershipActor.Props(start, links, application, [events]), ActorName);
         events.Tell(new WatchRing(ring));
         var trace = system.ActorOf(Props.Create(() => new RingTraceActor(ring, selfEndpoint.ToString(), RingId.Zone(settings.Zone), settings.RouteTimeout)), RingTraceActor.Name);
-        Volatile.Write(ref node, new RingNode(system, ring, trace, self, settings));
+        Volatile.Write(ref node, new RingNode(system, ring, trace, self, settings, logger));
         RingModuleLog.Started(logger, self.Id.ToString(), settings.Zone, bootstrap?.ToString() ?? "none (creates the ring)");
     }
 
+    /// <summary>
+    /// Sends the leave notices (the ring actor stops after them), then asks each leaf's trace actor for a
+    /// <see cref="RingFlushed"/>: the transport drops what is still queued when the node closes it, and the control
+    /// lane keeps order per peer, so an answer means that leaf has its notice.
+    /// </summary>
     public async Task LeaveAsync(CancellationToken cancellation)
     {
-        if (Volatile.Read(ref node) is { } running)
+        if (Volatile.Read(ref node) is not { } running || left.Task.IsCompleted)
         {
-            running.Ring.Tell(LeaveRing.Instance);
-            await left.Task.WaitAsync(cancellation).ConfigureAwait(false);
+            return;
+        }
+
+        var snapshot = await running.Ring.Ask<RingStateSnapshot>(GetRingState.Instance, running.Settings.RouteTimeout, running.System).WaitAsync(cancellation).ConfigureAwait(false);
+        var leaves = snapshot.State.ZoneRing.Leaves.Members().Select(p => endpoints.EndpointOf(p.Address)).OfType<string>().ToArray();
+        running.Ring.Tell(LeaveRing.Instance);
+        await left.Task.WaitAsync(cancellation).ConfigureAwait(false);
+        var confirmed = await Task.WhenAll(leaves.Select(leaf => ConfirmAsync(running, leaf))).WaitAsync(cancellation).ConfigureAwait(false);
+        RingModuleLog.Left(running.Logger, confirmed.Count(c => c), leaves.Length);
+    }
+
+    private static async Task<bool> ConfirmAsync(RingNode running, string leaf)
+    {
+        var peer = Endpoint.Parse(leaf);
+        var trace = running.System.Resolve(new ActorPath(new Address(running.System.Address.System, peer.Host, peer.Port), "/user/" + RingTraceActor.Name));
+        try
+        {
+            await trace.Ask<RingFlushed>(RingFlush.Instance, running.Settings.RouteTimeout, running.System).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            // That leaf is gone or too slow; it learns of the departure from its failure detector instead.
+            return false;
         }
     }
 
@@ -107,7 +134,7 @@ public sealed class RingModule : INodeModule
 }
 
 /// <summary>What a started ring module runs: the ring actor, the route-trace actor, and this node's handle.</summary>
-internal sealed record RingNode(ActorSystem System, IActorRef Ring, IActorRef Trace, NodeHandle Self, RingModuleSettings Settings);
+internal sealed record RingNode(ActorSystem System, IActorRef Ring, IActorRef Trace, NodeHandle Self, RingModuleSettings Settings, ILogger Logger);
 
 /// <summary>Ring messages over the node's TCP transport: the ring actor at the endpoint the book holds for a handle.</summary>
 internal sealed class TcpRingLinks(ActorSystem system, RingEndpoints endpoints) : IRingLinks
@@ -183,6 +210,9 @@ internal static partial class RingModuleLog
 {
     [LoggerMessage(EventId = 2100, Level = LogLevel.Information, Message = "Ring node {NodeId} in zone {Zone} started; bootstrap {Bootstrap}")]
     public static partial void Started(ILogger logger, string nodeId, int zone, string bootstrap);
+
+    [LoggerMessage(EventId = 2102, Level = LogLevel.Information, Message = "Left the ring; {Confirmed} of {Leaves} leaves confirmed the leave notice")]
+    public static partial void Left(ILogger logger, int confirmed, int leaves);
 
     [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Ring payload {Type} reached this node but no application handles it; dropped")]
     public static partial void Unclaimed(ILogger logger, string type);

@@ -18,6 +18,17 @@ internal sealed record TraceRoute(NodeId Key) : ILocalMessage;
 
 internal sealed record TraceExpired(long Probe) : ILocalMessage;
 
+/// <summary>Sent by a leaving node to each leaf's trace actor after its leave notices; answered with <see cref="RingFlushed"/>.</summary>
+internal sealed record RingFlush
+{
+    public static RingFlush Instance { get; } = new();
+}
+
+internal sealed record RingFlushed
+{
+    public static RingFlushed Instance { get; } = new();
+}
+
 internal static class RingTraceSerializers
 {
     public static void Register(SerializerRegistry registry)
@@ -30,6 +41,8 @@ internal static class RingTraceSerializers
             "node.ring-trace-result.v1",
             r => new RingTraceResultWire { Probe = r.Probe, Key = r.Key, DestinationId = r.DestinationId, Destination = r.Destination, Hops = r.Hops, Path = { r.Path } },
             w => new RingTraceResult(w.Probe, w.Key, w.DestinationId, w.Destination, w.Hops, [.. w.Path]));
+        registry.Register<RingFlush, RingFlushWire>("node.ring-flush.v1", _ => new RingFlushWire(), _ => RingFlush.Instance);
+        registry.Register<RingFlushed, RingFlushWire>("node.ring-flushed.v1", _ => new RingFlushWire(), _ => RingFlushed.Instance);
     }
 }
 
@@ -62,7 +75,8 @@ internal sealed class RingTraceApplication(ActorSystem system, NodeId selfId, st
 
 /// <summary>
 /// Starts <c>ring route</c> probes from this node and matches the destinations' answers to the waiting callers.
-/// A probe that gets no answer within the route timeout is forgotten; the caller's ask times out with it.
+/// A probe that gets no answer within the route timeout is forgotten; the caller's ask times out with it. Also
+/// answers a leaving peer's <see cref="RingFlush"/>.
 /// </summary>
 internal sealed class RingTraceActor : ReceiveActor
 {
@@ -94,5 +108,6 @@ internal sealed class RingTraceActor : ReceiveActor
             }
         });
         Receive<TraceExpired>(expired => pending.Remove(expired.Probe));
+        Receive<RingFlush>(_ => Sender?.Tell(RingFlushed.Instance, Self));
     }
 }

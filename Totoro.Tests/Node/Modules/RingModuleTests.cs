@@ -15,6 +15,9 @@ public sealed class RingModuleTests
 {
     private const string FastRing = "totoro.ring { heartbeat-interval = 200ms, leaf-set-exchange-interval = 500ms, hop-ack-timeout = 500ms }";
 
+    /// <summary>No heartbeats or hop timeouts within a test (leaf-set exchanges only add nodes): only the leaver's notice can take it out of the others' leaf sets.</summary>
+    private const string NoFailureDetection = "totoro.ring { heartbeat-interval = 1h, leaf-set-exchange-interval = 500ms, hop-ack-timeout = 1h }";
+
     private static readonly string[] Keys = ["alpha", "beta", "gamma", "delta", "epsilon", "0123456789abcdef0123456789abcdef", "ffffffffffffffffffffffffffffffff"];
 
     private sealed record RingNodeUnderTest(string Name, TotoroNode Node, RingModule Module)
@@ -28,10 +31,10 @@ public sealed class RingModuleTests
         var nodes = new List<RingNodeUnderTest>();
         try
         {
-            nodes.Add(await StartAsync("ring-a", seeds: []));
+            nodes.Add(await StartAsync("ring-a", seeds: [], NoFailureDetection));
             foreach (var name in new[] { "ring-b", "ring-c", "ring-d", "ring-e" })
             {
-                nodes.Add(await StartAsync(name, seeds: [nodes[0].Node.Endpoint()]));
+                nodes.Add(await StartAsync(name, seeds: [nodes[0].Node.Endpoint()], NoFailureDetection));
             }
 
             await Task.WhenAll(nodes.Select(n => n.Module.Joined)).WaitAsync(NodeTestKit.Patience);
@@ -126,10 +129,10 @@ public sealed class RingModuleTests
         Assert.That(RingEndpoints.HandleOf("10.0.0.2:4053"), Is.EqualTo(b.Address), "every process derives the same handle");
     }
 
-    private static async Task<RingNodeUnderTest> StartAsync(string name, string[] seeds)
+    private static async Task<RingNodeUnderTest> StartAsync(string name, string[] seeds, string ring = FastRing)
     {
         var module = new RingModule();
-        var node = await NodeTestKit.StartAsync(name, FastRing, seeds, module);
+        var node = await NodeTestKit.StartAsync(name, ring, seeds, module);
         return new RingNodeUnderTest(name, node, module);
     }
 
