@@ -5,5 +5,6 @@ var root = new RootCommand("totoro: a decentralized federated-learning engine bu
 root.Subcommands.Add(NodeCommand.Create());
 root.Subcommands.Add(CmdCommand.Create());
 root.Subcommands.Add(BenchCommands.Create());
+root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(SimCommands.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -144,7 +144,7 @@ internal static class BenchMlCommand
                 && (fedAvg is null || fedAvg.MedianGbps >= fedAvg.Target);
         var summary = new Summary(
             "totoro bench ml " + string.Join(' ', Environment.GetCommandLineArgs().Skip(3)),
-            DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
+            TimeProvider.System.GetUtcNow().ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
             Machine(),
             KernelInfo.GemmPath, settings.Rounds, settings.Seconds, torchVersion, torch is null ? unavailable : null, rows, accuracy, fedAvg, met);
         if (settings.Json)

@@ -51,7 +51,7 @@ public sealed class FlStarVersusTreeTests
     private static (AppResult Result, IReadOnlyList<RoundReport> Reports)[] Run(NetworkTopology network, IFlTopology topology, AppSpec[] apps, int submitFrom)
     {
         var index = FlTestBed.Addresses(network.Nodes.Length).Select((a, i) => KeyValuePair.Create(a, i)).ToImmutableDictionary();
-        var links = new Totoro.Actors.Fl.NetworkLinkModel(new NetworkModel(network, NetworkSettings.Default, seed: 5), index);
+        var links = new NetworkLinkModel(new NetworkModel(network, NetworkSettings.Default, seed: 5), index);
         var bed = FlTestBed.Create(network.Nodes.Length, seed: 13, topology, links, i => network.Nodes[i].FlopsPerSecond);
         var handles = apps.Select(spec => bed.Submit(submitFrom, spec)).ToArray();
         return [.. handles.Select(h => (bed.Run(h), FlTestBed.Reports(h)))];

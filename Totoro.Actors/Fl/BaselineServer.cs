@@ -1,31 +1,7 @@
-using System.Collections.Immutable;
 using Totoro.Actors.Sim;
 using Totoro.Kernel;
 
 namespace Totoro.Actors.Fl;
-
-/// <summary>
-/// Plugs the simulation's <see cref="NetworkModel"/> (access-link queueing, distance latency, loss) into the
-/// in-memory transport: node addresses map to topology indices. Bandwidth is charged on the envelope's bytes
-/// (serialized size, or <see cref="ISizedMessage.WireSize"/> when messages pass by reference).
-/// </summary>
-internal sealed class NetworkLinkModel : Totoro.Kernel.ILinkModel
-{
-    private readonly NetworkModel _network;
-    private readonly ImmutableDictionary<Address, int> _index;
-
-    public NetworkLinkModel(NetworkModel network, ImmutableDictionary<Address, int> index)
-    {
-        _network = network;
-        _index = index;
-    }
-
-    public LinkDecision Decide(in LinkRequest request, Random random)
-    {
-        var outcome = _network.Transmit(_index[request.From], _index[request.To], request.Bytes, request.Now);
-        return outcome.Delivered ? LinkDecision.After(outcome.Arrival - request.Now) : LinkDecision.Drop;
-    }
-}
 
 /// <summary>The baseline's central server, provisioned as DESIGN §10 asks: a multiple of the median edge node.</summary>
 internal static class BaselineServer
