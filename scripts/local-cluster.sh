@@ -2,7 +2,7 @@
 # N Totoro nodes on 127.0.0.1, node 1 the seed; state under .cluster/ (gitignored).
 #
 #   scripts/local-cluster.sh start N    build if needed, start nodes 1..N, wait until each answers `totoro cmd`
-#   scripts/local-cluster.sh status     every node's pid and the members it sees (through `totoro cmd`)
+#   scripts/local-cluster.sh status     every node's pid, the members it sees and its ring peers (through `totoro cmd`)
 #   scripts/local-cluster.sh stop       SIGTERM every node, wait for a graceful exit (SIGKILL after 30 s)
 #
 # Environment: TOTORO_BIN (a totoro executable; default: build Totoro.Node in Release),
@@ -112,6 +112,7 @@ status() {
     if alive "$dir/node.pid"; then
       echo "== $(basename "$dir") 127.0.0.1:$port pid $(cat "$dir/node.pid")"
       "$bin" cmd "127.0.0.1:$port" cluster members --config "$dir/node.conf" || down=1
+      "$bin" cmd "127.0.0.1:$port" ring members --config "$dir/node.conf" || down=1
     else
       echo "== $(basename "$dir") 127.0.0.1:$port not running"
       down=1

@@ -52,6 +52,9 @@ internal sealed record RegisterRouteApplication(Type PayloadType, IRouteApplicat
 /// <summary><paramref name="Subscriber"/> receives <see cref="RingJoined"/>, <see cref="RingPeerFailed"/> and <see cref="RingRouteAbandoned"/>.</summary>
 internal sealed record SubscribeRingEvents(IActorRef Subscriber) : RingCommand;
 
+/// <summary><paramref name="Watcher"/> receives a <see cref="RingLeafSetChanged"/> whenever the zone ring's leaf set changes (ops, tests).</summary>
+internal sealed record WatchLeafSet(IActorRef Watcher) : RingCommand;
+
 /// <summary>Leave gracefully: hand the leaf sets over, then stop the actor.</summary>
 internal sealed record LeaveRing : RingCommand
 {
@@ -68,6 +71,9 @@ internal sealed record RingStateSnapshot(MultiRingNodeState State) : ILocalMessa
 
 /// <summary>A node's membership of one ring is complete: it routes and answers from now on.</summary>
 internal sealed record RingJoined(NodeHandle Node) : ILocalMessage;
+
+/// <summary>The zone ring's leaf set of <paramref name="Node"/> is now <paramref name="Leaves"/>.</summary>
+internal sealed record RingLeafSetChanged(NodeHandle Node, ImmutableArray<NodeHandle> Leaves) : ILocalMessage;
 
 /// <summary>A peer was declared dead by this node (failure detector, failed delivery, or its leave notice).</summary>
 internal sealed record RingPeerFailed(NodeHandle Observer, NodeHandle Peer) : ILocalMessage;

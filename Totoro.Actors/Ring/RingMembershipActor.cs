@@ -10,7 +10,8 @@ namespace Totoro.Actors.Ring;
 internal sealed record RingShellState(
     MultiRingNodeState Ring,
     ApplicationRouter Applications,
-    ImmutableArray<IActorRef> Subscribers);
+    ImmutableArray<IActorRef> Subscribers,
+    ImmutableArray<IActorRef> LeafSetWatchers);
 
 /// <summary>
 /// Hosts one node of the multi-ring overlay. Every ring message and timer goes to the functional core
@@ -46,7 +47,7 @@ internal sealed class RingMembershipActor : ReceiveActor
     protected override void PreStart()
     {
         var begin = _start.Begin(LowestRttPlanner.Instance);
-        _state = new RingShellState(begin.State, new ApplicationRouter(ImmutableDictionary<Type, IRouteApplication>.Empty, _fallback), _subscribersAtStart);
+        _state = new RingShellState(begin.State, new ApplicationRouter(ImmutableDictionary<Type, IRouteApplication>.Empty, _fallback), _subscribersAtStart, []);
         Perform(begin.Effects);
     }
 
@@ -79,9 +80,18 @@ internal sealed class RingMembershipActor : ReceiveActor
 
     private void OnRingMessage(RingEnvelope envelope)
     {
+        var leaves = _state.Ring.ZoneRing.Leaves;
         var step = _state.Ring.Handle(envelope, Now, _state.Applications);
         _state = _state with { Ring = step.State };
         Perform(step.Effects);
+        if (!_state.LeafSetWatchers.IsEmpty && !ReferenceEquals(leaves, _state.Ring.ZoneRing.Leaves))
+        {
+            var changed = new RingLeafSetChanged(_state.Ring.ZoneRing.Self, [.. _state.Ring.ZoneRing.Leaves.Members().Select(NodeHandle.Of)]);
+            foreach (var watcher in _state.LeafSetWatchers)
+            {
+                watcher.Tell(changed, Self);
+            }
+        }
     }
 
     private void OnAckedHop(AckedHop hop)
@@ -119,6 +129,9 @@ internal sealed class RingMembershipActor : ReceiveActor
                 break;
             case SubscribeRingEvents subscribe:
                 _state = _state with { Subscribers = _state.Subscribers.Add(subscribe.Subscriber) };
+                break;
+            case WatchLeafSet watch:
+                _state = _state with { LeafSetWatchers = _state.LeafSetWatchers.Add(watch.Watcher) };
                 break;
             case LeaveRing:
                 OnLeave();

@@ -16,26 +16,29 @@ internal static class RingSerializers
 {
     public const string EnvelopeManifest = "ring.envelope.v1";
 
-    /// <summary>Registers every ring message under its stable manifest.</summary>
-    public static void Register(SerializerRegistry registry)
+    /// <summary>
+    /// Registers every ring message under its stable manifest. With <paramref name="endpoints"/> (nodes in separate
+    /// processes), every node handle on the wire also carries its node's endpoint, and every handle read fills the book.
+    /// </summary>
+    public static void Register(SerializerRegistry registry, RingEndpoints? endpoints = null)
     {
         ArgumentNullException.ThrowIfNull(registry);
-        var codec = new Codec(registry);
+        var codec = new Codec(registry, endpoints);
         registry.Register<RingEnvelope, RingEnvelopeWire>(EnvelopeManifest, codec.ToWire, codec.FromWire);
         registry.Register<RouteMessage, RouteWire>("ring.route.v1", codec.ToWire, codec.FromWire);
-        registry.Register<JoinPayload, JoinPayloadWire>("ring.join-payload.v1", Codec.ToWire, Codec.FromWire);
-        registry.Register<LeafSetProbe, LeafSetProbeWire>("ring.leaf-set-probe.v1", Codec.ToWire, Codec.FromWire);
+        registry.Register<JoinPayload, JoinPayloadWire>("ring.join-payload.v1", codec.ToWire, codec.FromWire);
+        registry.Register<LeafSetProbe, LeafSetProbeWire>("ring.leaf-set-probe.v1", codec.ToWire, codec.FromWire);
         registry.Register<CrossZonePayload, CrossZonePayloadWire>("ring.cross-zone-payload.v1", codec.ToWire, codec.FromWire);
-        registry.Register<JoinReply, JoinReplyWire>("ring.join-reply.v1", Codec.ToWire, Codec.FromWire);
-        registry.Register<Announce, AnnounceWire>("ring.announce.v1", Codec.ToWire, Codec.FromWire);
-        registry.Register<AnnounceReply, AnnounceReplyWire>("ring.announce-reply.v1", Codec.ToWire, Codec.FromWire);
-        registry.Register<Probe, ProbeWire>("ring.probe.v1", Codec.ToWire, Codec.FromWire);
-        registry.Register<ProbeReply, ProbeReplyWire>("ring.probe-reply.v1", Codec.ToWire, Codec.FromWire);
-        registry.Register<LeafSetRequest, LeafSetRequestWire>("ring.leaf-set-request.v1", Codec.ToWire, Codec.FromWire);
-        registry.Register<LeafSetReply, LeafSetReplyWire>("ring.leaf-set-reply.v1", Codec.ToWire, Codec.FromWire);
-        registry.Register<RowEntryRequest, RowEntryRequestWire>("ring.row-entry-request.v1", Codec.ToWire, Codec.FromWire);
-        registry.Register<RowEntryReply, RowEntryReplyWire>("ring.row-entry-reply.v1", Codec.ToWire, Codec.FromWire);
-        registry.Register<LeaveNotice, LeaveNoticeWire>("ring.leave.v1", Codec.ToWire, Codec.FromWire);
+        registry.Register<JoinReply, JoinReplyWire>("ring.join-reply.v1", codec.ToWire, codec.FromWire);
+        registry.Register<Announce, AnnounceWire>("ring.announce.v1", codec.ToWire, codec.FromWire);
+        registry.Register<AnnounceReply, AnnounceReplyWire>("ring.announce-reply.v1", codec.ToWire, codec.FromWire);
+        registry.Register<Probe, ProbeWire>("ring.probe.v1", codec.ToWire, codec.FromWire);
+        registry.Register<ProbeReply, ProbeReplyWire>("ring.probe-reply.v1", codec.ToWire, codec.FromWire);
+        registry.Register<LeafSetRequest, LeafSetRequestWire>("ring.leaf-set-request.v1", codec.ToWire, codec.FromWire);
+        registry.Register<LeafSetReply, LeafSetReplyWire>("ring.leaf-set-reply.v1", codec.ToWire, codec.FromWire);
+        registry.Register<RowEntryRequest, RowEntryRequestWire>("ring.row-entry-request.v1", codec.ToWire, codec.FromWire);
+        registry.Register<RowEntryReply, RowEntryReplyWire>("ring.row-entry-reply.v1", codec.ToWire, codec.FromWire);
+        registry.Register<LeaveNotice, LeaveNoticeWire>("ring.leave.v1", codec.ToWire, codec.FromWire);
         registry.Register<HeartbeatTick, TickWire>("ring.heartbeat-tick.v1", _ => new TickWire(), _ => HeartbeatTick.Instance);
         registry.Register<LeafSetExchangeTick, TickWire>("ring.leaf-set-exchange-tick.v1", _ => new TickWire(), _ => LeafSetExchangeTick.Instance);
         registry.Register<JoinRetryTick, TickWire>("ring.join-retry-tick.v1", _ => new TickWire(), _ => JoinRetryTick.Instance);
@@ -44,7 +47,7 @@ internal static class RingSerializers
         registry.Register<DeliveryFailed, DeliveryFailedWire>("ring.delivery-failed.v1", codec.ToWire, codec.FromWire);
     }
 
-    private sealed class Codec(SerializerRegistry registry)
+    private sealed class Codec(SerializerRegistry registry, RingEndpoints? endpoints)
     {
         public RingEnvelopeWire ToWire(RingEnvelope envelope) => new() { Ring = envelope.Ring.Value, Message = ToWire(envelope.Message) };
 
@@ -77,15 +80,15 @@ internal static class RingSerializers
         public DeliveryFailed FromWire(DeliveryFailedWire wire, IActorRefResolver resolver) =>
             new(new NodeAddress(wire.To), FromWire(wire.Message ?? throw Missing("message"), resolver));
 
-        public static JoinPayloadWire ToWire(JoinPayload join) => new() { Joiner = ToWire(join.Joiner), Attempt = join.Attempt };
+        public JoinPayloadWire ToWire(JoinPayload join) => new() { Joiner = ToWire(join.Joiner), Attempt = join.Attempt };
 
-        public static JoinPayload FromWire(JoinPayloadWire wire) => new(FromWire(wire.Joiner), wire.Attempt);
+        public JoinPayload FromWire(JoinPayloadWire wire) => new(FromWire(wire.Joiner), wire.Attempt);
 
-        public static LeafSetProbeWire ToWire(LeafSetProbe probe) => new() { Origin = ToWire(probe.Origin) };
+        public LeafSetProbeWire ToWire(LeafSetProbe probe) => new() { Origin = ToWire(probe.Origin) };
 
-        public static LeafSetProbe FromWire(LeafSetProbeWire wire) => new(FromWire(wire.Origin));
+        public LeafSetProbe FromWire(LeafSetProbeWire wire) => new(FromWire(wire.Origin));
 
-        public static JoinReplyWire ToWire(JoinReply reply)
+        public JoinReplyWire ToWire(JoinReply reply)
         {
             var wire = new JoinReplyWire { Sender = ToWire(reply.Sender), Attempt = reply.Attempt, HopIndex = reply.HopIndex, PathLength = reply.PathLength ?? 0 };
             AddAll(wire.Rows, reply.Rows);
@@ -94,7 +97,7 @@ internal static class RingSerializers
             return wire;
         }
 
-        public static JoinReply FromWire(JoinReplyWire wire) => new(
+        public JoinReply FromWire(JoinReplyWire wire) => new(
             FromWire(wire.Sender),
             wire.Attempt,
             wire.HopIndex,
@@ -103,62 +106,62 @@ internal static class RingSerializers
             FromWire(wire.LeafSet),
             wire.PathLength == 0 ? null : wire.PathLength);
 
-        public static AnnounceWire ToWire(Announce announce) => new() { Sender = ToWire(announce.Sender), SentAtTicks = announce.SentAt.Ticks };
+        public AnnounceWire ToWire(Announce announce) => new() { Sender = ToWire(announce.Sender), SentAtTicks = announce.SentAt.Ticks };
 
-        public static Announce FromWire(AnnounceWire wire) => new(FromWire(wire.Sender), TimeSpan.FromTicks(wire.SentAtTicks));
+        public Announce FromWire(AnnounceWire wire) => new(FromWire(wire.Sender), TimeSpan.FromTicks(wire.SentAtTicks));
 
-        public static AnnounceReplyWire ToWire(AnnounceReply reply)
+        public AnnounceReplyWire ToWire(AnnounceReply reply)
         {
             var wire = new AnnounceReplyWire { Sender = ToWire(reply.Sender), EchoSentAtTicks = reply.EchoSentAt.Ticks, SentAtTicks = reply.SentAt.Ticks };
             AddAll(wire.LeafSet, reply.LeafSet);
             return wire;
         }
 
-        public static AnnounceReply FromWire(AnnounceReplyWire wire) =>
+        public AnnounceReply FromWire(AnnounceReplyWire wire) =>
             new(FromWire(wire.Sender), TimeSpan.FromTicks(wire.EchoSentAtTicks), TimeSpan.FromTicks(wire.SentAtTicks), FromWire(wire.LeafSet));
 
-        public static ProbeWire ToWire(Probe probe) => new() { Sender = ToWire(probe.Sender), SentAtTicks = probe.SentAt.Ticks };
+        public ProbeWire ToWire(Probe probe) => new() { Sender = ToWire(probe.Sender), SentAtTicks = probe.SentAt.Ticks };
 
-        public static Probe FromWire(ProbeWire wire) => new(FromWire(wire.Sender), TimeSpan.FromTicks(wire.SentAtTicks));
+        public Probe FromWire(ProbeWire wire) => new(FromWire(wire.Sender), TimeSpan.FromTicks(wire.SentAtTicks));
 
-        public static ProbeReplyWire ToWire(ProbeReply reply) => new() { Sender = ToWire(reply.Sender), EchoSentAtTicks = reply.EchoSentAt.Ticks };
+        public ProbeReplyWire ToWire(ProbeReply reply) => new() { Sender = ToWire(reply.Sender), EchoSentAtTicks = reply.EchoSentAt.Ticks };
 
-        public static ProbeReply FromWire(ProbeReplyWire wire) => new(FromWire(wire.Sender), TimeSpan.FromTicks(wire.EchoSentAtTicks));
+        public ProbeReply FromWire(ProbeReplyWire wire) => new(FromWire(wire.Sender), TimeSpan.FromTicks(wire.EchoSentAtTicks));
 
-        public static LeafSetRequestWire ToWire(LeafSetRequest request) => new() { Sender = ToWire(request.Sender) };
+        public LeafSetRequestWire ToWire(LeafSetRequest request) => new() { Sender = ToWire(request.Sender) };
 
-        public static LeafSetRequest FromWire(LeafSetRequestWire wire) => new(FromWire(wire.Sender));
+        public LeafSetRequest FromWire(LeafSetRequestWire wire) => new(FromWire(wire.Sender));
 
-        public static LeafSetReplyWire ToWire(LeafSetReply reply)
+        public LeafSetReplyWire ToWire(LeafSetReply reply)
         {
             var wire = new LeafSetReplyWire { Sender = ToWire(reply.Sender) };
             AddAll(wire.LeafSet, reply.LeafSet);
             return wire;
         }
 
-        public static LeafSetReply FromWire(LeafSetReplyWire wire) => new(FromWire(wire.Sender), FromWire(wire.LeafSet));
+        public LeafSetReply FromWire(LeafSetReplyWire wire) => new(FromWire(wire.Sender), FromWire(wire.LeafSet));
 
-        public static RowEntryRequestWire ToWire(RowEntryRequest request) => new() { Sender = ToWire(request.Sender), Row = request.Row, Column = request.Column };
+        public RowEntryRequestWire ToWire(RowEntryRequest request) => new() { Sender = ToWire(request.Sender), Row = request.Row, Column = request.Column };
 
-        public static RowEntryRequest FromWire(RowEntryRequestWire wire) => new(FromWire(wire.Sender), wire.Row, wire.Column);
+        public RowEntryRequest FromWire(RowEntryRequestWire wire) => new(FromWire(wire.Sender), wire.Row, wire.Column);
 
-        public static RowEntryReplyWire ToWire(RowEntryReply reply)
+        public RowEntryReplyWire ToWire(RowEntryReply reply)
         {
             var wire = new RowEntryReplyWire { Sender = ToWire(reply.Sender) };
             AddAll(wire.Candidates, reply.Candidates);
             return wire;
         }
 
-        public static RowEntryReply FromWire(RowEntryReplyWire wire) => new(FromWire(wire.Sender), FromWire(wire.Candidates));
+        public RowEntryReply FromWire(RowEntryReplyWire wire) => new(FromWire(wire.Sender), FromWire(wire.Candidates));
 
-        public static LeaveNoticeWire ToWire(LeaveNotice notice)
+        public LeaveNoticeWire ToWire(LeaveNotice notice)
         {
             var wire = new LeaveNoticeWire { Sender = ToWire(notice.Sender) };
             AddAll(wire.LeafSet, notice.LeafSet);
             return wire;
         }
 
-        public static LeaveNotice FromWire(LeaveNoticeWire wire) => new(FromWire(wire.Sender), FromWire(wire.LeafSet));
+        public LeaveNotice FromWire(LeaveNoticeWire wire) => new(FromWire(wire.Sender), FromWire(wire.LeafSet));
 
         private RingMessageWire ToWire(RingMessage message) => message switch
         {
@@ -228,12 +231,26 @@ internal static class RingSerializers
         private static NodeId FromWire(NodeIdWire? wire) =>
             wire is null ? throw Missing("id") : new NodeId(new UInt128(wire.High, wire.Low));
 
-        private static NodeHandleWire ToWire(NodeHandle handle) => new() { Id = ToWire(handle.Id), Address = handle.Address.Value };
+        private NodeHandleWire ToWire(NodeHandle handle) =>
+            new() { Id = ToWire(handle.Id), Address = handle.Address.Value, Endpoint = endpoints?.EndpointOf(handle.Address) ?? "" };
 
-        private static NodeHandle FromWire(NodeHandleWire? wire) =>
-            wire is null ? throw Missing("node handle") : new NodeHandle(FromWire(wire.Id), new NodeAddress(wire.Address));
+        private NodeHandle FromWire(NodeHandleWire? wire)
+        {
+            if (wire is null)
+            {
+                throw Missing("node handle");
+            }
 
-        private static void AddAll(RepeatedField<NodeHandleWire> target, ImmutableArray<NodeHandle> handles)
+            var address = new NodeAddress(wire.Address);
+            if (endpoints is not null && wire.Endpoint.Length > 0)
+            {
+                endpoints.Learn(address, wire.Endpoint);
+            }
+
+            return new NodeHandle(FromWire(wire.Id), address);
+        }
+
+        private void AddAll(RepeatedField<NodeHandleWire> target, ImmutableArray<NodeHandle> handles)
         {
             foreach (var handle in handles)
             {
@@ -241,7 +258,7 @@ internal static class RingSerializers
             }
         }
 
-        private static ImmutableArray<NodeHandle> FromWire(RepeatedField<NodeHandleWire> wires)
+        private ImmutableArray<NodeHandle> FromWire(RepeatedField<NodeHandleWire> wires)
         {
             var handles = ImmutableArray.CreateBuilder<NodeHandle>(wires.Count);
             foreach (var wire in wires)

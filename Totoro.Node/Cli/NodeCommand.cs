@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Totoro.Kernel.Hocon;
 using Totoro.Kernel.Settings;
 using Totoro.Node.Hosting;
+using Totoro.Node.Modules;
 
 namespace Totoro.Node.Cli;
 
@@ -60,6 +61,7 @@ internal static class NodeCommand
         builder.Services.AddSingleton<IHostLifetime, ConsoleLifetime>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout + TimeSpan.FromSeconds(5));
         builder.Services.AddTotoro(hocon);
+        builder.Services.AddTotoroModule<RingModule>();
         using var host = builder.Build();
         try
         {

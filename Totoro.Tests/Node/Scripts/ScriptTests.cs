@@ -44,6 +44,7 @@ public sealed class ScriptTests
             Assert.That(status.Status, Is.Zero, status.Output);
             Assert.That(status.Output, Does.Contain($"127.0.0.1:{basePort + 2}  node2"));
             Assert.That(status.Output, Does.Contain($"127.0.0.1:{basePort + 1}  node1"));
+            Assert.That(status.Output, Does.Contain($"ring members seen by {Totoro.Actors.Ring.NodeId.FromName("node2")} @127.0.0.1:{basePort + 2}"));
         }
         finally
         {
