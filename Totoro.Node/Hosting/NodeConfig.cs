@@ -3,15 +3,18 @@ using System.Text;
 using Microsoft.Extensions.Configuration;
 using Totoro.Kernel.Hocon;
 using Totoro.Kernel.Settings;
+using Totoro.Transport.Tcp;
 
 namespace Totoro.Node.Hosting;
 
 /// <summary>Where a node's HOCON comes from: the embedded reference.conf files, a deployment file, the environment.</summary>
 public static class NodeConfig
 {
-    /// <summary>The defaults of the node and the kernel (Totoro.Node's and Totoro.Kernel's embedded reference.conf).</summary>
+    /// <summary>The defaults of the node, the TCP transport and the kernel (each assembly's embedded reference.conf).</summary>
     public static HoconConfig Reference() =>
-        ReferenceConfig.Load(typeof(NodeConfig).Assembly).WithFallback(ReferenceConfig.Load(typeof(KernelSettings).Assembly));
+        ReferenceConfig.Load(typeof(NodeConfig).Assembly)
+            .WithFallback(ReferenceConfig.Load(typeof(TcpTransportSettings).Assembly))
+            .WithFallback(ReferenceConfig.Load(typeof(KernelSettings).Assembly));
 
     /// <summary>Reads a deployment file over the reference; <c>${?VAR}</c> reads <paramref name="environment"/> (the process's by default).</summary>
     public static HoconConfig Load(string path, Func<string, string?>? environment = null)

@@ -104,6 +104,8 @@ public sealed record NodeSettings
             ReconnectBackoffMax = tcp.Duration("reconnect-backoff-max", min: TimeSpan.FromMilliseconds(1)),
             SocketBufferBytes = (int)tcp.Bytes("socket-buffer-bytes", min: 4096, max: int.MaxValue),
             MaxInboundConnections = tcp.Int("max-inbound-connections", min: 1),
+            MaxBlobMemory = tcp.Bytes("max-blob-memory", min: 1024, max: long.MaxValue),
+            MaxBlobMemoryPerConnection = tcp.Bytes("max-blob-memory-per-connection", min: 1024, max: long.MaxValue),
         };
         var settings = new NodeSettings
         {

@@ -146,4 +146,25 @@ public sealed class NodeSettingsTests
             """));
         Assert.That(tls!.Errors.Single(), Does.StartWith("totoro.remote.tls.ca-path: "));
     }
+
+    [Test]
+    public void Blob_memory_budgets_come_from_the_transport_reference_and_can_be_overridden()
+    {
+        var defaults = Parse("""totoro.cluster.secret = "a-very-secret-cluster-key" """);
+        Assert.That(defaults.Transport.MaxBlobMemory, Is.EqualTo(1024L * 1024 * 1024), "Totoro.Transport.Tcp's embedded reference.conf");
+        Assert.That(defaults.Transport.MaxBlobMemoryPerConnection, Is.EqualTo(512L * 1024 * 1024));
+
+        var tuned = Parse("""
+            totoro.cluster.secret = "a-very-secret-cluster-key"
+            totoro.transport.tcp { max-blob-memory = 3GiB, max-blob-memory-per-connection = 1GiB }
+            """);
+        Assert.That(tuned.Transport.MaxBlobMemory, Is.EqualTo(3L * 1024 * 1024 * 1024));
+        Assert.That(tuned.Transport.MaxBlobMemoryPerConnection, Is.EqualTo(1024L * 1024 * 1024));
+
+        var inverted = Assert.Throws<SettingsException>(() => Parse("""
+            totoro.cluster.secret = "a-very-secret-cluster-key"
+            totoro.transport.tcp { max-blob-memory = 600MiB, max-blob-memory-per-connection = 1GiB }
+            """));
+        Assert.That(inverted!.Errors, Is.EqualTo(new[] { "totoro.transport.tcp.max-blob-memory: must be at least max-blob-memory-per-connection" }));
+    }
 }
