@@ -27,6 +27,7 @@ internal sealed class CoordinatorActor : ReceiveActor
     private ulong _architecture;
     private TimeSpan _startedAt;
     private RoundOutcome? _outcome;
+    private RoundReport? _lastReport;
 
     public CoordinatorActor(AppSpec spec, long run, FlNodeOptions options, Address self, IActorRef client, IActorRef compute)
     {
@@ -46,6 +47,7 @@ internal sealed class CoordinatorActor : ReceiveActor
         Receive<EvaluateDone>(done => _compute.Tell(new Charge(done.Flops, new Evaluated(done), Self), Self));
         Receive<Evaluated>(OnEvaluated);
         Receive<CancelApp>(_ => Finish(_state.Cancelled(), null));
+        Receive<QueryApp>(_ => Sender!.Tell(Status(), Self));
     }
 
     protected override void PreStart()
@@ -170,8 +172,7 @@ internal sealed class CoordinatorActor : ReceiveActor
         var trainLoss = result is { Succeeded: true, TotalWeight: > 0 } && result.MetricSums.TryGetValue("loss_sum", out var lossSum)
             ? lossSum / result.TotalWeight
             : double.NaN;
-        _client.Tell(
-            new RoundReport(
+        _lastReport = new RoundReport(
                 _spec.Name,
                 done.Round,
                 done.Accuracy,
@@ -184,8 +185,8 @@ internal sealed class CoordinatorActor : ReceiveActor
                 counters.BytesUp,
                 counters.BytesDown,
                 Now() - _startedAt,
-                TimeSpan.Zero),
-            Self);
+                TimeSpan.Zero);
+        _client.Tell(_lastReport, Self);
         FlLog.RoundCompleted(Log, _spec.Name, done.Round, participants, done.Accuracy);
         _state = _state.Evaluated(done.Accuracy);
         if (_state.IsDone)
@@ -206,6 +207,23 @@ internal sealed class CoordinatorActor : ReceiveActor
         FlLog.AppFinished(Log, _spec.Name, state.Outcome, state.Round);
         Context.Stop(Self);
     }
+
+    private AppStatus Status() => new(
+        _spec.Name,
+        true,
+        _self.ToString(),
+        _run,
+        _state.Round,
+        _state.Phase.ToString().ToLowerInvariant(),
+        _spec.Rounds,
+        _spec.TargetAccuracy,
+        _spec.ClientsPerRound,
+        _state.Invited.Length,
+        _state.Admitted.Count,
+        _state.Selector.WorkerCount,
+        _options.Topology.Kind,
+        Now() - _startedAt,
+        _lastReport);
 
     private TimeSpan Now() => Context.Time.GetUtcNow() - DateTimeOffset.UnixEpoch;
 

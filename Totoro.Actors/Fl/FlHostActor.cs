@@ -19,6 +19,8 @@ internal sealed class FlHostActor : ReceiveActor
         Receive<SubmitApp>(OnSubmit);
         Receive<RoundStart>(OnRoundStart);
         Receive<FlTopologyChanged>(OnTopologyChanged);
+        Receive<QueryApp>(OnQuery);
+        Receive<ListFlRoles>(_ => Sender!.Tell(ListRoles(), Self));
     }
 
     private Address SelfAddress => Context.System.Address;
@@ -57,6 +59,25 @@ internal sealed class FlHostActor : ReceiveActor
         {
             role.Tell(changed, Self);
         }
+    }
+
+    private void OnQuery(QueryApp query)
+    {
+        if (Context.Child(FlPaths.Coordinator(query.App)) is { } coordinator)
+        {
+            coordinator.Forward(query, Context);
+            return;
+        }
+
+        Sender!.Tell(AppStatus.NotRunning(query.App, SelfAddress.ToString()), Self);
+    }
+
+    private FlRoles ListRoles()
+    {
+        var names = Context.GetChildren().Select(c => c.Path.Name).ToArray();
+        string[] AppsOf(string prefix) =>
+            [.. names.Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).Select(n => n[prefix.Length..]).Order(StringComparer.Ordinal)];
+        return new FlRoles([.. AppsOf(FlPaths.Coordinator(""))], [.. AppsOf(FlPaths.Aggregator(""))], _options.Topology.Kind);
     }
 
     private void OnRoundStart(RoundStart start)
