@@ -13,16 +13,18 @@ internal sealed class AppClientActor : ReceiveActor
     private readonly AppSpec _spec;
     private readonly IActorRef _host;
     private readonly ChannelWriter<RoundReport> _reports;
+    private readonly TaskCompletionSource<Address> _accepted;
     private readonly TaskCompletionSource<AppResult> _completion;
     private readonly long _startedAt;
     private Address? _root;
     private bool _cancelRequested;
 
-    public AppClientActor(AppSpec spec, IActorRef host, ChannelWriter<RoundReport> reports, TaskCompletionSource<AppResult> completion, long startedAt)
+    public AppClientActor(AppSpec spec, IActorRef host, ChannelWriter<RoundReport> reports, TaskCompletionSource<Address> accepted, TaskCompletionSource<AppResult> completion, long startedAt)
     {
         _spec = spec;
         _host = host;
         _reports = reports;
+        _accepted = accepted;
         _completion = completion;
         _startedAt = startedAt;
         Receive<AppAccepted>(OnAccepted);
@@ -37,6 +39,7 @@ internal sealed class AppClientActor : ReceiveActor
     private void OnAccepted(AppAccepted accepted)
     {
         _root = accepted.Root;
+        _accepted.TrySetResult(accepted.Root);
         if (_cancelRequested)
         {
             OnCancel();
@@ -54,6 +57,7 @@ internal sealed class AppClientActor : ReceiveActor
 
     private void Complete(AppResult result)
     {
+        _accepted.TrySetException(new InvalidOperationException($"app '{result.App}' was not started: {result.Error ?? result.Outcome.ToString()}"));
         _reports.TryComplete();
         _completion.TrySetResult(result);
         Context.Stop(Self);
