@@ -114,7 +114,14 @@ public sealed class FlModule(RingModule ring) : INodeModule, INodeDispatcherProv
         }
     }
 
-    private void Publish(RingMemberTopology snapshot) => Volatile.Write(ref topology, snapshot);
+    /// <summary>Raised (on the topology actor) after each new snapshot; the palettes read <see cref="Topology"/> instead.</summary>
+    internal event Action<RingMemberTopology>? TopologyChanged;
+
+    private void Publish(RingMemberTopology snapshot)
+    {
+        Volatile.Write(ref topology, snapshot);
+        TopologyChanged?.Invoke(snapshot);
+    }
 }
 
 /// <summary>What a started FL module runs.</summary>
