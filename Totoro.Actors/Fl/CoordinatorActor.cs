@@ -203,6 +203,8 @@ internal sealed class CoordinatorActor : ReceiveActor
     {
         _state = state;
         Timers.CancelAll();
+        // Before the client hears the result, so a status query that follows it finds the app ended.
+        Context.Parent!.Tell(new CoordinatorFinished(_spec.Name), Self);
         _client.Tell(new AppResult(_spec.Name, state.Outcome, state.Round, state.LastAccuracy, Now() - _startedAt, error), Self);
         FlLog.AppFinished(Log, _spec.Name, state.Outcome, state.Round);
         Context.Stop(Self);

@@ -13,6 +13,9 @@ internal sealed class FlHostActor : ReceiveActor
     private IActorRef? _compute;
     private long _runs;
 
+    /// <summary>Apps whose coordinator has finished but may not have stopped yet: not running any more.</summary>
+    private readonly HashSet<string> _finished = [];
+
     public FlHostActor(FlNodeOptions options)
     {
         _options = options with { Settings = options.Settings.Validated() };
@@ -21,6 +24,7 @@ internal sealed class FlHostActor : ReceiveActor
         Receive<FlTopologyChanged>(OnTopologyChanged);
         Receive<QueryApp>(OnQuery);
         Receive<ListFlRoles>(_ => Sender!.Tell(ListRoles(), Self));
+        Receive<CoordinatorFinished>(finished => _finished.Add(finished.App));
     }
 
     private Address SelfAddress => Context.System.Address;
@@ -44,6 +48,7 @@ internal sealed class FlHostActor : ReceiveActor
             return;
         }
 
+        _finished.Remove(app);
         // Run ids grow with time and, within one tick, with this host's count, so a resubmission is always newer.
         var run = ((Context.Time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks << 16) | (++_runs & 0xFFFF);
         Context.ActorOf(
@@ -63,7 +68,7 @@ internal sealed class FlHostActor : ReceiveActor
 
     private void OnQuery(QueryApp query)
     {
-        if (Context.Child(FlPaths.Coordinator(query.App)) is { } coordinator)
+        if (Context.Child(FlPaths.Coordinator(query.App)) is { } coordinator && !_finished.Contains(query.App))
         {
             coordinator.Forward(query, Context);
             return;
@@ -77,7 +82,7 @@ internal sealed class FlHostActor : ReceiveActor
         var names = Context.GetChildren().Select(c => c.Path.Name).ToArray();
         string[] AppsOf(string prefix) =>
             [.. names.Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).Select(n => n[prefix.Length..]).Order(StringComparer.Ordinal)];
-        return new FlRoles([.. AppsOf(FlPaths.Coordinator(""))], [.. AppsOf(FlPaths.Aggregator(""))], _options.Topology.Kind);
+        return new FlRoles([.. AppsOf(FlPaths.Coordinator("")).Where(app => !_finished.Contains(app))], [.. AppsOf(FlPaths.Aggregator(""))], _options.Topology.Kind);
     }
 
     private void OnRoundStart(RoundStart start)

@@ -39,3 +39,6 @@ internal sealed record ListFlRoles : Kernel.ILocalMessage
 
 /// <summary>The apps with a coordinator or a tree role (aggregator, and worker below it) on this node.</summary>
 internal sealed record FlRoles(ImmutableArray<string> Coordinated, ImmutableArray<string> InTree, string Topology) : Kernel.ILocalMessage;
+
+/// <summary>Coordinator → its host: the app ended (the coordinator stops next); status queries now answer "not running".</summary>
+internal sealed record CoordinatorFinished(string App) : Kernel.ILocalMessage;

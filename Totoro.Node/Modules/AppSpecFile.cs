@@ -74,18 +74,11 @@ internal static class AppSpecFile
             RoundDeadline = reader.Duration("round-deadline") ?? defaults.RoundDeadline,
             Seed = reader.Int("seed") ?? defaults.Seed,
         };
-        if (reader.Errors.Count > 0)
-        {
-            throw new AppSpecException([.. reader.Errors]);
-        }
-
-        var invalid = spec.Validate();
-        if (!invalid.IsEmpty)
-        {
-            throw new AppSpecException([.. invalid.Select(error => Place(config, source, error))]);
-        }
-
-        return spec;
+        // A key that could not be read holds its default, so its validation error would mislead: report the read error only.
+        var invalid = spec.Validate().Select(error => Place(config, source, error))
+            .Where(error => !reader.Errors.Any(read => KeyOf(read) == KeyOf(error)));
+        var all = reader.Errors.Concat(invalid).ToImmutableArray();
+        return all.IsEmpty ? spec : throw new AppSpecException(all);
     }
 
     /// <summary>Reads <paramref name="path"/> (at most <paramref name="maxBytes"/>) and parses it.</summary>
@@ -104,6 +97,8 @@ internal static class AppSpecFile
 
         return Parse(File.ReadAllText(path), path);
     }
+
+    private static string KeyOf(string error) => error.Split(": ").FirstOrDefault(part => part.StartsWith(Root + ".", StringComparison.Ordinal)) ?? "";
 
     /// <summary>"Rounds: must be ≥ 1" → "file:3:12: app.rounds: must be ≥ 1" (the key's position when the file sets it).</summary>
     private static string Place(HoconConfig config, string source, string error)
