@@ -18,6 +18,7 @@ internal sealed class AppClientActor : ReceiveActor
     private readonly long _startedAt;
     private Address? _root;
     private bool _cancelRequested;
+    private long _lastRound;
 
     public AppClientActor(AppSpec spec, IActorRef host, ChannelWriter<RoundReport> reports, TaskCompletionSource<Address> accepted, TaskCompletionSource<AppResult> completion, long startedAt)
     {
@@ -29,7 +30,7 @@ internal sealed class AppClientActor : ReceiveActor
         _startedAt = startedAt;
         Receive<AppAccepted>(OnAccepted);
         Receive<AppRejected>(rejected => Complete(new AppResult(rejected.App, AppOutcome.Failed, 0, double.NaN, TimeSpan.Zero, rejected.Reason)));
-        Receive<RoundReport>(report => _reports.TryWrite(report with { WallTime = Stopwatch.GetElapsedTime(_startedAt) }));
+        Receive<RoundReport>(OnReport);
         Receive<AppResult>(Complete);
         Receive<CancelRequested>(_ => OnCancel());
     }
@@ -43,6 +44,19 @@ internal sealed class AppClientActor : ReceiveActor
         if (_cancelRequested)
         {
             OnCancel();
+        }
+    }
+
+    /// <summary>
+    /// Reports go out in round order, once each: after a fail-over the new root may redo a round whose report the old
+    /// root sent just before it died (its checkpoint had not left yet); the first report of a round stands.
+    /// </summary>
+    private void OnReport(RoundReport report)
+    {
+        if (report.Round > _lastRound)
+        {
+            _lastRound = report.Round;
+            _reports.TryWrite(report with { WallTime = Stopwatch.GetElapsedTime(_startedAt) });
         }
     }
 

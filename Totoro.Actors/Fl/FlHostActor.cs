@@ -15,6 +15,7 @@ internal sealed class FlHostActor : ReceiveActor
 
     /// <summary>Apps whose coordinator has finished but may not have stopped yet: not running any more.</summary>
     private readonly HashSet<string> _finished = [];
+    private ReplicaBook _replicas = ReplicaBook.Empty;
 
     public FlHostActor(FlNodeOptions options)
     {
@@ -25,6 +26,8 @@ internal sealed class FlHostActor : ReceiveActor
         Receive<QueryApp>(OnQuery);
         Receive<ListFlRoles>(_ => Sender!.Tell(ListRoles(), Self));
         Receive<CoordinatorFinished>(finished => _finished.Add(finished.App));
+        Receive<AppReplica>(replica => _replicas = _replicas.Store(replica));
+        Receive<DropReplica>(drop => _replicas = _replicas.Drop(drop.App, drop.Run));
     }
 
     private Address SelfAddress => Context.System.Address;
@@ -48,21 +51,39 @@ internal sealed class FlHostActor : ReceiveActor
             return;
         }
 
-        _finished.Remove(app);
-        // Run ids grow with time and, within one tick, with this host's count, so a resubmission is always newer.
+        StartCoordinator(submit.Spec, submit.Client, null);
+    }
+
+    private void StartCoordinator(AppSpec spec, IActorRef client, AppReplica? resume)
+    {
+        _finished.Remove(spec.Name);
+        // Run ids grow with time and, within one tick, with this host's count, so a resubmission (or a resumed run,
+        // whose new id makes the tree drop whatever the failed root had started) is always newer.
         var run = ((Context.Time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks << 16) | (++_runs & 0xFFFF);
         Context.ActorOf(
-            Props.Create(() => new CoordinatorActor(submit.Spec, run, _options, SelfAddress, submit.Client, _compute!)),
-            FlPaths.Coordinator(app));
+            Props.Create(() => new CoordinatorActor(spec, run, _options, SelfAddress, client, _compute!, resume)),
+            FlPaths.Coordinator(spec.Name));
     }
 
     private void OnTopologyChanged(FlTopologyChanged changed)
     {
         _options = _options with { Topology = changed.Topology };
-        // Coordinators read the topology only when they start (the worker list fixes the partitions of a run).
-        foreach (var role in Context.GetChildren().Where(c => c.Path.Name.StartsWith(FlPaths.Aggregator(""), StringComparison.Ordinal)))
+        // Coordinators keep the worker count they started with (it fixes the partitions of a run) and take only the
+        // successors from a new snapshot; tree roles switch to it at their next round.
+        var roles = Context.GetChildren().Where(c =>
+            c.Path.Name.StartsWith(FlPaths.Aggregator(""), StringComparison.Ordinal) || c.Path.Name.StartsWith(FlPaths.Coordinator(""), StringComparison.Ordinal));
+        foreach (var role in roles)
         {
             role.Tell(changed, Self);
+        }
+
+        foreach (var replica in _replicas.TakeOvers(changed.Topology, SelfAddress))
+        {
+            _replicas = _replicas.Without(replica.Spec.Name);
+            if (Context.Child(FlPaths.Coordinator(replica.Spec.Name)) is null)
+            {
+                StartCoordinator(replica.Spec, replica.Client, replica);
+            }
         }
     }
 

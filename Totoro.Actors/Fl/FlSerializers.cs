@@ -13,7 +13,7 @@ namespace Totoro.Actors.Fl;
 /// float32 bytes, whose checksums and limits are checked on receipt; a partial aggregate is rebuilt through
 /// <see cref="PartialAggregate.TryCreate"/>, so a peer cannot smuggle in a malformed one.
 /// </summary>
-public static class FlSerializers
+public static partial class FlSerializers
 {
     public static void Register(SerializerRegistry registry)
     {
@@ -48,6 +48,7 @@ public static class FlSerializers
             w => new AppResult(w.App, (AppOutcome)w.Outcome, w.Rounds, w.FinalAccuracy, TimeSpan.FromTicks(w.VirtualTimeTicks), w.HasError ? w.Error : null));
         registry.Register<QueryApp, QueryAppWire>("fl.query-app.v1", m => new QueryAppWire { App = m.App }, w => new QueryApp(w.App));
         registry.Register<AppStatus, AppStatusWire>("fl.app-status.v1", ToWire, FromWire);
+        RegisterReplicas(registry);
     }
 
     private static AppStatusWire ToWire(AppStatus m)

@@ -12,6 +12,12 @@ public sealed record FlSettings(string? TrainingDispatcher, double LevelBudgetFa
 {
     public static FlSettings Default { get; } = new("totoro.fl.training", 0.9, 3);
 
+    /// <summary>
+    /// How many successors (next-closest nodes to the app's key, when the topology knows them: <see cref="IFlSuccessors"/>)
+    /// get the root's checkpoint after every round; one of them resumes the app when the root fails. 0: no fail-over.
+    /// </summary>
+    public int Replicas { get; init; } = 2;
+
     public FlSettings Validated()
     {
         if (LevelBudgetFactor is <= 0 or > 1 || double.IsNaN(LevelBudgetFactor))
@@ -20,6 +26,7 @@ public sealed record FlSettings(string? TrainingDispatcher, double LevelBudgetFa
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(CooldownRounds, "totoro.fl.cooldown-rounds");
+        ArgumentOutOfRangeException.ThrowIfNegative(Replicas, "totoro.fl.replicas");
         return this;
     }
 }

@@ -11,7 +11,7 @@ namespace Totoro.Actors.Fl;
 /// the key (ties by id), so the root is worker 0; the tree is the complete <see cref="FanOut"/>-ary tree over that
 /// order, so nodes near the key sit near the root. Every node that sees the same members computes the same tree.
 /// </summary>
-internal sealed class RingMemberTopology : IFlTopology
+internal sealed class RingMemberTopology : IFlTopology, IFlSuccessors
 {
     private readonly ImmutableArray<RingMember> _members;
 
