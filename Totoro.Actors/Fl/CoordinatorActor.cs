@@ -92,6 +92,12 @@ internal sealed class CoordinatorActor : ReceiveActor
         var props = Props.Create(() => new TrainerActor());
         _trainer = Context.ActorOf(_options.Settings.TrainingDispatcher is { } name ? props.WithDispatcher(name) : props, "evaluator");
         _client.Tell(new AppAccepted(_spec.Name, _self), Self);
+        if (_resume?.LastReport is { } resent)
+        {
+            _lastReport = resent;
+            _client.Tell(resent, Self);
+        }
+
         FlLog.AppStarted(Log, _spec.Name, _self.ToString(), _options.Topology.Kind);
         StartRound();
     }
@@ -230,7 +236,7 @@ internal sealed class CoordinatorActor : ReceiveActor
         _state = state;
         Timers.CancelAll();
         // Before the client hears the result, so a status query that follows it finds the app ended.
-        Context.Parent!.Tell(new CoordinatorFinished(_spec.Name), Self);
+        Context.Parent!.Tell(new CoordinatorFinished(_spec.Name, _run), Self);
         foreach (var successor in _replicatedTo)
         {
             FlPaths.Host(Context.System, successor).Tell(new DropReplica(_spec.Name, _run), Self);
@@ -250,7 +256,7 @@ internal sealed class CoordinatorActor : ReceiveActor
         }
 
         var replica = new AppReplica(
-            _spec, _run, _state.Round, new GlobalModel(_architecture, _state.Round, (float[])_model.Clone()), _optimizer.Snapshot(), _state.LastAccuracy, _client, _self);
+            _spec, _run, _state.Round, new GlobalModel(_architecture, _state.Round, (float[])_model.Clone()), _optimizer.Snapshot(), _state.LastAccuracy, _client, _self, _lastReport);
         foreach (var successor in successors.Successors(_spec.Name, _options.Settings.Replicas).Where(s => s != _self))
         {
             FlPaths.Host(Context.System, successor).Tell(replica, Self);

@@ -13,8 +13,9 @@ public interface IFlSuccessors
 
 /// <summary>
 /// Root → each successor's <c>/user/fl</c> after every evaluated round: enough to resume the app — the spec, the run,
-/// the last finished round with its global model and server-optimizer state, the accuracy reached, the client that
-/// gets the reports, and the root that sent it (a successor takes over only when that root is gone).
+/// the last finished round with its global model, server-optimizer state and report (re-sent on resume, so the client
+/// misses no round whose report was lost with the root), the client that gets the reports, and the root that sent it
+/// (a successor takes over only when that root is gone).
 /// </summary>
 internal sealed record AppReplica(
     AppSpec Spec,
@@ -24,7 +25,8 @@ internal sealed record AppReplica(
     ServerOptimizerState Optimizer,
     double LastAccuracy,
     IActorRef Client,
-    Address Root) : ISizedMessage
+    Address Root,
+    RoundReport? LastReport) : ISizedMessage
 {
     public int WireSize => Model.WireSize + ((Optimizer.First.Length + Optimizer.Second.Length) * 4) + 512;
 }

@@ -16,6 +16,7 @@ internal sealed class FlHostActor : ReceiveActor
     /// <summary>Apps whose coordinator has finished but may not have stopped yet: not running any more.</summary>
     private readonly HashSet<string> _finished = [];
     private ReplicaBook _replicas = ReplicaBook.Empty;
+    private readonly Dictionary<string, long> _runsHere = [];
 
     public FlHostActor(FlNodeOptions options)
     {
@@ -25,8 +26,8 @@ internal sealed class FlHostActor : ReceiveActor
         Receive<FlTopologyChanged>(OnTopologyChanged);
         Receive<QueryApp>(OnQuery);
         Receive<ListFlRoles>(_ => Sender!.Tell(ListRoles(), Self));
-        Receive<CoordinatorFinished>(finished => _finished.Add(finished.App));
-        Receive<AppReplica>(replica => _replicas = _replicas.Store(replica));
+        Receive<CoordinatorFinished>(OnCoordinatorFinished);
+        Receive<AppReplica>(OnReplica);
         Receive<DropReplica>(drop => _replicas = _replicas.Drop(drop.App, drop.Run));
     }
 
@@ -54,12 +55,29 @@ internal sealed class FlHostActor : ReceiveActor
         StartCoordinator(submit.Spec, submit.Client, null);
     }
 
+    private void OnCoordinatorFinished(CoordinatorFinished finished)
+    {
+        _finished.Add(finished.App);
+        _replicas = _replicas.Drop(finished.App, finished.Run);
+    }
+
+    /// <summary>Keeps a successor's copy, unless this node already runs a newer run of that app (the old root, still alive a while, may send more).</summary>
+    private void OnReplica(AppReplica replica)
+    {
+        if (!_runsHere.TryGetValue(replica.Spec.Name, out var run) || replica.Run > run)
+        {
+            _replicas = _replicas.Store(replica);
+        }
+    }
+
     private void StartCoordinator(AppSpec spec, IActorRef client, AppReplica? resume)
     {
         _finished.Remove(spec.Name);
         // Run ids grow with time and, within one tick, with this host's count, so a resubmission (or a resumed run,
         // whose new id makes the tree drop whatever the failed root had started) is always newer.
         var run = ((Context.Time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks << 16) | (++_runs & 0xFFFF);
+        _runsHere[spec.Name] = run;
+        _replicas = _replicas.Drop(spec.Name, run);
         Context.ActorOf(
             Props.Create(() => new CoordinatorActor(spec, run, _options, SelfAddress, client, _compute!, resume)),
             FlPaths.Coordinator(spec.Name));

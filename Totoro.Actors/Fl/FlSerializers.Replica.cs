@@ -21,6 +21,7 @@ public static partial class FlSerializers
         OptimizerFirst = Encode(m.Model.ArchitectureId, (ulong)m.Round, m.Optimizer.First.Span),
         OptimizerSecond = Encode(m.Model.ArchitectureId, (ulong)m.Round, m.Optimizer.Second.Span),
         LastAccuracy = m.LastAccuracy, Client = m.Client.Path.ToString(), Root = m.Root.ToString(),
+        LastReport = m.LastReport is { } report ? ToWire(report) : null,
     };
 
     private static AppReplica FromWire(AppReplicaWire w, IActorRefResolver resolver)
@@ -41,6 +42,7 @@ public static partial class FlSerializers
             new ServerOptimizerState(w.Optimizer, first, second),
             w.LastAccuracy,
             resolver.Resolve(w.Client),
-            ParseAddress(w.Root));
+            ParseAddress(w.Root),
+            w.LastReport is { } report ? FromWire(report) : null);
     }
 }

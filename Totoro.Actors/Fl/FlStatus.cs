@@ -41,4 +41,4 @@ internal sealed record ListFlRoles : Kernel.ILocalMessage
 internal sealed record FlRoles(ImmutableArray<string> Coordinated, ImmutableArray<string> InTree, string Topology) : Kernel.ILocalMessage;
 
 /// <summary>Coordinator → its host: the app ended (the coordinator stops next); status queries now answer "not running".</summary>
-internal sealed record CoordinatorFinished(string App) : Kernel.ILocalMessage;
+internal sealed record CoordinatorFinished(string App, long Run) : Kernel.ILocalMessage;

@@ -76,7 +76,10 @@ public sealed class FlModule(RingModule ring) : INodeModule, INodeDispatcherProv
         return Task.CompletedTask;
     }
 
-    /// <summary>Apps coordinated here end with the node; fail-over to the next-closest member is not built yet (docs/fl.md).</summary>
+    /// <summary>
+    /// Nothing to hand over explicitly: the root's successors already hold its last checkpoint, and the ring's leave
+    /// notice (sent next, by the ring module) makes the closest of them resume the app.
+    /// </summary>
     public Task LeaveAsync(CancellationToken cancellation) => Task.CompletedTask;
 
     /// <summary>

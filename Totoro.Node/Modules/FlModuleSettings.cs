@@ -10,7 +10,7 @@ namespace Totoro.Node.Modules;
 /// The FL module's settings (HOCON section <c>totoro.fl</c>, defaults in Totoro.Node's reference.conf).
 /// <see cref="FromConfig"/> names the key path of every invalid value.
 /// </summary>
-/// <param name="Roles">What the roles get: level budget factor, cooldown rounds, the training dispatcher's name.</param>
+/// <param name="Roles">What the roles get: level budget factor, cooldown rounds, checkpoint replicas, the training dispatcher's name.</param>
 /// <param name="TrainingThreads">Threads of the dedicated dispatcher that training, folding and evaluation run on.</param>
 /// <param name="TreeFanOut">Children per tree node of an app's tree over the ring members.</param>
 /// <param name="TopologyRefresh">How often the ring's state is re-read (besides every leaf-set change and peer failure).</param>
@@ -41,7 +41,10 @@ internal sealed record FlModuleSettings(
         var roles = new FlSettings(
             FlSettings.Default.TrainingDispatcher,
             fl.Double("level-budget-factor", min: 0.01, max: 1.0),
-            fl.Int("cooldown-rounds", min: 0, max: 1000));
+            fl.Int("cooldown-rounds", min: 0, max: 1000))
+        {
+            Replicas = fl.Int("replicas", min: 0, max: 64),
+        };
         var blobsOn = fl.Boolean("data.blobs.enabled");
         var blobs = new BlobsSettings(
             fl.Int("data.blobs.train-samples", min: 1, max: 10_000_000),

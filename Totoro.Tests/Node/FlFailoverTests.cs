@@ -67,6 +67,33 @@ public sealed class FlFailoverTests
     }
 
     [Test]
+    public void An_app_that_ended_is_not_resumed_when_its_old_root_fails_later()
+    {
+        var everyone = Topology(Enumerable.Range(0, 6));
+        var nodes = FlTestBed.Addresses(6);
+        var root = nodes.IndexOf(everyone.Root(App));
+        var successor = nodes.IndexOf(everyone.Successors(App, 1)[0]);
+        var bed = FlTestBed.Create(6, seed: 32, everyone, deviceFlops: _ => 1e5);
+        var replicas = 0;
+        bed.Scenario.Transport.OnDelivered += delivery => replicas += delivery.Envelope.Manifest == "fl.app-replica.v1" ? 1 : 0;
+        var handle = bed.Submit((root + 1) % 6, FlTestBed.App(App).Rounds(4).ClientsPerRound(5).OverSelection(1).Build());
+        Assert.That(bed.Run(handle).Outcome, Is.EqualTo(AppOutcome.BudgetExhausted));
+        Assert.That(replicas, Is.GreaterThan(0), "checkpoints were replicated while it ran");
+
+        bed.Scenario.Crash(root);
+        var survivors = Topology(Enumerable.Range(0, 6).Where(i => i != root));
+        foreach (var i in Enumerable.Range(0, 6).Where(i => i != root))
+        {
+            bed.Scenario[i].Resolve(new ActorPath(nodes[i], "/user/fl")).Tell(new FlTopologyChanged(survivors));
+        }
+
+        bed.Scenario.RunUntilIdle();
+        var status = bed.Scenario.Await(bed.Scenario[successor].Resolve(new ActorPath(nodes[successor], "/user/fl"))
+            .Ask<AppStatus>(new QueryApp(App), TimeSpan.FromSeconds(5), bed.Scenario[successor]));
+        Assert.That(status.Running, Is.False, "the ended app's replicas were dropped");
+    }
+
+    [Test]
     public void A_member_that_joins_closer_to_the_key_does_not_take_an_app_from_a_live_root()
     {
         var book = ReplicaBook.Empty.Store(Replica(run: 5, round: 3, root: FlTestBed.Addresses(6)[0]));
@@ -95,6 +122,7 @@ public sealed class FlFailoverTests
     {
         var replica = Replica(7, 4, FlTestBed.Addresses(2)[1]) with
         {
+            LastReport = new RoundReport(App, 4, 0.75, 0.5, 0.6, 3, [0, 1, 2], 0, 0, 100, 200, TimeSpan.FromSeconds(3), TimeSpan.Zero),
             Model = new GlobalModel(42, 4, new float[] { 0.5f, -2f, 3f }),
             Optimizer = new ServerOptimizerState("fedadam", new float[] { 1, 2, 3 }, new float[] { 4, 5, 6 }),
         };
@@ -107,6 +135,8 @@ public sealed class FlFailoverTests
         Assert.That(read.Model.Parameters.ToArray(), Is.EqualTo(replica.Model.Parameters.ToArray()));
         Assert.That((read.Optimizer.Name, read.Optimizer.First.ToArray(), read.Optimizer.Second.ToArray()), Is.EqualTo(("fedadam", new float[] { 1, 2, 3 }, new float[] { 4, 5, 6 })));
         Assert.That(read.Client.Path, Is.EqualTo(replica.Client.Path));
+        Assert.That(read.LastReport! with { Invited = [] }, Is.EqualTo(replica.LastReport! with { Invited = [] }));
+        Assert.That(read.LastReport!.Invited, Is.EqualTo(replica.LastReport!.Invited));
         var mismatched = FlTestBed.Registry.Serialize(replica with { Model = new GlobalModel(42, 4, new float[] { 1f }) });
         Assert.Throws<MessageSerializationException>(() => FlTestBed.Registry.Deserialize(mismatched.Manifest, mismatched.Bytes, system), "optimizer state that does not fit the model is refused");
         var dropped = FlTestBed.Registry.Serialize(new DropReplica(App, 7));
@@ -137,6 +167,6 @@ public sealed class FlFailoverTests
         var client = system.Resolve(new ActorPath(system.Address, "/user/fl-client-failover-1"));
         return new AppReplica(
             FlTestBed.App(App).Build(), run, round, new GlobalModel(42, round, new float[] { 0.5f, -2f }), new ServerOptimizerState("sgd", ReadOnlyMemory<float>.Empty, ReadOnlyMemory<float>.Empty),
-            0.75, client, root);
+            0.75, client, root, null);
     }
 }

@@ -85,4 +85,57 @@ public sealed class FlModuleTcpTests
             await StopAsync(nodes);
         }
     }
+
+    [Test]
+    public async Task When_the_root_leaves_the_next_closest_node_resumes_and_reports_continue_on_the_same_handle()
+    {
+        var nodes = await StartClusterAsync("fo-a", "fo-b", "fo-c", "fo-d");
+        try
+        {
+            const string app = "tcp-failover";
+            var root = RootOf(nodes, app);
+            var survivors = nodes.Where(n => n != root).ToList();
+            var successor = RootOf(survivors, app);
+            var submitter = survivors.First(n => n != successor);
+            // A round under way while nodes learn of the departure may lose a subtree (its parent was the old root) and
+            // close at its deadline: keep that short.
+            var handle = await submitter.Node.SubmitAsync(BlobsApp(app).Rounds(100_000).LearningRate(0.01).RoundDeadline(TimeSpan.FromSeconds(2)).Build());
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            var reports = handle.Reports.GetAsyncEnumerator(patience.Token);
+            var seen = new List<RoundReport>();
+            async Task ReadUntilAsync(Func<RoundReport, bool> stop)
+            {
+                while (await reports.MoveNextAsync())
+                {
+                    seen.Add(reports.Current);
+                    if (stop(reports.Current))
+                    {
+                        return;
+                    }
+                }
+
+                Assert.Fail($"the reports ended early: {(await handle.Completion).Outcome}");
+            }
+
+            Assert.That(await handle.Accepted.WaitAsync(NodeTestKit.Patience), Is.EqualTo(root.Node.Address));
+            await ReadUntilAsync(r => r.Round >= 3);
+            nodes.Remove(root);
+            await root.Node.StopAsync(CancellationToken.None).WaitAsync(NodeTestKit.Patience);
+            await root.Node.DisposeAsync();
+            var stoppedAt = seen[^1].Round;
+            await ReadUntilAsync(r => r.Round >= stoppedAt + 3);
+
+            var status = await successor.Fl.QueryAsync(app, CancellationToken.None);
+            Assert.That(status.Running, Is.True);
+            Assert.That(status.Root, Is.EqualTo(successor.Node.Address.ToString()), "the next-closest node coordinates now");
+            Assert.That(status.Workers, Is.EqualTo(3), "the resumed run trains on the survivors");
+            Assert.That(seen.Select(r => r.Round), Is.EqualTo(Enumerable.Range(1, seen.Count).Select(i => (long)i)), "no round lost or repeated on the handle");
+            handle.Cancel();
+            Assert.That((await handle.Completion.WaitAsync(NodeTestKit.Patience)).Outcome, Is.EqualTo(AppOutcome.Cancelled), "cancel reaches the new root");
+        }
+        finally
+        {
+            await StopAsync(nodes);
+        }
+    }
 }
