@@ -4,13 +4,13 @@
 # outcome, rounds, final accuracy, the root's own elapsed time, and the wall time from submit to "ended" seen by
 # the shell (which includes the polling granularity and two `totoro cmd` start-ups).
 #
-#   scripts/fl-local-bench.sh [APP_FILE] [RUNS] [N]     defaults: hocon/apps/fashion-logreg.conf 5 3
+#   scripts/fl-local-bench.sh [APP_FILE] [RUNS] [N]     defaults: examples/apps/fashion-logreg.conf 5 3
 #
 # Environment as for local-cluster.sh (TOTORO_BIN, TOTORO_CLUSTER_DIR, TOTORO_CLUSTER_BASE_PORT).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-app_file="${1:-$root/hocon/apps/fashion-logreg.conf}"
+app_file="${1:-$root/examples/apps/fashion-logreg.conf}"
 runs="${2:-5}"
 node="${3:-3}"
 cluster_dir="${TOTORO_CLUSTER_DIR:-$root/.cluster}"

@@ -76,6 +76,8 @@ internal static class AppPalette
         }
 
         var handle = await module.SubmitAsync(spec, null, call.Cancellation).ConfigureAwait(false);
+        // Nobody reads this handle's reports (status comes from the root); drain them so a long app holds no backlog.
+        _ = DiscardAsync(handle);
         Address root;
         try
         {
@@ -145,6 +147,13 @@ internal static class AppPalette
         var root = ActorPath.Parse($"{status.Root}/user/{FlPaths.HostName}/{FlPaths.Coordinator(name)}");
         node.System.Resolve(root).Tell(new CancelApp(name));
         return OpsTable.KeyValues($"cancelling {name}", [("app", name), ("root", status.Root), ("round", Number(status.Round)), ("state", "cancel sent")]);
+    }
+
+    private static async Task DiscardAsync(AppHandle handle)
+    {
+        await foreach (var _ in handle.Reports.ConfigureAwait(false))
+        {
+        }
     }
 
     private static AppSpecException TooLarge(string path, int length, long max) =>

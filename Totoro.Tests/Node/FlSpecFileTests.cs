@@ -91,6 +91,25 @@ public sealed class FlSpecFileTests
     }
 
     [Test]
+    public void The_example_app_specs_parse_and_use_data_sets_the_nodes_serve()
+    {
+        var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "TotoroActors.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        var files = Directory.GetFiles(Path.Combine(directory!.FullName, "examples", "apps"), "*.conf");
+        Assert.That(files, Is.Not.Empty);
+        foreach (var file in files)
+        {
+            var spec = AppSpecFile.Load(file, 64 * 1024);
+            Assert.That(spec.Dataset, Is.AnyOf(FlModuleSettings.FashionMnistName, FlModuleSettings.BlobsName), file);
+            Assert.That(spec.TargetAccuracy, Is.Not.Null, file);
+        }
+    }
+
+    [Test]
     public void Invalid_fl_settings_name_their_key_paths()
     {
         var config = NodeTestKit.Config("bad-fl", "totoro.fl { tree-fan-out = 0, level-budget-factor = 2, training-threads = 0, data.blobs.classes = 1 }");
