@@ -41,7 +41,15 @@ internal sealed class FlHostActor : ReceiveActor
         var root = _options.Topology.Root(app);
         if (root != SelfAddress)
         {
-            FlPaths.Host(Context.System, root).Forward(submit, Context);
+            if (submit.Hops >= _options.Settings.MaxSubmitHops)
+            {
+                var reason = $"no stable root after {submit.Hops} forwards (the nodes' topologies disagree; retry when the overlay has settled)";
+                FlLog.AppRejected(Log, app, reason);
+                submit.Client.Tell(new AppRejected(app, reason), Self);
+                return;
+            }
+
+            FlPaths.Host(Context.System, root).Forward(submit with { Hops = submit.Hops + 1 }, Context);
             return;
         }
 

@@ -20,8 +20,8 @@ public static partial class FlSerializers
         ArgumentNullException.ThrowIfNull(registry);
         registry.Register<SubmitApp, SubmitAppWire>(
             "fl.submit-app.v1",
-            m => new SubmitAppWire { Spec = ToWire(m.Spec), Client = m.Client.Path.ToString() },
-            (w, resolver) => new SubmitApp(FromWire(w.Spec), resolver.Resolve(w.Client)));
+            m => new SubmitAppWire { Spec = ToWire(m.Spec), Client = m.Client.Path.ToString(), Hops = m.Hops },
+            (w, resolver) => new SubmitApp(FromWire(w.Spec), resolver.Resolve(w.Client), w.Hops));
         registry.Register<AppAccepted, AppAcceptedWire>(
             "fl.app-accepted.v1",
             m => new AppAcceptedWire { App = m.App, Root = m.Root.ToString() },

@@ -18,6 +18,9 @@ public sealed record FlSettings(string? TrainingDispatcher, double LevelBudgetFa
     /// </summary>
     public int Replicas { get; init; } = 2;
 
+    /// <summary>A submission forwarded this many times toward its root without arriving is refused (topologies disagree).</summary>
+    public int MaxSubmitHops { get; init; } = 8;
+
     public FlSettings Validated()
     {
         if (LevelBudgetFactor is <= 0 or > 1 || double.IsNaN(LevelBudgetFactor))
@@ -27,6 +30,7 @@ public sealed record FlSettings(string? TrainingDispatcher, double LevelBudgetFa
 
         ArgumentOutOfRangeException.ThrowIfNegative(CooldownRounds, "totoro.fl.cooldown-rounds");
         ArgumentOutOfRangeException.ThrowIfNegative(Replicas, "totoro.fl.replicas");
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxSubmitHops, 1, "totoro.fl.max-submit-hops");
         return this;
     }
 }

@@ -44,6 +44,7 @@ internal sealed record FlModuleSettings(
             fl.Int("cooldown-rounds", min: 0, max: 1000))
         {
             Replicas = fl.Int("replicas", min: 0, max: 64),
+            MaxSubmitHops = fl.Int("max-submit-hops", min: 1, max: 64),
         };
         var blobsOn = fl.Boolean("data.blobs.enabled");
         var blobs = new BlobsSettings(

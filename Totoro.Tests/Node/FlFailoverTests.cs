@@ -94,6 +94,25 @@ public sealed class FlFailoverTests
     }
 
     [Test]
+    public void A_submission_between_nodes_that_disagree_on_the_root_is_refused_after_the_hop_limit()
+    {
+        var nodes = FlTestBed.Addresses(2);
+        var rootIsOne = StaticTreeTopology.Empty.WithTree(App, [nodes[1], nodes[0]], [-1, 0]);
+        var rootIsZero = StaticTreeTopology.Empty.WithTree(App, [nodes[0], nodes[1]], [-1, 0]);
+        var bed = FlTestBed.Create(2, seed: 33, rootIsOne);
+        var submits = 0;
+        bed.Scenario.Transport.OnDelivered += delivery => submits += delivery.Envelope.Manifest == "fl.submit-app.v1" ? 1 : 0;
+        bed.Scenario[1].Resolve(new ActorPath(nodes[1], "/user/fl")).Tell(new FlTopologyChanged(rootIsZero));
+        bed.Scenario.RunUntilIdle();
+
+        var result = bed.Run(bed.Submit(0, FlTestBed.App(App).Build()));
+
+        Assert.That(result.Outcome, Is.EqualTo(AppOutcome.Failed));
+        Assert.That(result.Error, Does.Contain("no stable root after 8 forwards"));
+        Assert.That(submits, Is.EqualTo(FlSettings.Default.MaxSubmitHops), "forwarded exactly up to the limit");
+    }
+
+    [Test]
     public void A_member_that_joins_closer_to_the_key_does_not_take_an_app_from_a_live_root()
     {
         var book = ReplicaBook.Empty.Store(Replica(run: 5, round: 3, root: FlTestBed.Addresses(6)[0]));
