@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Totoro.Kernel;
 using Totoro.Ml.Aggregation;
 using Totoro.Ml.Data;
@@ -9,7 +10,9 @@ namespace Totoro.Actors.Fl;
 /// An app's root: opens rounds (selection, RoundStart to its node's tree role), admits the first K ready workers,
 /// closes collection on the subtree result or its deadline, applies the rule and the server optimizer, evaluates
 /// on the held-out test set, checkpoints, reports, and decides: next round or done. Logic lives in
-/// <see cref="CoordinatorState"/>; this shell performs its effects.
+/// <see cref="CoordinatorState"/>; this shell performs its effects. After every evaluated round it sends an
+/// <see cref="AppReplica"/> to the topology's successors; started from one (<c>resume</c>), it continues that app
+/// from the replica's round with its model and optimizer state, under a new run id.
 /// </summary>
 internal sealed class CoordinatorActor : ReceiveActor
 {
@@ -27,9 +30,15 @@ internal sealed class CoordinatorActor : ReceiveActor
     private ulong _architecture;
     private TimeSpan _startedAt;
     private RoundOutcome? _outcome;
+    private RoundReport? _lastReport;
+    private readonly AppReplica? _resume;
+    private IFlTopology _topology;
+    private ImmutableHashSet<Address> _replicatedTo = [];
 
-    public CoordinatorActor(AppSpec spec, long run, FlNodeOptions options, Address self, IActorRef client, IActorRef compute)
+    public CoordinatorActor(AppSpec spec, long run, FlNodeOptions options, Address self, IActorRef client, IActorRef compute, AppReplica? resume)
     {
+        _resume = resume;
+        _topology = options.Topology;
         _spec = spec;
         _run = run;
         _options = options;
@@ -38,6 +47,10 @@ internal sealed class CoordinatorActor : ReceiveActor
         _compute = compute;
         _optimizer = spec.Strategy.CreateServerOptimizer();
         _state = CoordinatorState.Create(spec, options.Topology.Workers(spec.Name).Length, options.Settings.CooldownRounds);
+        if (resume is not null)
+        {
+            _state = _state with { Round = resume.Round, LastAccuracy = resume.LastAccuracy };
+        }
         Receive<UpdateReady>(OnReady);
         Receive<SubtreeResult>(OnSubtreeResult);
         Receive<RoundDeadline>(OnDeadline);
@@ -46,6 +59,8 @@ internal sealed class CoordinatorActor : ReceiveActor
         Receive<EvaluateDone>(done => _compute.Tell(new Charge(done.Flops, new Evaluated(done), Self), Self));
         Receive<Evaluated>(OnEvaluated);
         Receive<CancelApp>(_ => Finish(_state.Cancelled(), null));
+        Receive<QueryApp>(_ => Sender!.Tell(Status(), Self));
+        Receive<FlTopologyChanged>(changed => _topology = changed.Topology);
     }
 
     protected override void PreStart()
@@ -62,9 +77,27 @@ internal sealed class CoordinatorActor : ReceiveActor
         var model = ModelFactory.Create(_spec.Model, _spec.Seed, data.Train.Shape, data.Train.Classes);
         _model = model.Parameters.ToArray();
         _architecture = TrainerActor.ArchitectureKey(model);
+        if (_resume is { } replica)
+        {
+            if (replica.Model.ArchitectureId != _architecture || replica.Model.Parameters.Length != _model.Length)
+            {
+                Finish(_state.Failed(), $"the checkpoint of round {replica.Round} does not fit model '{_spec.Model}' on this node");
+                return;
+            }
+
+            FlLog.TakingOver(Log, _spec.Name, replica.Root.ToString(), replica.Round);
+            _model = replica.Model.Parameters.ToArray();
+            _optimizer.Restore(replica.Optimizer);
+        }
         var props = Props.Create(() => new TrainerActor());
         _trainer = Context.ActorOf(_options.Settings.TrainingDispatcher is { } name ? props.WithDispatcher(name) : props, "evaluator");
         _client.Tell(new AppAccepted(_spec.Name, _self), Self);
+        if (_resume?.LastReport is { } resent)
+        {
+            _lastReport = resent;
+            _client.Tell(resent, Self);
+        }
+
         FlLog.AppStarted(Log, _spec.Name, _self.ToString(), _options.Topology.Kind);
         StartRound();
     }
@@ -170,8 +203,7 @@ internal sealed class CoordinatorActor : ReceiveActor
         var trainLoss = result is { Succeeded: true, TotalWeight: > 0 } && result.MetricSums.TryGetValue("loss_sum", out var lossSum)
             ? lossSum / result.TotalWeight
             : double.NaN;
-        _client.Tell(
-            new RoundReport(
+        _lastReport = new RoundReport(
                 _spec.Name,
                 done.Round,
                 done.Accuracy,
@@ -184,8 +216,8 @@ internal sealed class CoordinatorActor : ReceiveActor
                 counters.BytesUp,
                 counters.BytesDown,
                 Now() - _startedAt,
-                TimeSpan.Zero),
-            Self);
+                TimeSpan.Zero);
+        _client.Tell(_lastReport, Self);
         FlLog.RoundCompleted(Log, _spec.Name, done.Round, participants, done.Accuracy);
         _state = _state.Evaluated(done.Accuracy);
         if (_state.IsDone)
@@ -194,6 +226,7 @@ internal sealed class CoordinatorActor : ReceiveActor
         }
         else
         {
+            Replicate();
             StartRound();
         }
     }
@@ -202,10 +235,51 @@ internal sealed class CoordinatorActor : ReceiveActor
     {
         _state = state;
         Timers.CancelAll();
+        // Before the client hears the result, so a status query that follows it finds the app ended.
+        Context.Parent!.Tell(new CoordinatorFinished(_spec.Name, _run), Self);
+        foreach (var successor in _replicatedTo)
+        {
+            FlPaths.Host(Context.System, successor).Tell(new DropReplica(_spec.Name, _run), Self);
+        }
+
         _client.Tell(new AppResult(_spec.Name, state.Outcome, state.Round, state.LastAccuracy, Now() - _startedAt, error), Self);
         FlLog.AppFinished(Log, _spec.Name, state.Outcome, state.Round);
         Context.Stop(Self);
     }
+
+    /// <summary>The checkpoint of the round just evaluated (model, round, optimizer state) to the successors on the ring.</summary>
+    private void Replicate()
+    {
+        if (_options.Settings.Replicas == 0 || _topology is not IFlSuccessors successors)
+        {
+            return;
+        }
+
+        var replica = new AppReplica(
+            _spec, _run, _state.Round, new GlobalModel(_architecture, _state.Round, (float[])_model.Clone()), _optimizer.Snapshot(), _state.LastAccuracy, _client, _self, _lastReport);
+        foreach (var successor in successors.Successors(_spec.Name, _options.Settings.Replicas).Where(s => s != _self))
+        {
+            FlPaths.Host(Context.System, successor).Tell(replica, Self);
+            _replicatedTo = _replicatedTo.Add(successor);
+        }
+    }
+
+    private AppStatus Status() => new(
+        _spec.Name,
+        true,
+        _self.ToString(),
+        _run,
+        _state.Round,
+        _state.Phase.ToString().ToLowerInvariant(),
+        _spec.Rounds,
+        _spec.TargetAccuracy,
+        _spec.ClientsPerRound,
+        _state.Invited.Length,
+        _state.Admitted.Count,
+        _state.Selector.WorkerCount,
+        _options.Topology.Kind,
+        Now() - _startedAt,
+        _lastReport);
 
     private TimeSpan Now() => Context.Time.GetUtcNow() - DateTimeOffset.UnixEpoch;
 

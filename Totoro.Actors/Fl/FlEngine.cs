@@ -17,15 +17,19 @@ public sealed class AppHandle
     private readonly ChannelReader<RoundReport> _reports;
     private readonly Action _cancel;
 
-    internal AppHandle(string app, ChannelReader<RoundReport> reports, Task<AppResult> completion, Action cancel)
+    internal AppHandle(string app, ChannelReader<RoundReport> reports, Task<Address> accepted, Task<AppResult> completion, Action cancel)
     {
         App = app;
         _reports = reports;
+        Accepted = accepted;
         Completion = completion;
         _cancel = cancel;
     }
 
     public string App { get; }
+
+    /// <summary>The node whose coordinator took the app; faults when the app ended without starting (e.g. one of that name runs).</summary>
+    public Task<Address> Accepted { get; }
 
     /// <summary>One report per completed round, in order; ends when the app ends.</summary>
     public IAsyncEnumerable<RoundReport> Reports => _reports.ReadAllAsync();
@@ -56,17 +60,26 @@ public sealed class FlEngine : IFlEngine
         return new FlEngine(system);
     }
 
-    public Task<AppHandle> SubmitAsync(AppSpec spec, CancellationToken cancellationToken = default)
+    public Task<AppHandle> SubmitAsync(AppSpec spec, CancellationToken cancellationToken = default) =>
+        SubmitAsync(spec, _system.Address, cancellationToken);
+
+    /// <summary>
+    /// Submits through the FL host of <paramref name="via"/> (this node or a remote one, over the transport); the
+    /// client actor stays on this node and the root streams its reports to it.
+    /// </summary>
+    public Task<AppHandle> SubmitAsync(AppSpec spec, Address via, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(via);
         spec.Validated();
         cancellationToken.ThrowIfCancellationRequested();
         var reports = Channel.CreateUnbounded<RoundReport>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = true });
         var completion = new TaskCompletionSource<AppResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var accepted = new TaskCompletionSource<Address>(TaskCreationOptions.RunContinuationsAsynchronously);
         var client = _system.ActorOf(
-            Props.Create(() => new AppClientActor(spec, FlPaths.Host(_system, _system.Address), reports.Writer, completion, Stopwatch.GetTimestamp())),
+            Props.Create(() => new AppClientActor(spec, FlPaths.Host(_system, via), reports.Writer, accepted, completion, Stopwatch.GetTimestamp())),
             $"fl-client-{spec.Name}-{Interlocked.Increment(ref _submissions)}");
-        var handle = new AppHandle(spec.Name, reports.Reader, completion.Task, () => client.Tell(new AppClientActor.CancelRequested()));
+        var handle = new AppHandle(spec.Name, reports.Reader, accepted.Task, completion.Task, () => client.Tell(new AppClientActor.CancelRequested()));
         cancellationToken.Register(handle.Cancel);
         return Task.FromResult(handle);
     }

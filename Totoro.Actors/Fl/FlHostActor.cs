@@ -13,12 +13,22 @@ internal sealed class FlHostActor : ReceiveActor
     private IActorRef? _compute;
     private long _runs;
 
+    /// <summary>Apps whose coordinator has finished but may not have stopped yet: not running any more.</summary>
+    private readonly HashSet<string> _finished = [];
+    private ReplicaBook _replicas = ReplicaBook.Empty;
+    private readonly Dictionary<string, long> _runsHere = [];
+
     public FlHostActor(FlNodeOptions options)
     {
         _options = options with { Settings = options.Settings.Validated() };
         Receive<SubmitApp>(OnSubmit);
         Receive<RoundStart>(OnRoundStart);
         Receive<FlTopologyChanged>(OnTopologyChanged);
+        Receive<QueryApp>(OnQuery);
+        Receive<ListFlRoles>(_ => Sender!.Tell(ListRoles(), Self));
+        Receive<CoordinatorFinished>(OnCoordinatorFinished);
+        Receive<AppReplica>(OnReplica);
+        Receive<DropReplica>(drop => _replicas = _replicas.Drop(drop.App, drop.Run));
     }
 
     private Address SelfAddress => Context.System.Address;
@@ -31,7 +41,15 @@ internal sealed class FlHostActor : ReceiveActor
         var root = _options.Topology.Root(app);
         if (root != SelfAddress)
         {
-            FlPaths.Host(Context.System, root).Forward(submit, Context);
+            if (submit.Hops >= _options.Settings.MaxSubmitHops)
+            {
+                var reason = $"no stable root after {submit.Hops} forwards (the nodes' topologies disagree; retry when the overlay has settled)";
+                FlLog.AppRejected(Log, app, reason);
+                submit.Client.Tell(new AppRejected(app, reason), Self);
+                return;
+            }
+
+            FlPaths.Host(Context.System, root).Forward(submit with { Hops = submit.Hops + 1 }, Context);
             return;
         }
 
@@ -42,21 +60,76 @@ internal sealed class FlHostActor : ReceiveActor
             return;
         }
 
-        // Run ids grow with time and, within one tick, with this host's count, so a resubmission is always newer.
+        StartCoordinator(submit.Spec, submit.Client, null);
+    }
+
+    private void OnCoordinatorFinished(CoordinatorFinished finished)
+    {
+        _finished.Add(finished.App);
+        _replicas = _replicas.Drop(finished.App, finished.Run);
+    }
+
+    /// <summary>Keeps a successor's copy, unless this node already runs a newer run of that app (the old root, still alive a while, may send more).</summary>
+    private void OnReplica(AppReplica replica)
+    {
+        if (!_runsHere.TryGetValue(replica.Spec.Name, out var run) || replica.Run > run)
+        {
+            _replicas = _replicas.Store(replica);
+        }
+    }
+
+    private void StartCoordinator(AppSpec spec, IActorRef client, AppReplica? resume)
+    {
+        _finished.Remove(spec.Name);
+        // Run ids grow with time and, within one tick, with this host's count, so a resubmission (or a resumed run,
+        // whose new id makes the tree drop whatever the failed root had started) is always newer.
         var run = ((Context.Time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks << 16) | (++_runs & 0xFFFF);
+        _runsHere[spec.Name] = run;
+        _replicas = _replicas.Drop(spec.Name, run);
         Context.ActorOf(
-            Props.Create(() => new CoordinatorActor(submit.Spec, run, _options, SelfAddress, submit.Client, _compute!)),
-            FlPaths.Coordinator(app));
+            Props.Create(() => new CoordinatorActor(spec, run, _options, SelfAddress, client, _compute!, resume)),
+            FlPaths.Coordinator(spec.Name));
     }
 
     private void OnTopologyChanged(FlTopologyChanged changed)
     {
         _options = _options with { Topology = changed.Topology };
-        // Coordinators read the topology only when they start (the worker list fixes the partitions of a run).
-        foreach (var role in Context.GetChildren().Where(c => c.Path.Name.StartsWith(FlPaths.Aggregator(""), StringComparison.Ordinal)))
+        // Coordinators keep the worker count they started with (it fixes the partitions of a run) and take only the
+        // successors from a new snapshot; tree roles switch to it at their next round.
+        var roles = Context.GetChildren().Where(c =>
+            c.Path.Name.StartsWith(FlPaths.Aggregator(""), StringComparison.Ordinal) || c.Path.Name.StartsWith(FlPaths.Coordinator(""), StringComparison.Ordinal));
+        foreach (var role in roles)
         {
             role.Tell(changed, Self);
         }
+
+        foreach (var replica in _replicas.TakeOvers(changed.Topology, SelfAddress))
+        {
+            _replicas = _replicas.Without(replica.Spec.Name);
+            if (Context.Child(FlPaths.Coordinator(replica.Spec.Name)) is null)
+            {
+                StartCoordinator(replica.Spec, replica.Client, replica);
+            }
+        }
+    }
+
+    private void OnQuery(QueryApp query)
+    {
+        if (Context.Child(FlPaths.Coordinator(query.App)) is { } coordinator && !_finished.Contains(query.App))
+        {
+            coordinator.Forward(query, Context);
+            return;
+        }
+
+        Sender!.Tell(AppStatus.NotRunning(query.App, SelfAddress.ToString()), Self);
+    }
+
+    private FlRoles ListRoles()
+    {
+        var names = Context.GetChildren().Select(c => c.Path.Name).ToArray();
+        string[] AppsOf(string prefix) =>
+            [.. names.Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).Select(n => n[prefix.Length..]).Order(StringComparer.Ordinal)];
+        return new FlRoles([.. AppsOf(FlPaths.Coordinator("")).Where(app => !_finished.Contains(app))], [.. AppsOf(FlPaths.Aggregator(""))], _options.Topology.Kind);
     }
 
     private void OnRoundStart(RoundStart start)

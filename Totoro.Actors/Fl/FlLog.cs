@@ -31,4 +31,7 @@ internal static partial class FlLog
 
     [LoggerMessage(4008, LogLevel.Warning, "App {App}: data set {Dataset} is not in this node's catalog")]
     public static partial void DatasetMissing(ILogger logger, string app, string dataset);
+
+    [LoggerMessage(4009, LogLevel.Warning, "App {App}: its root {Root} left; resuming here from the checkpoint of round {Round}")]
+    public static partial void TakingOver(ILogger logger, string app, string root, long round);
 }

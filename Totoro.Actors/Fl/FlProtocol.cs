@@ -12,8 +12,11 @@ internal sealed record GlobalModel(ulong ArchitectureId, long Version, ReadOnlyM
     public int WireSize => (int)UpdateCodec.EncodedLength(new UpdateHeader(ArchitectureId, (ulong)Version, Parameters.Length, PayloadEncoding.Float32, 0));
 }
 
-/// <summary>Client → any node's <c>/user/fl</c> → the app's root: run this app; reports go to <paramref name="Client"/>.</summary>
-internal sealed record SubmitApp(AppSpec Spec, IActorRef Client);
+/// <summary>
+/// Client → any node's <c>/user/fl</c> → the app's root: run this app; reports go to <paramref name="Client"/>.
+/// <paramref name="Hops"/> counts forwards, so hosts whose topologies disagree cannot pass it around forever.
+/// </summary>
+internal sealed record SubmitApp(AppSpec Spec, IActorRef Client, int Hops = 0);
 
 /// <summary>Root → client: the app runs, its coordinator is on <paramref name="Root"/>.</summary>
 internal sealed record AppAccepted(string App, Address Root);

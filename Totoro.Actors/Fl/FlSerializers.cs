@@ -13,15 +13,15 @@ namespace Totoro.Actors.Fl;
 /// float32 bytes, whose checksums and limits are checked on receipt; a partial aggregate is rebuilt through
 /// <see cref="PartialAggregate.TryCreate"/>, so a peer cannot smuggle in a malformed one.
 /// </summary>
-public static class FlSerializers
+public static partial class FlSerializers
 {
     public static void Register(SerializerRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
         registry.Register<SubmitApp, SubmitAppWire>(
             "fl.submit-app.v1",
-            m => new SubmitAppWire { Spec = ToWire(m.Spec), Client = m.Client.Path.ToString() },
-            (w, resolver) => new SubmitApp(FromWire(w.Spec), resolver.Resolve(w.Client)));
+            m => new SubmitAppWire { Spec = ToWire(m.Spec), Client = m.Client.Path.ToString(), Hops = m.Hops },
+            (w, resolver) => new SubmitApp(FromWire(w.Spec), resolver.Resolve(w.Client), w.Hops));
         registry.Register<AppAccepted, AppAcceptedWire>(
             "fl.app-accepted.v1",
             m => new AppAcceptedWire { App = m.App, Root = m.Root.ToString() },
@@ -46,7 +46,30 @@ public static class FlSerializers
             "fl.app-result.v1",
             ToWire,
             w => new AppResult(w.App, (AppOutcome)w.Outcome, w.Rounds, w.FinalAccuracy, TimeSpan.FromTicks(w.VirtualTimeTicks), w.HasError ? w.Error : null));
+        registry.Register<QueryApp, QueryAppWire>("fl.query-app.v1", m => new QueryAppWire { App = m.App }, w => new QueryApp(w.App));
+        registry.Register<AppStatus, AppStatusWire>("fl.app-status.v1", ToWire, FromWire);
+        RegisterReplicas(registry);
     }
+
+    private static AppStatusWire ToWire(AppStatus m)
+    {
+        var wire = new AppStatusWire
+        {
+            App = m.App, Running = m.Running, Root = m.Root, Run = m.Run, Round = m.Round, Phase = m.Phase, RoundBudget = m.RoundBudget,
+            ClientsPerRound = m.ClientsPerRound, Invited = m.Invited, Admitted = m.Admitted, Workers = m.Workers, Topology = m.Topology,
+            ElapsedTicks = m.Elapsed.Ticks, LastReport = m.LastReport is { } report ? ToWire(report) : null,
+        };
+        if (m.Target is { } target)
+        {
+            wire.Target = target;
+        }
+
+        return wire;
+    }
+
+    private static AppStatus FromWire(AppStatusWire w) => new(
+        w.App, w.Running, w.Root, w.Run, w.Round, w.Phase, w.RoundBudget, w.HasTarget ? w.Target : null, w.ClientsPerRound, w.Invited, w.Admitted,
+        w.Workers, w.Topology, TimeSpan.FromTicks(w.ElapsedTicks), w.LastReport is { } report ? FromWire(report) : null);
 
     private static AppResultWire ToWire(AppResult m)
     {

@@ -12,6 +12,15 @@ public sealed record FlSettings(string? TrainingDispatcher, double LevelBudgetFa
 {
     public static FlSettings Default { get; } = new("totoro.fl.training", 0.9, 3);
 
+    /// <summary>
+    /// How many successors (next-closest nodes to the app's key, when the topology knows them: <see cref="IFlSuccessors"/>)
+    /// get the root's checkpoint after every round; one of them resumes the app when the root fails. 0: no fail-over.
+    /// </summary>
+    public int Replicas { get; init; } = 2;
+
+    /// <summary>A submission forwarded this many times toward its root without arriving is refused (topologies disagree).</summary>
+    public int MaxSubmitHops { get; init; } = 8;
+
     public FlSettings Validated()
     {
         if (LevelBudgetFactor is <= 0 or > 1 || double.IsNaN(LevelBudgetFactor))
@@ -20,6 +29,8 @@ public sealed record FlSettings(string? TrainingDispatcher, double LevelBudgetFa
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(CooldownRounds, "totoro.fl.cooldown-rounds");
+        ArgumentOutOfRangeException.ThrowIfNegative(Replicas, "totoro.fl.replicas");
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxSubmitHops, 1, "totoro.fl.max-submit-hops");
         return this;
     }
 }

@@ -14,6 +14,12 @@ public interface IServerOptimizer
 
     /// <summary>A copy of the per-coordinate state, for a checkpoint of the root (empty before the first step).</summary>
     ServerOptimizerState Snapshot();
+
+    /// <summary>
+    /// Continues from a <see cref="Snapshot"/> of an optimizer of the same kind (a coordinator resuming from a
+    /// checkpoint); throws <see cref="ArgumentException"/> when the state belongs to another kind.
+    /// </summary>
+    void Restore(ServerOptimizerState state);
 }
 
 /// <summary>
@@ -36,6 +42,8 @@ public sealed class ServerSgd : IServerOptimizer
     public string Name => "sgd";
 
     public ServerOptimizerState Snapshot() => new(Name, ReadOnlyMemory<float>.Empty, ReadOnlyMemory<float>.Empty);
+
+    public void Restore(ServerOptimizerState state) => OptimizerChecks.SameKind(Name, state);
 
     public void Step(Span<float> model, ReadOnlySpan<float> delta)
     {
@@ -62,6 +70,12 @@ public sealed class FedAvgM : IServerOptimizer
     public string Name => "fedavgm";
 
     public ServerOptimizerState Snapshot() => new(Name, _velocity?.ToArray() ?? ReadOnlyMemory<float>.Empty, ReadOnlyMemory<float>.Empty);
+
+    public void Restore(ServerOptimizerState state)
+    {
+        OptimizerChecks.SameKind(Name, state);
+        _velocity = state.First.IsEmpty ? null : state.First.ToArray();
+    }
 
     public void Step(Span<float> model, ReadOnlySpan<float> delta)
     {
@@ -123,6 +137,17 @@ public sealed class AdaptiveServerOptimizer : IServerOptimizer
     public ServerOptimizerState Snapshot() =>
         new(Name, _m?.ToArray() ?? ReadOnlyMemory<float>.Empty, _v?.ToArray() ?? ReadOnlyMemory<float>.Empty);
 
+    public void Restore(ServerOptimizerState state)
+    {
+        OptimizerChecks.SameKind(Name, state);
+        if (state.First.Length != state.Second.Length)
+        {
+            throw new ArgumentException($"{Name} state needs first and second moments of one length ({state.First.Length} ≠ {state.Second.Length})", nameof(state));
+        }
+
+        (_m, _v) = state.First.IsEmpty ? (null, null) : (state.First.ToArray(), state.Second.ToArray());
+    }
+
     /// <summary>FedAdagrad; β₁ = 0 gives the paper's momentum-free variant (Flower's default).</summary>
     public static AdaptiveServerOptimizer FedAdagrad(double learningRate = 0.1, double beta1 = 0.0, double tau = 1e-9) =>
         new(AdaptiveKind.Adagrad, learningRate, beta1, 0.0, tau);
@@ -159,6 +184,15 @@ public sealed class AdaptiveServerOptimizer : IServerOptimizer
 
 internal static class OptimizerChecks
 {
+    public static void SameKind(string name, ServerOptimizerState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Name != name)
+        {
+            throw new ArgumentException($"a {state.Name} state cannot restore a {name} optimizer", nameof(state));
+        }
+    }
+
     public static void Positive(double value, string name)
     {
         if (!(double.IsFinite(value) && value > 0))

@@ -61,7 +61,7 @@ internal static class NodeCommand
         builder.Services.AddSingleton<IHostLifetime, ConsoleLifetime>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout + TimeSpan.FromSeconds(5));
         builder.Services.AddTotoro(hocon);
-        builder.Services.AddTotoroModule<RingModule>();
+        builder.Services.AddTotoroFl();
         using var host = builder.Build();
         try
         {

@@ -37,3 +37,13 @@ public interface INodeModule
 /// <param name="Membership">The membership actor; Ask it <see cref="Membership.GetMembers"/> for the seeds and peers seen.</param>
 /// <param name="LoggerFactory">The host's logging.</param>
 public sealed record NodeContext(ActorSystem System, NodeSettings Settings, HoconConfig Config, IActorRef Membership, ILoggerFactory LoggerFactory);
+
+/// <summary>
+/// A module that runs work on its own dispatchers (e.g. FL training on dedicated threads, so heartbeats never wait
+/// behind it). The node asks for them before it creates the actor system, and disposes them after it terminates.
+/// </summary>
+public interface INodeDispatcherProvider
+{
+    /// <summary>The dispatchers by the name <c>Props.WithDispatcher</c> uses, configured from <paramref name="config"/>.</summary>
+    IReadOnlyDictionary<string, Dispatcher> CreateDispatchers(HoconConfig config);
+}

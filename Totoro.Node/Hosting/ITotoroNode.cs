@@ -32,6 +32,19 @@ public interface ITotoroNode : IHostedService
     /// <summary>The seeds and peers this node knows, and which answered.</summary>
     Task<MembershipView> GetMembersAsync(CancellationToken cancellation = default);
 
+    /// <summary>
+    /// Submits a federated app (validated; throws <see cref="Actors.Fl.AppSpecException"/>) through this node's FL
+    /// host, which passes it to the app's root. The handle streams one <see cref="Actors.Fl.RoundReport"/> per round
+    /// and cancels, exactly like the embedded <see cref="Actors.Fl.FlEngine"/>. Needs the FL module.
+    /// </summary>
+    Task<Actors.Fl.AppHandle> SubmitAsync(Actors.Fl.AppSpec spec, CancellationToken cancellation = default);
+
+    /// <summary>The same, through the node at <paramref name="via"/> (<c>host:port</c>, null: this node) over TCP.</summary>
+    Task<Actors.Fl.AppHandle> SubmitAsync(Actors.Fl.AppSpec spec, string? via, CancellationToken cancellation = default);
+
+    /// <summary>Builds <paramref name="app"/> and submits it (see <see cref="SubmitAsync(Actors.Fl.AppSpec, string?, CancellationToken)"/>).</summary>
+    Task<Actors.Fl.AppHandle> SubmitAsync(Actors.Fl.TotoroApp app, string? via = null, CancellationToken cancellation = default);
+
     /// <summary>One reading of every Totoro instrument of this node (transport, kernel, node).</summary>
     IReadOnlyList<MetricReading> CollectMetrics();
 }

@@ -73,6 +73,7 @@ internal sealed class TotoroNode : ITotoroNode, IAsyncDisposable
             throw new InvalidOperationException("The node is already started (or starting or stopping).");
         }
         var started = false;
+        IReadOnlyDictionary<string, Dispatcher> dispatchers = new Dictionary<string, Dispatcher>();
         try
         {
             var registry = NodeSerializers.Register(SerializerRegistry.CreateWithKernelMessages());
@@ -84,8 +85,10 @@ internal sealed class TotoroNode : ITotoroNode, IAsyncDisposable
                 Settings.ToTransportSettings(time.GetUtcNow().ToUnixTimeMilliseconds()), registry,
                 new TcpActorTransportOptions { SystemName = Settings.ClusterName }, time, loggerFactory);
             var address = await transport.StartAsync(cancellationToken).ConfigureAwait(false);
+            dispatchers = CreateDispatchers();
             var system = ActorSystem.Create(address.System, new ActorSystemSettings
             {
+                Dispatchers = dispatchers,
                 Host = address.Host,
                 Port = address.Port,
                 Transport = transport,
@@ -104,7 +107,7 @@ internal sealed class TotoroNode : ITotoroNode, IAsyncDisposable
                 logger.OtlpOn(Settings.Otlp.Protocol, Settings.Otlp.Endpoint, Settings.Otlp.Interval);
             }
             var ops = system.ActorOf(Props.Create(() => new OpsActor(this)), OpsActor.Name);
-            Volatile.Write(ref running, new Running(system, transport, membership, ops, metrics, otlp, time.GetUtcNow()));
+            Volatile.Write(ref running, new Running(system, transport, membership, ops, metrics, otlp, time.GetUtcNow(), dispatchers));
             var context = new NodeContext(system, Settings, Config, membership, loggerFactory);
             foreach (var module in modules)
             {
@@ -119,6 +122,10 @@ internal sealed class TotoroNode : ITotoroNode, IAsyncDisposable
             {
                 // A module failed to start: close what is already open, so a failed start leaves no listener behind.
                 await CloseAsync(partial).ConfigureAwait(false);
+            }
+            else if (!started)
+            {
+                DisposeAll(dispatchers);
             }
             Volatile.Write(ref phase, started ? Phase.Running : Phase.Stopped);
         }
@@ -162,6 +169,55 @@ internal sealed class TotoroNode : ITotoroNode, IAsyncDisposable
         await node.Transport.DisposeAsync().ConfigureAwait(false);
         node.Metrics.Dispose();
         node.Otlp?.Dispose();
+        DisposeAll(node.Dispatchers);
+    }
+
+    private static void DisposeAll(IReadOnlyDictionary<string, Dispatcher> dispatchers)
+    {
+        foreach (var dispatcher in dispatchers.Values)
+        {
+            dispatcher.Dispose();
+        }
+    }
+
+    /// <summary>The dispatchers the modules ask for; two modules may not claim one name.</summary>
+    private Dictionary<string, Dispatcher> CreateDispatchers()
+    {
+        var all = new Dictionary<string, Dispatcher>(StringComparer.Ordinal);
+        foreach (var provider in modules.OfType<INodeDispatcherProvider>())
+        {
+            foreach (var (name, dispatcher) in provider.CreateDispatchers(Config))
+            {
+                if (!all.TryAdd(name, dispatcher))
+                {
+                    dispatcher.Dispose();
+                    DisposeAll(all);
+                    throw new InvalidOperationException($"Two modules configure a dispatcher named '{name}'");
+                }
+            }
+        }
+
+        return all;
+    }
+
+    /// <summary>
+    /// Submits an app through this node (<paramref name="via"/> null) or through the node at <paramref name="via"/>
+    /// (host:port) over TCP; either way the app runs at its root and its reports stream back to this node.
+    /// </summary>
+    public Task<Actors.Fl.AppHandle> SubmitAsync(Actors.Fl.AppSpec spec, string? via, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var fl = modules.OfType<Modules.FlModule>().FirstOrDefault()
+            ?? throw new InvalidOperationException("This node runs no FL module; register it with services.AddTotoroFl()");
+        return fl.SubmitAsync(spec, via is null ? null : NodeAddress.Parse(via), cancellation);
+    }
+
+    public Task<Actors.Fl.AppHandle> SubmitAsync(Actors.Fl.AppSpec spec, CancellationToken cancellation = default) => SubmitAsync(spec, null, cancellation);
+
+    public Task<Actors.Fl.AppHandle> SubmitAsync(Actors.Fl.TotoroApp app, string? via = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return SubmitAsync(app.Build(), via, cancellation);
     }
 
     /// <summary>One module's leave, cut off at the shutdown timeout; a module that throws still lets the node close.</summary>
@@ -213,5 +269,6 @@ internal sealed class TotoroNode : ITotoroNode, IAsyncDisposable
         public const int Stopping = 3;
     }
 
-    private sealed record Running(ActorSystem System, TcpActorTransport Transport, IActorRef Membership, IActorRef Ops, NodeMetrics Metrics, MeterProvider? Otlp, DateTimeOffset StartedAt);
+    private sealed record Running(ActorSystem System, TcpActorTransport Transport, IActorRef Membership, IActorRef Ops, NodeMetrics Metrics, MeterProvider? Otlp, DateTimeOffset StartedAt,
+        IReadOnlyDictionary<string, Dispatcher> Dispatchers);
 }

@@ -33,6 +33,19 @@ public static class TotoroServiceCollectionExtensions
     public static IServiceCollection AddTotoro(this IServiceCollection services, IConfiguration configuration) =>
         services.AddTotoro(NodeConfig.FromConfiguration(configuration));
 
+    /// <summary>
+    /// Adds the ring and, after it, the FL module: every node then hosts FL roles, and
+    /// <see cref="ITotoroNode.SubmitAsync(Actors.Fl.AppSpec, CancellationToken)"/> and the <c>app</c>/<c>round</c> palettes work.
+    /// </summary>
+    public static IServiceCollection AddTotoroFl(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddSingleton<Modules.RingModule>();
+        services.AddSingleton<INodeModule>(provider => provider.GetRequiredService<Modules.RingModule>());
+        services.AddSingleton<INodeModule>(provider => new Modules.FlModule(provider.GetRequiredService<Modules.RingModule>()));
+        return services;
+    }
+
     /// <summary>Plugs a module (ring, forest, FL, or your own) into the node; modules start in registration order.</summary>
     public static IServiceCollection AddTotoroModule<TModule>(this IServiceCollection services)
         where TModule : class, INodeModule

@@ -30,7 +30,7 @@ internal sealed record CommandDescription(string Name, string Description, IRead
     }
 }
 
-internal sealed record ArgumentDescription(string Name, string Description, bool Required);
+internal sealed record ArgumentDescription(string Name, string Description, bool Required, bool LocalFile = false);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = false)]
 [JsonSerializable(typeof(OpsTable))]
@@ -39,7 +39,7 @@ internal sealed partial class OpsJson : JsonSerializerContext
 {
     public static string Describe(IEnumerable<CommandPalette> palettes) => JsonSerializer.Serialize(
         palettes.Select(p => new PaletteDescription(p.Name, p.Description,
-            [.. p.Commands.Select(c => new CommandDescription(c.Name, c.Description, [.. c.Arguments.Select(a => new ArgumentDescription(a.Name, a.Description, a.Required))]))])).ToList(),
+            [.. p.Commands.Select(c => new CommandDescription(c.Name, c.Description, [.. c.Arguments.Select(a => new ArgumentDescription(a.Name, a.Description, a.Required, a.LocalFile))]))])).ToList(),
         Default.ListPaletteDescription);
 
     public static List<PaletteDescription> ReadDescriptions(string json) =>

@@ -25,7 +25,11 @@ internal sealed class OpsShell(OpsClient client, TextWriter output, TextWriter e
         {
             return Fail(problem);
         }
-        var reply = await client.RequestAsync(palette, command, args).ConfigureAwait(false);
+        if (ReadLocalFiles(palette, command, args, out var sent) is { } unreadable)
+        {
+            return Fail(unreadable);
+        }
+        var reply = await client.RequestAsync(palette, command, sent).ConfigureAwait(false);
         if (reply.Error.Length > 0)
         {
             return Fail(reply.Error);
@@ -109,6 +113,33 @@ internal sealed class OpsShell(OpsClient client, TextWriter output, TextWriter e
                 : $"palette '{palette}' has no command '{command}'; it has: {string.Join(", ", found.Commands.Select(c => c.Name))}";
         }
         return known.Check(args);
+    }
+
+    /// <summary>Replaces each local-file argument with the file's text (the node cannot read the operator's disk).</summary>
+    private string? ReadLocalFiles(string palette, string command, IReadOnlyList<string> args, out IReadOnlyList<string> sent)
+    {
+        const long maxBytes = 16L << 20;
+        var described = client.Palettes.First(p => p.Name == palette).Commands.First(c => c.Name == command).Arguments;
+        var result = args.ToArray();
+        sent = result;
+        for (var i = 0; i < result.Length && i < described.Count; i++)
+        {
+            if (!described[i].LocalFile)
+            {
+                continue;
+            }
+            var file = new FileInfo(result[i]);
+            if (!file.Exists)
+            {
+                return $"{result[i]}: no such file";
+            }
+            if (file.Length > maxBytes)
+            {
+                return $"{result[i]}: {file.Length} bytes is more than the shell sends ({maxBytes} bytes)";
+            }
+            result[i] = FileArgument.Encode(result[i], File.ReadAllText(file.FullName));
+        }
+        return null;
     }
 
     private int Fail(string message)

@@ -58,7 +58,32 @@ public sealed record PaletteCommand(string Name, string Description, IReadOnlyLi
     public string Usage => string.Join(' ', Arguments.Select(a => a.Required ? a.Name.ToUpperInvariant() : $"[{a.Name.ToUpperInvariant()}]").Prepend(Name));
 }
 
-public sealed record PaletteArgument(string Name, string Description, bool Required = true);
+/// <param name="LocalFile">The argument names a file on the operator's machine: <c>totoro cmd</c> reads it and sends its
+/// text (see <see cref="FileArgument"/>), so the handler never depends on the node's file system.</param>
+public sealed record PaletteArgument(string Name, string Description, bool Required = true, bool LocalFile = false);
+
+/// <summary>How <c>totoro cmd</c> sends a local file argument: <c>@file:PATH</c>, a newline, then the file's text.</summary>
+public static class FileArgument
+{
+    private const string Prefix = "@file:";
+
+    public static string Encode(string path, string text) => $"{Prefix}{path}\n{text}";
+
+    /// <summary>The path and text of an encoded argument; false for a plain argument (a path on the node).</summary>
+    public static bool TryDecode(string argument, out string path, out string text)
+    {
+        ArgumentNullException.ThrowIfNull(argument);
+        var newline = argument.IndexOf('\n', StringComparison.Ordinal);
+        if (!argument.StartsWith(Prefix, StringComparison.Ordinal) || newline < 0)
+        {
+            (path, text) = (argument, "");
+            return false;
+        }
+
+        (path, text) = (argument[Prefix.Length..newline], argument[(newline + 1)..]);
+        return true;
+    }
+}
 
 /// <summary>What a handler gets: the node and the (already checked) arguments.</summary>
 public sealed record PaletteInvocation(ITotoroNode Node, IReadOnlyList<string> Arguments, CancellationToken Cancellation);

@@ -39,6 +39,12 @@ public sealed class FlSerializersTests
         yield return Case("fl.round-report.v1", new RoundReport("app", 4, 0.9, 0.3, 0.4, 5, [1, 2, 3], 1, 2, 100, 200, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(1)));
         yield return Case("fl.app-result.v1", new AppResult("app", AppOutcome.TargetReached, 4, 0.9, TimeSpan.FromMinutes(2), null));
         yield return Case("fl.app-result.v1", new AppResult("app", AppOutcome.Failed, 0, double.NaN, TimeSpan.Zero, "no data"));
+        yield return Case("fl.submit-app.v1", new SubmitApp(Spec, System.Resolve("totoro://totoro@node-1:2552/user/client"), Hops: 3));
+        yield return Case("fl.query-app.v1", new QueryApp("app"));
+        yield return Case("fl.app-status.v1", AppStatus.NotRunning("app", Node.ToString()));
+        yield return Case("fl.app-status.v1", new AppStatus("app", true, Node.ToString(), 77, 4, "collecting", 50, 0.85, 10, 13, 7, 30, "ring-tree", TimeSpan.FromSeconds(12),
+            new RoundReport("app", 3, 0.8, 0.4, 0.5, 10, [1, 2], 0, 1, 10, 20, TimeSpan.FromSeconds(9), TimeSpan.Zero)));
+        yield return Case("fl.drop-replica.v1", new DropReplica("app", 77));
     }
 
     [TestCaseSource(nameof(Messages))]
