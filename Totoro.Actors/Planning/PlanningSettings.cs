@@ -1,0 +1,73 @@
+namespace Totoro.Actors.Planning;
+
+/// <summary>
+/// Discounted UCB (HOCON <c>totoro.planning.bandit</c>). Costs are minimized; an arm's index is its discounted mean
+/// cost minus <see cref="Exploration"/> · scale · √(ln n / nᵢ), where n, nᵢ are discounted counts (factor
+/// <see cref="Discount"/> per observation) and scale is the largest cost seen at the point. The planner leaves its
+/// current arm only for one whose index is lower by more than <see cref="Hysteresis"/> (relative).
+/// </summary>
+internal sealed record BanditSettings(double Discount, double Exploration, double Hysteresis)
+{
+    public static BanditSettings Default { get; } = new(Discount: 0.95, Exploration: 0.5, Hysteresis: 0.1);
+
+    public BanditSettings Validated()
+    {
+        if (Discount is <= 0 or > 1 || double.IsNaN(Discount))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Discount), Discount, "totoro.planning.bandit.discount must be in (0, 1]");
+        }
+
+        if (!(Exploration >= 0) || double.IsInfinity(Exploration))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Exploration), Exploration, "totoro.planning.bandit.exploration must be finite and ≥ 0");
+        }
+
+        if (Hysteresis is < 0 or >= 1 || double.IsNaN(Hysteresis))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Hysteresis), Hysteresis, "totoro.planning.bandit.hysteresis must be in [0, 1)");
+        }
+
+        return this;
+    }
+}
+
+/// <summary>
+/// Exponential weights with bandit feedback (HOCON <c>totoro.planning.game</c>): probabilities ∝ exp(−η L̂ᵢ) over
+/// the offered candidates; the chosen arm's loss ℓ ∈ [0, 1] (cost ÷ the largest cost seen at the point) enters its
+/// estimate as ℓ / (pᵢ + <see cref="ImplicitExploration"/>) (EXP3-IX). η = <see cref="LearningRate"/>.
+/// Sampling is lazy: the current arm is kept with probability min(1, pₜ/pₜ₋₁), so trees switch parents rarely.
+/// </summary>
+internal sealed record GameSettings(double LearningRate, double ImplicitExploration)
+{
+    public static GameSettings Default { get; } = new(LearningRate: 0.15, ImplicitExploration: 0.05);
+
+    public GameSettings Validated()
+    {
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
+        {
+            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "totoro.planning.game.learning-rate must be finite and > 0");
+        }
+
+        if (ImplicitExploration is < 0 or > 1 || double.IsNaN(ImplicitExploration))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ImplicitExploration), ImplicitExploration, "totoro.planning.game.implicit-exploration must be in [0, 1]");
+        }
+
+        return this;
+    }
+}
+
+/// <summary>Path-planning settings (HOCON section <c>totoro.planning</c>).</summary>
+internal sealed record PlanningSettings(BanditSettings Bandit, GameSettings Game)
+{
+    public static PlanningSettings Default { get; } = new(BanditSettings.Default, GameSettings.Default);
+
+    public PlanningSettings Validated()
+    {
+        ArgumentNullException.ThrowIfNull(Bandit);
+        ArgumentNullException.ThrowIfNull(Game);
+        _ = Bandit.Validated();
+        _ = Game.Validated();
+        return this;
+    }
+}
