@@ -39,7 +39,7 @@ internal static class PathCandidates
     /// The nodes that can adopt <paramref name="child"/> in a tree: its next hops toward the topic key that are below
     /// the fan-out cap (the current parent always qualifies: keeping it adds no child) and not in the child's own
     /// subtree (no loop). When all next hops are full, Scribe's push-down applies: the children of the full next hops
-    /// that have room and are outside the child's subtree.
+    /// that have room and are outside the child's subtree, descending level by level until one has room.
     /// </summary>
     public static ImmutableArray<int> Parents(int child, ReadOnlySpan<int> nextHops, ITreeView tree, int fanOutCap)
     {
@@ -59,15 +59,35 @@ internal static class PathCandidates
             return result.ToImmutable();
         }
 
+        // Push-down, level by level below the full next hops, until some node has room.
+        var frontier = new List<int>();
         foreach (var hop in nextHops)
         {
-            foreach (var grandchild in tree.ChildrenOf(hop))
+            frontier.Add(hop);
+        }
+
+        var visited = new HashSet<int>(frontier);
+        while (result.Count == 0 && frontier.Count > 0)
+        {
+            var below = new List<int>();
+            foreach (var node in frontier)
             {
-                if (grandchild != child && tree.ChildCount(grandchild) < fanOutCap && !tree.IsInSubtree(grandchild, child) && !result.Contains(grandchild))
+                foreach (var grandchild in tree.ChildrenOf(node))
                 {
-                    result.Add(grandchild);
+                    if (!visited.Add(grandchild) || tree.IsInSubtree(grandchild, child))
+                    {
+                        continue;
+                    }
+
+                    below.Add(grandchild);
+                    if (tree.ChildCount(grandchild) < fanOutCap)
+                    {
+                        result.Add(grandchild);
+                    }
                 }
             }
+
+            frontier = below;
         }
 
         return result.ToImmutable();

@@ -1,0 +1,153 @@
+using System.Collections.Immutable;
+using Totoro.Actors.Planning;
+using Totoro.Actors.Ring;
+
+namespace Totoro.Actors.Sim;
+
+/// <summary>One round of one planner: mean/max over apps of the round time, ε of the profile (if measured), parent switches.</summary>
+internal sealed record PlanningRound(
+    int Round,
+    double MeanDissemination,
+    double MeanAggregation,
+    double MeanRoundTime,
+    double MaxRoundTime,
+    double? EpsilonAdditive,
+    double? EpsilonRelative,
+    double? MeanPathCost,
+    int Players,
+    int Switches);
+
+/// <summary>A planner's whole run: every round, and each app's per-round time.</summary>
+internal sealed record PlannerRun(PlannerKind Kind, ImmutableArray<PlanningRound> Rounds, ImmutableArray<ImmutableArray<double>> AppRoundTimes);
+
+/// <summary>
+/// The simulator behind <c>totoro sim planning</c>: a real ring built through the join protocol
+/// (<see cref="RingSimulation"/>), heterogeneous access links, skewed applications, and per planner R rounds in which
+/// every app's tree is rebuilt from the planner's choices, timed by the flow-level model, and fed back to the planner
+/// (each tree member observes its own flow cost). All planners run on the same ring, links, apps and seed.
+/// </summary>
+internal sealed class PlanningSimulation
+{
+    private readonly PlanningSimOptions _options;
+    private readonly ImmutableArray<RingNodeState?> _rings;
+    private readonly PlanningLinks _links;
+    private readonly NetworkModel _network;
+
+    public PlanningSimulation(PlanningSimOptions options)
+    {
+        _options = options.Validated();
+        var ring = new RingSimulation(new RingSimOptions(options.Nodes, Zones: 1, BitsPerDigit: 4, options.Seed, options.CandidatesPerSlot, Lookups: 0, ChurnPercent: 0));
+        ring.Build();
+        ring.Settle(TimeSpan.FromSeconds(60));
+        _rings = ring.ZoneRingStates();
+        _network = new NetworkModel(ring.Topology, NetworkSettings.Default, options.Seed);
+        var random = new Random(options.Seed);
+        _links = PlanningLinks.Generate(options.Nodes, options.Heterogeneity, random);
+        Apps = CreateApps(options, _rings, random);
+    }
+
+    public ImmutableArray<PlanningApp> Apps { get; }
+
+    public PlanningLinks Links => _links;
+
+    public PlanningForest NewForest() => new(_rings, _links, _network, Apps, _options.FanOutCap);
+
+    public PlannerRun Run(PlannerKind kind, Action<int>? progress = null)
+    {
+        var planner = PathPlanners.Create(kind, _options.Planning, new Random(HashCode.Combine(_options.Seed, (int)kind)));
+        var forest = NewForest();
+        var rounds = ImmutableArray.CreateBuilder<PlanningRound>(_options.Rounds);
+        var appTimes = Apps.Select(_ => ImmutableArray.CreateBuilder<double>(_options.Rounds)).ToArray();
+        var pathCost = Apps.Select(_ => new double[_options.Nodes]).ToArray();
+        var previous = Apps.Select(_ => new int[_options.Nodes]).ToArray();
+        for (var round = 1; round <= _options.Rounds; round++)
+        {
+            double dissemination = 0, aggregation = 0, max = 0;
+            var switches = 0;
+            for (var app = 0; app < Apps.Length; app++)
+            {
+                forest.Build(app, planner.Choose);
+            }
+
+            for (var app = 0; app < Apps.Length; app++)
+            {
+                var time = forest.Time(app, pathCost[app]);
+                dissemination += time.Dissemination;
+                aggregation += time.Aggregation;
+                max = Math.Max(max, time.Total);
+                appTimes[app].Add(time.Total);
+                foreach (var node in forest.Members(app))
+                {
+                    var parent = forest.ParentOf(app, node);
+                    if (parent < 0)
+                    {
+                        continue;
+                    }
+
+                    switches += round > 1 && previous[app][node] != parent + 1 ? 1 : 0;
+                    previous[app][node] = parent + 1;
+                    planner.Observe(forest.Point(app, node), forest.Entry(app, node, parent).Id, pathCost[app][node]);
+                }
+            }
+
+            NashGap? gap = round % _options.EpsilonEvery == 0 || round == _options.Rounds
+                ? NashGap.Measure(new PlanningGame(forest, pathCost, planner))
+                : null;
+            var players = Enumerable.Range(0, Apps.Length).Sum(app => forest.Members(app).Count - 1);
+            rounds.Add(new PlanningRound(
+                round,
+                dissemination / Apps.Length,
+                aggregation / Apps.Length,
+                (dissemination + aggregation) / Apps.Length,
+                max,
+                gap?.Additive,
+                gap?.Relative,
+                gap?.MeanCost,
+                players,
+                switches));
+            progress?.Invoke(round);
+        }
+
+        return new PlannerRun(kind, rounds.MoveToImmutable(), [.. appTimes.Select(times => times.MoveToImmutable())]);
+    }
+
+    /// <summary>
+    /// App k: key from its name, model bytes and subscriber count both ∝ (k+1)^−s (the largest has
+    /// <see cref="PlanningSimOptions.TopAppShare"/> of the nodes, every app at least 5), subscribers drawn at random;
+    /// the root is where the ring delivers the key.
+    /// </summary>
+    private static ImmutableArray<PlanningApp> CreateApps(PlanningSimOptions options, ImmutableArray<RingNodeState?> rings, Random random)
+    {
+        var live = Enumerable.Range(0, rings.Length).Where(node => rings[node] is not null).ToArray();
+        var apps = ImmutableArray.CreateBuilder<PlanningApp>(options.Apps);
+        for (var app = 0; app < options.Apps; app++)
+        {
+            var key = NodeId.FromName($"planning-app-{app}");
+            var weight = Math.Pow(app + 1, -options.LoadSkew);
+            var count = Math.Clamp((int)Math.Round(options.TopAppShare * live.Length * weight), 5, live.Length - 1);
+            var root = RouteToRoot(rings, live[random.Next(live.Length)], key);
+            var shuffled = live.Where(node => node != root).ToArray();
+            random.Shuffle(shuffled);
+            apps.Add(new PlanningApp(app, key, root, options.ModelBytes * weight, [.. shuffled.Take(count).Order()]));
+        }
+
+        return apps.MoveToImmutable();
+    }
+
+    private static int RouteToRoot(ImmutableArray<RingNodeState?> rings, int from, NodeId key)
+    {
+        var node = from;
+        for (var hop = 0; hop < 64; hop++)
+        {
+            var decision = rings[node]!.Decide(key);
+            if (decision.IsDeliverHere)
+            {
+                return node;
+            }
+
+            node = decision.Candidates[0].Address.Value;
+        }
+
+        throw new InvalidOperationException($"the route to {key} did not converge in 64 hops");
+    }
+}
