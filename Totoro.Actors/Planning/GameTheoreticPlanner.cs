@@ -5,11 +5,11 @@ namespace Totoro.Actors.Planning;
 
 /// <summary>
 /// Totoro+'s planner: every decision point is a learner in the congestion game among applications' flows and runs
-/// exponential weights with bandit feedback (EXP3 with implicit exploration), a no-regret rule; see
-/// docs/planning.md for why the joint play approaches an ε-approximate Nash equilibrium. Arms seen for the first
-/// time start at the lowest loss estimate of the point (optimism, so they get tried). Sampling is lazy
-/// (shrinking dartboard): the current arm is kept with probability min(1, pₜ(current) / pₜ₋₁(current)) and
-/// otherwise redrawn from pₜ, which keeps each round's marginal ≈ pₜ while parents switch rarely once pₜ settles.
+/// exponential weights (Hedge) over its candidates, fed by bandit feedback: only the chosen arm's cost is observed;
+/// the other arms enter Hedge's update with their last estimates (see <see cref="GameSettings"/> and
+/// docs/planning.md for why the joint play approaches an ε-approximate Nash equilibrium). Sampling is lazy
+/// (shrinking dartboard): the current arm is kept with probability min(1, pₜ(current) / pₜ₋₁(current)) and otherwise
+/// redrawn from pₜ, which keeps each round's marginal pₜ while parents switch rarely once pₜ settles.
 /// </summary>
 internal sealed class GameTheoreticPlanner(GameSettings settings, Random random) : IPathPlanner
 {
@@ -52,17 +52,17 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
             throw new ArgumentException("No candidates to choose from.", nameof(candidates));
         }
 
-        if (!_points.TryGetValue(point, out var state))
+        if (!_points.TryGetValue(point, out var state) || state.Arms.Count == 0)
         {
             return StaticPlanner.Instance.Preferred(point, candidates);
         }
 
-        var floor = state.Losses.Count == 0 ? 0 : state.Losses.Values.Min();
+        var floor = state.Arms.Values.Min(arm => arm.Loss);
         var best = candidates[0];
-        var bestLoss = state.Losses.GetValueOrDefault(best.Id, floor);
+        var bestLoss = state.Arms.GetValueOrDefault(best.Id)?.Loss ?? floor;
         foreach (var candidate in candidates)
         {
-            var loss = state.Losses.GetValueOrDefault(candidate.Id, floor);
+            var loss = state.Arms.GetValueOrDefault(candidate.Id)?.Loss ?? floor;
             if (loss < bestLoss)
             {
                 best = candidate;
@@ -76,14 +76,27 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
     public void Observe(DecisionPoint point, NodeId chosen, double cost)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(cost);
-        if (!_points.TryGetValue(point, out var state) || state.Current != chosen)
+        if (!_points.TryGetValue(point, out var state) || state.Current != chosen || !state.Arms.TryGetValue(chosen, out var played))
         {
             return;
         }
 
-        state.Scale = Math.Max(state.Scale, cost);
-        var loss = state.Scale > 0 ? cost / state.Scale : 0;
-        state.Losses[chosen] = state.Losses.GetValueOrDefault(chosen) + (loss / (state.LastProbability + _settings.ImplicitExploration));
+        played.Estimate = played.Estimate is { } previous ? ((1 - _settings.EstimateWeight) * previous) + (_settings.EstimateWeight * cost) : cost;
+        if (cost <= 0)
+        {
+            return;
+        }
+
+        // An arm never played adds no loss: it looks best until tried, so every candidate is tried early.
+        // Estimates of arms not played age toward 0 (optimism): the environment moved since they were measured.
+        foreach (var arm in state.Arms.Values)
+        {
+            arm.Loss += (arm.Estimate ?? 0) / cost;
+            if (arm != played && arm.Estimate is { } stale)
+            {
+                arm.Estimate = stale * (1 - _settings.Forgetting);
+            }
+        }
     }
 
     /// <summary>The current distribution over <paramref name="candidates"/> (for tests and reports).</summary>
@@ -92,12 +105,12 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
 
     private double[] Probabilities(PointState state, ImmutableArray<PeerEntry> candidates)
     {
-        var floor = candidates.Min(candidate => state.Losses[candidate.Id]);
+        var floor = candidates.Min(candidate => state.Arms[candidate.Id].Loss);
         var weights = new double[candidates.Length];
         var total = 0.0;
         for (var i = 0; i < candidates.Length; i++)
         {
-            weights[i] = Math.Exp(-_settings.LearningRate * (state.Losses[candidates[i].Id] - floor));
+            weights[i] = Math.Exp(-_settings.LearningRate * (state.Arms[candidates[i].Id].Loss - floor));
             total += weights[i];
         }
 
@@ -109,6 +122,7 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
         return weights;
     }
 
+    /// <summary>The point's state, with arms seen for the first time added at the lowest cumulative loss (so they get tried).</summary>
     private PointState State(DecisionPoint point, ImmutableArray<PeerEntry> candidates)
     {
         if (candidates.IsDefaultOrEmpty)
@@ -122,10 +136,10 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
             _points[point] = state;
         }
 
-        var floor = state.Losses.Count == 0 ? 0 : state.Losses.Values.Min();
+        var floor = state.Arms.Count == 0 ? 0 : state.Arms.Values.Min(arm => arm.Loss);
         foreach (var candidate in candidates)
         {
-            state.Losses.TryAdd(candidate.Id, floor);
+            state.Arms.TryAdd(candidate.Id, new ArmState { Loss = floor });
         }
 
         return state;
@@ -151,14 +165,19 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
         return -1;
     }
 
+    private sealed class ArmState
+    {
+        public double Loss { get; set; }
+
+        public double? Estimate { get; set; }
+    }
+
     private sealed class PointState
     {
-        public Dictionary<NodeId, double> Losses { get; } = [];
+        public Dictionary<NodeId, ArmState> Arms { get; } = [];
 
         public NodeId? Current { get; set; }
 
         public double LastProbability { get; set; }
-
-        public double Scale { get; set; }
     }
 }

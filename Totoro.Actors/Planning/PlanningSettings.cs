@@ -32,14 +32,15 @@ internal sealed record BanditSettings(double Discount, double Exploration, doubl
 }
 
 /// <summary>
-/// Exponential weights with bandit feedback (HOCON <c>totoro.planning.game</c>): probabilities ∝ exp(−η L̂ᵢ) over
-/// the offered candidates; the chosen arm's loss ℓ ∈ [0, 1] (cost ÷ the largest cost seen at the point) enters its
-/// estimate as ℓ / (pᵢ + <see cref="ImplicitExploration"/>) (EXP3-IX). η = <see cref="LearningRate"/>.
+/// Exponential weights fed by bandit estimates (HOCON <c>totoro.planning.game</c>). Each arm has a cost estimate:
+/// an exponentially weighted mean of the costs observed when it was played (weight <see cref="EstimateWeight"/> on
+/// the newest), and zero (optimistic) until first played; an unplayed arm's estimate shrinks by the factor 1 − <see cref="Forgetting"/> per round, so stale estimates get re-tested. Every round each known arm's cumulative
+/// loss grows by its estimate ÷ the cost just observed, and pᵢ ∝ exp(−η Lᵢ) with η = <see cref="LearningRate"/>.
 /// Sampling is lazy: the current arm is kept with probability min(1, pₜ/pₜ₋₁), so trees switch parents rarely.
 /// </summary>
-internal sealed record GameSettings(double LearningRate, double ImplicitExploration)
+internal sealed record GameSettings(double LearningRate, double EstimateWeight, double Forgetting)
 {
-    public static GameSettings Default { get; } = new(LearningRate: 0.15, ImplicitExploration: 0.05);
+    public static GameSettings Default { get; } = new(LearningRate: 1.0, EstimateWeight: 0.5, Forgetting: 0.05);
 
     public GameSettings Validated()
     {
@@ -48,9 +49,14 @@ internal sealed record GameSettings(double LearningRate, double ImplicitExplorat
             throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "totoro.planning.game.learning-rate must be finite and > 0");
         }
 
-        if (ImplicitExploration is < 0 or > 1 || double.IsNaN(ImplicitExploration))
+        if (EstimateWeight is <= 0 or > 1 || double.IsNaN(EstimateWeight))
         {
-            throw new ArgumentOutOfRangeException(nameof(ImplicitExploration), ImplicitExploration, "totoro.planning.game.implicit-exploration must be in [0, 1]");
+            throw new ArgumentOutOfRangeException(nameof(EstimateWeight), EstimateWeight, "totoro.planning.game.estimate-weight must be in (0, 1]");
+        }
+
+        if (Forgetting is < 0 or >= 1 || double.IsNaN(Forgetting))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Forgetting), Forgetting, "totoro.planning.game.forgetting must be in [0, 1)");
         }
 
         return this;

@@ -65,10 +65,16 @@ internal static class SimPlanningCommand
         var candidates = new Option<int>("--candidates") { Description = "Routing-table candidates per slot", DefaultValueFactory = _ => 4 };
         var every = new Option<int>("--epsilon-every") { Description = "Measure epsilon every k rounds", DefaultValueFactory = _ => 1 };
         var planners = new Option<string>("--planners") { Description = "Comma-separated: static,bandit,game", DefaultValueFactory = _ => "static,bandit,game" };
+        var eta = new Option<double>("--game-learning-rate") { Description = "Game planner: exponential-weights learning rate", DefaultValueFactory = _ => GameSettings.Default.LearningRate };
+        var ix = new Option<double>("--game-estimate-weight") { Description = "Game planner: weight of the newest cost in an arm estimate", DefaultValueFactory = _ => GameSettings.Default.EstimateWeight };
+        var forgetting = new Option<double>("--game-forgetting") { Description = "Game planner: per-round shrink of unplayed arms' estimates", DefaultValueFactory = _ => GameSettings.Default.Forgetting };
+        var discount = new Option<double>("--bandit-discount") { Description = "Bandit planner: UCB discount per observation", DefaultValueFactory = _ => BanditSettings.Default.Discount };
+        var exploration = new Option<double>("--bandit-exploration") { Description = "Bandit planner: UCB exploration coefficient", DefaultValueFactory = _ => BanditSettings.Default.Exploration };
+        var hysteresis = new Option<double>("--bandit-hysteresis") { Description = "Bandit planner: relative index margin before switching", DefaultValueFactory = _ => BanditSettings.Default.Hysteresis };
         var output = new Option<string?>("--out") { Description = "Directory for CSV and SVG output" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON summary object on stdout" };
         var command = new Command("planning", "Compare static, bandit and game-theoretic path planning on a simulated ring with heterogeneous links");
-        foreach (var option in new Option[] { nodes, apps, heterogeneity, rounds, seed, cap, candidates, every, planners, output, json })
+        foreach (var option in new Option[] { nodes, apps, heterogeneity, rounds, seed, cap, candidates, every, planners, eta, ix, forgetting, discount, exploration, hysteresis, output, json })
         {
             command.Options.Add(option);
         }
@@ -80,6 +86,9 @@ internal static class SimPlanningCommand
                 FanOutCap = parse.GetValue(cap),
                 CandidatesPerSlot = parse.GetValue(candidates),
                 EpsilonEvery = parse.GetValue(every),
+                Planning = new PlanningSettings(
+                    new BanditSettings(parse.GetValue(discount), parse.GetValue(exploration), parse.GetValue(hysteresis)),
+                    new GameSettings(parse.GetValue(eta), parse.GetValue(ix), parse.GetValue(forgetting))),
             }.Validated();
             var kinds = parse.GetValue(planners)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(PathPlanners.Parse).Distinct().ToArray();
             var asJson = parse.GetValue(json);
