@@ -87,11 +87,12 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
             return;
         }
 
-        // An arm never played adds no loss: it looks best until tried, so every candidate is tried early.
-        // Estimates of arms not played age toward 0 (optimism): the environment moved since they were measured.
+        // An arm never played is assumed a little better than the current one, so candidates get tried one by one,
+        // staggered over rounds, while the rest of the trees stay put; estimates of arms not played shrink toward 0.
+        var untried = (1 - _settings.Optimism) * played.Estimate.Value;
         foreach (var arm in state.Arms.Values)
         {
-            arm.Loss += (arm.Estimate ?? 0) / cost;
+            arm.Loss += (arm.Estimate ?? untried) / cost;
             if (arm != played && arm.Estimate is { } stale)
             {
                 arm.Estimate = stale * (1 - _settings.Forgetting);
@@ -136,10 +137,12 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
             _points[point] = state;
         }
 
-        var floor = state.Arms.Count == 0 ? 0 : state.Arms.Values.Min(arm => arm.Loss);
+        // The first time, the nearest candidate leads (today's choice); other and later arms start behind by a bias.
+        var start = state.Arms.Count == 0 ? 0 : state.Arms.Values.Min(arm => arm.Loss);
+        var nearest = state.Arms.Count == 0 ? StaticPlanner.Instance.Preferred(point, candidates).Id : (NodeId?)null;
         foreach (var candidate in candidates)
         {
-            state.Arms.TryAdd(candidate.Id, new ArmState { Loss = floor });
+            state.Arms.TryAdd(candidate.Id, new ArmState { Loss = start + (candidate.Id == nearest ? 0 : _settings.InitialBias / _settings.LearningRate) });
         }
 
         return state;

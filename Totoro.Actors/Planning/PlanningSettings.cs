@@ -40,7 +40,13 @@ internal sealed record BanditSettings(double Discount, double Exploration, doubl
 /// </summary>
 internal sealed record GameSettings(double LearningRate, double EstimateWeight, double Forgetting)
 {
-    public static GameSettings Default { get; } = new(LearningRate: 1.0, EstimateWeight: 0.5, Forgetting: 0.05);
+    public static GameSettings Default { get; } = new(LearningRate: 1.0, EstimateWeight: 0.5, Forgetting: 0);
+
+    /// <summary>An untried arm's assumed cost: this much below the current arm's estimate.</summary>
+    public double Optimism { get; init; } = 0.1;
+
+    /// <summary>How far behind (in units of 1/η of cumulative loss) arms start, except the nearest at the first decision.</summary>
+    public double InitialBias { get; init; } = 2;
 
     public GameSettings Validated()
     {
@@ -52,6 +58,11 @@ internal sealed record GameSettings(double LearningRate, double EstimateWeight, 
         if (EstimateWeight is <= 0 or > 1 || double.IsNaN(EstimateWeight))
         {
             throw new ArgumentOutOfRangeException(nameof(EstimateWeight), EstimateWeight, "totoro.planning.game.estimate-weight must be in (0, 1]");
+        }
+
+        if (Optimism is < 0 or >= 1 || InitialBias < 0 || double.IsNaN(Optimism) || double.IsNaN(InitialBias))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Optimism), Optimism, "totoro.planning.game.optimism must be in [0, 1) and initial-bias ≥ 0");
         }
 
         if (Forgetting is < 0 or >= 1 || double.IsNaN(Forgetting))

@@ -68,13 +68,15 @@ internal static class SimPlanningCommand
         var eta = new Option<double>("--game-learning-rate") { Description = "Game planner: exponential-weights learning rate", DefaultValueFactory = _ => GameSettings.Default.LearningRate };
         var ix = new Option<double>("--game-estimate-weight") { Description = "Game planner: weight of the newest cost in an arm estimate", DefaultValueFactory = _ => GameSettings.Default.EstimateWeight };
         var forgetting = new Option<double>("--game-forgetting") { Description = "Game planner: per-round shrink of unplayed arms' estimates", DefaultValueFactory = _ => GameSettings.Default.Forgetting };
+        var optimism = new Option<double>("--game-optimism") { Description = "Game planner: untried arms assumed this much (relative) below the current arm", DefaultValueFactory = _ => GameSettings.Default.Optimism };
+        var bias = new Option<double>("--game-initial-bias") { Description = "Game planner: head start of the nearest arm, in units of 1/eta", DefaultValueFactory = _ => GameSettings.Default.InitialBias };
         var discount = new Option<double>("--bandit-discount") { Description = "Bandit planner: UCB discount per observation", DefaultValueFactory = _ => BanditSettings.Default.Discount };
         var exploration = new Option<double>("--bandit-exploration") { Description = "Bandit planner: UCB exploration coefficient", DefaultValueFactory = _ => BanditSettings.Default.Exploration };
         var hysteresis = new Option<double>("--bandit-hysteresis") { Description = "Bandit planner: relative index margin before switching", DefaultValueFactory = _ => BanditSettings.Default.Hysteresis };
         var output = new Option<string?>("--out") { Description = "Directory for CSV and SVG output" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON summary object on stdout" };
         var command = new Command("planning", "Compare static, bandit and game-theoretic path planning on a simulated ring with heterogeneous links");
-        foreach (var option in new Option[] { nodes, apps, heterogeneity, rounds, seed, cap, candidates, every, planners, eta, ix, forgetting, discount, exploration, hysteresis, output, json })
+        foreach (var option in new Option[] { nodes, apps, heterogeneity, rounds, seed, cap, candidates, every, planners, eta, ix, forgetting, optimism, bias, discount, exploration, hysteresis, output, json })
         {
             command.Options.Add(option);
         }
@@ -88,7 +90,7 @@ internal static class SimPlanningCommand
                 EpsilonEvery = parse.GetValue(every),
                 Planning = new PlanningSettings(
                     new BanditSettings(parse.GetValue(discount), parse.GetValue(exploration), parse.GetValue(hysteresis)),
-                    new GameSettings(parse.GetValue(eta), parse.GetValue(ix), parse.GetValue(forgetting))),
+                    new GameSettings(parse.GetValue(eta), parse.GetValue(ix), parse.GetValue(forgetting)) { Optimism = parse.GetValue(optimism), InitialBias = parse.GetValue(bias) }),
             }.Validated();
             var kinds = parse.GetValue(planners)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(PathPlanners.Parse).Distinct().ToArray();
             var asJson = parse.GetValue(json);
