@@ -8,7 +8,7 @@ namespace Totoro.Actors.Planning;
 /// </summary>
 internal sealed record BanditSettings(double Discount, double Exploration, double Hysteresis)
 {
-    public static BanditSettings Default { get; } = new(Discount: 0.95, Exploration: 0.5, Hysteresis: 0.1);
+    public static BanditSettings Default { get; } = new(Discount: 0.99, Exploration: 0.25, Hysteresis: 0.1);
 
     public BanditSettings Validated()
     {
