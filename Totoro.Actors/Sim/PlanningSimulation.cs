@@ -4,7 +4,10 @@ using Totoro.Actors.Ring;
 
 namespace Totoro.Actors.Sim;
 
-/// <summary>One round of one planner: mean/max over apps of the round time, ε of the profile (if measured), parent switches.</summary>
+/// <summary>
+/// One round of one planner: mean/max over apps of the round time, ε of the profile and the players that could gain
+/// more than 5 % of the mean path cost (if measured), players, parent switches since the previous round.
+/// </summary>
 internal sealed record PlanningRound(
     int Round,
     double MeanDissemination,
@@ -14,6 +17,7 @@ internal sealed record PlanningRound(
     double? EpsilonAdditive,
     double? EpsilonRelative,
     double? MeanPathCost,
+    int? PlayersAboveTarget,
     int Players,
     int Switches);
 
@@ -103,6 +107,7 @@ internal sealed class PlanningSimulation
                 gap?.Additive,
                 gap?.Relative,
                 gap?.MeanCost,
+                gap?.PlayersAboveTarget,
                 players,
                 switches));
             progress?.Invoke(round);

@@ -20,6 +20,7 @@ internal sealed record PlannerSummary(
     double? FinalEpsilonRelative,
     double? FinalMeanPathCost,
     int? RoundsToEpsilonTarget,
+    double? FinalShareOfPlayersAboveTarget,
     double NashRegret,
     double MeanNashRegretPerRound,
     int FinalPlayers,
@@ -200,6 +201,7 @@ internal static class SimPlanningCommand
             measured.Length > 0 ? Math.Round(measured.Average(r => r.EpsilonRelative!.Value), 4) : null,
             measured.Length > 0 ? Math.Round(measured.Average(r => r.MeanPathCost!.Value), 3) : null,
             converged,
+            measured.Length > 0 ? Math.Round(measured.Average(r => (double)r.PlayersAboveTarget!.Value / Math.Max(1, r.Players)), 4) : null,
             Math.Round(regret, 2),
             Math.Round(regret / measuredCount, 3),
             rounds[^1].Players,
@@ -210,13 +212,13 @@ internal static class SimPlanningCommand
     private static void WriteFiles(string directory, IReadOnlyList<PlannerRun> runs, TextWriter log)
     {
         Directory.CreateDirectory(directory);
-        var csv = new StringBuilder("planner,round,mean_round_time_s,mean_dissemination_s,mean_aggregation_s,max_app_round_time_s,epsilon_s,epsilon_relative,mean_path_cost_s,players,switches\n");
+        var csv = new StringBuilder("planner,round,mean_round_time_s,mean_dissemination_s,mean_aggregation_s,max_app_round_time_s,epsilon_s,epsilon_relative,mean_path_cost_s,players_above_5pct,players,switches\n");
         foreach (var run in runs)
         {
             foreach (var r in run.Rounds)
             {
                 csv.Append(string.Create(CultureInfo.InvariantCulture,
-                    $"{PathPlanners.Key(run.Kind)},{r.Round},{r.MeanRoundTime:F4},{r.MeanDissemination:F4},{r.MeanAggregation:F4},{r.MaxRoundTime:F4},{r.EpsilonAdditive:F4},{r.EpsilonRelative:F5},{r.MeanPathCost:F4},{r.Players},{r.Switches}\n"));
+                    $"{PathPlanners.Key(run.Kind)},{r.Round},{r.MeanRoundTime:F4},{r.MeanDissemination:F4},{r.MeanAggregation:F4},{r.MaxRoundTime:F4},{r.EpsilonAdditive:F4},{r.EpsilonRelative:F5},{r.MeanPathCost:F4},{r.PlayersAboveTarget},{r.Players},{r.Switches}\n"));
             }
         }
 
@@ -243,7 +245,7 @@ internal static class SimPlanningCommand
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {p.Planner,-7} round {p.FinalRoundTime:F2} s (dissemination {p.FinalDissemination:F2} + aggregation {p.FinalAggregation:F2}; slowest app {p.FinalMaxAppRoundTime:F2}); " +
                 $"time to {summary.Rounds} rounds mean {p.MeanTimeToTarget:F0} s, max {p.MaxTimeToTarget:F0} s; ε {p.FinalEpsilon:F3} s = {100 * p.FinalEpsilonRelative:F2} % of mean path cost {p.FinalMeanPathCost:F2} s; " +
-                $"ε ≤ {100 * EpsilonTarget:F0} % from round {(p.RoundsToEpsilonTarget is { } r ? r.ToString(CultureInfo.InvariantCulture) : "never")}; Nash regret {p.NashRegret:F1} s ({p.MeanNashRegretPerRound:F3} s/round); switches/round {p.MeanSwitchesLastTenth}; {p.WallSeconds} s wall"));
+                $"ε ≤ {100 * EpsilonTarget:F0} % from round {(p.RoundsToEpsilonTarget is { } r ? r.ToString(CultureInfo.InvariantCulture) : "never")}, players able to gain > {100 * EpsilonTarget:F0} %: {100 * p.FinalShareOfPlayersAboveTarget:F1} %; Nash regret {p.NashRegret:F1} s ({p.MeanNashRegretPerRound:F3} s/round); switches/round {p.MeanSwitchesLastTenth}; {p.WallSeconds} s wall"));
         }
 
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
