@@ -12,9 +12,11 @@ internal sealed class GameTheoreticPlannerTests
     {
         var noise = new Random(seed);
         double[] means = [1.5, 1.0, 2.0];
-        var chosen = PlannerTestKit.PlayBandit(new GameTheoreticPlanner(GameSettings.Default, new Random(seed)), 300, (_, arm) => means[arm] + ((noise.NextDouble() - 0.5) * 0.4));
+        var planner = new GameTheoreticPlanner(GameSettings.Default, new Random(seed));
+        var chosen = PlannerTestKit.PlayBandit(planner, 300, (_, arm) => means[arm] + ((noise.NextDouble() - 0.5) * 0.4));
 
         Assert.That(chosen.Skip(200).Count(arm => arm == 1), Is.GreaterThanOrEqualTo(95), $"seed {seed}");
+        Assert.That(planner.Distribution(PlannerTestKit.Point(0), PlannerTestKit.Arms(3))[1], Is.GreaterThan(0.99), "the distribution has concentrated");
     }
 
     /// <summary>
