@@ -4,45 +4,53 @@ using Totoro.Actors.Ring;
 namespace Totoro.Actors.Planning;
 
 /// <summary>
-/// Totoro+'s planner: every decision point is a learner in the congestion game among applications' flows and runs
-/// exponential weights (Hedge) over its candidates, fed by bandit feedback: only the chosen arm's cost is observed;
-/// the other arms enter Hedge's update with their last estimates (see <see cref="GameSettings"/> and
-/// docs/planning.md for why the joint play approaches an ε-approximate Nash equilibrium). Sampling is lazy
-/// (shrinking dartboard): the current arm is kept with probability min(1, pₜ(current) / pₜ₋₁(current)) and otherwise
-/// redrawn from pₜ, which keeps each round's marginal pₜ while parents switch rarely once pₜ settles.
+/// A planner that can also measure alternatives without using them: after a round, a point may send a small probe
+/// over one candidate link (RTT + bandwidth, plus the candidate's cost to the root in the reply) while its committed
+/// choice keeps carrying the traffic. The result estimates what the point would pay if it switched alone.
 /// </summary>
-internal sealed class GameTheoreticPlanner(GameSettings settings, Random random) : IPathPlanner
+internal interface IProbingPlanner : IPathPlanner
+{
+    /// <summary>The alternative to probe now (never the committed one), or null for no probe this round.</summary>
+    PeerEntry? ProbeTarget(DecisionPoint point, ImmutableArray<PeerEntry> candidates);
+
+    /// <summary>A probe of <paramref name="probed"/> estimated its cost at <paramref name="cost"/> (s; +∞ = unusable now).</summary>
+    void ObserveProbe(DecisionPoint point, NodeId probed, double cost);
+}
+
+/// <summary>
+/// Totoro+'s planner: every decision point is a player of the congestion game among applications' flows and runs
+/// ε-better-response dynamics with inertia on a committed profile (see <see cref="GameSettings"/>, docs/planning.md).
+/// The committed choice is today's proximity choice at first; it changes only when a fresh probe shows an alternative
+/// cheaper by more than the threshold δ, and then only with probability p (inertia), so simultaneous moves are rare
+/// and the potential falls. Probes never change what carries traffic, so exploration does not perturb the profile.
+/// </summary>
+internal sealed class GameTheoreticPlanner(GameSettings settings, Random random) : IProbingPlanner
 {
     private readonly GameSettings _settings = settings.Validated();
     private readonly Dictionary<DecisionPoint, PointState> _points = [];
 
     public string Name => "game";
 
+    /// <summary>Probes requested so far (all points).</summary>
+    public long Probes { get; private set; }
+
     public PeerEntry Choose(DecisionPoint point, ImmutableArray<PeerEntry> candidates)
     {
         var state = State(point, candidates);
-        var probabilities = Probabilities(state, candidates);
-        var keptAt = state.Current is { } current ? IndexOfId(candidates, current) : -1;
-        if (keptAt >= 0)
+        var committed = Committed(state, point, candidates);
+        if (state.Committed == committed.Id && Best(state, candidates, committed.Id, freshAt: state.Round) is { } best &&
+            Gains(state, best.Id, committed.Id) && random.NextDouble() < _settings.Inertia)
         {
-            var keep = state.LastProbability > 0 ? Math.Min(1, probabilities[keptAt] / state.LastProbability) : 1;
-            if (random.NextDouble() < keep)
-            {
-                return Remember(state, candidates[keptAt], probabilities[keptAt]);
-            }
+            committed = best;
         }
 
-        var roll = random.NextDouble();
-        for (var i = 0; i < candidates.Length; i++)
+        if (state.Committed != committed.Id)
         {
-            roll -= probabilities[i];
-            if (roll < 0)
-            {
-                return Remember(state, candidates[i], probabilities[i]);
-            }
+            state.Committed = committed.Id;
+            state.CommittedCost = state.Arms[committed.Id].Estimate;
         }
 
-        return Remember(state, candidates[^1], probabilities[^1]);
+        return committed;
     }
 
     public PeerEntry Preferred(DecisionPoint point, ImmutableArray<PeerEntry> candidates)
@@ -52,78 +60,135 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
             throw new ArgumentException("No candidates to choose from.", nameof(candidates));
         }
 
-        if (!_points.TryGetValue(point, out var state) || state.Arms.Count == 0)
+        return _points.TryGetValue(point, out var state) ? Committed(state, point, candidates) : StaticPlanner.Instance.Preferred(point, candidates);
+    }
+
+    /// <summary>The committed choice's cost is measured on the real transfer every round, so the newest value is used.</summary>
+    public void Observe(DecisionPoint point, NodeId chosen, double cost)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(cost);
+        if (_points.TryGetValue(point, out var state) && state.Committed == chosen)
         {
-            return StaticPlanner.Instance.Preferred(point, candidates);
+            state.CommittedCost = cost;
+            state.Round++;
+        }
+    }
+
+    public PeerEntry? ProbeTarget(DecisionPoint point, ImmutableArray<PeerEntry> candidates)
+    {
+        if (!_points.TryGetValue(point, out var state) || state.Committed is not { } committed || state.CommittedCost is not { } own || candidates.Length < 2)
+        {
+            return null;
         }
 
-        var floor = state.Arms.Values.Min(arm => arm.Loss);
-        var best = candidates[0];
-        var bestLoss = state.Arms.GetValueOrDefault(best.Id)?.Loss ?? floor;
+        State(point, candidates);
+
+        // Verification: an alternative that looks better but was measured before the last round is re-probed first.
+        if (Best(state, candidates, committed) is { } best && state.Arms[best.Id].ProbedAt != state.Round && Gains(state, best.Id, committed))
+        {
+            return Probe(best);
+        }
+
+        var rate = Math.Max(_settings.MinProbeRate, _settings.ProbeRate / (1 + (_settings.ProbeDecay * state.Round)));
+        if (random.NextDouble() >= rate)
+        {
+            return null;
+        }
+
+        PeerEntry? target = null;
+        var lowest = double.PositiveInfinity;
+        var total = candidates.Sum(candidate => Weight(state, state.Arms[candidate.Id]));
+        foreach (var candidate in candidates.OrderBy(c => c, Comparer<PeerEntry>.Create(RoutingTable.CompareByProximity)))
+        {
+            var arm = state.Arms[candidate.Id];
+            if (candidate.Id == committed)
+            {
+                continue;
+            }
+
+            if (arm.Probes == 0)
+            {
+                return Probe(candidate);
+            }
+
+            var estimate = double.IsPositiveInfinity(arm.Estimate!.Value) ? 10 * own : arm.Estimate.Value;
+            var index = estimate - (_settings.Exploration * own * Math.Sqrt(Math.Log(1 + total) / Math.Max(1e-9, Weight(state, arm))));
+            if (index < lowest)
+            {
+                (target, lowest) = (candidate, index);
+            }
+        }
+
+        return target is { } chosen ? Probe(chosen) : null;
+    }
+
+    public void ObserveProbe(DecisionPoint point, NodeId probed, double cost)
+    {
+        if (double.IsNaN(cost) || cost < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(cost), cost, "a probe's cost must be ≥ 0 (or +∞ for unusable)");
+        }
+
+        if (!_points.TryGetValue(point, out var state) || !state.Arms.TryGetValue(probed, out var arm))
+        {
+            return;
+        }
+
+        arm.Estimate = arm.Estimate is { } previous && !double.IsInfinity(previous) && !double.IsInfinity(cost)
+            ? ((1 - _settings.EstimateWeight) * previous) + (_settings.EstimateWeight * cost)
+            : cost;
+        arm.Probes = Weight(state, arm) + 1;
+        arm.ProbedAt = state.Round;
+    }
+
+    /// <summary>The committed choice at <paramref name="point"/>, if it has one (for tests and reports).</summary>
+    internal NodeId? CommittedAt(DecisionPoint point) => _points.TryGetValue(point, out var state) ? state.Committed : null;
+
+    private PeerEntry Probe(PeerEntry target)
+    {
+        Probes++;
+        return target;
+    }
+
+    private bool Gains(PointState state, NodeId alternative, NodeId committed) =>
+        state.CommittedCost is { } own && state.Arms[alternative].Estimate is { } other && state.Committed == committed &&
+        other < (1 - _settings.Threshold) * own;
+
+    /// <summary>An arm's probe count, discounted by <see cref="GameSettings.ProbeMemory"/> per round since its last probe.</summary>
+    private double Weight(PointState state, ArmState arm) =>
+        arm.Probes == 0 ? 0 : arm.Probes * Math.Pow(_settings.ProbeMemory, state.Round - arm.ProbedAt);
+
+    /// <summary>The alternative (not <paramref name="exclude"/>) with the lowest finite probe estimate (probed in round <paramref name="freshAt"/>, if given), or null.</summary>
+    private static PeerEntry? Best(PointState state, ImmutableArray<PeerEntry> candidates, NodeId exclude, int? freshAt = null)
+    {
+        PeerEntry? best = null;
+        var lowest = double.PositiveInfinity;
         foreach (var candidate in candidates)
         {
-            var loss = state.Arms.GetValueOrDefault(candidate.Id)?.Loss ?? floor;
-            if (loss < bestLoss)
+            if (candidate.Id != exclude && state.Arms.TryGetValue(candidate.Id, out var arm) && arm.Estimate is { } estimate && estimate < lowest &&
+                (freshAt is null || arm.ProbedAt == freshAt))
             {
-                best = candidate;
-                bestLoss = loss;
+                (best, lowest) = (candidate, estimate);
             }
         }
 
         return best;
     }
 
-    public void Observe(DecisionPoint point, NodeId chosen, double cost)
+    /// <summary>The committed candidate; if it is no longer valid (or there is none yet), the best probed one, else the nearest.</summary>
+    private static PeerEntry Committed(PointState state, DecisionPoint point, ImmutableArray<PeerEntry> candidates)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(cost);
-        if (!_points.TryGetValue(point, out var state) || state.Current != chosen || !state.Arms.TryGetValue(chosen, out var played))
+        foreach (var candidate in candidates)
         {
-            return;
-        }
-
-        played.Estimate = played.Estimate is { } previous ? ((1 - _settings.EstimateWeight) * previous) + (_settings.EstimateWeight * cost) : cost;
-        if (cost <= 0)
-        {
-            return;
-        }
-
-        // An arm never played is assumed a little better than the current one, so candidates get tried one by one,
-        // staggered over rounds, while the rest of the trees stay put; estimates of arms not played shrink toward 0.
-        var untried = (1 - _settings.Optimism) * played.Estimate.Value;
-        foreach (var arm in state.Arms.Values)
-        {
-            arm.Loss += (arm.Estimate ?? untried) / cost;
-            if (arm != played && arm.Estimate is { } stale)
+            if (candidate.Id == state.Committed)
             {
-                arm.Estimate = stale * (1 - _settings.Forgetting);
+                return candidate;
             }
         }
+
+        return (state.Committed is { } gone ? Best(state, candidates, gone) : null) ?? StaticPlanner.Instance.Preferred(point, candidates);
     }
 
-    /// <summary>The current distribution over <paramref name="candidates"/> (for tests and reports).</summary>
-    internal double[] Distribution(DecisionPoint point, ImmutableArray<PeerEntry> candidates) =>
-        Probabilities(State(point, candidates), candidates);
-
-    private double[] Probabilities(PointState state, ImmutableArray<PeerEntry> candidates)
-    {
-        var floor = candidates.Min(candidate => state.Arms[candidate.Id].Loss);
-        var weights = new double[candidates.Length];
-        var total = 0.0;
-        for (var i = 0; i < candidates.Length; i++)
-        {
-            weights[i] = Math.Exp(-_settings.LearningRate * (state.Arms[candidates[i].Id].Loss - floor));
-            total += weights[i];
-        }
-
-        for (var i = 0; i < weights.Length; i++)
-        {
-            weights[i] /= total;
-        }
-
-        return weights;
-    }
-
-    /// <summary>The point's state, with arms seen for the first time added at the lowest cumulative loss (so they get tried).</summary>
     private PointState State(DecisionPoint point, ImmutableArray<PeerEntry> candidates)
     {
         if (candidates.IsDefaultOrEmpty)
@@ -137,50 +202,33 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
             _points[point] = state;
         }
 
-        // The first time, the nearest candidate leads (today's choice); other and later arms start behind by a bias.
-        var start = state.Arms.Count == 0 ? 0 : state.Arms.Values.Min(arm => arm.Loss);
-        var nearest = state.Arms.Count == 0 ? StaticPlanner.Instance.Preferred(point, candidates).Id : (NodeId?)null;
         foreach (var candidate in candidates)
         {
-            state.Arms.TryAdd(candidate.Id, new ArmState { Loss = start + (candidate.Id == nearest ? 0 : _settings.InitialBias / _settings.LearningRate) });
+            state.Arms.TryAdd(candidate.Id, new ArmState());
         }
 
         return state;
     }
 
-    private static PeerEntry Remember(PointState state, PeerEntry chosen, double probability)
-    {
-        state.Current = chosen.Id;
-        state.LastProbability = probability;
-        return chosen;
-    }
-
-    private static int IndexOfId(ImmutableArray<PeerEntry> candidates, NodeId id)
-    {
-        for (var i = 0; i < candidates.Length; i++)
-        {
-            if (candidates[i].Id == id)
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
     private sealed class ArmState
     {
-        public double Loss { get; set; }
-
         public double? Estimate { get; set; }
+
+        /// <summary>Discounted probe count as of <see cref="ProbedAt"/>.</summary>
+        public double Probes { get; set; }
+
+        public int ProbedAt { get; set; } = -1;
     }
 
     private sealed class PointState
     {
         public Dictionary<NodeId, ArmState> Arms { get; } = [];
 
-        public NodeId? Current { get; set; }
+        public NodeId? Committed { get; set; }
 
-        public double LastProbability { get; set; }
+        public double? CommittedCost { get; set; }
+
+        /// <summary>Rounds observed on the committed choice.</summary>
+        public int Round { get; set; }
     }
 }

@@ -32,45 +32,54 @@ internal sealed record BanditSettings(double Discount, double Exploration, doubl
 }
 
 /// <summary>
-/// Exponential weights fed by bandit estimates (HOCON <c>totoro.planning.game</c>). Each arm has a cost estimate:
-/// an exponentially weighted mean of the costs observed when it was played (weight <see cref="EstimateWeight"/> on
-/// the newest), and zero (optimistic) until first played; an unplayed arm's estimate shrinks by the factor 1 − <see cref="Forgetting"/> per round, so stale estimates get re-tested. Every round each known arm's cumulative
-/// loss grows by its estimate ÷ the cost just observed, and pᵢ ∝ exp(−η Lᵢ) with η = <see cref="LearningRate"/>.
-/// Sampling is lazy: the current arm is kept with probability min(1, pₜ/pₜ₋₁), so trees switch parents rarely.
+/// Committed-profile better-response dynamics with probes and inertia (HOCON <c>totoro.planning.game</c>). Every
+/// decision point keeps a committed parent (the tree that carries the model) and estimates alternatives by probes
+/// that do not perturb it. After round t a point probes with probability max(<see cref="MinProbeRate"/>,
+/// <see cref="ProbeRate"/> / (1 + <see cref="ProbeDecay"/>·t)), the alternative with the lowest optimistic (UCB)
+/// estimate ĉᵢ − <see cref="Exploration"/>·ĉ_committed·√(ln(1+N)/nᵢ) (untried first; probe counts nᵢ decay by <see cref="ProbeMemory"/> per round, so
+/// stale estimates get retried). Probe results are averaged with
+/// weight <see cref="EstimateWeight"/> on the newest. The point switches to its best alternative only when that
+/// alternative was probed after the last round and is better by more than <see cref="Threshold"/> (relative), and
+/// then only with probability <see cref="Inertia"/>; a better-looking but older estimate is re-probed first.
 /// </summary>
-internal sealed record GameSettings(double LearningRate, double EstimateWeight, double Forgetting)
+internal sealed record GameSettings(double Inertia, double Threshold, double ProbeRate)
 {
-    public static GameSettings Default { get; } = new(LearningRate: 1.0, EstimateWeight: 0.5, Forgetting: 0);
+    public static GameSettings Default { get; } = new(Inertia: 0.25, Threshold: 0.02, ProbeRate: 1.0);
 
-    /// <summary>An untried arm's assumed cost: this much below the current arm's estimate.</summary>
-    public double Optimism { get; init; } = 0.1;
+    /// <summary>Per-round decay of the probe probability (harmonic: rate / (1 + decay·t)).</summary>
+    public double ProbeDecay { get; init; } = 0.05;
 
-    /// <summary>How far behind (in units of 1/η of cumulative loss) arms start, except the nearest at the first decision.</summary>
-    public double InitialBias { get; init; } = 2;
+    /// <summary>The probe probability never falls below this (drift is still noticed).</summary>
+    public double MinProbeRate { get; init; } = 0.02;
+
+    /// <summary>UCB bonus scale for choosing what to probe, relative to the committed arm's cost.</summary>
+    public double Exploration { get; init; } = 0.5;
+
+    /// <summary>Per-round discount of an alternative's probe count, so stale estimates regain their UCB bonus and get retried.</summary>
+    public double ProbeMemory { get; init; } = 0.95;
+
+    /// <summary>Weight of the newest probe result in an alternative's estimate.</summary>
+    public double EstimateWeight { get; init; } = 0.5;
 
     public GameSettings Validated()
     {
-        if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
-        {
-            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "totoro.planning.game.learning-rate must be finite and > 0");
-        }
-
-        if (EstimateWeight is <= 0 or > 1 || double.IsNaN(EstimateWeight))
-        {
-            throw new ArgumentOutOfRangeException(nameof(EstimateWeight), EstimateWeight, "totoro.planning.game.estimate-weight must be in (0, 1]");
-        }
-
-        if (Optimism is < 0 or >= 1 || InitialBias < 0 || double.IsNaN(Optimism) || double.IsNaN(InitialBias))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Optimism), Optimism, "totoro.planning.game.optimism must be in [0, 1) and initial-bias ≥ 0");
-        }
-
-        if (Forgetting is < 0 or >= 1 || double.IsNaN(Forgetting))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Forgetting), Forgetting, "totoro.planning.game.forgetting must be in [0, 1)");
-        }
-
+        Check(Inertia is > 0 and <= 1, nameof(Inertia), Inertia, "totoro.planning.game.inertia must be in (0, 1]");
+        Check(Threshold is >= 0 and < 1, nameof(Threshold), Threshold, "totoro.planning.game.threshold must be in [0, 1)");
+        Check(ProbeRate is >= 0 and <= 1, nameof(ProbeRate), ProbeRate, "totoro.planning.game.probe-rate must be in [0, 1]");
+        Check(ProbeDecay is >= 0 && !double.IsInfinity(ProbeDecay), nameof(ProbeDecay), ProbeDecay, "totoro.planning.game.probe-decay must be finite and ≥ 0");
+        Check(MinProbeRate >= 0 && MinProbeRate <= ProbeRate, nameof(MinProbeRate), MinProbeRate, "totoro.planning.game.min-probe-rate must be in [0, probe-rate]");
+        Check(Exploration >= 0 && !double.IsInfinity(Exploration), nameof(Exploration), Exploration, "totoro.planning.game.exploration must be finite and ≥ 0");
+        Check(ProbeMemory is > 0 and <= 1, nameof(ProbeMemory), ProbeMemory, "totoro.planning.game.probe-memory must be in (0, 1]");
+        Check(EstimateWeight is > 0 and <= 1, nameof(EstimateWeight), EstimateWeight, "totoro.planning.game.estimate-weight must be in (0, 1]");
         return this;
+    }
+
+    private static void Check(bool valid, string name, double value, string message)
+    {
+        if (!valid)
+        {
+            throw new ArgumentOutOfRangeException(name, value, message);
+        }
     }
 }
 

@@ -42,6 +42,7 @@ internal sealed partial class PlanningForest
     private readonly bool[][] _subscriber;
     private readonly List<int>[] _order;
     private readonly int[] _load;
+    private readonly int[] _probeLoad;
 
     public PlanningForest(ImmutableArray<RingNodeState?> rings, PlanningLinks links, NetworkModel network, ImmutableArray<PlanningApp> apps, int fanOutCap)
     {
@@ -60,11 +61,15 @@ internal sealed partial class PlanningForest
         _subscriber = [.. apps.Select(app => { var s = new bool[_nodes]; app.Subscribers.ToList().ForEach(n => s[n] = true); return s; })];
         _order = [.. apps.Select(_ => new List<int>())];
         _load = new int[4 * _nodes * apps.Length];
+        _probeLoad = new int[4 * _nodes];
     }
 
     public ImmutableArray<PlanningApp> Apps { get; }
 
     public int FanOutCap => _cap;
+
+    /// <summary>Size of one probe transfer (bytes), charged by <see cref="SetProbes"/>.</summary>
+    public double ProbeBytes { get; init; } = 256 * 1024;
 
     /// <summary>The nodes of app <paramref name="app"/>'s tree, root first, every parent before its children.</summary>
     public IReadOnlyList<int> Members(int app) => _order[app];

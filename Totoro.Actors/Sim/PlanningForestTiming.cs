@@ -35,6 +35,7 @@ internal sealed partial class PlanningForest
             bytes += count * Math.Min(size, Apps[other].ModelBytes);
         }
 
+        bytes += _probeLoad[((int)use * _nodes) + node] * Math.Min(size, ProbeBytes);
         return bytes * 8 / capacity;
     }
 
@@ -102,6 +103,24 @@ internal sealed partial class PlanningForest
         Add(LinkUse.DisseminationDown, child);
         Add(LinkUse.AggregationUp, child);
         Add(LinkUse.AggregationDown, parent);
+    }
+
+    /// <summary>
+    /// Charges probes to the links: each (prober, target) probe is one <see cref="ProbeBytes"/> transfer each way,
+    /// sharing the target's uplink and the prober's downlink, and the prober's uplink and the target's downlink, with
+    /// the round's model transfers. Replaces the previous set (probes run during the round after they were requested).
+    /// </summary>
+    public void SetProbes(IReadOnlyList<(int Prober, int Target)> probes)
+    {
+        ArgumentNullException.ThrowIfNull(probes);
+        Array.Clear(_probeLoad);
+        foreach (var (prober, target) in probes)
+        {
+            _probeLoad[((int)LinkUse.DisseminationUp * _nodes) + target]++;
+            _probeLoad[((int)LinkUse.DisseminationDown * _nodes) + prober]++;
+            _probeLoad[((int)LinkUse.AggregationUp * _nodes) + prober]++;
+            _probeLoad[((int)LinkUse.AggregationDown * _nodes) + target]++;
+        }
     }
 
     internal bool IsSubscriber(int app, int node) => _subscriber[app][node];

@@ -51,10 +51,12 @@ internal sealed class PlanningGame : IUnilateralGame
 
     public int Alternative(int player, int alternative) => Alternatives(player)[alternative];
 
-    public double DeviationCost(int player, int alternative)
+    public double DeviationCost(int player, int alternative) =>
+        DeviationCost(_players[player].App, _players[player].Node, Alternatives(player)[alternative]);
+
+    /// <summary>What tree member <paramref name="node"/> of app <paramref name="app"/> would pay with parent <paramref name="target"/>, everything else fixed (+∞ if that closes a loop).</summary>
+    public double DeviationCost(int app, int node, int target)
     {
-        var (app, node) = _players[player];
-        var target = Alternatives(player)[alternative];
         var old = _forest.ParentOf(app, node);
         var root = _forest.Apps[app].Root;
         var delta = new PlanningForest.LoadDelta();

@@ -24,6 +24,12 @@ internal sealed record PlanningSimOptions(int Nodes, int Apps, double Heterogene
 
     public int EpsilonEvery { get; init; } = 1;
 
+    /// <summary>Bytes of one probe transfer (each way), charged to the links in the round after it was requested.</summary>
+    public double ProbeBytes { get; init; } = 256 * 1024;
+
+    /// <summary>Relative standard deviation of a probe's cost measurement (Gaussian, clamped at 0).</summary>
+    public double ProbeNoise { get; init; } = 0.05;
+
     public PlanningSettings Planning { get; init; } = PlanningSettings.Default;
 
     public PlanningSimOptions Validated()
@@ -56,6 +62,11 @@ internal sealed record PlanningSimOptions(int Nodes, int Apps, double Heterogene
         if (!(ModelBytes > 0) || LoadSkew is < 0 or > 4 || TopAppShare is <= 0 or > 1 || double.IsNaN(LoadSkew) || double.IsNaN(TopAppShare))
         {
             throw new ArgumentOutOfRangeException(nameof(ModelBytes), "model bytes must be > 0, load skew in [0, 4], top-app share in (0, 1]");
+        }
+
+        if (!(ProbeBytes >= 0) || double.IsInfinity(ProbeBytes) || ProbeNoise is < 0 or > 1 || double.IsNaN(ProbeNoise))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ProbeBytes), "--probe-bytes must be finite and ≥ 0, --probe-noise in [0, 1]");
         }
 
         _ = Planning.Validated();

@@ -19,7 +19,10 @@ internal sealed record PlanningRound(
     double? MeanPathCost,
     int? PlayersAboveTarget,
     int Players,
-    int Switches);
+    int Switches,
+    int Probes = 0,
+    double ProbeBytes = 0,
+    double ModelBytes = 0);
 
 /// <summary>A planner's whole run: every round, and each app's per-round time.</summary>
 internal sealed record PlannerRun(PlannerKind Kind, ImmutableArray<PlanningRound> Rounds, ImmutableArray<ImmutableArray<double>> AppRoundTimes);
@@ -54,7 +57,7 @@ internal sealed class PlanningSimulation
 
     public PlanningLinks Links => _links;
 
-    public PlanningForest NewForest() => new(_rings, _links, _network, Apps, _options.FanOutCap);
+    public PlanningForest NewForest() => new(_rings, _links, _network, Apps, _options.FanOutCap) { ProbeBytes = _options.ProbeBytes };
 
     public PlannerRun Run(PlannerKind kind, Action<int>? progress = null)
     {
@@ -64,6 +67,8 @@ internal sealed class PlanningSimulation
         var appTimes = Apps.Select(_ => ImmutableArray.CreateBuilder<double>(_options.Rounds)).ToArray();
         var pathCost = Apps.Select(_ => new double[_options.Nodes]).ToArray();
         var previous = Apps.Select(_ => new int[_options.Nodes]).ToArray();
+        var noise = new Random(HashCode.Combine(_options.Seed, (int)kind, 7));
+        var probes = new List<(int Prober, int Target)>();
         for (var round = 1; round <= _options.Rounds; round++)
         {
             double dissemination = 0, aggregation = 0, max = 0;
@@ -94,6 +99,14 @@ internal sealed class PlanningSimulation
                 }
             }
 
+            var charged = probes.Count;
+            var modelBytes = Enumerable.Range(0, Apps.Length).Sum(app => 2 * (forest.Members(app).Count - 1) * Apps[app].ModelBytes);
+            probes.Clear();
+            if (planner is IProbingPlanner prober)
+            {
+                Probe(prober, forest, pathCost, noise, probes);
+            }
+
             NashGap? gap = round % _options.EpsilonEvery == 0 || round == _options.Rounds
                 ? NashGap.Measure(new PlanningGame(forest, pathCost, planner))
                 : null;
@@ -109,12 +122,52 @@ internal sealed class PlanningSimulation
                 gap?.MeanCost,
                 gap?.PlayersAboveTarget,
                 players,
-                switches));
+                switches,
+                charged,
+                2 * charged * _options.ProbeBytes,
+                modelBytes));
+            forest.SetProbes(probes);
             progress?.Invoke(round);
         }
 
         return new PlannerRun(kind, rounds.MoveToImmutable(), [.. appTimes.Select(times => times.MoveToImmutable())]);
     }
+
+    /// <summary>
+    /// After a round, every tree member may probe one alternative parent while its committed parent keeps the
+    /// traffic. The probe's reading is the cost the member would pay if it switched alone (exact, from
+    /// <see cref="PlanningGame"/>: the candidate link's transfer times plus the candidate's path to the root, which the
+    /// candidate reports in its reply), times Gaussian measurement noise. The probes' bytes load the links in the next round.
+    /// </summary>
+    private void Probe(IProbingPlanner planner, PlanningForest forest, double[][] pathCost, Random noise, List<(int Prober, int Target)> probes)
+    {
+        var game = new PlanningGame(forest, pathCost, planner);
+        for (var app = 0; app < Apps.Length; app++)
+        {
+            foreach (var node in forest.Members(app))
+            {
+                if (forest.ParentOf(app, node) < 0)
+                {
+                    continue;
+                }
+
+                var candidates = forest.ValidParents(app, node);
+                var point = forest.Point(app, node);
+                if (planner.ProbeTarget(point, [.. candidates.Select(to => forest.Entry(app, node, to))]) is not { } target)
+                {
+                    continue;
+                }
+
+                var cost = game.DeviationCost(app, node, target.Address.Value);
+                var reading = double.IsPositiveInfinity(cost) ? cost : Math.Max(0, cost * (1 + (_options.ProbeNoise * Gaussian(noise))));
+                planner.ObserveProbe(point, target.Id, reading);
+                probes.Add((node, target.Address.Value));
+            }
+        }
+    }
+
+    private static double Gaussian(Random random) =>
+        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
     /// <summary>
     /// App k: key from its name, model bytes and subscriber count both ∝ (k+1)^−s (the largest has

@@ -25,7 +25,9 @@ internal sealed record PlannerSummary(
     double MeanNashRegretPerRound,
     int FinalPlayers,
     double MeanSwitchesLastTenth,
-    double WallSeconds);
+    double WallSeconds,
+    double ProbeByteShare = 0,
+    double MeanProbesLastTenth = 0);
 
 /// <summary>The JSON summary of <c>totoro sim planning</c>.</summary>
 internal sealed record PlanningSimSummary(
@@ -66,18 +68,21 @@ internal static class SimPlanningCommand
         var candidates = new Option<int>("--candidates") { Description = "Routing-table candidates per slot", DefaultValueFactory = _ => 4 };
         var every = new Option<int>("--epsilon-every") { Description = "Measure epsilon every k rounds", DefaultValueFactory = _ => 1 };
         var planners = new Option<string>("--planners") { Description = "Comma-separated: static,bandit,game", DefaultValueFactory = _ => "static,bandit,game" };
-        var eta = new Option<double>("--game-learning-rate") { Description = "Game planner: exponential-weights learning rate", DefaultValueFactory = _ => GameSettings.Default.LearningRate };
-        var ix = new Option<double>("--game-estimate-weight") { Description = "Game planner: weight of the newest cost in an arm estimate", DefaultValueFactory = _ => GameSettings.Default.EstimateWeight };
-        var forgetting = new Option<double>("--game-forgetting") { Description = "Game planner: per-round shrink of unplayed arms' estimates", DefaultValueFactory = _ => GameSettings.Default.Forgetting };
-        var optimism = new Option<double>("--game-optimism") { Description = "Game planner: untried arms assumed this much (relative) below the current arm", DefaultValueFactory = _ => GameSettings.Default.Optimism };
-        var bias = new Option<double>("--game-initial-bias") { Description = "Game planner: head start of the nearest arm, in units of 1/eta", DefaultValueFactory = _ => GameSettings.Default.InitialBias };
+        var inertia = new Option<double>("--game-inertia") { Description = "Game planner: probability of taking a verified better response", DefaultValueFactory = _ => GameSettings.Default.Inertia };
+        var threshold = new Option<double>("--game-threshold") { Description = "Game planner: relative gain delta required to switch", DefaultValueFactory = _ => GameSettings.Default.Threshold };
+        var probeRate = new Option<double>("--game-probe-rate") { Description = "Game planner: initial probe probability per round", DefaultValueFactory = _ => GameSettings.Default.ProbeRate };
+        var probeDecay = new Option<double>("--game-probe-decay") { Description = "Game planner: probe probability = rate / (1 + decay * t)", DefaultValueFactory = _ => GameSettings.Default.ProbeDecay };
+        var minProbe = new Option<double>("--game-min-probe-rate") { Description = "Game planner: floor of the probe probability", DefaultValueFactory = _ => GameSettings.Default.MinProbeRate };
+        var gameExploration = new Option<double>("--game-exploration") { Description = "Game planner: UCB bonus scale for choosing probes (relative to own cost)", DefaultValueFactory = _ => GameSettings.Default.Exploration };
+        var probeBytes = new Option<double>("--probe-bytes") { Description = "Bytes of one probe transfer each way (charged to the links)", DefaultValueFactory = _ => 256 * 1024 };
+        var probeNoise = new Option<double>("--probe-noise") { Description = "Relative std. dev. of a probe's cost reading", DefaultValueFactory = _ => 0.05 };
         var discount = new Option<double>("--bandit-discount") { Description = "Bandit planner: UCB discount per observation", DefaultValueFactory = _ => BanditSettings.Default.Discount };
         var exploration = new Option<double>("--bandit-exploration") { Description = "Bandit planner: UCB exploration coefficient", DefaultValueFactory = _ => BanditSettings.Default.Exploration };
         var hysteresis = new Option<double>("--bandit-hysteresis") { Description = "Bandit planner: relative index margin before switching", DefaultValueFactory = _ => BanditSettings.Default.Hysteresis };
         var output = new Option<string?>("--out") { Description = "Directory for CSV and SVG output" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON summary object on stdout" };
         var command = new Command("planning", "Compare static, bandit and game-theoretic path planning on a simulated ring with heterogeneous links");
-        foreach (var option in new Option[] { nodes, apps, heterogeneity, rounds, seed, cap, candidates, every, planners, eta, ix, forgetting, optimism, bias, discount, exploration, hysteresis, output, json })
+        foreach (var option in new Option[] { nodes, apps, heterogeneity, rounds, seed, cap, candidates, every, planners, inertia, threshold, probeRate, probeDecay, minProbe, gameExploration, probeBytes, probeNoise, discount, exploration, hysteresis, output, json })
         {
             command.Options.Add(option);
         }
@@ -89,9 +94,11 @@ internal static class SimPlanningCommand
                 FanOutCap = parse.GetValue(cap),
                 CandidatesPerSlot = parse.GetValue(candidates),
                 EpsilonEvery = parse.GetValue(every),
+                ProbeBytes = parse.GetValue(probeBytes),
+                ProbeNoise = parse.GetValue(probeNoise),
                 Planning = new PlanningSettings(
                     new BanditSettings(parse.GetValue(discount), parse.GetValue(exploration), parse.GetValue(hysteresis)),
-                    new GameSettings(parse.GetValue(eta), parse.GetValue(ix), parse.GetValue(forgetting)) { Optimism = parse.GetValue(optimism), InitialBias = parse.GetValue(bias) }),
+                    new GameSettings(parse.GetValue(inertia), parse.GetValue(threshold), parse.GetValue(probeRate)) { ProbeDecay = parse.GetValue(probeDecay), MinProbeRate = parse.GetValue(minProbe), Exploration = parse.GetValue(gameExploration) }),
             }.Validated();
             var kinds = parse.GetValue(planners)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(PathPlanners.Parse).Distinct().ToArray();
             var asJson = parse.GetValue(json);
@@ -206,19 +213,21 @@ internal static class SimPlanningCommand
             Math.Round(regret / measuredCount, 3),
             rounds[^1].Players,
             Math.Round(tail.Average(r => r.Switches), 1),
-            Math.Round(wallSeconds, 1));
+            Math.Round(wallSeconds, 1),
+            Math.Round(rounds.Sum(r => r.ProbeBytes) / Math.Max(1, rounds.Sum(r => r.ModelBytes)), 5),
+            Math.Round(tail.Average(r => r.Probes), 1));
     }
 
     private static void WriteFiles(string directory, IReadOnlyList<PlannerRun> runs, TextWriter log)
     {
         Directory.CreateDirectory(directory);
-        var csv = new StringBuilder("planner,round,mean_round_time_s,mean_dissemination_s,mean_aggregation_s,max_app_round_time_s,epsilon_s,epsilon_relative,mean_path_cost_s,players_above_5pct,players,switches\n");
+        var csv = new StringBuilder("planner,round,mean_round_time_s,mean_dissemination_s,mean_aggregation_s,max_app_round_time_s,epsilon_s,epsilon_relative,mean_path_cost_s,players_above_5pct,players,switches,probes,probe_bytes,model_bytes\n");
         foreach (var run in runs)
         {
             foreach (var r in run.Rounds)
             {
                 csv.Append(string.Create(CultureInfo.InvariantCulture,
-                    $"{PathPlanners.Key(run.Kind)},{r.Round},{r.MeanRoundTime:F4},{r.MeanDissemination:F4},{r.MeanAggregation:F4},{r.MaxRoundTime:F4},{r.EpsilonAdditive:F4},{r.EpsilonRelative:F5},{r.MeanPathCost:F4},{r.PlayersAboveTarget},{r.Players},{r.Switches}\n"));
+                    $"{PathPlanners.Key(run.Kind)},{r.Round},{r.MeanRoundTime:F4},{r.MeanDissemination:F4},{r.MeanAggregation:F4},{r.MaxRoundTime:F4},{r.EpsilonAdditive:F4},{r.EpsilonRelative:F5},{r.MeanPathCost:F4},{r.PlayersAboveTarget},{r.Players},{r.Switches},{r.Probes},{r.ProbeBytes:F0},{r.ModelBytes:F0}\n"));
             }
         }
 
@@ -245,7 +254,7 @@ internal static class SimPlanningCommand
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {p.Planner,-7} round {p.FinalRoundTime:F2} s (dissemination {p.FinalDissemination:F2} + aggregation {p.FinalAggregation:F2}; slowest app {p.FinalMaxAppRoundTime:F2}); " +
                 $"time to {summary.Rounds} rounds mean {p.MeanTimeToTarget:F0} s, max {p.MaxTimeToTarget:F0} s; ε {p.FinalEpsilon:F3} s = {100 * p.FinalEpsilonRelative:F2} % of mean path cost {p.FinalMeanPathCost:F2} s; " +
-                $"ε ≤ {100 * EpsilonTarget:F0} % from round {(p.RoundsToEpsilonTarget is { } r ? r.ToString(CultureInfo.InvariantCulture) : "never")}, players able to gain > {100 * EpsilonTarget:F0} %: {100 * p.FinalShareOfPlayersAboveTarget:F1} %; Nash regret {p.NashRegret:F1} s ({p.MeanNashRegretPerRound:F3} s/round); switches/round {p.MeanSwitchesLastTenth}; {p.WallSeconds} s wall"));
+                $"ε ≤ {100 * EpsilonTarget:F0} % from round {(p.RoundsToEpsilonTarget is { } r ? r.ToString(CultureInfo.InvariantCulture) : "never")}, players able to gain > {100 * EpsilonTarget:F0} %: {100 * p.FinalShareOfPlayersAboveTarget:F1} %; Nash regret {p.NashRegret:F1} s ({p.MeanNashRegretPerRound:F3} s/round); switches/round {p.MeanSwitchesLastTenth}; probes/round {p.MeanProbesLastTenth}, probe bytes {100 * p.ProbeByteShare:F2} % of model bytes; {p.WallSeconds} s wall"));
         }
 
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
