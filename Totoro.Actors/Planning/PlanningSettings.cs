@@ -44,7 +44,7 @@ internal sealed record BanditSettings(double Discount, double Exploration, doubl
 /// </summary>
 internal sealed record GameSettings(double Inertia, double Threshold, double ProbeRate)
 {
-    public static GameSettings Default { get; } = new(Inertia: 0.25, Threshold: 0.02, ProbeRate: 1.0);
+    public static GameSettings Default { get; } = new(Inertia: 0.25, Threshold: 0.005, ProbeRate: 1.0);
 
     /// <summary>Per-round decay of the probe probability (harmonic: rate / (1 + decay·t)).</summary>
     public double ProbeDecay { get; init; } = 0.05;

@@ -28,7 +28,7 @@ internal sealed record PlanningSimOptions(int Nodes, int Apps, double Heterogene
     public double ProbeBytes { get; init; } = 256 * 1024;
 
     /// <summary>Relative standard deviation of a probe's cost measurement (Gaussian, clamped at 0).</summary>
-    public double ProbeNoise { get; init; } = 0.05;
+    public double ProbeNoise { get; init; }
 
     public PlanningSettings Planning { get; init; } = PlanningSettings.Default;
 

@@ -75,7 +75,7 @@ internal static class SimPlanningCommand
         var minProbe = new Option<double>("--game-min-probe-rate") { Description = "Game planner: floor of the probe probability", DefaultValueFactory = _ => GameSettings.Default.MinProbeRate };
         var gameExploration = new Option<double>("--game-exploration") { Description = "Game planner: UCB bonus scale for choosing probes (relative to own cost)", DefaultValueFactory = _ => GameSettings.Default.Exploration };
         var probeBytes = new Option<double>("--probe-bytes") { Description = "Bytes of one probe transfer each way (charged to the links)", DefaultValueFactory = _ => 256 * 1024 };
-        var probeNoise = new Option<double>("--probe-noise") { Description = "Relative std. dev. of a probe's cost reading", DefaultValueFactory = _ => 0.05 };
+        var probeNoise = new Option<double>("--probe-noise") { Description = "Relative std. dev. of a probe's cost reading", DefaultValueFactory = _ => 0.0 };
         var discount = new Option<double>("--bandit-discount") { Description = "Bandit planner: UCB discount per observation", DefaultValueFactory = _ => BanditSettings.Default.Discount };
         var exploration = new Option<double>("--bandit-exploration") { Description = "Bandit planner: UCB exploration coefficient", DefaultValueFactory = _ => BanditSettings.Default.Exploration };
         var hysteresis = new Option<double>("--bandit-hysteresis") { Description = "Bandit planner: relative index margin before switching", DefaultValueFactory = _ => BanditSettings.Default.Hysteresis };
