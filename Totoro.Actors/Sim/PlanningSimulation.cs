@@ -139,7 +139,7 @@ internal sealed class PlanningSimulation
     /// <see cref="PlanningGame"/>: the candidate link's transfer times plus the candidate's path to the root, which the
     /// candidate reports in its reply), times Gaussian measurement noise. The probes' bytes load the links in the next round.
     /// </summary>
-    private void Probe(IProbingPlanner planner, PlanningForest forest, double[][] pathCost, Random noise, List<(int Prober, int Target)> probes)
+    internal void Probe(IProbingPlanner planner, PlanningForest forest, double[][] pathCost, Random noise, List<(int Prober, int Target)> probes)
     {
         var game = new PlanningGame(forest, pathCost, planner);
         for (var app = 0; app < Apps.Length; app++)

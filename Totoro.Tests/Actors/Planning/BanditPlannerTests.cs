@@ -52,6 +52,6 @@ internal sealed class BanditPlannerTests
     public void Settings_name_the_offending_key()
     {
         Assert.That(() => new BanditPlanner(BanditSettings.Default with { Discount = 1.5 }), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("totoro.planning.bandit.discount"));
-        Assert.That(() => new GameTheoreticPlanner(GameSettings.Default with { LearningRate = 0 }, new Random(1)), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("totoro.planning.game.learning-rate"));
+        Assert.That(() => new GameTheoreticPlanner(GameSettings.Default with { Inertia = 0 }, new Random(1)), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("totoro.planning.game.inertia"));
     }
 }

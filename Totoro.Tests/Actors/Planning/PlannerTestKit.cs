@@ -12,7 +12,10 @@ internal static class PlannerTestKit
 
     public static DecisionPoint Point(int player) => new(new NodeId((UInt128)(1000 + player)), NodeId.FromName("flow"));
 
-    /// <summary>Plays <paramref name="rounds"/> rounds of a single-player bandit; returns the arm index chosen each round.</summary>
+    /// <summary>
+    /// Plays <paramref name="rounds"/> rounds of a single-player bandit (a probing planner also probes after each
+    /// round, reading the probed arm's cost); returns the arm index chosen each round.
+    /// </summary>
     public static List<int> PlayBandit(IPathPlanner planner, int rounds, Func<int, int, double> costOf, int arms = 3)
     {
         var candidates = Arms(arms);
@@ -23,6 +26,10 @@ internal static class PlannerTestKit
             var arm = planner.Choose(point, candidates).Address.Value;
             chosen.Add(arm);
             planner.Observe(point, candidates[arm].Id, costOf(round, arm));
+            if (planner is IProbingPlanner prober && prober.ProbeTarget(point, candidates) is { } probed)
+            {
+                prober.ObserveProbe(point, probed.Id, costOf(round, probed.Address.Value));
+            }
         }
 
         return chosen;

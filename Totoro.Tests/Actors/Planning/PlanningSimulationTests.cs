@@ -57,10 +57,55 @@ internal sealed class PlanningSimulationTests
         Assert.That(json.ToString().Trim().Split('\n'), Has.Length.EqualTo(1));
         Assert.That(runs.Select(run => run.Rounds.Length), Is.All.EqualTo(60));
         Assert.That(runs[0].Rounds.Select(r => r.MeanRoundTime).Distinct().Count(), Is.EqualTo(1), "static trees never change");
-        Assert.That(runs[2].Rounds.TakeLast(10).Average(r => (double)r.Switches / r.Players), Is.LessThan(0.1), "lazy sampling: few parents switch per round");
+        Assert.That(runs[2].Rounds.TakeLast(10).Average(r => (double)r.Switches / r.Players), Is.LessThan(0.1), "inertia: few parents switch per round");
         Assert.That(summary.SpeedupGameOverStatic, Is.GreaterThan(1.0));
-        Assert.That(runs[2].Rounds[^1].EpsilonAdditive, Is.Not.Null);
+        Assert.That(runs[2].Rounds[^1].EpsilonRelative, Is.LessThanOrEqualTo(0.05), "the committed profile ends within 5 % of an equilibrium");
+        Assert.That(runs[2].Rounds.Sum(r => r.ProbeBytes), Is.GreaterThan(0), "probe bytes are charged");
+        Assert.That(runs[1].Rounds.Sum(r => r.ProbeBytes), Is.Zero, "the bandit does not probe");
     }
+
+    [Test]
+    public void The_trees_that_carry_traffic_are_the_game_planners_committed_choices_and_probes_do_not_move_them()
+    {
+        var simulation = new PlanningSimulation(new PlanningSimOptions(Nodes: 150, Apps: 4, Heterogeneity: 1, Rounds: 1, Seed: 12) { ProbeNoise = 0.05 });
+        var forest = simulation.NewForest();
+        var planner = new GameTheoreticPlanner(GameSettings.Default, new Random(2));
+        var pathCost = forest.Apps.Select(_ => new double[150]).ToArray();
+        var probes = new List<(int Prober, int Target)>();
+        var probed = 0;
+        for (var round = 0; round < 40; round++)
+        {
+            for (var app = 0; app < forest.Apps.Length; app++)
+            {
+                forest.Build(app, planner.Choose);
+                forest.Time(app, pathCost[app]);
+                foreach (var node in forest.Members(app).Skip(1))
+                {
+                    planner.Observe(forest.Point(app, node), forest.Entry(app, node, forest.ParentOf(app, node)).Id, pathCost[app][node]);
+                }
+            }
+
+            var before = Parents(forest);
+            probes.Clear();
+            simulation.Probe(planner, forest, pathCost, new Random(round), probes);
+            probed += probes.Count;
+            Assert.That(Parents(forest), Is.EqualTo(before), $"round {round}: probing left every tree as it was");
+            for (var app = 0; app < forest.Apps.Length; app++)
+            {
+                foreach (var node in forest.Members(app).Skip(1))
+                {
+                    Assert.That(planner.CommittedAt(forest.Point(app, node)), Is.EqualTo(forest.Entry(app, node, forest.ParentOf(app, node)).Id), "parent = committed choice");
+                }
+            }
+
+            forest.SetProbes(probes);
+        }
+
+        Assert.That(probed, Is.GreaterThan(100), "probes were sent");
+    }
+
+    private static List<int> Parents(PlanningForest forest) =>
+        [.. Enumerable.Range(0, forest.Apps.Length).SelectMany(app => forest.Members(app).Select(node => forest.ParentOf(app, node)))];
 
     [Test]
     public void Options_reject_bad_values_with_the_flag_name()
