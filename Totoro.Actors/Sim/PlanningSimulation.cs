@@ -61,13 +61,13 @@ internal sealed class PlanningSimulation
 
     public PlannerRun Run(PlannerKind kind, Action<int>? progress = null)
     {
-        var planner = PathPlanners.Create(kind, _options.Planning, new Random(HashCode.Combine(_options.Seed, (int)kind)));
+        var planner = PathPlanners.Create(kind, _options.Planning, new Random((_options.Seed * 31) + (int)kind));
         var forest = NewForest();
         var rounds = ImmutableArray.CreateBuilder<PlanningRound>(_options.Rounds);
         var appTimes = Apps.Select(_ => ImmutableArray.CreateBuilder<double>(_options.Rounds)).ToArray();
         var pathCost = Apps.Select(_ => new double[_options.Nodes]).ToArray();
         var previous = Apps.Select(_ => new int[_options.Nodes]).ToArray();
-        var noise = new Random(HashCode.Combine(_options.Seed, (int)kind, 7));
+        var noise = new Random((_options.Seed * 31) + (int)kind + 7919);
         var probes = new List<(int Prober, int Target)>();
         for (var round = 1; round <= _options.Rounds; round++)
         {
