@@ -38,10 +38,15 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
     {
         var state = State(point, candidates);
         var committed = Committed(state, point, candidates);
-        if (state.Committed == committed.Id && Best(state, candidates, committed.Id, freshAt: state.Round) is { } best &&
-            Gains(state, best.Id, committed.Id) && random.NextDouble() < _settings.Inertia)
+        // A probe is fresh if it followed the last observed round; a point that was not in the tree last round
+        // (no observation since its previous choice) has no fresh probes.
+        var observedSinceLastChoice = state.ChosenAt != state.Round;
+        state.ChosenAt = state.Round;
+        if (observedSinceLastChoice && state.Committed == committed.Id && Best(state, candidates, committed.Id, freshAt: state.Round) is { } best &&
+            Gains(state, best.Id, committed.Id) && random.NextDouble() < _settings.Inertia / (1 + (_settings.InertiaDecay * state.Switches)))
         {
             committed = best;
+            state.Switches++;
         }
 
         if (state.Committed != committed.Id)
@@ -227,6 +232,12 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
         public NodeId? Committed { get; set; }
 
         public double? CommittedCost { get; set; }
+
+        /// <summary><see cref="Round"/> at the last <see cref="GameTheoreticPlanner.Choose"/>.</summary>
+        public int ChosenAt { get; set; } = -1;
+
+        /// <summary>Better responses taken so far (each makes the next one less likely, see <see cref="GameSettings.InertiaDecay"/>).</summary>
+        public int Switches { get; set; }
 
         /// <summary>Rounds observed on the committed choice.</summary>
         public int Round { get; set; }

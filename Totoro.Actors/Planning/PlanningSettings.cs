@@ -46,11 +46,14 @@ internal sealed record GameSettings(double Inertia, double Threshold, double Pro
 {
     public static GameSettings Default { get; } = new(Inertia: 0.25, Threshold: 0.005, ProbeRate: 1.0);
 
+    /// <summary>A point that has switched k times takes a verified better response with probability p / (1 + decay·k), so flip-flopping players settle.</summary>
+    public double InertiaDecay { get; init; } = 0.25;
+
     /// <summary>Per-round decay of the probe probability (harmonic: rate / (1 + decay·t)).</summary>
     public double ProbeDecay { get; init; } = 0.05;
 
     /// <summary>The probe probability never falls below this (drift is still noticed).</summary>
-    public double MinProbeRate { get; init; } = 0.02;
+    public double MinProbeRate { get; init; } = 0.3;
 
     /// <summary>UCB bonus scale for choosing what to probe, relative to the committed arm's cost.</summary>
     public double Exploration { get; init; } = 0.5;
@@ -66,6 +69,7 @@ internal sealed record GameSettings(double Inertia, double Threshold, double Pro
         Check(Inertia is > 0 and <= 1, nameof(Inertia), Inertia, "totoro.planning.game.inertia must be in (0, 1]");
         Check(Threshold is >= 0 and < 1, nameof(Threshold), Threshold, "totoro.planning.game.threshold must be in [0, 1)");
         Check(ProbeRate is >= 0 and <= 1, nameof(ProbeRate), ProbeRate, "totoro.planning.game.probe-rate must be in [0, 1]");
+        Check(InertiaDecay is >= 0 && !double.IsInfinity(InertiaDecay), nameof(InertiaDecay), InertiaDecay, "totoro.planning.game.inertia-decay must be finite and ≥ 0");
         Check(ProbeDecay is >= 0 && !double.IsInfinity(ProbeDecay), nameof(ProbeDecay), ProbeDecay, "totoro.planning.game.probe-decay must be finite and ≥ 0");
         Check(MinProbeRate >= 0 && MinProbeRate <= ProbeRate, nameof(MinProbeRate), MinProbeRate, "totoro.planning.game.min-probe-rate must be in [0, probe-rate]");
         Check(Exploration >= 0 && !double.IsInfinity(Exploration), nameof(Exploration), Exploration, "totoro.planning.game.exploration must be finite and ≥ 0");
