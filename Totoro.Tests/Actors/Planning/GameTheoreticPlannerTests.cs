@@ -47,6 +47,25 @@ internal sealed class GameTheoreticPlannerTests
     }
 
     [Test]
+    public void Without_an_observed_round_since_its_last_choice_a_point_does_not_switch()
+    {
+        var planner = new GameTheoreticPlanner(GameSettings.Default with { Inertia = 1 }, new Random(1));
+        var point = PlannerTestKit.Point(0);
+        var arms = PlannerTestKit.Arms(2);
+        planner.Choose(point, arms);
+        planner.Observe(point, arms[0].Id, 10);
+        Assert.That(planner.Choose(point, arms), Is.EqualTo(arms[0]), "nothing probed yet");
+
+        // The round after that choice was never observed (the point dropped out of the tree); a probe now is not
+        // evidence about the profile it will rejoin.
+        planner.ObserveProbe(point, arms[1].Id, 1);
+        Assert.That(planner.Choose(point, arms), Is.EqualTo(arms[0]));
+        planner.Observe(point, arms[0].Id, 10);
+        planner.ObserveProbe(point, arms[1].Id, 1);
+        Assert.That(planner.Choose(point, arms), Is.EqualTo(arms[1]), "after an observed round, the fresh probe counts");
+    }
+
+    [Test]
     public void A_gain_below_the_threshold_never_moves_and_a_verified_gain_moves_with_the_inertia_probability()
     {
         const int points = 2000;
