@@ -21,8 +21,8 @@ internal interface IProbingPlanner : IPathPlanner
 /// Totoro+'s planner: every decision point is a player of the congestion game among applications' flows and runs
 /// ε-better-response dynamics with inertia on a committed profile (see <see cref="GameSettings"/>, docs/planning.md).
 /// The committed choice is today's proximity choice at first; it changes only when a fresh probe shows an alternative
-/// cheaper by more than the threshold δ, and then only with probability p (inertia), so simultaneous moves are rare
-/// and the potential falls. Probes never change what carries traffic, so exploration does not perturb the profile.
+/// cheaper by more than the threshold δ, and then only with probability p / (1 + decay·switches so far) (inertia),
+/// so simultaneous moves are rare and the potential falls. Probes never change what carries traffic, so exploration does not perturb the profile.
 /// </summary>
 internal sealed class GameTheoreticPlanner(GameSettings settings, Random random) : IProbingPlanner
 {
@@ -30,9 +30,6 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
     private readonly Dictionary<DecisionPoint, PointState> _points = [];
 
     public string Name => "game";
-
-    /// <summary>Probes requested so far (all points).</summary>
-    public long Probes { get; private set; }
 
     public PeerEntry Choose(DecisionPoint point, ImmutableArray<PeerEntry> candidates)
     {
@@ -91,7 +88,7 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
         // Verification: an alternative that looks better but was measured before the last round is re-probed first.
         if (Best(state, candidates, committed) is { } best && state.Arms[best.Id].ProbedAt != state.Round && Gains(state, best.Id, committed))
         {
-            return Probe(best);
+            return best;
         }
 
         var rate = Math.Max(_settings.MinProbeRate, _settings.ProbeRate / (1 + (_settings.ProbeDecay * state.Round)));
@@ -113,7 +110,7 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
 
             if (arm.Probes == 0)
             {
-                return Probe(candidate);
+                return candidate;
             }
 
             var estimate = double.IsPositiveInfinity(arm.Estimate!.Value) ? 10 * own : arm.Estimate.Value;
@@ -124,7 +121,7 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
             }
         }
 
-        return target is { } chosen ? Probe(chosen) : null;
+        return target;
     }
 
     public void ObserveProbe(DecisionPoint point, NodeId probed, double cost)
@@ -148,12 +145,6 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
 
     /// <summary>The committed choice at <paramref name="point"/>, if it has one (for tests and reports).</summary>
     internal NodeId? CommittedAt(DecisionPoint point) => _points.TryGetValue(point, out var state) ? state.Committed : null;
-
-    private PeerEntry Probe(PeerEntry target)
-    {
-        Probes++;
-        return target;
-    }
 
     private bool Gains(PointState state, NodeId alternative, NodeId committed) =>
         state.CommittedCost is { } own && state.Arms[alternative].Estimate is { } other && state.Committed == committed &&
