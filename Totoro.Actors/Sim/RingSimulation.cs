@@ -278,6 +278,16 @@ internal sealed class RingSimulation
         return new StateReport(tasks.Length, bytes / n, entries / n, leaves / n, table / n);
     }
 
+    /// <summary>Every node's zone-ring state (index order; null for nodes that are not live), read through <see cref="GetRingState"/>.</summary>
+    public ImmutableArray<RingNodeState?> ZoneRingStates()
+    {
+        var tasks = Enumerable.Range(0, _actors.Length)
+            .Select(node => IsLive(node) ? _actors[node]!.Ask<RingStateSnapshot>(GetRingState.Instance, TimeSpan.FromSeconds(10)) : null)
+            .ToArray();
+        _world.RunUntilIdle();
+        return [.. tasks.Select(task => task?.Result.State.ZoneRing)];
+    }
+
     /// <summary>True when every sampled live node's zone leaf set holds exactly the L/2 nearest live zone members on each side.</summary>
     public int CountWrongLeafSets(int sample)
     {
