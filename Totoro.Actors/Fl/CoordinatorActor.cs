@@ -62,7 +62,8 @@ internal sealed class CoordinatorActor : ReceiveActor
         var model = ModelFactory.Create(_spec.Model, _spec.Seed, data.Train.Shape, data.Train.Classes);
         _model = model.Parameters.ToArray();
         _architecture = TrainerActor.ArchitectureKey(model);
-        var props = Props.Create(() => new TrainerActor());
+        var cache = _options.Cache;
+        var props = Props.Create(() => new TrainerActor(cache));
         _trainer = Context.ActorOf(_options.Settings.TrainingDispatcher is { } name ? props.WithDispatcher(name) : props, "evaluator");
         _client.Tell(new AppAccepted(_spec.Name, _self), Self);
         FlLog.AppStarted(Log, _spec.Name, _self.ToString(), _options.Topology.Kind);
