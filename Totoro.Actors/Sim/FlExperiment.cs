@@ -50,7 +50,7 @@ internal sealed record FlExperimentConfig
 
     public int ClientsPerRound { get; init; } = 20;
 
-    public int Rounds { get; init; } = 60;
+    public int Rounds { get; init; } = 80;
 
     public int LocalEpochs { get; init; } = 1;
 

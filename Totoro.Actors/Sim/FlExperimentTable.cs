@@ -11,55 +11,82 @@ internal sealed record FlExperimentResult(
     FlExperimentConfig Config, IReadOnlyList<FlRunResult> Runs, IReadOnlyList<FlSpeedup> Speedups, TrainingCacheStats Cache);
 
 /// <summary>
-/// Runs a whole experiment: per app count, the baseline at each server bandwidth, then Totoro at each fan-out, all on
+/// Runs a whole experiment: per app count, the baseline at each server bandwidth and Totoro at each fan-out, all on
 /// the same edge network with the same apps, workers, partitions and selections. Trees are grown once per fan-out
 /// for the largest app count (app i's tree does not depend on how many other apps run).
 /// </summary>
 internal static class FlExperiment
 {
-    public static FlExperimentResult Run(FlExperimentConfig config, FlDataCatalog catalog, TrainingResultCache cache, Action<FlProgress> progress, Action<string> log)
+    /// <summary>
+    /// Runs every system at every app count. Runs that train the same models form a family — the baseline at every
+    /// server size (the server folds each round in one batch), Totoro at one fan-out (one tree shape) — and run in
+    /// order of app count, so the cache computes each app's rounds once per family; up to
+    /// <paramref name="parallelism"/> families run at once, each on its own deterministic world.
+    /// </summary>
+    public static FlExperimentResult Run(
+        FlExperimentConfig config, FlDataCatalog catalog, TrainingResultCache cache, Action<FlProgress> progress, Action<string> log, int parallelism = 1)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(cache);
         ArgumentNullException.ThrowIfNull(progress);
         ArgumentNullException.ThrowIfNull(log);
+        ArgumentOutOfRangeException.ThrowIfLessThan(parallelism, 1);
         var plan = FlExperimentPlan.Create(config);
-        var forests = new Dictionary<int, (ForestTopology Topology, int MaxChildren)>();
-        foreach (var fanOut in config.FanOuts.Distinct())
-        {
-            forests[fanOut] = plan.ForestTopology(fanOut);
-            log($"forest fan-out {fanOut}: {plan.Apps.Length} trees grown by subscription, largest node fan-out {forests[fanOut].MaxChildren}");
-        }
-
         var counts = config.AppCounts.Distinct().Order().ToArray();
-        var runs = new List<FlRunResult>();
-        var total = counts.Length * (config.ServerBandwidths.Distinct().Count() + forests.Count);
-        void One(string label, int apps, int? fanOut, double? bandwidth, int? maxChildren, NetworkTopology network, IFlTopology topology)
+        var bandwidths = config.ServerBandwidths.Distinct().ToArray();
+        var fanOuts = config.FanOuts.Distinct().ToArray();
+        var baseline = (from apps in counts from b in bandwidths select (Apps: apps, FanOut: (int?)null, Bandwidth: (double?)b)).ToList();
+        var families = new List<List<(int Apps, int? FanOut, double? Bandwidth)>> { baseline };
+        families.AddRange(fanOuts.Select(f => counts.Select(apps => (Apps: apps, FanOut: (int?)f, Bandwidth: (double?)null)).ToList()));
+        var order = families.SelectMany(f => f).OrderBy(r => r.Apps).ThenBy(r => r.FanOut is null ? 0 : 1).ThenBy(r => r.Bandwidth).ThenBy(r => r.FanOut).ToList();
+        var results = new FlRunResult?[order.Count];
+        var gate = new Lock();
+        void Log(string line)
         {
-            var index = runs.Count;
-            var budget = (long)apps * config.Rounds;
-            progress(new FlProgress(index, total, label, 0, budget));
-            var result = FlSystemRun.Execute(
-                label, fanOut, bandwidth, maxChildren, network, topology, plan.Specs[..apps], catalog, config.Seed, cache,
-                done => progress(new FlProgress(index, total, label, done, budget)));
-            runs.Add(result);
-            var stats = cache.Stats;
-            log($"{label}: total time-to-target {Format(result.TotalTimeToTargetSeconds)} (wall {result.WallSeconds:F0} s; cache {stats.TrainHits} hits / {stats.TrainMisses} misses)");
-        }
-
-        foreach (var apps in counts)
-        {
-            foreach (var bandwidth in config.ServerBandwidths.Distinct())
+            lock (gate)
             {
-                One($"baseline {bandwidth:0.##}x, {apps} apps", apps, null, bandwidth, null, plan.BaselineNetwork(bandwidth), plan.BaselineTopology());
-            }
-
-            foreach (var (fanOut, forest) in forests)
-            {
-                One($"totoro f={fanOut}, {apps} apps", apps, fanOut, null, forest.MaxChildren, plan.Edge, forest.Topology);
+                log(line);
             }
         }
 
+        Parallel.ForEach(families, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, family =>
+        {
+            (ForestTopology Topology, int MaxChildren)? forest = null;
+            if (family[0].FanOut is { } fanOut)
+            {
+                forest = plan.ForestTopology(fanOut);
+                Log($"forest fan-out {fanOut}: {plan.Apps.Length} trees grown by subscription, largest node fan-out {forest.Value.MaxChildren}");
+            }
+
+            foreach (var run in family)
+            {
+                var index = order.IndexOf(run);
+                var label = run.FanOut is { } f ? $"totoro f={f}, {run.Apps} apps" : $"baseline {run.Bandwidth:0.##}x, {run.Apps} apps";
+                var budget = (long)run.Apps * config.Rounds;
+                lock (gate)
+                {
+                    progress(new FlProgress(index, order.Count, label, 0, budget));
+                }
+
+                var result = FlSystemRun.Execute(
+                    label, run.FanOut, run.Bandwidth, forest?.MaxChildren,
+                    forest is null ? plan.BaselineNetwork(run.Bandwidth!.Value) : plan.Edge,
+                    forest is null ? plan.BaselineTopology() : forest.Value.Topology,
+                    plan.Specs[..run.Apps], catalog, config.Seed, cache,
+                    done =>
+                    {
+                        lock (gate)
+                        {
+                            progress(new FlProgress(index, order.Count, label, done, budget));
+                        }
+                    });
+                results[index] = result;
+                var stats = cache.Stats;
+                Log($"{label}: total time-to-target {Format(result.TotalTimeToTargetSeconds)} (wall {result.WallSeconds:F0} s; cache {stats.TrainHits} hits / {stats.TrainMisses} misses so far)");
+            }
+        });
+
+        var runs = results.Select(r => r!).ToList();
         return new FlExperimentResult(config, runs, Speedups(runs), cache.Stats);
     }
 
