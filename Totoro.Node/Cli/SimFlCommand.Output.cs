@@ -72,12 +72,12 @@ internal static partial class SimFlCommand
         foreach (var r in summary.Runs)
         {
             runs.Append(string.Create(CultureInfo.InvariantCulture,
-                $"{r.System},{r.Apps},{r.FanOut},{r.ServerBandwidth},{r.TotalTimeToTargetSeconds},{r.MeanTimeToTargetSeconds},{r.MaxChildren},{r.WallSeconds:F1}\n"));
+                $"{Label(r)},{r.Apps},{r.FanOut},{r.ServerBandwidth},{r.TotalTimeToTargetSeconds},{r.MeanTimeToTargetSeconds},{r.MaxChildren},{r.WallSeconds:F1}\n"));
             foreach (var a in r.AppResults)
             {
                 foreach (var p in a.Curve)
                 {
-                    curves.Append(string.Create(CultureInfo.InvariantCulture, $"{r.System},{r.Apps},{a.App},{a.Root},{p.Round},{p.Accuracy},{p.VirtualSeconds}\n"));
+                    curves.Append(string.Create(CultureInfo.InvariantCulture, $"{Label(r)},{r.Apps},{a.App},{a.Root},{p.Round},{p.Accuracy},{p.VirtualSeconds}\n"));
                 }
             }
         }
@@ -93,7 +93,7 @@ internal static partial class SimFlCommand
         File.WriteAllText(Path.Combine(directory, "fl-speedup.csv"), speedups.ToString());
         foreach (var group in summary.Runs.GroupBy(r => r.Apps))
         {
-            var series = group.Select(r => new ChartSeries(r.System.Split(',')[0], MeanCurve(r))).Where(s => s.Points.Count > 0).ToList();
+            var series = group.Select(r => new ChartSeries(Label(r), MeanCurve(r))).Where(s => s.Points.Count > 0).ToList();
             if (series.Count > 0)
             {
                 var name = string.Create(CultureInfo.InvariantCulture, $"fl-tta-{group.Key}apps.svg");
@@ -120,6 +120,9 @@ internal static partial class SimFlCommand
 
         return points;
     }
+
+    /// <summary>The system without its app count ("totoro f=8", "baseline 10x"): CSV-safe, the same across app counts.</summary>
+    private static string Label(FlRunResult run) => run.System.Split(',')[0];
 
     private static string Seconds(double? value) => value is { } s ? s.ToString("F1", CultureInfo.InvariantCulture) + " s" : "missed";
 }
