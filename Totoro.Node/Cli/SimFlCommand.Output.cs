@@ -16,6 +16,7 @@ internal static partial class SimFlCommand
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"baseline server: {string.Join("/", c.ServerBandwidths)}× median bandwidth, {c.ServerCompute}× median compute; edge links 10/25 Mbit/s up/down, 20 GFLOP/s median"));
         var table = new Table().AddColumn("apps");
+        var sameRounds = new Table().AddColumn("apps");
         var fanOuts = summary.Speedups.Select(s => s.FanOut).Distinct().Order().ToArray();
         var bandwidths = summary.Speedups.Select(s => s.ServerBandwidth).Distinct().Order().ToArray();
         foreach (var b in bandwidths)
@@ -23,22 +24,26 @@ internal static partial class SimFlCommand
             foreach (var f in fanOuts)
             {
                 table.AddColumn(string.Create(CultureInfo.InvariantCulture, $"vs {b:0.##}× server, f={f}"));
+                sameRounds.AddColumn(string.Create(CultureInfo.InvariantCulture, $"vs {b:0.##}× server, f={f}"));
             }
         }
 
         foreach (var apps in summary.Speedups.Select(s => s.Apps).Distinct().Order())
         {
             var cells = new List<string> { apps.ToString(CultureInfo.InvariantCulture) };
+            var same = new List<string> { apps.ToString(CultureInfo.InvariantCulture) };
             foreach (var b in bandwidths)
             {
                 foreach (var f in fanOuts)
                 {
                     var s = summary.Speedups.Single(x => x.Apps == apps && x.FanOut == f && x.ServerBandwidth == b);
                     cells.Add(s.Speedup is { } x ? string.Create(CultureInfo.InvariantCulture, $"{x:F1}×") : "—");
+                    same.Add(s.SameRoundsSpeedup is { } y ? string.Create(CultureInfo.InvariantCulture, $"{y:F1}×") : "—");
                 }
             }
 
             table.AddRow(cells.ToArray());
+            sameRounds.AddRow(same.ToArray());
         }
 
         var runs = new Table().AddColumns("system", "apps", "total time-to-target", "mean time-to-target", "rounds (max)", "final acc (min)", "wall");
@@ -60,6 +65,8 @@ internal static partial class SimFlCommand
         console.Write(runs);
         output.WriteLine("Speedup of Totoro's total time-to-target over the shared server (baseline ÷ Totoro):");
         console.Write(table);
+        output.WriteLine("Same rounds (Totoro's time to finish the rounds each app needed on the server ÷ into the server's total):");
+        console.Write(sameRounds);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"training cache: {summary.Cache.TrainHits} hits / {summary.Cache.TrainMisses} misses (local rounds), {summary.Cache.EvalHits} / {summary.Cache.EvalMisses} (evaluations); wall {summary.WallSeconds:F0} s"));
     }
@@ -82,10 +89,10 @@ internal static partial class SimFlCommand
             }
         }
 
-        var speedups = new StringBuilder("apps,fanout,server_bandwidth,totoro_s,baseline_s,speedup\n");
+        var speedups = new StringBuilder("apps,fanout,server_bandwidth,totoro_s,baseline_s,speedup,totoro_same_rounds_s,same_rounds_speedup\n");
         foreach (var s in summary.Speedups)
         {
-            speedups.Append(string.Create(CultureInfo.InvariantCulture, $"{s.Apps},{s.FanOut},{s.ServerBandwidth},{s.TotoroSeconds},{s.BaselineSeconds},{s.Speedup}\n"));
+            speedups.Append(string.Create(CultureInfo.InvariantCulture, $"{s.Apps},{s.FanOut},{s.ServerBandwidth},{s.TotoroSeconds},{s.BaselineSeconds},{s.Speedup},{s.TotoroSameRoundsSeconds},{s.SameRoundsSpeedup}\n"));
         }
 
         File.WriteAllText(Path.Combine(directory, "fl-runs.csv"), runs.ToString());

@@ -158,3 +158,32 @@ public sealed class FlExperimentTests
         return accumulator.ToPartial();
     }
 }
+
+/// <summary>The speedup table's arithmetic on hand-made runs.</summary>
+[TestFixture]
+public sealed class FlSpeedupTests
+{
+    [Test]
+    public void Same_rounds_compares_the_rounds_each_app_needed_on_the_server()
+    {
+        // App a: 3 rounds on the server (30 s), Totoro took 5 rounds (2 s each) to cross the target.
+        // App b: 4 rounds on the server (40 s), Totoro crossed after 2 rounds (6 s): extrapolated to 4 rounds, 12 s.
+        var server = Run("baseline 1x, 2 apps", null, 1, App("a", 10, 3), App("b", 10, 4));
+        var totoro = Run("totoro f=8, 2 apps", 8, null, App("a", 2, 5), App("b", 3, 2));
+
+        var cell = FlExperiment.Speedups([server, totoro]).Single();
+
+        Assert.That(cell.TotoroSeconds, Is.EqualTo(10));
+        Assert.That(cell.BaselineSeconds, Is.EqualTo(40));
+        Assert.That(cell.Speedup, Is.EqualTo(4));
+        Assert.That(cell.TotoroSameRoundsSeconds, Is.EqualTo(12));
+        Assert.That(cell.SameRoundsSpeedup, Is.EqualTo(40.0 / 12));
+    }
+
+    private static FlAppResult App(string name, double secondsPerRound, int rounds) => new(
+        name, "r", "TargetReached", rounds, 0.9, secondsPerRound * rounds, 0, [],
+        [.. Enumerable.Range(1, rounds).Select(r => new FlCurvePoint(r, r == rounds ? 0.9 : 0.5, secondsPerRound * r))]);
+
+    private static FlRunResult Run(string system, int? fanOut, double? bandwidth, params FlAppResult[] apps) =>
+        new(system, apps.Length, fanOut, bandwidth, apps.Max(a => a.TimeToTargetSeconds), apps.Average(a => a.TimeToTargetSeconds), null, 0, apps);
+}
