@@ -42,7 +42,7 @@ internal sealed record FlExperimentConfig
 
     public string Dataset { get; init; } = "fashion-mnist";
 
-    public double Target { get; init; } = 0.85;
+    public double Target { get; init; } = 0.75;
 
     public Partitioning Partitioning { get; init; } = Partitioning.Dirichlet(0.5);
 
