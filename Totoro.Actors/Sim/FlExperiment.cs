@@ -159,7 +159,7 @@ internal sealed record FlExperimentPlan(
         new(Addresses[Edge.Nodes.Length], Apps.ToImmutableDictionary(a => a.Name, a => a.Workers.Select(w => Addresses[w]).ToImmutableArray()));
 
     /// <summary>Totoro's placement for fan-out cap <paramref name="fanOut"/>: the ring built by joins, the trees grown by subscriptions.</summary>
-    public (ForestTopology Topology, int MaxChildren) ForestTopology(int fanOut)
+    public (ForestTopology Topology, int MaxChildren) GrowForest(int fanOut)
     {
         var driver = new ForestDriver(Edge, Config.Seed, ForestSettings.Default with { FanOutCap = fanOut });
         driver.Build(TimeSpan.FromMilliseconds(50));

@@ -42,7 +42,7 @@ internal sealed class TrainingResultCache : ITrainingResultCache, IDisposable
     private readonly Lock _gate = new();
     private readonly FileStream _file;
     private readonly Dictionary<TrainKey, TrainEntry> _train = [];
-    private readonly Dictionary<(string Model, UInt128 Test, UInt128 Model2), (double, double, double)> _eval = [];
+    private readonly Dictionary<(string Model, UInt128 Test, UInt128 Digest), (double, double, double)> _eval = [];
     private readonly ConditionalWeakTable<SampleStore, StrongBox<UInt128>> _storeDigests = [];
     private long _trainHits, _trainMisses, _evalHits, _evalMisses;
 

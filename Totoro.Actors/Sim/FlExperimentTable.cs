@@ -62,7 +62,7 @@ internal static class FlExperiment
             (ForestTopology Topology, int MaxChildren)? forest = null;
             if (family[0].FanOut is { } fanOut)
             {
-                forest = plan.ForestTopology(fanOut);
+                forest = plan.GrowForest(fanOut);
                 Log($"forest fan-out {fanOut}: {plan.Apps.Length} trees grown by subscription, largest node fan-out {forest.Value.MaxChildren}");
             }
 

@@ -38,7 +38,7 @@ public sealed class FlExperimentTests
     {
         var config = Tiny with { Target = 1.0 };
         var plan = FlExperimentPlan.Create(config);
-        var (forest, _) = plan.ForestTopology(4);
+        var (forest, _) = plan.GrowForest(4);
         var star = plan.BaselineTopology();
         foreach (var spec in plan.Specs)
         {
