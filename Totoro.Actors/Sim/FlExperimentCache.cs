@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Immutable;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -25,7 +24,13 @@ internal interface ITrainingResultCache
 }
 
 /// <summary>Hits and misses of a <see cref="TrainingResultCache"/>.</summary>
-internal sealed record TrainingCacheStats(long TrainHits, long TrainMisses, long EvalHits, long EvalMisses, long BytesStored);
+internal sealed record TrainingCacheStats(long TrainHits, long TrainMisses, long EvalHits, long EvalMisses, long BytesStored)
+{
+    public static TrainingCacheStats Zero { get; } = new(0, 0, 0, 0, 0);
+
+    public TrainingCacheStats Plus(TrainingCacheStats other) => new(
+        TrainHits + other.TrainHits, TrainMisses + other.TrainMisses, EvalHits + other.EvalHits, EvalMisses + other.EvalMisses, BytesStored + other.BytesStored);
+}
 
 /// <summary>
 /// The experiment's training cache. Synchronous FedAvg with one seed, one selection and deterministic training makes
@@ -39,11 +44,10 @@ internal sealed record TrainingCacheStats(long TrainHits, long TrainMisses, long
 /// </summary>
 internal sealed class TrainingResultCache : ITrainingResultCache, IDisposable
 {
-    private readonly Lock _gate = new();
     private readonly FileStream _file;
     private readonly Dictionary<TrainKey, TrainEntry> _train = [];
     private readonly Dictionary<(string Model, UInt128 Test, UInt128 Digest), (double, double, double)> _eval = [];
-    private readonly ConditionalWeakTable<SampleStore, StrongBox<UInt128>> _storeDigests = [];
+    private readonly Dictionary<SampleStore, UInt128> _storeDigests = new(ReferenceEqualityComparer.Instance);
     private long _trainHits, _trainMisses, _evalHits, _evalMisses;
 
     public TrainingResultCache(string? directory = null)
@@ -52,37 +56,21 @@ internal sealed class TrainingResultCache : ITrainingResultCache, IDisposable
         _file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose | FileOptions.RandomAccess);
     }
 
-    public TrainingCacheStats Stats
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return new TrainingCacheStats(_trainHits, _trainMisses, _evalHits, _evalMisses, _file.Length);
-            }
-        }
-    }
+    public TrainingCacheStats Stats => new(_trainHits, _trainMisses, _evalHits, _evalMisses, _file.Length);
 
     public (ClientUpdate? Update, double Flops) Train(AppSpec spec, long round, int worker, GlobalModel global, Dataset data, Func<(ClientUpdate? Update, double Flops)> train)
     {
         ArgumentNullException.ThrowIfNull(train);
         var key = new TrainKey(SpecDigest(spec), round, worker, DataDigest(data), ModelDigest(global));
-        lock (_gate)
+        if (_train.TryGetValue(key, out var entry))
         {
-            if (_train.TryGetValue(key, out var entry))
-            {
-                _trainHits++;
-                return (entry.Length < 0 ? null : Read(entry), entry.Flops);
-            }
+            _trainHits++;
+            return (entry.Length < 0 ? null : Read(entry), entry.Flops);
         }
 
         var result = train();
-        lock (_gate)
-        {
-            _trainMisses++;
-            _train[key] = result.Update is { } update ? Write(update, result.Flops) : new TrainEntry(-1, -1, default, null, result.Flops);
-        }
-
+        _trainMisses++;
+        _train[key] = result.Update is { } update ? Write(update, result.Flops) : new TrainEntry(-1, -1, default, null, result.Flops);
         return result;
     }
 
@@ -90,22 +78,15 @@ internal sealed class TrainingResultCache : ITrainingResultCache, IDisposable
     {
         ArgumentNullException.ThrowIfNull(evaluate);
         var key = (spec.Model + "/" + spec.Seed.ToString(CultureInfo.InvariantCulture), DataDigest(test), ModelDigest(model));
-        lock (_gate)
+        if (_eval.TryGetValue(key, out var hit))
         {
-            if (_eval.TryGetValue(key, out var hit))
-            {
-                _evalHits++;
-                return hit;
-            }
+            _evalHits++;
+            return hit;
         }
 
         var result = evaluate();
-        lock (_gate)
-        {
-            _evalMisses++;
-            _eval[key] = result;
-        }
-
+        _evalMisses++;
+        _eval[key] = result;
         return result;
     }
 
@@ -131,7 +112,11 @@ internal sealed class TrainingResultCache : ITrainingResultCache, IDisposable
 
     private UInt128 DataDigest(Dataset data)
     {
-        var store = _storeDigests.GetValue(data.Store, s => new StrongBox<UInt128>(StoreDigest(s))).Value;
+        if (!_storeDigests.TryGetValue(data.Store, out var store))
+        {
+            _storeDigests[data.Store] = store = StoreDigest(data.Store);
+        }
+
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Span<byte> head = stackalloc byte[16];
         BinaryPrimitives.WriteUInt128LittleEndian(head, store);

@@ -28,14 +28,13 @@ internal static class FlExperiment
     /// <summary>
     /// Runs every system at every app count. Runs that train the same models form a family — the baseline at every
     /// server size (the server folds each round in one batch), Totoro at one fan-out (one tree shape) — and run in
-    /// order of app count, so the cache computes each app's rounds once per family; up to
-    /// <paramref name="parallelism"/> families run at once, each on its own deterministic world.
+    /// order of app count with one training cache, which computes each app's rounds once per family; up to
+    /// <paramref name="parallelism"/> families run at once, each on its own thread and deterministic worlds.
     /// </summary>
     public static FlExperimentResult Run(
-        FlExperimentConfig config, FlDataCatalog catalog, TrainingResultCache cache, Action<FlProgress> progress, Action<string> log, int parallelism = 1)
+        FlExperimentConfig config, FlDataCatalog catalog, Action<FlProgress> progress, Action<string> log, int parallelism = 1, string? cacheDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        ArgumentNullException.ThrowIfNull(cache);
         ArgumentNullException.ThrowIfNull(progress);
         ArgumentNullException.ThrowIfNull(log);
         ArgumentOutOfRangeException.ThrowIfLessThan(parallelism, 1);
@@ -48,6 +47,7 @@ internal static class FlExperiment
         families.AddRange(fanOuts.Select(f => counts.Select(apps => (Apps: apps, FanOut: (int?)f, Bandwidth: (double?)null)).ToList()));
         var order = families.SelectMany(f => f).OrderBy(r => r.Apps).ThenBy(r => r.FanOut is null ? 0 : 1).ThenBy(r => r.Bandwidth).ThenBy(r => r.FanOut).ToList();
         var results = new FlRunResult?[order.Count];
+        var caches = new TrainingCacheStats[families.Count];
         var gate = new Lock();
         void Log(string line)
         {
@@ -57,8 +57,9 @@ internal static class FlExperiment
             }
         }
 
-        Parallel.ForEach(families, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, family =>
+        Parallel.ForEach(families, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, (family, _, familyIndex) =>
         {
+            using var cache = new TrainingResultCache(cacheDirectory);
             (ForestTopology Topology, int MaxChildren)? forest = null;
             if (family[0].FanOut is { } fanOut)
             {
@@ -90,12 +91,14 @@ internal static class FlExperiment
                     });
                 results[index] = result;
                 var stats = cache.Stats;
-                Log($"{label}: total time-to-target {Format(result.TotalTimeToTargetSeconds)} (wall {result.WallSeconds:F0} s; cache {stats.TrainHits} hits / {stats.TrainMisses} misses so far)");
+                Log($"{label}: total time-to-target {Format(result.TotalTimeToTargetSeconds)} (wall {result.WallSeconds:F0} s; family cache {stats.TrainHits} hits / {stats.TrainMisses} misses so far)");
             }
+
+            caches[familyIndex] = cache.Stats;
         });
 
         var runs = results.Select(r => r!).ToList();
-        return new FlExperimentResult(config, runs, Speedups(runs), cache.Stats);
+        return new FlExperimentResult(config, runs, Speedups(runs), caches.Aggregate(TrainingCacheStats.Zero, (sum, c) => sum.Plus(c)));
     }
 
     /// <summary>Baseline total time-to-target over Totoro's, for every (apps, fan-out, server bandwidth).</summary>

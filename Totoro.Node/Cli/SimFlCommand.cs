@@ -127,7 +127,6 @@ internal static partial class SimFlCommand
     internal static SimFlSummary Run(FlExperimentConfig config, FlDataCatalog catalog, TextWriter log, bool useBar, int parallelism = 1)
     {
         var wall = Stopwatch.StartNew();
-        using var cache = new TrainingResultCache();
         FlExperimentResult result;
         if (useBar)
         {
@@ -138,7 +137,6 @@ internal static partial class SimFlCommand
                 return FlExperiment.Run(
                     config,
                     catalog,
-                    cache,
                     p =>
                     {
                         if (!tasks.TryGetValue(p.Run, out var task))
@@ -158,7 +156,6 @@ internal static partial class SimFlCommand
             result = FlExperiment.Run(
                 config,
                 catalog,
-                cache,
                 p =>
                 {
                     if (started.Add(p.Run))

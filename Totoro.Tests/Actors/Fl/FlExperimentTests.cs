@@ -47,8 +47,7 @@ public sealed class FlExperimentTests
             Assert.That(star.Root(spec.Name), Is.Not.AnyOf(forest.Workers(spec.Name).ToArray()));
         }
 
-        using var cache = new TrainingResultCache();
-        var result = FlExperiment.Run(config, SimFlCommand.Synthetic, cache, _ => { }, _ => { });
+        var result = FlExperiment.Run(config, SimFlCommand.Synthetic, _ => { }, _ => { }, parallelism: 2);
         var runs = result.Runs.Where(r => r.Apps == 2).ToArray();
         Assert.That(runs.Select(r => r.System), Is.EquivalentTo(new[] { "baseline 1x, 2 apps", "totoro f=4, 2 apps" }));
         for (var app = 0; app < 2; app++)
@@ -61,7 +60,7 @@ public sealed class FlExperimentTests
 
         // The baseline family trains once; Totoro's tree folds in another order, so its models differ in the last
         // bits after round 1 and the cache (rightly) recomputes them: misses = distinct computations.
-        Assert.That(cache.Stats.TrainHits, Is.GreaterThan(0));
+        Assert.That(result.Cache.TrainHits, Is.GreaterThan(0));
     }
 
     [Test]
