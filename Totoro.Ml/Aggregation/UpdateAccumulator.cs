@@ -15,20 +15,18 @@ namespace Totoro.Ml.Aggregation;
 /// </summary>
 public sealed class UpdateAccumulator
 {
-    /// <summary>
-    /// Coordinates per block in <see cref="AccumulateBatch"/>: 32768 float64 sums (256 KiB) stay in the 1 MiB
-    /// L2 while every update of the batch streams through them, so main memory sees each input byte once.
-    /// Larger blocks also mean longer runs per input (128 KiB), which the hardware prefetcher favours; an
-    /// early probe measured 8K-float blocks clearly slower than 64K-float ones.
-    /// </summary>
-    private const int BlockElements = 32768;
-
     private readonly AggregationLimits _limits;
     private readonly HashSet<ulong> _contributors = [];
     private readonly SortedDictionary<string, double> _metrics = new(StringComparer.Ordinal);
     private double[] _sum;
     private double[]? _batchScratch;
     private double _totalWeight;
+
+    /// <summary>
+    /// True when <see cref="_sum"/> is to be read as all zeros whatever it holds: <see cref="Reset"/> only sets
+    /// this flag, so starting a round costs no pass over the float64 sums; the next write clears or overwrites.
+    /// </summary>
+    private bool _sumIsZero = true;
 
     public UpdateAccumulator(ModelShape shape, AggregationLimits limits)
     {
@@ -72,7 +70,7 @@ public sealed class UpdateAccumulator
             return Validation.NonFinite(update.ContributorId);
         }
 
-        AggregationKernels.AddScaled(update.Delta.Span, coefficient, _sum);
+        AggregationKernels.AddScaled(update.Delta.Span, coefficient, LiveSum());
         Commit(update.ContributorId, weight, update.MetricSums);
         return null;
     }
@@ -122,6 +120,11 @@ public sealed class UpdateAccumulator
         // L2-resident block replaces a validation pass over every input; only a poisoned batch pays for
         // finding the culprits and summing again without them — in pure float64 this time, because huge
         // finite inputs can also overflow the fast path's float32 group sums.
+        if (accepted.Count == 0)
+        {
+            return rejected;
+        }
+
         if (!SumIntoScratch(accepted.Select(i => updates[i].Delta).ToList(), accepted.Select(i => coefficients[i]).ToArray(), wide: false))
         {
             for (int k = accepted.Count - 1; k >= 0; k--)
@@ -137,7 +140,11 @@ public sealed class UpdateAccumulator
             SumIntoScratch(accepted.Select(i => updates[i].Delta).ToList(), accepted.Select(i => coefficients[i]).ToArray(), wide: true);
         }
 
-        CommitScratch();
+        if (accepted.Count > 0)
+        {
+            CommitScratch();
+        }
+
         foreach (int i in accepted)
         {
             Commit(updates[i].ContributorId, weights[i], updates[i].MetricSums);
@@ -158,7 +165,7 @@ public sealed class UpdateAccumulator
 
         if (part.TotalWeight > 0)
         {
-            AggregationKernels.AddScaled(part.Mean.Span, part.TotalWeight, _sum);
+            AggregationKernels.AddScaled(part.Mean.Span, part.TotalWeight, LiveSum());
         }
 
         CommitPart(part);
@@ -206,10 +213,15 @@ public sealed class UpdateAccumulator
     /// <summary>An immutable snapshot: the weighted mean rounded once to float32.</summary>
     public PartialAggregate ToPartial()
     {
-        var mean = new float[Shape.ElementCount];
-        if (_totalWeight > 0)
+        // Every element is written below, so the (large-object-heap) array need not be zeroed first.
+        var mean = GC.AllocateUninitializedArray<float>(Shape.ElementCount);
+        if (_totalWeight > 0 && !_sumIsZero)
         {
-            AggregationKernels.ScaleNarrow(_sum, 1.0 / _totalWeight, mean);
+            BlockedFold.ScaleNarrow(_sum, 1.0 / _totalWeight, mean, _limits.MaxDegreeOfParallelism);
+        }
+        else
+        {
+            Array.Clear(mean);
         }
 
         var contributors = _contributors.ToArray();
@@ -219,15 +231,27 @@ public sealed class UpdateAccumulator
     }
 
     /// <summary>Σ coefficientᵢ·Δᵢ as float64 (the raw sum, for rules that post-process it, e.g. DP noise).</summary>
-    internal ReadOnlySpan<double> Sum => _sum;
+    internal ReadOnlySpan<double> Sum => LiveSum();
 
-    /// <summary>Forgets everything (next round) while keeping the buffers.</summary>
+    /// <summary>Forgets everything (next round) while keeping the buffers; the sums are cleared lazily.</summary>
     public void Reset()
     {
-        Array.Clear(_sum);
+        _sumIsZero = true;
         _totalWeight = 0;
         _contributors.Clear();
         _metrics.Clear();
+    }
+
+    /// <summary>The sums, cleared first if a <see cref="Reset"/> left them stale; the caller is about to add to them.</summary>
+    private Span<double> LiveSum()
+    {
+        if (_sumIsZero)
+        {
+            Array.Clear(_sum);
+            _sumIsZero = false;
+        }
+
+        return _sum;
     }
 
     private UpdateRejected? CheckBeforeAdding(ClientUpdate update)
@@ -290,9 +314,10 @@ public sealed class UpdateAccumulator
     private void CommitScratch()
     {
         var scratch = _batchScratch!;
-        if (_contributors.Count == 0)
+        if (_sumIsZero)
         {
             (_sum, _batchScratch) = (scratch, _sum);
+            _sumIsZero = false;
         }
         else
         {
@@ -300,61 +325,7 @@ public sealed class UpdateAccumulator
         }
     }
 
-    /// <summary>
-    /// Writes Σ coefficientᵢ·vectorᵢ into the scratch buffer, block by block, four vectors per pass with
-    /// float32 group sums, or one at a time entirely in float64 when <paramref name="wide"/>; false if any
-    /// sum is non-finite.
-    /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private bool SumIntoScratch(List<ReadOnlyMemory<float>> vectors, double[] coefficients, bool wide)
-    {
-        var target = _batchScratch ??= new double[Shape.ElementCount];
-        int blocks = (target.Length + BlockElements - 1) / BlockElements;
-        int threads = Math.Min(_limits.MaxDegreeOfParallelism, blocks);
-        if (threads <= 1)
-        {
-            bool finite = true;
-            for (int b = 0; b < blocks; b++)
-            {
-                finite &= SumBlock(vectors, coefficients, wide, target, b);
-            }
-
-            return finite;
-        }
-
-        var finiteByBlock = new bool[blocks];
-        Parallel.For(
-            0,
-            blocks,
-            new ParallelOptions { MaxDegreeOfParallelism = threads },
-            b => finiteByBlock[b] = SumBlock(vectors, coefficients, wide, target, b));
-        return Array.TrueForAll(finiteByBlock, f => f);
-    }
-
-    /// <summary>Sums block <paramref name="blockIndex"/> of every vector into the same block of the target.</summary>
-    private static bool SumBlock(List<ReadOnlyMemory<float>> vectors, double[] coefficients, bool wide, double[] target, int blockIndex)
-    {
-        int start = blockIndex * BlockElements;
-        int length = Math.Min(BlockElements, target.Length - start);
-        var block = target.AsSpan(start, length);
-        block.Clear();
-        int k = 0;
-        for (; !wide && k + 4 <= vectors.Count; k += 4)
-        {
-            AggregationKernels.AddScaled4(
-                vectors[k].Span.Slice(start, length),
-                vectors[k + 1].Span.Slice(start, length),
-                vectors[k + 2].Span.Slice(start, length),
-                vectors[k + 3].Span.Slice(start, length),
-                coefficients[k], coefficients[k + 1], coefficients[k + 2], coefficients[k + 3],
-                block);
-        }
-
-        for (; k < vectors.Count; k++)
-        {
-            AggregationKernels.AddScaled(vectors[k].Span.Slice(start, length), coefficients[k], block);
-        }
-
-        return AggregationKernels.AllFinite(block);
-    }
+    /// <summary>Writes Σ coefficientᵢ·vectorᵢ into the scratch buffer (<see cref="BlockedFold.Sum"/>); false if any sum is non-finite.</summary>
+    private bool SumIntoScratch(List<ReadOnlyMemory<float>> vectors, double[] coefficients, bool wide) =>
+        BlockedFold.Sum(vectors, coefficients, wide, _batchScratch ??= new double[Shape.ElementCount], _limits.MaxDegreeOfParallelism);
 }
