@@ -5,9 +5,10 @@ using Totoro.Actors.Ring;
 namespace Totoro.Actors.Sim;
 
 /// <summary>
-/// The forest protocol on a simulated network, in one process: N nodes, each a <see cref="MultiRingNodeState"/> (one zone ring, plus the
-/// global ring for gateways) and a <see cref="ForestState"/>, driven by a virtual-time queue through the
-/// <see cref="NetworkModel"/>. It performs effects the way the actor shell will: ring forward upcalls through a
+/// The forest protocol on a simulated network, in one process: N nodes, each a <see cref="MultiRingNodeState"/> (one
+/// zone ring, plus the global ring for gateways) and a <see cref="ForestState"/>, driven by a virtual-time queue
+/// through the <see cref="NetworkModel"/>. <c>totoro sim fl</c> grows its trees with it; the forest tests drive it
+/// as <c>ForestWorld</c>. It performs effects the way the actor shell will: ring forward upcalls through a
 /// <see cref="ForestRouteApplication"/>, ring deliveries and <c>PeerFailed</c> into the forest, forest routes into
 /// the ring. A forest send to a crashed node comes back to the sender as a peer failure after <see cref="HopTimeout"/>.
 /// </summary>
