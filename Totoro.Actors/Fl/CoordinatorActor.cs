@@ -89,7 +89,9 @@ internal sealed class CoordinatorActor : ReceiveActor
             _model = replica.Model.Parameters.ToArray();
             _optimizer.Restore(replica.Optimizer);
         }
-        var props = Props.Create(() => new TrainerActor());
+
+        var cache = _options.Cache;
+        var props = Props.Create(() => new TrainerActor(cache));
         _trainer = Context.ActorOf(_options.Settings.TrainingDispatcher is { } name ? props.WithDispatcher(name) : props, "evaluator");
         _client.Tell(new AppAccepted(_spec.Name, _self), Self);
         if (_resume?.LastReport is { } resent)

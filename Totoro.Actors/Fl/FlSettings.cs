@@ -39,4 +39,8 @@ public sealed record FlSettings(string? TrainingDispatcher, double LevelBudgetFa
 /// What one node's FL host needs: the topology snapshot, the data it serves, settings, and — in simulation — its
 /// device speed in FLOP/s, which turns training, folding and evaluation into virtual time (null: real time, no charge).
 /// </summary>
-public sealed record FlNodeOptions(IFlTopology Topology, FlDataCatalog Catalog, FlSettings Settings, double? DeviceFlopsPerSecond);
+public sealed record FlNodeOptions(IFlTopology Topology, FlDataCatalog Catalog, FlSettings Settings, double? DeviceFlopsPerSecond)
+{
+    /// <summary>Experiments only: where trainers reuse results computed once for identical inputs (see <c>TrainingResultCache</c>).</summary>
+    internal Totoro.Actors.Sim.ITrainingResultCache? Cache { get; init; }
+}

@@ -32,8 +32,11 @@ internal sealed class InProcessFlCluster
     public static ImmutableArray<Address> AddressesFor(int nodes) =>
         [.. Enumerable.Range(0, nodes).Select(i => new Address("totoro", $"node-{i}", 2552))];
 
-    /// <summary>Builds the world, the network, the nodes and their FL hosts; <paramref name="topology"/> places each app.</summary>
-    public static InProcessFlCluster Create(NetworkTopology network, IFlTopology topology, FlDataCatalog catalog, int seed)
+    /// <summary>
+    /// Builds the world, the network, the nodes and their FL hosts; <paramref name="topology"/> places each app.
+    /// <paramref name="cache"/> (experiments only) lets trainers reuse results computed once for identical inputs.
+    /// </summary>
+    public static InProcessFlCluster Create(NetworkTopology network, IFlTopology topology, FlDataCatalog catalog, int seed, ITrainingResultCache? cache = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(topology);
@@ -56,7 +59,7 @@ internal sealed class InProcessFlCluster
                 Transport = transport,
                 Serialization = registry,
             });
-            engines[i] = FlEngine.Start(system, new FlNodeOptions(topology, catalog, FlSettings.Default, network.Nodes[i].FlopsPerSecond));
+            engines[i] = FlEngine.Start(system, new FlNodeOptions(topology, catalog, FlSettings.Default, network.Nodes[i].FlopsPerSecond) { Cache = cache });
         }
 
         world.RunUntilIdle();

@@ -114,14 +114,16 @@ internal sealed record SubtreeRound(
             return null;
         }
 
+        // Inputs in contributor order, not arrival order: the float sums then round the same way however the network
+        // timed the round, so a tree shape always yields the same bits (the sim's training cache relies on it).
         var accumulator = new UpdateAccumulator(shape, AggregationLimits.Default);
-        var refused = rule.FoldBatch(accumulator, Updates);
+        var refused = rule.FoldBatch(accumulator, [.. Updates.OrderBy(u => u.ContributorId)]);
         if (refused.Count > 0)
         {
             throw new InvalidOperationException($"update of worker {refused[0].ContributorId} refused: {refused[0].Detail}");
         }
 
-        var rejection = accumulator.MergeBatch(Parts);
+        var rejection = accumulator.MergeBatch([.. Parts.OrderBy(p => p.Contributors.IsEmpty ? ulong.MaxValue : p.Contributors[0])]);
         return rejection is null ? accumulator.ToPartial() : throw new InvalidOperationException($"partial refused: {rejection.Detail}");
     }
 

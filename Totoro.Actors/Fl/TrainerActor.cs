@@ -16,8 +16,17 @@ internal sealed class TrainerActor : ReceiveActor
     private Model? _model;
     private (string Name, int Seed, Totoro.Ml.Tensors.TensorShape Shape, int Classes)? _modelKey;
 
+    private readonly Totoro.Actors.Sim.ITrainingResultCache? _cache;
+
     public TrainerActor()
+        : this(null)
     {
+    }
+
+    /// <summary>A trainer that looks results up in <paramref name="cache"/> first (experiments; null: always compute).</summary>
+    public TrainerActor(Totoro.Actors.Sim.ITrainingResultCache? cache)
+    {
+        _cache = cache;
         Receive<TrainJob>(OnTrain);
         Receive<EvaluateJob>(OnEvaluate);
         Receive<FoldJob>(OnFold);
@@ -31,18 +40,25 @@ internal sealed class TrainerActor : ReceiveActor
     private void OnTrain(TrainJob job)
     {
         var model = ModelFor(job.Spec, job.Data.Shape, job.Data.Classes);
-        var (update, flops) = LocalRound.Train(model, job.Spec, job.Round, job.Worker, job.Model, job.Data);
+        var (update, flops) = _cache is null
+            ? LocalRound.Train(model, job.Spec, job.Round, job.Worker, job.Model, job.Data)
+            : _cache.Train(job.Spec, job.Round, job.Worker, job.Model, job.Data, () => LocalRound.Train(model, job.Spec, job.Round, job.Worker, job.Model, job.Data));
         Sender!.Tell(new TrainDone(job.Round, update, flops), Self);
     }
 
     private void OnEvaluate(EvaluateJob job)
     {
+        var (accuracy, loss, flops) = _cache is null ? Evaluate(job) : _cache.Evaluate(job.Spec, job.Model, job.Test, () => Evaluate(job));
+        Sender!.Tell(new EvaluateDone(job.Round, accuracy, loss, flops), Self);
+    }
+
+    private (double Accuracy, double Loss, double Flops) Evaluate(EvaluateJob job)
+    {
         var model = ModelFor(job.Spec, job.Test.Shape, job.Test.Classes);
         model.Parameters.Set(job.Model.Parameters.Span);
         var eval = Evaluator.Evaluate(model, job.Test);
         // Evaluation is a forward pass: a third of FlopsPerSample (forward + backward ≈ 3 × forward).
-        var flops = model.FlopsPerSample / 3.0 * job.Test.Count;
-        Sender!.Tell(new EvaluateDone(job.Round, eval.Accuracy, eval.Loss, flops), Self);
+        return (eval.Accuracy, eval.Loss, model.FlopsPerSample / 3.0 * job.Test.Count);
     }
 
     private void OnFold(FoldJob job)

@@ -33,7 +33,8 @@ internal sealed class WorkerActor : ReceiveActor
 
     protected override void PreStart()
     {
-        var props = Props.Create(() => new TrainerActor());
+        var cache = _options.Cache;
+        var props = Props.Create(() => new TrainerActor(cache));
         _trainer = Context.ActorOf(_options.Settings.TrainingDispatcher is { } name ? props.WithDispatcher(name) : props, "trainer");
     }
 

@@ -50,7 +50,10 @@ internal static class SvgLineChart
             svg.Append(Invariant($"<text x=\"{Left - 8}\" y=\"{Py(y) + 4:F1}\" text-anchor=\"end\">{y:0.##}</text>\n"));
         }
 
-        foreach (var x in points.Select(p => p.X).Distinct().Order())
+        // Few points: label each x. Many points on a linear axis (curves): six evenly spaced ticks instead.
+        var xs = points.Select(p => p.X).Distinct().Order().ToArray();
+        var ticks = logX || xs.Length <= 12 ? xs : [.. Enumerable.Range(0, 6).Select(i => xMin + ((xMax - xMin) * i / 5))];
+        foreach (var x in ticks)
         {
             svg.Append(Invariant($"<text x=\"{Px(x):F1}\" y=\"{Height - Bottom + 18}\" text-anchor=\"middle\">{FormatX(x)}</text>\n"));
         }

@@ -1,0 +1,197 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Totoro.Actors.Fl;
+using Totoro.Actors.Forest;
+using Totoro.Kernel;
+
+namespace Totoro.Actors.Sim;
+
+/// <summary>Which edge devices the experiment's network is made of.</summary>
+internal enum FlNetworkProfile
+{
+    /// <summary>Every node is the median edge node (10/25 Mbit/s, 20 GFLOP/s): a homogeneous cluster, as the paper's 500 EC2 t2.medium.</summary>
+    Uniform,
+
+    /// <summary>The default edge mix of <see cref="NetworkSettings.Default"/>: constrained, broadband and fibre links; phones, laptops, edge servers.</summary>
+    Edge,
+}
+
+/// <summary>
+/// One <c>totoro sim fl</c> experiment: the paper's Table 3 in our simulator. For every app count, Totoro (per-app
+/// forest trees, one per fan-out) and the shared-server baseline (one star server for all apps, one per server
+/// bandwidth factor) train the same apps on the same network model.
+/// </summary>
+internal sealed record FlExperimentConfig
+{
+    public int Nodes { get; init; } = 500;
+
+    public int Zones { get; init; } = 4;
+
+    public ImmutableArray<int> AppCounts { get; init; } = [1, 5, 10, 20];
+
+    public ImmutableArray<int> FanOuts { get; init; } = [8, 16, 32];
+
+    public ImmutableArray<double> ServerBandwidths { get; init; } = [1, 10];
+
+    /// <summary>The baseline server's compute as a multiple of the median edge node (DESIGN §10: 4×).</summary>
+    public double ServerCompute { get; init; } = 4;
+
+    public FlNetworkProfile Network { get; init; } = FlNetworkProfile.Uniform;
+
+    public string Model { get; init; } = "lenet5";
+
+    public string Dataset { get; init; } = "fashion-mnist";
+
+    public double Target { get; init; } = 0.75;
+
+    public Partitioning Partitioning { get; init; } = Partitioning.Dirichlet(0.5);
+
+    public int WorkersPerApp { get; init; } = 100;
+
+    public int ClientsPerRound { get; init; } = 20;
+
+    public int Rounds { get; init; } = 80;
+
+    public int LocalEpochs { get; init; } = 1;
+
+    public int BatchSize { get; init; } = 32;
+
+    public double LearningRate { get; init; } = 0.02;
+
+    public double Momentum { get; init; } = 0.9;
+
+    public int Seed { get; init; } = 7;
+
+    /// <summary>Every error in the configuration, each naming its option.</summary>
+    public ImmutableArray<string> Validate()
+    {
+        var errors = ImmutableArray.CreateBuilder<string>();
+        void Check(bool ok, string message)
+        {
+            if (!ok)
+            {
+                errors.Add(message);
+            }
+        }
+
+        Check(Nodes >= 2, "--nodes must be ≥ 2");
+        Check(Zones >= 1 && Zones <= Nodes, "--zones must be in [1, --nodes]");
+        Check(!AppCounts.IsDefaultOrEmpty && AppCounts.All(a => a >= 1), "--apps needs one or more counts ≥ 1");
+        Check(!FanOuts.IsDefaultOrEmpty && FanOuts.All(f => f >= 2), "--fanout needs one or more fan-outs ≥ 2");
+        Check(!ServerBandwidths.IsDefaultOrEmpty && ServerBandwidths.All(b => b > 0 && double.IsFinite(b)), "--server-bandwidth needs one or more positive factors");
+        Check(ServerCompute > 0 && double.IsFinite(ServerCompute), "--server-compute must be positive");
+        Check(WorkersPerApp >= 1 && WorkersPerApp <= Nodes, "--workers-per-app must be in [1, --nodes]");
+        Check(ClientsPerRound >= 1 && ClientsPerRound <= WorkersPerApp, "--clients-per-round must be in [1, --workers-per-app]");
+        Check(Target is > 0 and <= 1, "--target must be in (0, 1]");
+        Check(Rounds >= 1, "--rounds must be ≥ 1");
+        if (errors.Count == 0)
+        {
+            errors.AddRange(Spec(0).Validate().Select(e => "app: " + e));
+        }
+
+        return errors.ToImmutable();
+    }
+
+    public static string AppName(int index) => "app-" + index.ToString("D2", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// App <paramref name="index"/>: the same spec in every system and every app count. Synchronous FedAvg with the
+    /// whole selection (no over-selection, a deadline no round reaches), so every system trains the same models.
+    /// </summary>
+    public AppSpec Spec(int index) => TotoroApp.Define(AppName(index))
+        .Model(Model)
+        .Data(Dataset)
+        .Partition(Partitioning)
+        .Rounds(Rounds)
+        .ClientsPerRound(ClientsPerRound)
+        .OverSelection(1.0)
+        .LocalEpochs(LocalEpochs)
+        .BatchSize(BatchSize)
+        .LearningRate(LearningRate)
+        .Optimizer(LocalOptimizer.Sgd, Momentum)
+        .Target(Target)
+        .RoundDeadline(TimeSpan.FromHours(2))
+        .Seed(Seed + index)
+        .Build();
+}
+
+/// <summary>What every system of an experiment shares: the edge network, each app's workers, the app specs.</summary>
+internal sealed record FlExperimentPlan(
+    FlExperimentConfig Config,
+    NetworkTopology Edge,
+    ImmutableArray<Address> Addresses,
+    ImmutableArray<ForestApp> Apps,
+    ImmutableArray<AppSpec> Specs)
+{
+    public static FlExperimentPlan Create(FlExperimentConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var errors = config.Validate();
+        if (!errors.IsEmpty)
+        {
+            throw new ArgumentException("sim fl: " + string.Join("; ", errors), nameof(config));
+        }
+
+        var settings = config.Network == FlNetworkProfile.Edge ? NetworkSettings.Default : Uniform(NetworkSettings.Default);
+        var edge = TopologyGenerator.Generate(config.Zones, config.Nodes, settings, ZoneAssignment.Geographic, new Random(config.Seed));
+        var count = config.AppCounts.Max();
+        var apps = Enumerable.Range(0, count).Select(i =>
+        {
+            // Each app's workers: a seeded sample of the nodes, the same in every system; contributor ids in node order.
+            var random = new Random(FlSeeds.Derive(config.Seed, FlExperimentConfig.AppName(i), -1));
+            var chosen = Enumerable.Range(0, config.Nodes).OrderBy(_ => random.Next()).Take(config.WorkersPerApp).Order();
+            return new ForestApp(FlExperimentConfig.AppName(i), [.. chosen]);
+        }).ToImmutableArray();
+        return new FlExperimentPlan(config, edge, InProcessFlCluster.AddressesFor(config.Nodes + 1), apps, [.. Enumerable.Range(0, count).Select(config.Spec)]);
+    }
+
+    /// <summary>The baseline's network: the edge nodes plus the central server (last index), provisioned per DESIGN §10.</summary>
+    public NetworkTopology BaselineNetwork(double bandwidthFactor)
+    {
+        var size = NetworkSettings.Default.MapSizeKm;
+        var server = new SimNode(Edge.Nodes.Length, 0, new MapPoint(size / 2, size / 2), 1, 1, 1);
+        var network = Edge with { Nodes = Edge.Nodes.Add(server) };
+        return BaselineServer.Provision(network, server.Index, bandwidthFactor, Config.ServerCompute);
+    }
+
+    /// <summary>The baseline's placement: every app rooted at the server, its workers the same nodes as in Totoro.</summary>
+    public SharedServerTopology BaselineTopology() =>
+        new(Addresses[Edge.Nodes.Length], Apps.ToImmutableDictionary(a => a.Name, a => a.Workers.Select(w => Addresses[w]).ToImmutableArray()));
+
+    /// <summary>Totoro's placement for fan-out cap <paramref name="fanOut"/>: the ring built by joins, the trees grown by subscriptions.</summary>
+    public (ForestTopology Topology, int MaxChildren) GrowForest(int fanOut)
+    {
+        var driver = new ForestDriver(Edge, Config.Seed, ForestSettings.Default with { FanOutCap = fanOut });
+        driver.Build(TimeSpan.FromMilliseconds(50));
+        var topology = driver.GrowTrees(Apps, Addresses[..Edge.Nodes.Length], TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(30));
+        return (topology, Apps.Max(a => driver.MaxChildren(TopicId.For(a.Name))));
+    }
+
+    private static NetworkSettings Uniform(NetworkSettings settings)
+    {
+        var link = settings.BandwidthClasses.Single(c => c.Name == "broadband") with { Weight = 1 };
+        var device = settings.ComputeClasses.Single(c => c.Name == "laptop") with { Weight = 1 };
+        return settings with { BandwidthClasses = [link], ComputeClasses = [device] };
+    }
+}
+
+/// <summary>The shared central server: one server node roots every app; each app's workers are its direct children.</summary>
+internal sealed class SharedServerTopology(Address server, ImmutableDictionary<string, ImmutableArray<Address>> workers) : IFlTopology
+{
+    public string Kind => "shared-server";
+
+    public Address Server { get; } = server;
+
+    public Address Root(string app) => Server;
+
+    public ImmutableArray<Address> Workers(string app) =>
+        workers.TryGetValue(app, out var list) ? list : throw new KeyNotFoundException($"no workers for app '{app}'");
+
+    public Address? Parent(string app, Address node) => node == Server ? null : Server;
+
+    public ImmutableDictionary<Address, ImmutableArray<int>> RouteToChildren(string app, Address node, ImmutableArray<int> workers)
+    {
+        var list = Workers(app);
+        return node != Server ? ImmutableDictionary<Address, ImmutableArray<int>>.Empty : workers.ToImmutableDictionary(w => list[w], w => ImmutableArray.Create(w));
+    }
+}
