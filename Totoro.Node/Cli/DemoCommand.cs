@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using Spectre.Console;
 using Totoro.Actors.Fl;
+using Totoro.Actors.Forest;
 using Totoro.Actors.Sim;
 using Totoro.Kernel;
 using Totoro.Ml.Data;
@@ -91,16 +91,13 @@ internal static class DemoCommand
         var network = TopologyGenerator.Generate(zoneCount, nodeCount, NetworkSettings.Default, ZoneAssignment.Geographic, new Random(seed));
         var addresses = InProcessFlCluster.AddressesFor(nodeCount);
 
-        // Each app's tree is rooted at the node its name hashes to, as the overlay would place it.
-        var topology = StaticTreeTopology.Empty;
-        var roots = new Dictionary<string, Address>();
-        foreach (var app in Apps)
-        {
-            int root = RootIndex(app.Name, nodeCount);
-            var order = Enumerable.Range(0, nodeCount).Select(i => addresses[(i + root) % nodeCount]).ToArray();
-            topology = topology.WithBalancedTree(app.Name, order, fanOut);
-            roots[app.Name] = order[0];
-        }
+        // Each app's tree is grown by the forest protocol: a ring built by joins, every node subscribing to the app's
+        // topic along its ring route; the root is the live node closest to the app's key.
+        var driver = new ForestDriver(network, seed, ForestSettings.Default with { FanOutCap = fanOut });
+        driver.Build(TimeSpan.FromMilliseconds(50));
+        var everyNode = Enumerable.Range(0, nodeCount).ToImmutableArray();
+        var topology = driver.GrowTrees([.. Apps.Select(app => new ForestApp(app.Name, everyNode))], addresses, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(30));
+        var roots = Apps.ToDictionary(app => app.Name, app => topology.Root(app.Name));
 
         var cluster = InProcessFlCluster.Create(network, topology, catalog, seed);
         progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -155,12 +152,6 @@ internal static class DemoCommand
         .RoundDeadline(TimeSpan.FromMinutes(10))
         .Seed(seed)
         .Build();
-
-    private static int RootIndex(string app, int nodes)
-    {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes("app:" + app));
-        return (int)(BitConverter.ToUInt32(hash, 0) % (uint)nodes);
-    }
 
     private static void Drain(ConcurrentQueue<RoundReport> reports, Dictionary<string, long> bytes, TextWriter progress)
     {

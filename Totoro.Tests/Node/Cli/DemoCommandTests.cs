@@ -14,6 +14,7 @@ public sealed class DemoCommandTests
 
         var summary = DemoCommand.Run((Slice(train, 2400), Slice(test, 500)), nodeCount: 12, zoneCount: 2, rounds: 2, clients: 3, fanOut: 3, seed: 5, progress);
 
+        Assert.That(summary.Topology, Is.EqualTo("forest"), "the apps' trees are grown by the forest protocol");
         Assert.That(summary.Apps.Select(a => a.App), Is.EqualTo(new[] { "fashion-lenet5", "fashion-mlp", "fashion-logreg" }));
         Assert.That(summary.Apps.Select(a => a.Outcome), Has.None.EqualTo("Unfinished").And.None.EqualTo("Failed"));
         Assert.That(summary.Apps.Select(a => a.Rounds), Has.All.InRange(1L, 2L));
