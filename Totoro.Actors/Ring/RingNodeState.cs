@@ -159,7 +159,9 @@ internal sealed record RingNodeState
                 DeliveryFailed failed => OnDeliveryFailed(failed, now, effects),
                 _ => throw new ArgumentException($"Not a ring message: {message.GetType().Name}", nameof(message)),
             };
-        return new(next.Phase == RingPhase.Ready ? next.SyncMonitors(now) : next, effects.ToImmutable());
+        // Monitors follow the leaf set: resynchronise only when the leaf set, the monitors or the phase changed.
+        var unchanged = ReferenceEquals(next.Leaves, Leaves) && next.Monitors == Monitors && next.Phase == Phase;
+        return new(next.Phase == RingPhase.Ready && !unchanged ? next.SyncMonitors(now) : next, effects.ToImmutable());
     }
 
     /// <summary>Approximate heap bytes of this state (shared rows counted in full), for the memory budget.</summary>
@@ -298,7 +300,7 @@ internal sealed record RingNodeState
         }
 
         effects.Add(new CancelTimer(JoinRetryTick.Instance));
-        foreach (var peer in state.KnownPeers())
+        foreach (var peer in state.AnnounceTargets())
         {
             effects.Add(new Send(peer.Address, new Announce(Self, now)));
         }
@@ -320,18 +322,53 @@ internal sealed record RingNodeState
         return state;
     }
 
+    /// <summary>
+    /// Only a node that takes the announcer into its leaf set answers, with its leaf set (that is what makes
+    /// concurrent joins converge); the others just learn the announcer. Routing-table RTTs are measured lazily
+    /// (heartbeats, row repair), not with a round trip per announcement.
+    /// </summary>
     private RingNodeState OnAnnounce(Announce announce, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
     {
         var state = HeardFrom(announce.Sender).LearnUnmeasured(announce.Sender, now);
-        var leaves = state.Leaves.Contains(announce.Sender.Id) ? Handles(state.Leaves.Members()) : [];
-        effects.Add(new Send(announce.Sender.Address, new AnnounceReply(Self, announce.SentAt, now, leaves)));
+        if (state.Leaves.Contains(announce.Sender.Id))
+        {
+            effects.Add(new Send(announce.Sender.Address, new AnnounceReply(Self, announce.SentAt, now, Handles(state.Leaves.Members()))));
+        }
+
         return state;
     }
 
-    private RingNodeState OnAnnounceReply(AnnounceReply reply, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
+    private RingNodeState OnAnnounceReply(AnnounceReply reply, TimeSpan now, ImmutableArray<RingEffect>.Builder effects) =>
+        HeardFrom(reply.Sender).LearnMeasured(reply.Sender, now - reply.EchoSentAt, now).LearnAll(reply.LeafSet, now);
+
+    /// <summary>
+    /// Whom a node that finished joining tells about itself: its leaf set and neighbourhood set, and the entries of
+    /// its deepest <see cref="RingSettings.AnnounceRows"/> routing-table rows. Those rows hold the nodes sharing the
+    /// longest prefixes with it, whose own tables are sparse there and need the newcomer; shallow rows of other nodes
+    /// are already full of nodes from their own joins, so announcing there (Pastry's "every node in its state")
+    /// would cost one message per entry and change almost nothing.
+    /// </summary>
+    private IEnumerable<PeerEntry> AnnounceTargets()
     {
-        effects.Add(new Send(reply.Sender.Address, new ProbeReply(Self, reply.SentAt)));
-        return HeardFrom(reply.Sender).LearnMeasured(reply.Sender, now - reply.EchoSentAt, now).LearnAll(reply.LeafSet, now);
+        var seen = new HashSet<NodeId>();
+        foreach (var entry in Leaves.Members().Concat(Neighbors.Entries.ToArray()))
+        {
+            if (seen.Add(entry.Id))
+            {
+                yield return entry;
+            }
+        }
+
+        for (var row = Math.Max(0, Table.Depth - Settings.AnnounceRows); row < Table.Depth; row++)
+        {
+            foreach (var entry in Table.Row(row).ToArray())
+            {
+                if (seen.Add(entry.Id))
+                {
+                    yield return entry;
+                }
+            }
+        }
     }
 
     private RingNodeState OnProbe(Probe probe, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)

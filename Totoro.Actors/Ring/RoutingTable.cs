@@ -120,6 +120,14 @@ internal sealed class RoutingTable
         var current = Row(row);
         var (start, length) = SlotRange(current, row, column);
         var slot = current.Slice(start, length);
+        var index = slot.IndexOfId(entry.Id);
+        if (index < 0 ? length >= CandidatesPerSlot && CompareByProximity(entry, slot[^1]) > 0
+                      : slot[index].Address == entry.Address && (!entry.HasRtt || slot[index].RttMicros == entry.RttMicros))
+        {
+            // The common case while a ring fills up: the slot is full of better candidates, or nothing changes.
+            return this;
+        }
+
         var candidates = new List<PeerEntry>(length + 1);
         var known = false;
         foreach (var existing in slot)

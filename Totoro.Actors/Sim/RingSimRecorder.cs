@@ -26,6 +26,9 @@ internal sealed class RingSimRecorder(NetworkModel network, int nodes, int looku
 
     public bool IsReady(int node) => _ready[node];
 
+    /// <summary>Lookups of the current phase delivered so far.</summary>
+    public int DeliveredLookups { get; private set; }
+
     public void Joined(NodeAddress node)
     {
         _ready[node.Value] = true;
@@ -35,6 +38,7 @@ internal sealed class RingSimRecorder(NetworkModel network, int nodes, int looku
     public void ResetLookups()
     {
         Array.Fill(_delivered, -1);
+        DeliveredLookups = 0;
         Array.Clear(_pathMs);
     }
 
@@ -61,6 +65,7 @@ internal sealed class RingSimRecorder(NetworkModel network, int nodes, int looku
     public void Deliver(int lookup, int? previous, int node, int hops)
     {
         Hop(lookup, previous, node);
+        DeliveredLookups += _delivered[lookup] < 0 ? 1 : 0;
         _delivered[lookup] = node;
         _hops[lookup] = hops;
     }

@@ -243,7 +243,9 @@ internal sealed class RingSimulation
             }
         }
 
-        _world.Advance(TimeSpan.FromSeconds(30));
+        // Wait for the last lookups (at most 30 s): every virtual second of waiting costs a heartbeat round of all nodes.
+        var abandonedBefore = _recorder.Abandoned;
+        _world.RunUntil(() => _recorder.DeliveredLookups + (_recorder.Abandoned - abandonedBefore) >= _options.Lookups, TimeSpan.FromSeconds(30));
         return _recorder.Report(node => _ids[node], expected, live.Length);
     }
 
