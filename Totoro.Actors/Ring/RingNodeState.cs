@@ -338,8 +338,28 @@ internal sealed record RingNodeState
         return state;
     }
 
-    private RingNodeState OnAnnounceReply(AnnounceReply reply, TimeSpan now, ImmutableArray<RingEffect>.Builder effects) =>
-        HeardFrom(reply.Sender).LearnMeasured(reply.Sender, now - reply.EchoSentAt, now).LearnAll(reply.LeafSet, now);
+    /// <summary>
+    /// Learns the replier's leaf set. A leaf it brings that this node did not know joined concurrently with it: neither
+    /// was in the leaf set handed over at join, so this node announces itself to it (else only the periodic leaf-set
+    /// exchange would introduce the two).
+    /// </summary>
+    private RingNodeState OnAnnounceReply(AnnounceReply reply, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
+    {
+        var measured = HeardFrom(reply.Sender).LearnMeasured(reply.Sender, now - reply.EchoSentAt, now);
+        var state = measured.LearnAll(reply.LeafSet, now);
+        if (!ReferenceEquals(state.Leaves, measured.Leaves))
+        {
+            foreach (var leaf in state.Leaves.Members())
+            {
+                if (!measured.Leaves.Contains(leaf.Id))
+                {
+                    effects.Add(new Send(leaf.Address, new Announce(Self, now)));
+                }
+            }
+        }
+
+        return state;
+    }
 
     /// <summary>
     /// Whom a node that finished joining tells about itself: its leaf set and neighbourhood set, and the entries of
@@ -599,15 +619,24 @@ internal sealed record RingNodeState
         return false;
     }
 
+    /// <summary>Learns many unmeasured peers at once: the routing table takes them in one batch (one copy per touched row).</summary>
     private RingNodeState LearnAll(ImmutableArray<NodeHandle> peers, TimeSpan now)
     {
-        var state = this;
+        var leaves = Leaves;
+        var learned = new PeerEntry[peers.Length];
+        var count = 0;
         foreach (var peer in peers)
         {
-            state = state.LearnUnmeasured(peer, now);
+            if (peer.Id != Self.Id && !IsTombstoned(peer.Id, now))
+            {
+                var entry = peer.Unmeasured();
+                leaves = leaves.Insert(entry);
+                learned[count++] = entry;
+            }
         }
 
-        return state;
+        var table = Table.InsertMany(learned.AsSpan(0, count));
+        return ReferenceEquals(leaves, Leaves) && ReferenceEquals(table, Table) ? this : this with { Leaves = leaves, Table = table };
     }
 
     private RingNodeState LearnUnmeasured(NodeHandle peer, TimeSpan now)
@@ -630,19 +659,26 @@ internal sealed record RingNodeState
         }
 
         var entry = PeerEntry.Measured(peer.Id, peer.Address, rtt);
+        if ((Leaves.Find(peer.Id) ?? Table.Find(peer.Id)) is { HasRtt: true } known && known.Address == peer.Address &&
+            IsJitter(known.RttMicros, entry.RttMicros))
+        {
+            // A sample within an eighth of the stored RTT is jitter: keep the stored one, so no set is rewritten.
+            entry = known;
+        }
+
         var index = IndexOfMonitor(peer.Id);
         var monitors = index < 0
             ? Monitors
             : Monitors.SetItem(index, Monitors[index] with { Detector = Monitors[index].Detector.Heartbeat(now, Settings.FailureDetector) });
-
-        return this with
-        {
-            Leaves = Leaves.Insert(entry),
-            Table = Table.Insert(entry),
-            Neighbors = Neighbors.Insert(entry),
-            Monitors = monitors,
-        };
+        var leaves = Leaves.Insert(entry);
+        var table = Table.Insert(entry);
+        var neighbors = Neighbors.Insert(entry);
+        return index < 0 && ReferenceEquals(leaves, Leaves) && ReferenceEquals(table, Table) && ReferenceEquals(neighbors, Neighbors)
+            ? this
+            : this with { Leaves = leaves, Table = table, Neighbors = neighbors, Monitors = monitors };
     }
+
+    private static bool IsJitter(uint stored, uint sample) => (ulong)Math.Abs((long)sample - stored) * 8 <= stored;
 
     /// <summary>Keeps exactly one detector per leaf-set member; a new member starts as if it had just answered.</summary>
     private RingNodeState SyncMonitors(TimeSpan now)

@@ -27,8 +27,16 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
         FailureDetector = new PhiAccrualSettings(8.0, 8, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)),
     };
 
-    /// <summary>Joins per virtual second: about 0.2 % of the final ring joins concurrently at any size.</summary>
-    public double JoinRate => Math.Clamp(Nodes / 50.0, 20, 10_000);
+    /// <summary>Joins per virtual second when not set (<c>--join-rate</c>): about 0.2 % of the final ring joins concurrently at any size.</summary>
+    public double? JoinRatePerSecond { get; init; }
+
+    /// <summary>Virtual time between the end of the build and the lookups (<c>--settle</c>): leaf-set exchanges and heartbeats run.</summary>
+    public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The ring grows by at most this fraction of its started nodes per virtual second during the build (<c>--growth</c>).</summary>
+    public double GrowthPerSecond { get; init; } = 1.0;
+
+    public double JoinRate => JoinRatePerSecond ?? Math.Clamp(Nodes / 50.0, 20, 10_000);
 
     public RingSimOptions Validated()
     {
@@ -43,6 +51,21 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
         if (Zones > 1 && !ZoneKeys.ArePrefixesDistinct(Enumerable.Range(0, Zones)))
         {
             throw new ArgumentOutOfRangeException(nameof(Zones), Zones, "zone prefixes collide for this zone count");
+        }
+
+        if (JoinRatePerSecond is { } rate && !(rate >= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(JoinRatePerSecond), rate, "--join-rate must be ≥ 1 join per virtual second");
+        }
+
+        if (!(GrowthPerSecond > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(GrowthPerSecond), GrowthPerSecond, "--growth must be positive");
+        }
+
+        if (Settle < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Settle), Settle, "--settle must be ≥ 0 seconds");
         }
 
         _ = RingSettings.Validated();
@@ -169,17 +192,21 @@ internal sealed class RingSimulation
     /// <summary>Starts every node in virtual time and runs until all memberships completed; reports after each batch.</summary>
     public void Build(Action<int>? progress = null)
     {
-        var batch = Math.Max(1, (int)Math.Ceiling(_options.JoinRate / 100));
-        var batchSpacing = TimeSpan.FromSeconds(batch / _options.JoinRate);
-        for (var index = 0; index < _joinOrder.Length; index += batch)
+        // Every 10 ms of virtual time, start JoinRate/100 nodes, but never more than the ring's growth limit allows
+        // (a ring of n nodes takes at most n·GrowthPerSecond joins per second): a ring of ten nodes is not asked to
+        // absorb a hundred concurrent joins.
+        var tick = TimeSpan.FromMilliseconds(10);
+        var due = 0.0;
+        var index = 0;
+        while (index < _joinOrder.Length)
         {
-            var end = Math.Min(index + batch, _joinOrder.Length);
-            for (var position = index; position < end; position++)
+            due += Math.Min(_options.JoinRate, Math.Max(1, Started) * _options.GrowthPerSecond) * tick.TotalSeconds;
+            for (; due >= 1 && index < _joinOrder.Length; due--)
             {
-                Start(_joinOrder[position]);
+                Start(_joinOrder[index++]);
             }
 
-            _world.Advance(batchSpacing);
+            _world.Advance(tick);
             progress?.Invoke(Started);
         }
 
