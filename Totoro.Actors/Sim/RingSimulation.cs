@@ -20,6 +20,7 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
     {
         Geometry = new IdGeometry(BitsPerDigit),
         CandidatesPerSlot = CandidatesPerSlot,
+        AnnounceRows = AnnounceRows,
         HeartbeatInterval = TimeSpan.FromSeconds(30),
         LeafSetExchangeInterval = TimeSpan.FromSeconds(60),
         JoinRetryInterval = TimeSpan.FromSeconds(30),
@@ -27,16 +28,22 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
         FailureDetector = new PhiAccrualSettings(8.0, 8, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)),
     };
 
-    /// <summary>Joins per virtual second when not set (<c>--join-rate</c>): about 0.2 % of the final ring joins concurrently at any size.</summary>
+    /// <summary>
+    /// Joins per virtual second (<c>--join-rate</c>); by default N/10 (at most 10⁵), so the build takes ~10 s of virtual
+    /// time after the growth-limited ramp and maintenance traffic during the build stays small.
+    /// </summary>
     public double? JoinRatePerSecond { get; init; }
 
     /// <summary>Virtual time between the end of the build and the lookups (<c>--settle</c>): leaf-set exchanges and heartbeats run.</summary>
-    public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan Settle { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Routing-table rows a joined node announces itself to (<c>--announce-rows</c>, <c>totoro.ring.announce-rows</c>).</summary>
+    public int AnnounceRows { get; init; } = RingSettings.Default.AnnounceRows;
 
     /// <summary>The ring grows by at most this fraction of its started nodes per virtual second during the build (<c>--growth</c>).</summary>
     public double GrowthPerSecond { get; init; } = 1.0;
 
-    public double JoinRate => JoinRatePerSecond ?? Math.Clamp(Nodes / 50.0, 20, 10_000);
+    public double JoinRate => JoinRatePerSecond ?? Math.Clamp(Nodes / 10.0, 20, 100_000);
 
     public RingSimOptions Validated()
     {

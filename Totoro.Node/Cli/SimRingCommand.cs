@@ -86,13 +86,14 @@ internal static class SimRingCommand
         var lookups = new Option<int>("--lookups") { DefaultValueFactory = _ => 10_000 };
         var candidates = new Option<int>("--candidates") { Description = "Routing-table candidates per slot", DefaultValueFactory = _ => 2 };
         var landmarks = new Option<bool>("--landmark-zones") { Description = "Each node picks its zone by measured RTT to one landmark per zone (default: the zone it was placed in)" };
-        var joinRate = new Option<double?>("--join-rate") { Description = "Joins started per virtual second (default N/50, at most 10,000)" };
-        var settle = new Option<double>("--settle") { Description = "Virtual seconds of maintenance between the build and the lookups", DefaultValueFactory = _ => 60 };
+        var joinRate = new Option<double?>("--join-rate") { Description = "Joins started per virtual second (default N/10, at most 100,000)" };
+        var settle = new Option<double>("--settle") { Description = "Virtual seconds of maintenance between the build and the lookups", DefaultValueFactory = _ => 0 };
         var growth = new Option<double>("--growth") { Description = "During the build the ring grows by at most this fraction of its started nodes per virtual second", DefaultValueFactory = _ => 1.0 };
+        var announceRows = new Option<int>("--announce-rows") { Description = "Deepest routing-table rows a joined node announces itself to (totoro.ring.announce-rows)", DefaultValueFactory = _ => 3 };
         var output = new Option<string?>("--out") { Description = "Directory for CSV and SVG output" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON summary object on stdout" };
         var command = new Command("ring", "Build a Pastry multi-ring overlay through joins and measure lookups, state, messages, memory");
-        foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, landmarks, joinRate, growth, settle, output, json })
+        foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, landmarks, joinRate, growth, settle, announceRows, output, json })
         {
             command.Options.Add(option);
         }
@@ -106,6 +107,7 @@ internal static class SimRingCommand
                 JoinRatePerSecond = parse.GetValue(joinRate),
                 Settle = TimeSpan.FromSeconds(parse.GetValue(settle)),
                 GrowthPerSecond = parse.GetValue(growth),
+                AnnounceRows = parse.GetValue(announceRows),
             }).ToList();
             var asJson = parse.GetValue(json);
             var log = asJson ? Console.Error : Console.Out;
