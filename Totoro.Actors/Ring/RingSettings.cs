@@ -17,7 +17,7 @@ internal sealed record RingSettings(
     public TimeSpan HopAckTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>A node that finished joining announces itself to the entries of this many of its deepest routing-table rows (plus its leaf and neighbourhood sets).</summary>
-    public int AnnounceRows { get; init; } = 3;
+    public int AnnounceRows { get; init; } = 2;
 
     public static RingSettings Default { get; } = new(
         Geometry: IdGeometry.Default,

@@ -89,7 +89,7 @@ internal static class SimRingCommand
         var joinRate = new Option<double?>("--join-rate") { Description = "Joins started per virtual second (default N/10, at most 100,000)" };
         var settle = new Option<double>("--settle") { Description = "Virtual seconds of maintenance between the build and the lookups", DefaultValueFactory = _ => 0 };
         var growth = new Option<double>("--growth") { Description = "During the build the ring grows by at most this fraction of its started nodes per virtual second", DefaultValueFactory = _ => 1.0 };
-        var announceRows = new Option<int>("--announce-rows") { Description = "Deepest routing-table rows a joined node announces itself to (totoro.ring.announce-rows)", DefaultValueFactory = _ => 3 };
+        var announceRows = new Option<int>("--announce-rows") { Description = "Deepest routing-table rows a joined node announces itself to (totoro.ring.announce-rows)", DefaultValueFactory = _ => 2 };
         var output = new Option<string?>("--out") { Description = "Directory for CSV and SVG output" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON summary object on stdout" };
         var command = new Command("ring", "Build a Pastry multi-ring overlay through joins and measure lookups, state, messages, memory");
