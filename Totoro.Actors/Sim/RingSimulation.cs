@@ -92,7 +92,28 @@ internal sealed record LookupReport(
     ImmutableArray<int> HopHistogram,
     double MedianStretch,
     double P90Stretch,
-    int LiveNodes);
+    int LiveNodes)
+{
+    public StretchBreakdown Stretch { get; init; } = StretchBreakdown.Empty;
+}
+
+/// <summary>
+/// Where the stretch comes from. Lookups are from a random live node to a random key of a random zone, so with Z
+/// zones a share (Z−1)/Z crosses zones. A path of h hops costs at least h·base + (direct − base) (every hop pays the
+/// base latency, and the distance part obeys the triangle inequality), so <see cref="MedianHopFloor"/> is the
+/// stretch that the hop count alone forces; the rest is detour.
+/// </summary>
+internal sealed record StretchBreakdown(
+    double CrossZoneShare,
+    double MedianCrossZone,
+    double MedianIntraZone,
+    double MedianHopFloor,
+    double MedianCrossZoneHopFloor,
+    double MedianDirectMs,
+    double MedianPathMs)
+{
+    public static StretchBreakdown Empty { get; } = new(0, 0, 0, 0, 0, 0, 0);
+}
 
 /// <summary>Per-node state measured on a sample of nodes.</summary>
 internal sealed record StateReport(int Sampled, double MeanBytes, double MeanEntries, double MeanLeafSetSize, double MeanTableEntries);
@@ -269,7 +290,7 @@ internal sealed class RingSimulation
             _random.NextBytes(bytes);
             var key = new NodeId(new UInt128(BitConverter.ToUInt64(bytes), BitConverter.ToUInt64(bytes[8..])));
             expected[lookup] = Closest(sortedByZone[zone], key);
-            _recorder.Begin(lookup, source);
+            _recorder.Begin(lookup, source, crossZone: zone != _zoneOf[source]);
             _actors[source]!.Tell(new RouteRequest(key, RingId.Zone(zone), new SimLookup(lookup)));
             if (lookup % 10 == 9)
             {

@@ -21,7 +21,11 @@ internal sealed record RingLookupSummary(
     double MedianStretch,
     double P90Stretch,
     int LiveNodes,
-    int WrongLeafSetsInSample);
+    int WrongLeafSetsInSample)
+{
+    /// <summary>Stretch split into cross-zone and intra-zone lookups, and the floor the hop count alone forces.</summary>
+    public StretchBreakdown? StretchBreakdown { get; init; }
+}
 
 /// <summary>One <c>sim ring</c> run.</summary>
 internal sealed record RingRunSummary(
@@ -257,7 +261,19 @@ internal static class SimRingCommand
         Math.Round(report.MedianStretch, 3),
         Math.Round(report.P90Stretch, 3),
         report.LiveNodes,
-        wrongLeafSets);
+        wrongLeafSets)
+    {
+        StretchBreakdown = report.Stretch with
+        {
+            CrossZoneShare = Math.Round(report.Stretch.CrossZoneShare, 3),
+            MedianCrossZone = Math.Round(report.Stretch.MedianCrossZone, 3),
+            MedianIntraZone = Math.Round(report.Stretch.MedianIntraZone, 3),
+            MedianHopFloor = Math.Round(report.Stretch.MedianHopFloor, 3),
+            MedianCrossZoneHopFloor = Math.Round(report.Stretch.MedianCrossZoneHopFloor, 3),
+            MedianDirectMs = Math.Round(report.Stretch.MedianDirectMs, 2),
+            MedianPathMs = Math.Round(report.Stretch.MedianPathMs, 2),
+        },
+    };
 
     private static int[] ParseSizes(string text) =>
         [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(size => int.Parse(size, NumberStyles.None, CultureInfo.InvariantCulture))];
