@@ -252,10 +252,14 @@ internal sealed record RingNodeState
         var state = Forget(join.Joiner.Id, now, effects, declareFailed: false);
         var decision = state.Decide(message.Key);
         var isFinal = decision.IsDeliverHere || message.Hops >= Settings.MaxHops;
+        // Pastry: the i-th node on the path shares i digits with the joiner and hands over row i. Each node sends the
+        // rows after the previous hop's shared prefix up to its own, so every row arrives once, from the first node
+        // that can give it; the bootstrap (hop 1) sends rows 0..its prefix. Replies stay small on constrained uplinks.
         var shared = Settings.Geometry.SharedPrefixLength(Self.Id, join.Joiner.Id);
+        var firstRow = message.Hops <= 1 ? 0 : Settings.Geometry.SharedPrefixLength(message.Sender.Id, join.Joiner.Id) + 1;
         var rows = ImmutableArray.CreateBuilder<NodeHandle>();
         rows.Add(Self);
-        for (var row = 0; row <= shared && row < state.Table.Depth; row++)
+        for (var row = firstRow; row <= shared && row < state.Table.Depth; row++)
         {
             foreach (var entry in state.Table.Row(row))
             {

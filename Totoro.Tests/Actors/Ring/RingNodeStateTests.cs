@@ -128,6 +128,21 @@ public class RingNodeStateTests
     }
 
     [Test]
+    public void Later_join_hops_hand_over_only_the_rows_after_the_previous_hops_prefix()
+    {
+        // Self shares 1 digit with the joiner; the previous hop (Far) shares none, so Self sends row 1 but not row 0.
+        var joiner = new NodeHandle(NodeId.Parse("8f000000000000000000000000000000"), new NodeAddress(9));
+        var rowOne = new NodeHandle(NodeId.Parse("85000000000000000000000000000000"), new NodeAddress(10));
+        var state = NodeKnowing(Far, rowOne);
+        var fromFar = state.Handle(new RouteMessage(Far, joiner.Id, new JoinPayload(joiner, 0), 2), Now, new ScriptedApplication(ForwardVerdict.Continue));
+        var reply = (JoinReply)fromFar.Effects.OfType<Send>().Single(s => s.To == joiner.Address).Message;
+        Assert.That(reply.Rows, Is.EquivalentTo(new[] { Self, rowOne }), "row 1 only (row 0 came from the hop before)");
+        var asBootstrap = state.Handle(new RouteMessage(joiner, joiner.Id, new JoinPayload(joiner, 0), 1), Now, new ScriptedApplication(ForwardVerdict.Continue));
+        var first = (JoinReply)asBootstrap.Effects.OfType<Send>().Single(s => s.To == joiner.Address).Message;
+        Assert.That(first.Rows, Is.EquivalentTo(new[] { Self, Far, rowOne }), "the first hop sends rows 0..its prefix");
+    }
+
+    [Test]
     public void Joiner_becomes_ready_after_every_path_node_answered_and_announces_itself()
     {
         var joining = RingNodeState.CreateJoining(Self, Far.Address, RingSettings.Default, LowestRttPlanner.Instance);
