@@ -105,8 +105,8 @@ internal sealed class LeafSet
             return this;
         }
 
-        var newClockwise = InsertSide(clockwise, entry, e => Owner.ClockwiseTo(e.Id));
-        var newCounter = InsertSide(counterClockwise, entry, e => Owner.CounterClockwiseTo(e.Id));
+        var newClockwise = InsertSide(clockwise, entry, clockwiseSide: true);
+        var newCounter = InsertSide(counterClockwise, entry, clockwiseSide: false);
         return ReferenceEquals(newClockwise, clockwise) && ReferenceEquals(newCounter, counterClockwise)
             ? this
             : new LeafSet(Owner, HalfSize, newClockwise, newCounter);
@@ -128,7 +128,9 @@ internal sealed class LeafSet
         return 48 + (2 * arrayHeader) + ((long)entry * (clockwise.Length + counterClockwise.Length));
     }
 
-    private PeerEntry[] InsertSide(PeerEntry[] side, PeerEntry entry, Func<PeerEntry, UInt128> distance)
+    private UInt128 Distance(NodeId id, bool clockwiseSide) => clockwiseSide ? Owner.ClockwiseTo(id) : Owner.CounterClockwiseTo(id);
+
+    private PeerEntry[] InsertSide(PeerEntry[] side, PeerEntry entry, bool clockwiseSide)
     {
         var existing = side.AsSpan().IndexOfId(entry.Id);
         if (existing >= 0)
@@ -143,14 +145,14 @@ internal sealed class LeafSet
             return refreshed;
         }
 
-        var newDistance = distance(entry);
+        var newDistance = Distance(entry.Id, clockwiseSide);
         if (newDistance > HalfRing)
         {
             return side;
         }
 
         var position = 0;
-        while (position < side.Length && distance(side[position]) < newDistance)
+        while (position < side.Length && Distance(side[position].Id, clockwiseSide) < newDistance)
         {
             position++;
         }

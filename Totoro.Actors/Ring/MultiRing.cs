@@ -72,6 +72,12 @@ internal sealed record MultiRingNodeState(int Zone, RingNodeState ZoneRing, Ring
     public RingStep<MultiRingNodeState> Handle(RingEnvelope envelope, TimeSpan now, IRouteApplication application)
     {
         ArgumentNullException.ThrowIfNull(envelope);
+        if (IsGateway && envelope.Message is RouteMessage { Payload: CrossZonePayload crossing } arriving && IsSegmentShortcut(envelope.Ring, crossing))
+        {
+            // Any gateway of the right zone can end a segment: no need to walk on to the zone key's owner.
+            return ContinueCrossZone(envelope.Ring, new RouteContext(arriving.Key, crossing, arriving.Sender, arriving.Hops, []), crossing);
+        }
+
         var adapter = new CrossZoneApplication(application);
         if (envelope.Ring == ZoneRingId)
         {
@@ -157,6 +163,15 @@ internal sealed record MultiRingNodeState(int Zone, RingNodeState ZoneRing, Ring
 
         return Delivered(context, crossing, segments);
     }
+
+    /// <summary>
+    /// A crossing that reaches a gateway on its way: in its own zone ring before the global segment (this gateway can
+    /// enter the global ring), or in the global ring when this gateway belongs to the target zone (it can enter the
+    /// target zone ring). Either saves the hops from here to the zone key's owner.
+    /// </summary>
+    private bool IsSegmentShortcut(RingId ring, CrossZonePayload crossing) =>
+        (ring == ZoneRingId && crossing.SegmentHops.IsEmpty && crossing.Target != ZoneRingId) ||
+        (ring.IsGlobal && crossing.SegmentHops.Length == 1 && crossing.Target == ZoneRingId);
 
     private static NodeId GlobalKey(CrossZonePayload crossing) =>
         crossing.Target.IsGlobal ? crossing.Key : ZoneKeys.ZoneKey(crossing.Target.Value);

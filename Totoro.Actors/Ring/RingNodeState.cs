@@ -159,7 +159,9 @@ internal sealed record RingNodeState
                 DeliveryFailed failed => OnDeliveryFailed(failed, now, effects),
                 _ => throw new ArgumentException($"Not a ring message: {message.GetType().Name}", nameof(message)),
             };
-        return new(next.Phase == RingPhase.Ready ? next.SyncMonitors(now) : next, effects.ToImmutable());
+        // Monitors follow the leaf set: resynchronise only when the leaf set, the monitors or the phase changed.
+        var unchanged = ReferenceEquals(next.Leaves, Leaves) && next.Monitors == Monitors && next.Phase == Phase;
+        return new(next.Phase == RingPhase.Ready && !unchanged ? next.SyncMonitors(now) : next, effects.ToImmutable());
     }
 
     /// <summary>Approximate heap bytes of this state (shared rows counted in full), for the memory budget.</summary>
@@ -250,10 +252,14 @@ internal sealed record RingNodeState
         var state = Forget(join.Joiner.Id, now, effects, declareFailed: false);
         var decision = state.Decide(message.Key);
         var isFinal = decision.IsDeliverHere || message.Hops >= Settings.MaxHops;
+        // Pastry: the i-th node on the path shares i digits with the joiner and hands over row i. Each node sends the
+        // rows after the previous hop's shared prefix up to its own, so every row arrives once, from the first node
+        // that can give it; the bootstrap (hop 1) sends rows 0..its prefix. Replies stay small on constrained uplinks.
         var shared = Settings.Geometry.SharedPrefixLength(Self.Id, join.Joiner.Id);
+        var firstRow = message.Hops <= 1 ? 0 : Settings.Geometry.SharedPrefixLength(message.Sender.Id, join.Joiner.Id) + 1;
         var rows = ImmutableArray.CreateBuilder<NodeHandle>();
         rows.Add(Self);
-        for (var row = 0; row <= shared && row < state.Table.Depth; row++)
+        for (var row = firstRow; row <= shared && row < state.Table.Depth; row++)
         {
             foreach (var entry in state.Table.Row(row))
             {
@@ -298,7 +304,7 @@ internal sealed record RingNodeState
         }
 
         effects.Add(new CancelTimer(JoinRetryTick.Instance));
-        foreach (var peer in state.KnownPeers())
+        foreach (var peer in state.AnnounceTargets())
         {
             effects.Add(new Send(peer.Address, new Announce(Self, now)));
         }
@@ -320,18 +326,73 @@ internal sealed record RingNodeState
         return state;
     }
 
+    /// <summary>
+    /// Only a node that takes the announcer into its leaf set answers, with its leaf set (that is what makes
+    /// concurrent joins converge); the others just learn the announcer. Routing-table RTTs are measured lazily
+    /// (heartbeats, row repair), not with a round trip per announcement.
+    /// </summary>
     private RingNodeState OnAnnounce(Announce announce, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
     {
         var state = HeardFrom(announce.Sender).LearnUnmeasured(announce.Sender, now);
-        var leaves = state.Leaves.Contains(announce.Sender.Id) ? Handles(state.Leaves.Members()) : [];
-        effects.Add(new Send(announce.Sender.Address, new AnnounceReply(Self, announce.SentAt, now, leaves)));
+        if (state.Leaves.Contains(announce.Sender.Id))
+        {
+            effects.Add(new Send(announce.Sender.Address, new AnnounceReply(Self, announce.SentAt, now, Handles(state.Leaves.Members()))));
+        }
+
         return state;
     }
 
+    /// <summary>
+    /// Learns the replier's leaf set. A leaf it brings that this node did not know joined concurrently with it: neither
+    /// was in the leaf set handed over at join, so this node announces itself to it (else only the periodic leaf-set
+    /// exchange would introduce the two).
+    /// </summary>
     private RingNodeState OnAnnounceReply(AnnounceReply reply, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
     {
-        effects.Add(new Send(reply.Sender.Address, new ProbeReply(Self, reply.SentAt)));
-        return HeardFrom(reply.Sender).LearnMeasured(reply.Sender, now - reply.EchoSentAt, now).LearnAll(reply.LeafSet, now);
+        var measured = HeardFrom(reply.Sender).LearnMeasured(reply.Sender, now - reply.EchoSentAt, now);
+        var state = measured.LearnAll(reply.LeafSet, now);
+        if (!ReferenceEquals(state.Leaves, measured.Leaves))
+        {
+            foreach (var leaf in state.Leaves.Members())
+            {
+                if (!measured.Leaves.Contains(leaf.Id))
+                {
+                    effects.Add(new Send(leaf.Address, new Announce(Self, now)));
+                }
+            }
+        }
+
+        return state;
+    }
+
+    /// <summary>
+    /// Whom a node that finished joining tells about itself: its leaf set and neighbourhood set, and the entries of
+    /// its deepest <see cref="RingSettings.AnnounceRows"/> routing-table rows. Those rows hold the nodes sharing the
+    /// longest prefixes with it, whose own tables are sparse there and need the newcomer; shallow rows of other nodes
+    /// are already full of nodes from their own joins, so announcing there (Pastry's "every node in its state")
+    /// would cost one message per entry and change almost nothing.
+    /// </summary>
+    private IEnumerable<PeerEntry> AnnounceTargets()
+    {
+        var seen = new HashSet<NodeId>();
+        foreach (var entry in Leaves.Members().Concat(Neighbors.Entries.ToArray()))
+        {
+            if (seen.Add(entry.Id))
+            {
+                yield return entry;
+            }
+        }
+
+        for (var row = Math.Max(0, Table.Depth - Settings.AnnounceRows); row < Table.Depth; row++)
+        {
+            foreach (var entry in Table.Row(row).ToArray())
+            {
+                if (seen.Add(entry.Id))
+                {
+                    yield return entry;
+                }
+            }
+        }
     }
 
     private RingNodeState OnProbe(Probe probe, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
@@ -562,15 +623,24 @@ internal sealed record RingNodeState
         return false;
     }
 
+    /// <summary>Learns many unmeasured peers at once: the routing table takes them in one batch (one copy per touched row).</summary>
     private RingNodeState LearnAll(ImmutableArray<NodeHandle> peers, TimeSpan now)
     {
-        var state = this;
+        var leaves = Leaves;
+        var learned = new PeerEntry[peers.Length];
+        var count = 0;
         foreach (var peer in peers)
         {
-            state = state.LearnUnmeasured(peer, now);
+            if (peer.Id != Self.Id && !IsTombstoned(peer.Id, now))
+            {
+                var entry = peer.Unmeasured();
+                leaves = leaves.Insert(entry);
+                learned[count++] = entry;
+            }
         }
 
-        return state;
+        var table = Table.InsertMany(learned.AsSpan(0, count));
+        return ReferenceEquals(leaves, Leaves) && ReferenceEquals(table, Table) ? this : this with { Leaves = leaves, Table = table };
     }
 
     private RingNodeState LearnUnmeasured(NodeHandle peer, TimeSpan now)
@@ -593,19 +663,26 @@ internal sealed record RingNodeState
         }
 
         var entry = PeerEntry.Measured(peer.Id, peer.Address, rtt);
+        if ((Leaves.Find(peer.Id) ?? Table.Find(peer.Id)) is { HasRtt: true } known && known.Address == peer.Address &&
+            IsJitter(known.RttMicros, entry.RttMicros))
+        {
+            // A sample within an eighth of the stored RTT is jitter: keep the stored one, so no set is rewritten.
+            entry = known;
+        }
+
         var index = IndexOfMonitor(peer.Id);
         var monitors = index < 0
             ? Monitors
             : Monitors.SetItem(index, Monitors[index] with { Detector = Monitors[index].Detector.Heartbeat(now, Settings.FailureDetector) });
-
-        return this with
-        {
-            Leaves = Leaves.Insert(entry),
-            Table = Table.Insert(entry),
-            Neighbors = Neighbors.Insert(entry),
-            Monitors = monitors,
-        };
+        var leaves = Leaves.Insert(entry);
+        var table = Table.Insert(entry);
+        var neighbors = Neighbors.Insert(entry);
+        return index < 0 && ReferenceEquals(leaves, Leaves) && ReferenceEquals(table, Table) && ReferenceEquals(neighbors, Neighbors)
+            ? this
+            : this with { Leaves = leaves, Table = table, Neighbors = neighbors, Monitors = monitors };
     }
+
+    private static bool IsJitter(uint stored, uint sample) => (ulong)Math.Abs((long)sample - stored) * 8 <= stored;
 
     /// <summary>Keeps exactly one detector per leaf-set member; a new member starts as if it had just answered.</summary>
     private RingNodeState SyncMonitors(TimeSpan now)

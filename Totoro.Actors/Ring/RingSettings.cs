@@ -16,6 +16,9 @@ internal sealed record RingSettings(
     /// <summary>How long the shell waits for a routed hop's acknowledgement before it reports the hop failed.</summary>
     public TimeSpan HopAckTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>A node that finished joining announces itself to the entries of this many of its deepest routing-table rows (plus its leaf and neighbourhood sets).</summary>
+    public int AnnounceRows { get; init; } = 2;
+
     public static RingSettings Default { get; } = new(
         Geometry: IdGeometry.Default,
         LeafSetSize: 16,
@@ -54,6 +57,11 @@ internal sealed record RingSettings(
         if (MaxHops is < 1 or > 63)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxHops), MaxHops, "totoro.ring.max-hops must be in 1..63");
+        }
+
+        if (AnnounceRows is < 0 or > 128)
+        {
+            throw new ArgumentOutOfRangeException(nameof(AnnounceRows), AnnounceRows, "totoro.ring.announce-rows must be in 0..128");
         }
 
         FailureDetector.Validate();

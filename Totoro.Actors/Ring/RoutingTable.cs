@@ -120,6 +120,14 @@ internal sealed class RoutingTable
         var current = Row(row);
         var (start, length) = SlotRange(current, row, column);
         var slot = current.Slice(start, length);
+        var index = slot.IndexOfId(entry.Id);
+        if (index < 0 ? length >= CandidatesPerSlot && CompareByProximity(entry, slot[^1]) > 0
+                      : slot[index].Address == entry.Address && (!entry.HasRtt || slot[index].RttMicros == entry.RttMicros))
+        {
+            // The common case while a ring fills up: the slot is full of better candidates, or nothing changes.
+            return this;
+        }
+
         var candidates = new List<PeerEntry>(length + 1);
         var known = false;
         foreach (var existing in slot)
@@ -158,6 +166,91 @@ internal sealed class RoutingTable
         }
 
         return WithRow(row, Splice(current, start, length, candidates));
+    }
+
+    /// <summary>
+    /// The same as inserting each entry in turn, with one copy per touched row instead of one per entry (a joiner
+    /// learns ~100 entries at once). The touched rows are edited as lists and frozen at the end.
+    /// </summary>
+    public RoutingTable InsertMany(ReadOnlySpan<PeerEntry> entries)
+    {
+        if (entries.Length <= 1)
+        {
+            return entries.Length == 0 ? this : Insert(entries[0]);
+        }
+
+        List<PeerEntry>?[]? edited = null;
+        foreach (var entry in entries)
+        {
+            if (entry.Id == Owner)
+            {
+                continue;
+            }
+
+            var (row, column) = PlaceOf(entry.Id);
+            var list = edited is not null && row < edited.Length ? edited[row] : null;
+            var current = list is null ? Row(row) : System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list);
+            var (start, length) = SlotRange(current, row, column);
+            var slot = current.Slice(start, length);
+            var index = slot.IndexOfId(entry.Id);
+            if (index < 0 ? length >= CandidatesPerSlot && CompareByProximity(entry, slot[^1]) > 0
+                          : slot[index].Address == entry.Address && (!entry.HasRtt || slot[index].RttMicros == entry.RttMicros))
+            {
+                continue;
+            }
+
+            if (list is null)
+            {
+                if (edited is null || row >= edited.Length)
+                {
+                    Array.Resize(ref edited, Math.Max(Math.Max(rows.Length, row + 1), edited?.Length ?? 0));
+                }
+
+                list = edited[row] = [.. Row(row)];
+            }
+
+            var updated = index < 0 ? entry : entry.HasRtt ? entry : entry with { RttMicros = list[start + index].RttMicros };
+            if (index >= 0)
+            {
+                list.RemoveAt(start + index);
+                length--;
+            }
+
+            var position = start;
+            while (position < start + length && CompareByProximity(list[position], updated) < 0)
+            {
+                position++;
+            }
+
+            list.Insert(position, updated);
+            if (length + 1 > CandidatesPerSlot)
+            {
+                list.RemoveAt(start + length);
+            }
+        }
+
+        if (edited is null)
+        {
+            return this;
+        }
+
+        var copy = new PeerEntry[]?[edited.Length];
+        Array.Copy(rows, copy, rows.Length);
+        for (var row = 0; row < edited.Length; row++)
+        {
+            if (edited[row] is { } list)
+            {
+                copy[row] = list.Count == 0 ? null : [.. list];
+            }
+        }
+
+        var depth = copy.Length;
+        while (depth > 0 && copy[depth - 1] is null)
+        {
+            depth--;
+        }
+
+        return new RoutingTable(Owner, Geometry, CandidatesPerSlot, depth == copy.Length ? copy : depth == 0 ? NoRows : copy[..depth]);
     }
 
     public RoutingTable Remove(NodeId id)

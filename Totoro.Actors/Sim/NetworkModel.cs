@@ -47,6 +47,9 @@ internal sealed class NetworkModel : ILinkModel
         downlinkFreeAtTicks = new long[topology.Nodes.Length];
     }
 
+    /// <summary>The fixed part of every one-way latency (access links), paid once per overlay hop.</summary>
+    public TimeSpan BaseLatency => settings.BaseLatency;
+
     /// <summary>One-way latency without jitter or queueing.</summary>
     public TimeSpan PropagationDelay(int from, int to)
     {

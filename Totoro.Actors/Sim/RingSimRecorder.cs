@@ -17,6 +17,7 @@ internal sealed class RingSimRecorder(NetworkModel network, int nodes, int looku
     private readonly int[] _delivered = new int[lookups];
     private readonly int[] _hops = new int[lookups];
     private readonly double[] _pathMs = new double[lookups];
+    private readonly bool[] _crossZone = new bool[lookups];
 
     public long JoinedCount { get; private set; }
 
@@ -25,6 +26,9 @@ internal sealed class RingSimRecorder(NetworkModel network, int nodes, int looku
     public long Abandoned { get; set; }
 
     public bool IsReady(int node) => _ready[node];
+
+    /// <summary>Lookups of the current phase delivered so far.</summary>
+    public int DeliveredLookups { get; private set; }
 
     public void Joined(NodeAddress node)
     {
@@ -35,11 +39,13 @@ internal sealed class RingSimRecorder(NetworkModel network, int nodes, int looku
     public void ResetLookups()
     {
         Array.Fill(_delivered, -1);
+        DeliveredLookups = 0;
         Array.Clear(_pathMs);
     }
 
-    public void Begin(int lookup, int source)
+    public void Begin(int lookup, int source, bool crossZone = false)
     {
+        _crossZone[lookup] = crossZone;
         _source[lookup] = source;
         _last[lookup] = source;
     }
@@ -61,6 +67,7 @@ internal sealed class RingSimRecorder(NetworkModel network, int nodes, int looku
     public void Deliver(int lookup, int? previous, int node, int hops)
     {
         Hop(lookup, previous, node);
+        DeliveredLookups += _delivered[lookup] < 0 ? 1 : 0;
         _delivered[lookup] = node;
         _hops[lookup] = hops;
     }
@@ -70,6 +77,8 @@ internal sealed class RingSimRecorder(NetworkModel network, int nodes, int looku
         var hops = new List<int>(expected.Length);
         var stretch = new List<double>(expected.Length);
         var misroutes = 0;
+        var (cross, intra, floor, crossFloor, directs, paths) = (new List<double>(), new List<double>(), new List<double>(), new List<double>(), new List<double>(), new List<double>());
+        var baseMs = network.BaseLatency.TotalMilliseconds;
         for (var lookup = 0; lookup < expected.Length; lookup++)
         {
             var node = _delivered[lookup];
@@ -84,6 +93,16 @@ internal sealed class RingSimRecorder(NetworkModel network, int nodes, int looku
             if (direct > 0)
             {
                 stretch.Add(_pathMs[lookup] / direct);
+                (_crossZone[lookup] ? cross : intra).Add(_pathMs[lookup] / direct);
+                var hopFloor = ((_hops[lookup] * baseMs) + direct - baseMs) / direct;
+                floor.Add(hopFloor);
+                if (_crossZone[lookup])
+                {
+                    crossFloor.Add(hopFloor);
+                }
+
+                directs.Add(direct);
+                paths.Add(_pathMs[lookup]);
             }
         }
 
@@ -106,7 +125,23 @@ internal sealed class RingSimRecorder(NetworkModel network, int nodes, int looku
             [.. histogram],
             Percentile(stretch, 0.50),
             Percentile(stretch, 0.90),
-            liveNodes);
+            liveNodes)
+        {
+            Stretch = new StretchBreakdown(
+                stretch.Count == 0 ? 0 : (double)cross.Count / stretch.Count,
+                Median(cross),
+                Median(intra),
+                Median(floor),
+                Median(crossFloor),
+                Median(directs),
+                Median(paths)),
+        };
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        return Percentile(values, 0.50);
     }
 
     private void AddLeg(int lookup, int node)

@@ -20,6 +20,7 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
     {
         Geometry = new IdGeometry(BitsPerDigit),
         CandidatesPerSlot = CandidatesPerSlot,
+        AnnounceRows = AnnounceRows,
         HeartbeatInterval = TimeSpan.FromSeconds(30),
         LeafSetExchangeInterval = TimeSpan.FromSeconds(60),
         JoinRetryInterval = TimeSpan.FromSeconds(30),
@@ -27,8 +28,22 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
         FailureDetector = new PhiAccrualSettings(8.0, 8, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)),
     };
 
-    /// <summary>Joins per virtual second: about 0.2 % of the final ring joins concurrently at any size.</summary>
-    public double JoinRate => Math.Clamp(Nodes / 50.0, 20, 10_000);
+    /// <summary>
+    /// Joins per virtual second (<c>--join-rate</c>); by default N/10 (at most 10⁵), so the build takes ~10 s of virtual
+    /// time after the growth-limited ramp and maintenance traffic during the build stays small.
+    /// </summary>
+    public double? JoinRatePerSecond { get; init; }
+
+    /// <summary>Virtual time between the end of the build and the lookups (<c>--settle</c>): leaf-set exchanges and heartbeats run.</summary>
+    public TimeSpan Settle { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Routing-table rows a joined node announces itself to (<c>--announce-rows</c>, <c>totoro.ring.announce-rows</c>).</summary>
+    public int AnnounceRows { get; init; } = RingSettings.Default.AnnounceRows;
+
+    /// <summary>The ring grows by at most this fraction of its started nodes per virtual second during the build (<c>--growth</c>).</summary>
+    public double GrowthPerSecond { get; init; } = 1.0;
+
+    public double JoinRate => JoinRatePerSecond ?? Math.Clamp(Nodes / 10.0, 20, 100_000);
 
     public RingSimOptions Validated()
     {
@@ -43,6 +58,21 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
         if (Zones > 1 && !ZoneKeys.ArePrefixesDistinct(Enumerable.Range(0, Zones)))
         {
             throw new ArgumentOutOfRangeException(nameof(Zones), Zones, "zone prefixes collide for this zone count");
+        }
+
+        if (JoinRatePerSecond is { } rate && !(rate >= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(JoinRatePerSecond), rate, "--join-rate must be ≥ 1 join per virtual second");
+        }
+
+        if (!(GrowthPerSecond > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(GrowthPerSecond), GrowthPerSecond, "--growth must be positive");
+        }
+
+        if (Settle < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Settle), Settle, "--settle must be ≥ 0 seconds");
         }
 
         _ = RingSettings.Validated();
@@ -62,7 +92,28 @@ internal sealed record LookupReport(
     ImmutableArray<int> HopHistogram,
     double MedianStretch,
     double P90Stretch,
-    int LiveNodes);
+    int LiveNodes)
+{
+    public StretchBreakdown Stretch { get; init; } = StretchBreakdown.Empty;
+}
+
+/// <summary>
+/// Where the stretch comes from. Lookups are from a random live node to a random key of a random zone, so with Z
+/// zones a share (Z−1)/Z crosses zones. A path of h hops costs at least h·base + (direct − base) (every hop pays the
+/// base latency, and the distance part obeys the triangle inequality), so <see cref="MedianHopFloor"/> is the
+/// stretch that the hop count alone forces; the rest is detour.
+/// </summary>
+internal sealed record StretchBreakdown(
+    double CrossZoneShare,
+    double MedianCrossZone,
+    double MedianIntraZone,
+    double MedianHopFloor,
+    double MedianCrossZoneHopFloor,
+    double MedianDirectMs,
+    double MedianPathMs)
+{
+    public static StretchBreakdown Empty { get; } = new(0, 0, 0, 0, 0, 0, 0);
+}
 
 /// <summary>Per-node state measured on a sample of nodes.</summary>
 internal sealed record StateReport(int Sampled, double MeanBytes, double MeanEntries, double MeanLeafSetSize, double MeanTableEntries);
@@ -169,17 +220,21 @@ internal sealed class RingSimulation
     /// <summary>Starts every node in virtual time and runs until all memberships completed; reports after each batch.</summary>
     public void Build(Action<int>? progress = null)
     {
-        var batch = Math.Max(1, (int)Math.Ceiling(_options.JoinRate / 100));
-        var batchSpacing = TimeSpan.FromSeconds(batch / _options.JoinRate);
-        for (var index = 0; index < _joinOrder.Length; index += batch)
+        // Every 10 ms of virtual time, start JoinRate/100 nodes, but never more than the ring's growth limit allows
+        // (a ring of n nodes takes at most n·GrowthPerSecond joins per second): a ring of ten nodes is not asked to
+        // absorb a hundred concurrent joins.
+        var tick = TimeSpan.FromMilliseconds(10);
+        var due = 0.0;
+        var index = 0;
+        while (index < _joinOrder.Length)
         {
-            var end = Math.Min(index + batch, _joinOrder.Length);
-            for (var position = index; position < end; position++)
+            due += Math.Min(_options.JoinRate, Math.Max(1, Started) * _options.GrowthPerSecond) * tick.TotalSeconds;
+            for (; due >= 1 && index < _joinOrder.Length; due--)
             {
-                Start(_joinOrder[position]);
+                Start(_joinOrder[index++]);
             }
 
-            _world.Advance(batchSpacing);
+            _world.Advance(tick);
             progress?.Invoke(Started);
         }
 
@@ -235,7 +290,7 @@ internal sealed class RingSimulation
             _random.NextBytes(bytes);
             var key = new NodeId(new UInt128(BitConverter.ToUInt64(bytes), BitConverter.ToUInt64(bytes[8..])));
             expected[lookup] = Closest(sortedByZone[zone], key);
-            _recorder.Begin(lookup, source);
+            _recorder.Begin(lookup, source, crossZone: zone != _zoneOf[source]);
             _actors[source]!.Tell(new RouteRequest(key, RingId.Zone(zone), new SimLookup(lookup)));
             if (lookup % 10 == 9)
             {
@@ -243,7 +298,9 @@ internal sealed class RingSimulation
             }
         }
 
-        _world.Advance(TimeSpan.FromSeconds(30));
+        // Wait for the last lookups (at most 30 s): every virtual second of waiting costs a heartbeat round of all nodes.
+        var abandonedBefore = _recorder.Abandoned;
+        _world.RunUntil(() => _recorder.DeliveredLookups + (_recorder.Abandoned - abandonedBefore) >= _options.Lookups, TimeSpan.FromSeconds(30));
         return _recorder.Report(node => _ids[node], expected, live.Length);
     }
 

@@ -21,7 +21,11 @@ internal sealed record RingLookupSummary(
     double MedianStretch,
     double P90Stretch,
     int LiveNodes,
-    int WrongLeafSetsInSample);
+    int WrongLeafSetsInSample)
+{
+    /// <summary>Stretch split into cross-zone and intra-zone lookups, and the floor the hop count alone forces.</summary>
+    public StretchBreakdown? StretchBreakdown { get; init; }
+}
 
 /// <summary>One <c>sim ring</c> run.</summary>
 internal sealed record RingRunSummary(
@@ -50,7 +54,15 @@ internal sealed record RingRunSummary(
     double? ChurnPercent,
     int? Crashed,
     long? PeerFailuresDeclared,
-    RingLookupSummary? AfterChurn);
+    RingLookupSummary? AfterChurn)
+{
+    public double JoinRatePerVirtualSecond { get; init; }
+
+    public double SettleVirtualSeconds { get; init; }
+
+    /// <summary>Process CPU time (user + system) of the whole run, all threads.</summary>
+    public double CpuSeconds { get; init; }
+}
 
 /// <summary>The JSON summary of <c>totoro sim ring</c>: one object, one entry per N.</summary>
 internal sealed record RingSimSummary(string Simulation, string DateUtc, int ProcessorCount, IReadOnlyList<RingRunSummary> Runs);
@@ -78,10 +90,14 @@ internal static class SimRingCommand
         var lookups = new Option<int>("--lookups") { DefaultValueFactory = _ => 10_000 };
         var candidates = new Option<int>("--candidates") { Description = "Routing-table candidates per slot", DefaultValueFactory = _ => 2 };
         var landmarks = new Option<bool>("--landmark-zones") { Description = "Each node picks its zone by measured RTT to one landmark per zone (default: the zone it was placed in)" };
+        var joinRate = new Option<double?>("--join-rate") { Description = "Joins started per virtual second (default N/10, at most 100,000)" };
+        var settle = new Option<double>("--settle") { Description = "Virtual seconds of maintenance between the build and the lookups", DefaultValueFactory = _ => 0 };
+        var growth = new Option<double>("--growth") { Description = "During the build the ring grows by at most this fraction of its started nodes per virtual second", DefaultValueFactory = _ => 1.0 };
+        var announceRows = new Option<int>("--announce-rows") { Description = "Deepest routing-table rows a joined node announces itself to (totoro.ring.announce-rows)", DefaultValueFactory = _ => 2 };
         var output = new Option<string?>("--out") { Description = "Directory for CSV and SVG output" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON summary object on stdout" };
         var command = new Command("ring", "Build a Pastry multi-ring overlay through joins and measure lookups, state, messages, memory");
-        foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, landmarks, output, json })
+        foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, landmarks, joinRate, growth, settle, announceRows, output, json })
         {
             command.Options.Add(option);
         }
@@ -92,6 +108,10 @@ internal static class SimRingCommand
             var options = sizes.Select(n => new RingSimOptions(n, parse.GetValue(zones), parse.GetValue(b), parse.GetValue(seed), parse.GetValue(candidates), parse.GetValue(lookups), parse.GetValue(churn))
             {
                 ZoneAssignment = parse.GetValue(landmarks) ? ZoneAssignment.LandmarkRtt : ZoneAssignment.Geographic,
+                JoinRatePerSecond = parse.GetValue(joinRate),
+                Settle = TimeSpan.FromSeconds(parse.GetValue(settle)),
+                GrowthPerSecond = parse.GetValue(growth),
+                AnnounceRows = parse.GetValue(announceRows),
             }).ToList();
             var asJson = parse.GetValue(json);
             var log = asJson ? Console.Error : Console.Out;
@@ -155,6 +175,7 @@ internal static class SimRingCommand
     {
         var memory = new PeakMemory();
         var total = Stopwatch.StartNew();
+        var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
         var simulation = new RingSimulation(options);
         var sampleEvery = Math.Max(1, options.Nodes / 100);
         var nextSample = sampleEvery;
@@ -172,7 +193,7 @@ internal static class SimRingCommand
         var joinMessages = simulation.JoinMessages;
         var buildMessages = simulation.MessagesSent;
         phase(string.Create(CultureInfo.InvariantCulture, $"built in {buildWall:F1} s wall, {buildVirtual:F0} s virtual; {simulation.Joined:N0}/{simulation.ExpectedMemberships:N0} memberships"));
-        simulation.Settle(TimeSpan.FromSeconds(60));
+        simulation.Settle(options.Settle);
         memory.Sample();
         var retained = GC.GetTotalMemory(forceFullCollection: true);
         var state = simulation.MeasureState(StateSample);
@@ -220,7 +241,12 @@ internal static class SimRingCommand
             options.ChurnPercent > 0 ? options.ChurnPercent : null,
             crashed,
             failures,
-            afterChurn);
+            afterChurn)
+        {
+            JoinRatePerVirtualSecond = options.JoinRate,
+            SettleVirtualSeconds = options.Settle.TotalSeconds,
+            CpuSeconds = Math.Round(Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - cpuAtStart, 1),
+        };
     }
 
     private static RingLookupSummary Summarize(LookupReport report, int wrongLeafSets) => new(
@@ -235,7 +261,19 @@ internal static class SimRingCommand
         Math.Round(report.MedianStretch, 3),
         Math.Round(report.P90Stretch, 3),
         report.LiveNodes,
-        wrongLeafSets);
+        wrongLeafSets)
+    {
+        StretchBreakdown = report.Stretch with
+        {
+            CrossZoneShare = Math.Round(report.Stretch.CrossZoneShare, 3),
+            MedianCrossZone = Math.Round(report.Stretch.MedianCrossZone, 3),
+            MedianIntraZone = Math.Round(report.Stretch.MedianIntraZone, 3),
+            MedianHopFloor = Math.Round(report.Stretch.MedianHopFloor, 3),
+            MedianCrossZoneHopFloor = Math.Round(report.Stretch.MedianCrossZoneHopFloor, 3),
+            MedianDirectMs = Math.Round(report.Stretch.MedianDirectMs, 2),
+            MedianPathMs = Math.Round(report.Stretch.MedianPathMs, 2),
+        },
+    };
 
     private static int[] ParseSizes(string text) =>
         [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(size => int.Parse(size, NumberStyles.None, CultureInfo.InvariantCulture))];

@@ -46,6 +46,7 @@ internal sealed record RingModuleSettings(NodeId NodeId, int Zone, RingSettings 
             TombstoneTtl = ring.Duration("tombstone-ttl", min: TimeSpan.FromMilliseconds(10)),
             MaxHops = ring.Int("max-hops", min: 1, max: 63),
             HopAckTimeout = ring.Duration("hop-ack-timeout", min: TimeSpan.FromMilliseconds(1)),
+            AnnounceRows = ring.Int("announce-rows", min: 0, max: 128),
         };
         var settings = new RingModuleSettings(
             nodeId,

@@ -27,6 +27,38 @@ public class MultiRingTests
     }
 
     [Test]
+    public void A_gateway_on_the_way_ends_the_segment_without_walking_on_to_the_zone_key_owner()
+    {
+        // Gateway of zone 0 that is not the owner of zone 0's key (it knows a node closer to it), alone in the global ring.
+        var zoneKey = ZoneKeys.ZoneKey(0);
+        var self = new NodeHandle(new NodeId(zoneKey.Value + 1_000_000), new NodeAddress(1));
+        var closer = new NodeHandle(new NodeId(zoneKey.Value + 1), new NodeAddress(2));
+        var settings = RingSettings.Default;
+        var zone = RingNodeState.CreateFirst(self, settings, LowestRttPlanner.Instance).State
+            .Handle(new Announce(closer, TimeSpan.Zero), TimeSpan.Zero, new Ignore()).State;
+        var global = RingNodeState.CreateFirst(self with { Id = ZoneKeys.GlobalIdFor(0, self.Id) }, settings, LowestRttPlanner.Instance).State;
+        var node = new MultiRingNodeState(0, zone, global);
+        Assert.That(zone.Decide(zoneKey).IsDeliverHere, Is.False, "the zone ring alone would forward to the closer node");
+
+        var crossing = new CrossZonePayload(NodeId.FromName("key"), RingId.Global, "payload", []);
+        var source = new NodeHandle(NodeId.FromName("source"), new NodeAddress(3));
+        var step = node.Handle(new RingEnvelope(RingId.Zone(0), new RouteMessage(source, zoneKey, crossing, 2)), TimeSpan.Zero, new Ignore());
+
+        Assert.That(step.Effects.OfType<Send>().Where(s => s.To == closer.Address), Is.Empty, "not forwarded to the zone key's owner");
+        var delivered = step.Effects.OfType<Deliver>().Single();
+        Assert.That(delivered.Context.Segments, Is.EqualTo(new[] { 2, 0 }), "zone segment of 2 hops, then the global ring (alone: delivered here)");
+    }
+
+    private sealed class Ignore : IRouteApplication
+    {
+        public ForwardVerdict Forward(RouteContext context, NodeHandle nextHop) => ForwardVerdict.Continue;
+
+        public void Deliver(RouteContext context)
+        {
+        }
+    }
+
+    [Test]
     public void Cross_zone_routes_pass_through_gateways_and_land_on_the_closest_node_of_the_target_zone()
     {
         var world = new MultiRingWorld(Seed);

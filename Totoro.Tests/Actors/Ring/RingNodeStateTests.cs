@@ -128,6 +128,21 @@ public class RingNodeStateTests
     }
 
     [Test]
+    public void Later_join_hops_hand_over_only_the_rows_after_the_previous_hops_prefix()
+    {
+        // Self shares 1 digit with the joiner; the previous hop (Far) shares none, so Self sends row 1 but not row 0.
+        var joiner = new NodeHandle(NodeId.Parse("8f000000000000000000000000000000"), new NodeAddress(9));
+        var rowOne = new NodeHandle(NodeId.Parse("85000000000000000000000000000000"), new NodeAddress(10));
+        var state = NodeKnowing(Far, rowOne);
+        var fromFar = state.Handle(new RouteMessage(Far, joiner.Id, new JoinPayload(joiner, 0), 2), Now, new ScriptedApplication(ForwardVerdict.Continue));
+        var reply = (JoinReply)fromFar.Effects.OfType<Send>().Single(s => s.To == joiner.Address).Message;
+        Assert.That(reply.Rows, Is.EquivalentTo(new[] { Self, rowOne }), "row 1 only (row 0 came from the hop before)");
+        var asBootstrap = state.Handle(new RouteMessage(joiner, joiner.Id, new JoinPayload(joiner, 0), 1), Now, new ScriptedApplication(ForwardVerdict.Continue));
+        var first = (JoinReply)asBootstrap.Effects.OfType<Send>().Single(s => s.To == joiner.Address).Message;
+        Assert.That(first.Rows, Is.EquivalentTo(new[] { Self, Far, rowOne }), "the first hop sends rows 0..its prefix");
+    }
+
+    [Test]
     public void Joiner_becomes_ready_after_every_path_node_answered_and_announces_itself()
     {
         var joining = RingNodeState.CreateJoining(Self, Far.Address, RingSettings.Default, LowestRttPlanner.Instance);
@@ -140,6 +155,61 @@ public class RingNodeStateTests
         Assert.That(done.Effects.OfType<Send>().Select(s => s.To), Is.EquivalentTo(new[] { Near.Address, Far.Address, Other.Address }));
         Assert.That(done.Effects, Does.Contain(new CancelTimer(JoinRetryTick.Instance)));
         Assert.That(done.Effects.OfType<JoinCompleted>(), Has.Exactly(1).Items);
+    }
+
+    [Test]
+    public void Announce_from_a_node_outside_the_leaf_set_is_learned_without_a_reply()
+    {
+        // Fill both leaf-set sides with nodes closer than Far, so Far only fits the routing table.
+        var close = Enumerable.Range(1, 16)
+            .Select(i => new NodeHandle(new NodeId(Self.Id.Value + (UInt128)(i * 1000)), new NodeAddress(100 + i)))
+            .Concat(Enumerable.Range(1, 16).Select(i => new NodeHandle(new NodeId(Self.Id.Value - (UInt128)(i * 1000)), new NodeAddress(200 + i))))
+            .ToArray();
+        var step = NodeKnowing(close).Handle(new Announce(Far, Now), Now, new ScriptedApplication(ForwardVerdict.Continue));
+        Assert.That(step.State.Leaves.Contains(Far.Id), Is.False);
+        Assert.That(step.State.Table.Contains(Far.Id), Is.True, "the announcer is learned");
+        Assert.That(step.Effects.OfType<Send>(), Is.Empty, "only nodes that take the announcer into their leaf set answer");
+    }
+
+    [Test]
+    public void Joined_node_announces_to_leaves_and_its_deepest_rows_only()
+    {
+        // Row 0 holds Other, Far and shallow; rows 8 and 9 hold deep and deeper (deeper is also the clockwise leaf).
+        var shallow = new NodeHandle(NodeId.Parse("10000000000000000000000000000000"), new NodeAddress(5));
+        var deep = new NodeHandle(NodeId.Parse("80000000100000000000000000000000"), new NodeAddress(6));
+        var deeper = new NodeHandle(NodeId.Parse("80000000010000000000000000000000"), new NodeAddress(7));
+        var settings = RingSettings.Default with { AnnounceRows = 2, LeafSetSize = 2 };
+        var joining = RingNodeState.CreateJoining(Self, Far.Address, settings, LowestRttPlanner.Instance).State;
+        var done = joining.Handle(new JoinReply(Other, 0, 0, [Other, Far, shallow, deep, deeper], [], [Other], 1), Now, new ScriptedApplication(ForwardVerdict.Continue));
+        Assert.That(done.State.Phase, Is.EqualTo(RingPhase.Ready));
+        Assert.That(done.State.Leaves.Members().Select(e => e.Id), Is.EquivalentTo(new[] { Other.Id, deeper.Id }));
+        var announced = done.Effects.OfType<Send>().Where(s => s.Message is Announce).Select(s => s.To).ToArray();
+        Assert.That(announced, Does.Contain(Other.Address).And.Contain(deeper.Address), "leaves");
+        Assert.That(announced, Does.Contain(deep.Address), "the two deepest rows (8 and 9)");
+        Assert.That(announced, Does.Not.Contain(Far.Address).And.Not.Contain(shallow.Address), "row 0 is not announced to");
+    }
+
+    [Test]
+    public void Leaf_learned_from_an_announce_reply_is_announced_to()
+    {
+        // Near and a concurrent joiner were both missing from the leaf set this node got at join.
+        var concurrent = new NodeHandle(NodeId.Parse("80000000000000000000000000000050"), new NodeAddress(8));
+        var step = NodeKnowing(Near).Handle(new AnnounceReply(Near, Now - TimeSpan.FromMilliseconds(10), Now, [Near, concurrent]), Now, new ScriptedApplication(ForwardVerdict.Continue));
+        Assert.That(step.State.Leaves.Contains(concurrent.Id), Is.True);
+        var sends = step.Effects.OfType<Send>().ToArray();
+        Assert.That(sends.Select(s => (s.To, s.Message.GetType())), Is.EqualTo(new[] { (concurrent.Address, typeof(Announce)) }));
+    }
+
+    [Test]
+    public void Rtt_sample_within_an_eighth_is_jitter_and_rewrites_nothing()
+    {
+        var app = new ScriptedApplication(ForwardVerdict.Continue);
+        var measured = NodeKnowing(Far).Handle(new ProbeReply(Far, Now - TimeSpan.FromMilliseconds(40)), Now, app).State;
+        var jitter = measured.Handle(new ProbeReply(Far, Now - TimeSpan.FromMilliseconds(44)), Now, app).State;
+        Assert.That(jitter.Table, Is.SameAs(measured.Table));
+        Assert.That(jitter.Table.Find(Far.Id)!.Value.RttMicros, Is.EqualTo(40_000u));
+        var moved = measured.Handle(new ProbeReply(Far, Now - TimeSpan.FromMilliseconds(60)), Now, app).State;
+        Assert.That(moved.Table.Find(Far.Id)!.Value.RttMicros, Is.EqualTo(60_000u));
     }
 
     [Test]

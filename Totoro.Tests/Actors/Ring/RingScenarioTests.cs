@@ -58,7 +58,9 @@ public class RingScenarioTests
         var node = world.LiveNodes.First();
         var state = world[node]!;
         var measured = state.Table.Entries().Count(e => e.HasRtt);
-        Assert.That(measured, Is.GreaterThan(state.Table.Count * 3 / 4), "most routing-table entries carry a measured RTT");
+        // Announces no longer round-trip (only leaves answer), so RTTs come from leaves, heartbeats, announce replies
+        // and row repair; unmeasured candidates rank after measured ones (docs/architecture.md, "Join").
+        Assert.That(measured, Is.GreaterThan(state.Table.Count / 2), "most routing-table entries carry a measured RTT");
         Assert.That(state.Neighbors.Entries.Length, Is.EqualTo(state.Settings.NeighborhoodSize));
         for (var row = 0; row < state.Table.Depth; row++)
         {

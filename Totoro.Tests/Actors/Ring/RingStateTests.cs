@@ -60,6 +60,28 @@ public class RingStateTests
     }
 
     [Test]
+    public void Routing_table_batch_insert_equals_inserting_one_by_one()
+    {
+        var random = new Random(7);
+        for (var round = 0; round < 50; round++)
+        {
+            var start = RoutingTable.Empty(Owner, IdGeometry.Default, 1 + (round % 3));
+            for (var i = 0; i < random.Next(0, 40); i++)
+            {
+                start = start.Insert(RandomEntry(random));
+            }
+
+            var batch = Enumerable.Range(0, random.Next(0, 120)).Select(_ => RandomEntry(random)).ToList();
+            batch.AddRange(start.Entries().Take(5).Select(e => e with { RttMicros = (uint)random.Next(1, 50) }));
+            batch.AddRange(start.Entries().Take(3).Select(e => e with { RttMicros = PeerEntry.UnknownRtt }));
+            var oneByOne = batch.Aggregate(start, (table, entry) => table.Insert(entry));
+            var many = start.InsertMany(batch.ToArray());
+            Assert.That(many.Entries().ToArray(), Is.EqualTo(oneByOne.Entries().ToArray()), $"round {round}");
+            Assert.That(many.Depth, Is.EqualTo(oneByOne.Depth), $"round {round}");
+        }
+    }
+
+    [Test]
     public void Leaf_set_keeps_the_nearest_on_each_side()
     {
         var leaves = LeafSet.Empty(Owner, 4);
@@ -140,5 +162,15 @@ public class RingStateTests
     {
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => (RingSettings.Default with { LeafSetSize = 7 }).Validated());
         Assert.That(error!.Message, Does.Contain("totoro.ring.leaf-set-size"));
+    }
+
+    /// <summary>Ids close to the owner (shared prefixes of 0–4 digits) so that deep rows and full slots occur.</summary>
+    private static PeerEntry RandomEntry(Random random)
+    {
+        var shared = random.Next(0, 5) * 4;
+        var noise = new UInt128((ulong)random.NextInt64(), (ulong)random.NextInt64()) >> shared;
+        var id = new NodeId((Owner.Value & ~(UInt128.MaxValue >> shared)) | (noise & (UInt128.MaxValue >> shared)));
+        var rtt = random.Next(3) == 0 ? PeerEntry.UnknownRtt : (uint)random.Next(1, 50);
+        return new PeerEntry(id, new NodeAddress(random.Next(1000)), rtt);
     }
 }
