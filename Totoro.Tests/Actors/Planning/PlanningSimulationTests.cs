@@ -46,7 +46,7 @@ internal sealed class PlanningSimulationTests
     [Test]
     public void Planners_run_on_the_same_ring_and_learning_beats_proximity_on_heterogeneous_links()
     {
-        var options = new PlanningSimOptions(Nodes: 200, Apps: 6, Heterogeneity: 1, Rounds: 60, Seed: 3) { EpsilonEvery = 20 };
+        var options = new PlanningSimOptions(Nodes: 200, Apps: 6, Heterogeneity: 1, Rounds: 100, Seed: 3) { EpsilonEvery = 20 };
         var (summary, runs) = SimPlanningCommand.Run(options, [PlannerKind.Static, PlannerKind.Bandit, PlannerKind.GameTheoretic], TextWriter.Null);
         var json = new StringWriter();
         JsonSummary.Write(json, summary);
@@ -55,7 +55,7 @@ internal sealed class PlanningSimulationTests
         Assert.That(document.RootElement.GetProperty("simulation").GetString(), Is.EqualTo("planning"));
         Assert.That(document.RootElement.GetProperty("planners").GetArrayLength(), Is.EqualTo(3));
         Assert.That(json.ToString().Trim().Split('\n'), Has.Length.EqualTo(1));
-        Assert.That(runs.Select(run => run.Rounds.Length), Is.All.EqualTo(60));
+        Assert.That(runs.Select(run => run.Rounds.Length), Is.All.EqualTo(100));
         Assert.That(runs[0].Rounds.Select(r => r.MeanRoundTime).Distinct().Count(), Is.EqualTo(1), "static trees never change");
         Assert.That(runs[2].Rounds.TakeLast(10).Average(r => (double)r.Switches / r.Players), Is.LessThan(0.1), "inertia: few parents switch per round");
         Assert.That(summary.SpeedupGameOverStatic, Is.GreaterThan(1.0));
