@@ -5,7 +5,11 @@ using Totoro.Kernel;
 namespace Totoro.Actors.Forest;
 
 /// <summary>How one node's forest actor starts: its ring handle and zone, settings, combiners, its ring actor and its links.</summary>
-internal sealed record ForestStart(NodeHandle Self, int Zone, ForestSettings Settings, FoldCombiners Combiners, IActorRef Ring, IForestLinks Links);
+/// <remarks><paramref name="AckTimeout"/>: over links that do not report dead peers, a sent tree message not acknowledged within this declares the peer dead.</remarks>
+internal sealed record ForestStart(NodeHandle Self, int Zone, ForestSettings Settings, FoldCombiners Combiners, IActorRef Ring, IForestLinks Links)
+{
+    public TimeSpan AckTimeout { get; init; } = TimeSpan.FromSeconds(2);
+}
 
 /// <summary>
 /// One node's part in every topic's tree: a thin shell over <see cref="ForestState"/>. At start it registers
@@ -22,6 +26,8 @@ internal sealed class ForestActor : ReceiveActor
     private ImmutableDictionary<TopicId, ImmutableArray<IActorRef>> _subscribers = ImmutableDictionary<TopicId, ImmutableArray<IActorRef>>.Empty;
     private ImmutableDictionary<TopicId, ImmutableArray<IActorRef>> _listeners = ImmutableDictionary<TopicId, ImmutableArray<IActorRef>>.Empty;
     private ImmutableArray<IActorRef> _observers = [];
+    private Dictionary<long, NodeAddress>? _unacknowledged;
+    private long _nextSeq;
 
     public ForestActor(ForestStart start)
     {
@@ -53,6 +59,20 @@ internal sealed class ForestActor : ReceiveActor
         {
             case ForestEnvelope envelope:
                 Apply(_state.Handle(envelope.Message, Now), envelope.Blob);
+                break;
+            case AckedForestEnvelope acked:
+                Sender?.Tell(new ForestAck(acked.Seq), Self);
+                Apply(_state.Handle(acked.Envelope.Message, Now), acked.Envelope.Blob);
+                break;
+            case ForestAck ack:
+                OnAck(ack);
+                break;
+            case ForestAckTimeout timeout:
+                if (_unacknowledged is not null && _unacknowledged.Remove(timeout.Seq, out var peer))
+                {
+                    Apply(_state.OnPeerFailed(peer, Now), default);
+                }
+
                 break;
             case ForestMessage timer:
                 Apply(_state.Handle(timer, Now), default);
@@ -188,7 +208,7 @@ internal sealed class ForestActor : ReceiveActor
             {
                 case SendToPeer send:
                     var attached = send.Message is Multicast { Content.Blob: not null } ? blob : default;
-                    _start.Links.Send(Node.Address, send.To, new ForestEnvelope(send.Message, attached), Self);
+                    Send(send.To, new ForestEnvelope(send.Message, attached));
                     break;
                 case RouteToKey route:
                     _start.Ring.Tell(new RouteRequest(route.Key, route.Ring, route.Payload), Self);
@@ -209,6 +229,33 @@ internal sealed class ForestActor : ReceiveActor
                 default:
                     throw new InvalidOperationException($"The forest shell cannot perform {effect}");
             }
+        }
+    }
+
+    /// <summary>
+    /// Over links that cannot tell a dead peer, every tree message but the periodic heartbeat is acknowledged: a
+    /// missing ack is how a parent learns that a child died (a push-down or publish to it), as the ring shell does for
+    /// routed hops. Heartbeats are not: a child learns of a dead parent from their absence.
+    /// </summary>
+    private void Send(NodeAddress to, ForestEnvelope envelope)
+    {
+        if (_start.Links.ReportsUnreachable || envelope.Message is TreeHeartbeat)
+        {
+            _start.Links.Send(Node.Address, to, envelope, Self);
+            return;
+        }
+
+        var seq = _nextSeq++;
+        (_unacknowledged ??= [])[seq] = to;
+        Timers.StartSingleTimer(new ForestAckTimeout(seq), new ForestAckTimeout(seq), _start.AckTimeout);
+        _start.Links.Send(Node.Address, to, new AckedForestEnvelope(seq, envelope), Self);
+    }
+
+    private void OnAck(ForestAck ack)
+    {
+        if (_unacknowledged?.Remove(ack.Seq) == true)
+        {
+            Timers.Cancel(new ForestAckTimeout(ack.Seq));
         }
     }
 

@@ -10,19 +10,30 @@ namespace Totoro.Actors.Forest;
 /// </summary>
 internal interface IForestLinks
 {
-    /// <summary>
-    /// Sends <paramref name="envelope"/> to the forest actor of <paramref name="to"/>. Links that can tell a dead
-    /// peer reply to <paramref name="sender"/> with <see cref="ForestPeerUnreachable"/>.
-    /// </summary>
-    void Send(NodeAddress from, NodeAddress to, ForestEnvelope envelope, IActorRef sender);
+    /// <summary>True when the links report a message to a dead peer back to its sender as <see cref="ForestPeerUnreachable"/>; otherwise the shell acknowledges sends itself.</summary>
+    bool ReportsUnreachable { get; }
+
+    /// <summary>Sends a <see cref="ForestEnvelope"/> or an <see cref="AckedForestEnvelope"/> to the forest actor of <paramref name="to"/>.</summary>
+    void Send(NodeAddress from, NodeAddress to, object message, IActorRef sender);
 }
+
+/// <summary>A tree message that expects a <see cref="ForestAck"/>: the shell's acknowledgement over plain remoting.</summary>
+internal sealed record AckedForestEnvelope(long Seq, ForestEnvelope Envelope);
+
+/// <summary>The peer's forest actor took message <see cref="Seq"/>.</summary>
+internal sealed record ForestAck(long Seq);
+
+/// <summary>Timer to self: no <see cref="ForestAck"/> for <see cref="Seq"/> in time; the peer is declared dead.</summary>
+internal sealed record ForestAckTimeout(long Seq) : ILocalMessage;
 
 /// <summary>Forest messages over the kernel's remoting: node i's forest actor at the <paramref name="book"/> path, one ref per peer.</summary>
 internal sealed class TransportForestLinks(ActorSystem system, RingAddressBook book) : IForestLinks
 {
     private readonly Dictionary<int, IActorRef> _refs = [];
 
-    public void Send(NodeAddress from, NodeAddress to, ForestEnvelope envelope, IActorRef sender)
+    public bool ReportsUnreachable => false;
+
+    public void Send(NodeAddress from, NodeAddress to, object message, IActorRef sender)
     {
         if (!_refs.TryGetValue(to.Value, out var target))
         {
@@ -30,7 +41,7 @@ internal sealed class TransportForestLinks(ActorSystem system, RingAddressBook b
             _refs[to.Value] = target;
         }
 
-        target.Tell(envelope, sender);
+        target.Tell(message, sender);
     }
 }
 
