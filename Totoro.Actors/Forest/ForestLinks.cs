@@ -6,7 +6,7 @@ namespace Totoro.Actors.Forest;
 /// <summary>
 /// How forest messages leave a node: the seam between the forest actor and the network. Over the kernel's remoting
 /// (<see cref="TransportForestLinks"/>, and the node's TCP links) or, for very large simulations, straight to
-/// actors on one system with delays from the network model (<see cref="Sim.SimulatedForestNetwork"/>).
+/// actors on one system with delays from the network model (<see cref="Sim.ForestSimulationNetwork"/>).
 /// </summary>
 internal interface IForestLinks
 {
