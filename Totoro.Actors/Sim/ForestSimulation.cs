@@ -13,19 +13,20 @@ internal sealed record ForestSimOptions(int Nodes, int Topics, int Members, int 
 
     /// <summary>
     /// Forest settings for the simulation: the configured cap; slower ticks than the product default (5 s instead
-    /// of 1 s) so 10⁵ idle forest actors do not dominate the run, and per-level slack sized for model uploads.
+    /// of 1 s) so 10⁵ idle forest actors do not dominate the run; per-level slack sized for model uploads (a 1 MB
+    /// partial takes ~8 s on a 1 Mbit/s uplink).
     /// </summary>
     public ForestSettings Forest => ForestSettings.Default with
     {
         FanOutCap = FanOutCap,
         TickInterval = TimeSpan.FromSeconds(5),
         ParentTimeout = TimeSpan.FromSeconds(30),
-        SubscribeRetry = TimeSpan.FromSeconds(15),
-        LevelSlack = TimeSpan.FromSeconds(10),
+        SubscribeRetry = TimeSpan.FromSeconds(30),
+        LevelSlack = TimeSpan.FromSeconds(30),
     };
 
     /// <summary>The root's fold budget: far above the expected fold time, so a fold that closes early closed complete.</summary>
-    public TimeSpan FoldBudget { get; init; } = TimeSpan.FromMinutes(20);
+    public TimeSpan FoldBudget { get; init; } = TimeSpan.FromMinutes(60);
 
     public ForestSimOptions Validated()
     {
@@ -75,7 +76,8 @@ internal sealed class ForestSimulation
     {
         _options = options.Validated();
         _ring = new RingSimulation(options.Ring);
-        _links = new ForestSimulationNetwork(_ring.Network, _ring.System.Scheduler, options.Nodes);
+        var bulk = new NetworkModel(_ring.Topology, NetworkSettings.Default, options.Seed + 1);
+        _links = new ForestSimulationNetwork(_ring.Network, bulk, _ring.System.Scheduler, options.Nodes);
         _forests = new IActorRef?[options.Nodes];
         _members = _ring.System.ActorOf(Props.Create(() => new ForestSimMembers(Recorder, options.ModelBytes)), "forest-members");
         _observer = _ring.System.ActorOf(Props.Create(() => new ForestSimObserver(Recorder)), "forest-observer");

@@ -26,15 +26,21 @@ internal sealed class TopicTraffic
 
 /// <summary>
 /// The forest's links in a large simulation: every forest actor lives on the <see cref="RingSimulation"/>'s one actor
-/// system, and a send becomes a scheduled tell whose delay the shared <see cref="NetworkModel"/> computes (so a 1 MB
-/// blob occupies the sender's uplink and the receiver's downlink for its size, queued behind ring traffic). A message
+/// system, and a send becomes a scheduled tell whose delay a <see cref="NetworkModel"/> computes. Two lanes, as on the
+/// TCP transport: messages of at most <see cref="BulkThreshold"/> bytes (tree control, heartbeats) share the ring's
+/// model (its queues), and larger ones (a model blob, a model-sized partial) go through <paramref name="bulk"/>, a model
+/// of the same links with queues of their own, so a 1 MB transfer occupies the sender's uplink and the receiver's
+/// downlink for its size without holding the ring's heartbeats behind it. The two lanes do not share bandwidth (an
+/// approximation: the real transport interleaves them on one connection). A message
 /// to a crashed node comes back as <see cref="ForestPeerUnreachable"/> after <see cref="HopTimeout"/>, as an
 /// acknowledgement timeout would report it. Counts every message by topic and kind. Single-threaded like the world.
 /// </summary>
-internal sealed class ForestSimulationNetwork(NetworkModel network, IScheduler scheduler, int capacity) : IForestLinks
+internal sealed class ForestSimulationNetwork(NetworkModel control, NetworkModel bulk, IScheduler scheduler, int capacity) : IForestLinks
 {
     private readonly IActorRef?[] _nodes = new IActorRef?[capacity];
     private readonly Dictionary<TopicId, TopicTraffic> _traffic = [];
+
+    public const long BulkThreshold = 64 * 1024;
 
     public TimeSpan HopTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
@@ -70,7 +76,7 @@ internal sealed class ForestSimulationNetwork(NetworkModel network, IScheduler s
         }
 
         var now = RingClock.Now(scheduler.Time);
-        var outcome = network.Transmit(from.Value, to.Value, size, now);
+        var outcome = (size > BulkThreshold ? bulk : control).Transmit(from.Value, to.Value, size, now);
         if (!outcome.Delivered)
         {
             Dropped++;

@@ -9,6 +9,7 @@ internal static class SimCommands
     {
         var sim = new Command("sim", "Simulations on virtual time (seeded; --json prints one summary object)");
         sim.Subcommands.Add(SimRingCommand.Create());
+        sim.Subcommands.Add(SimForestCommand.Create());
         return sim;
     }
 }
