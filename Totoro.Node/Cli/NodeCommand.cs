@@ -61,7 +61,9 @@ internal static class NodeCommand
         builder.Services.AddSingleton<IHostLifetime, ConsoleLifetime>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout + TimeSpan.FromSeconds(5));
         builder.Services.AddTotoro(hocon);
-        builder.Services.AddTotoroModule<RingModule>();
+        var ring = new RingModule();
+        builder.Services.AddSingleton<INodeModule>(ring);
+        builder.Services.AddSingleton<INodeModule>(new ForestModule(ring));
         using var host = builder.Build();
         try
         {
