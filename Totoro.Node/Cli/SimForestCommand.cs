@@ -35,7 +35,7 @@ internal sealed record ForestTopicSummary(
     double FoldBackSeconds,
     int MaxLinkStress,
     double MeanLinkStress,
-    double RootUplinkMiB);
+    double RootUplinkMebibytes);
 
 /// <summary>The JSON summary of <c>totoro sim forest</c>.</summary>
 internal sealed record ForestSimSummary(
@@ -238,7 +238,7 @@ internal static class SimForestCommand
         foreach (var t in summary.PerTopic)
         {
             csv.Append(string.Create(CultureInfo.InvariantCulture,
-                $"{t.Topic},{t.Roots},{t.Members},{t.AttachedMembers},{t.TreeNodes},{t.MaxDepth},{t.MeanMemberDepth},{t.RootFanIn},{t.MaxFanOut},{t.Forwarders},{t.InteriorMembers},{t.ZoneHeads},{t.MessagesPerPublish},{t.MessagesPerFold},{t.DeliveredExactlyOnce},{t.Duplicates},{t.Missing},{t.OnePartialPerChild},{t.FoldCount},{t.FoldError},{t.MulticastSeconds},{t.FoldBackSeconds},{t.MaxLinkStress},{t.MeanLinkStress},{t.RootUplinkMiB}\n"));
+                $"{t.Topic},{t.Roots},{t.Members},{t.AttachedMembers},{t.TreeNodes},{t.MaxDepth},{t.MeanMemberDepth},{t.RootFanIn},{t.MaxFanOut},{t.Forwarders},{t.InteriorMembers},{t.ZoneHeads},{t.MessagesPerPublish},{t.MessagesPerFold},{t.DeliveredExactlyOnce},{t.Duplicates},{t.Missing},{t.OnePartialPerChild},{t.FoldCount},{t.FoldError},{t.MulticastSeconds},{t.FoldBackSeconds},{t.MaxLinkStress},{t.MeanLinkStress},{t.RootUplinkMebibytes}\n"));
         }
 
         var path = Path.Combine(directory, "forest-topics.csv");
@@ -258,7 +258,7 @@ internal static class SimForestCommand
         {
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {t.Topic}: {t.TreeNodes} tree nodes ({t.Forwarders} forwarders, {t.InteriorMembers} interior members, {t.ZoneHeads} zone heads), depth max {t.MaxDepth} mean {t.MeanMemberDepth}, root fan-in {t.RootFanIn}, " +
-                $"max fan-out {t.MaxFanOut}; multicast {t.MulticastSeconds} s, fold back {t.FoldBackSeconds} s; link stress max {t.MaxLinkStress} mean {t.MeanLinkStress}; root uplink {t.RootUplinkMiB} MiB"));
+                $"max fan-out {t.MaxFanOut}; multicast {t.MulticastSeconds} s, fold back {t.FoldBackSeconds} s; link stress max {t.MaxLinkStress} mean {t.MeanLinkStress}; root uplink {t.RootUplinkMebibytes} MiB"));
         }
     }
 }
