@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Totoro.Actors.Ring;
 using Totoro.Kernel;
 
@@ -45,10 +44,7 @@ internal sealed record GetTreeReport : ForestCommand
 }
 
 /// <summary>This node's whole forest state: every topic's <see cref="TreeTopology"/>.</summary>
-internal sealed record ForestSnapshot(ForestState State) : ILocalMessage
-{
-    public ImmutableArray<TreeReport> Reports => [.. State.Trees.Keys.OrderBy(topic => topic.Key).Select(topic => State.Describe(topic)!)];
-}
+internal sealed record ForestSnapshot(ForestState State) : ILocalMessage;
 
 /// <summary>A multicast handed to a local subscriber: once per <paramref name="MessageId"/>.</summary>
 internal sealed record ForestDelivery(NodeHandle At, TopicId Topic, long MessageId, object Body, ReadOnlyMemory<byte> Blob, FoldRequest? Fold) : ILocalMessage;

@@ -164,3 +164,51 @@ internal sealed class ForestActorTests
         Assert.That(cluster.Recorder.Folds(topic).Single(f => f.Round == 1).Contributors, Has.Length.EqualTo(members.Count));
     }
 }
+
+/// <summary>The rest of the forest actor's API: refusals, listeners, abstaining, leaving and destroying.</summary>
+[TestFixture]
+internal sealed class ForestActorApiTests
+{
+    [Test]
+    public void Listen_refuse_abstain_leave_and_destroy_do_what_they_say()
+    {
+        var cluster = ForestCluster.Build(30, 61);
+        var topic = TopicId.For("api");
+        var root = cluster.Ring.ClosestLive(topic.Key);
+        var members = cluster.Live.Where(node => node != root).ToList();
+        var (abstainer, leaver) = (members[0], members[1]);
+        var abstaining = cluster.Ring.Scenario.CreateProbe(abstainer, "abstaining");
+        var leaving = cluster.Ring.Scenario.CreateProbe(leaver, "leaving");
+        cluster.Create(root, topic);
+        members.Skip(2).ToList().ForEach(node => cluster.Subscribe(node, topic));
+        cluster.Forest(abstainer).Tell(new JoinTopic(topic, 0, abstaining.Ref));
+        cluster.Forest(leaver).Tell(new JoinTopic(topic, 0, leaving.Ref));
+        var listener = cluster.Ring.Scenario.CreateProbe(root, "listener");
+        cluster.Forest(root).Tell(new ListenToTopic(topic, listener.Ref));
+        cluster.Advance(TimeSpan.FromSeconds(10));
+
+        var publisher = cluster.Ring.Scenario.CreateProbe(members[2], "publisher");
+        publisher.Send(cluster.Forest(members[2]), new PublishToTopic(topic, 1, "model", default, null));
+        cluster.Advance(TimeSpan.FromSeconds(1));
+        Assert.That(publisher.ExpectMsg<PublishRefused>().Topic, Is.EqualTo(topic), "only the root publishes");
+
+        cluster.Forest(leaver).Tell(new LeaveTopic(topic, leaving.Ref));
+        cluster.Advance(TimeSpan.FromSeconds(5));
+        Assert.That(cluster.StateOf(leaver).Trees.GetValueOrDefault(topic) is null or { IsSubscriber: false }, "the leaver is no member any more");
+
+        cluster.Publish(root, topic, 1, 1, TimeSpan.FromSeconds(20));
+        cluster.Ring.Scenario.RunUntil(() => abstaining.PendingCount > 0, TimeSpan.FromSeconds(10));
+        var delivery = abstaining.FishForMessage<ForestDelivery>(_ => true);
+        cluster.Forest(abstainer).Tell(new AbstainFromRound(topic, delivery.Fold!.Round));
+        cluster.Advance(TimeSpan.FromSeconds(30));
+        var fold = (FoldCompleted)listener.FishForMessage<ForestNotification>(n => n.Report is FoldCompleted).Report;
+        var contributors = members.Skip(2).Select(node => cluster.Ring.Ids[node]).Order();
+        Assert.That(fold.Contributors, Is.EqualTo(contributors), "neither the abstainer nor the leaver contributed");
+        Assert.That(fold.ByDeadline, Is.False, "the round did not wait for either of them");
+        Assert.That(cluster.Recorder.Deliveries.Any(d => d.Node == leaver), Is.False);
+
+        cluster.Forest(root).Tell(new DestroyForestTopic(topic));
+        cluster.Advance(TimeSpan.FromSeconds(5));
+        Assert.That(cluster.Live.Where(node => cluster.StateOf(node).Trees.ContainsKey(topic)), Is.Empty, "every node dropped the destroyed topic");
+    }
+}
