@@ -48,3 +48,34 @@ internal sealed class ForestSimulationTests
         }
     }
 }
+
+/// <summary>Zones in the forest simulator: members of other zones hang below one zone head per zone and topic.</summary>
+[TestFixture]
+internal sealed class ForestSimulationZoneTests
+{
+    [Test]
+    public void Members_in_three_zones_form_one_tree_per_topic_with_at_most_one_head_per_other_zone()
+    {
+        var simulation = new ForestSimulation(new ForestSimOptions(Nodes: 600, Topics: 2, Members: 60, FanOutCap: 32, Zones: 3, ModelBytes: 4096, Seed: 5));
+        simulation.Build();
+        simulation.Subscribe();
+        var states = simulation.Snapshot();
+        var trees = simulation.Topics.ToDictionary(topic => topic, topic => simulation.Measure(topic, states));
+        Assert.That(trees.Values.Select(tree => tree.Roots.Length), Is.All.EqualTo(1));
+        Assert.That(trees.Values.Select(tree => tree.AttachedMembers), Is.All.EqualTo(60));
+        Assert.That(trees.Values.Select(tree => tree.ZoneHeads), Is.All.InRange(1, 2), "one head per populated non-home zone");
+
+        simulation.PublishAndFold(1, trees.ToDictionary(pair => pair.Key, pair => pair.Value.Roots[0]));
+        foreach (var topic in simulation.Topics)
+        {
+            var members = simulation.MembersOf[topic];
+            var counts = simulation.Recorder.Deliveries.Where(pair => pair.Key.Topic == topic).Select(pair => pair.Value).ToList();
+            Assert.That(counts, Has.Count.EqualTo(members.Length));
+            Assert.That(counts, Is.All.EqualTo(1));
+            var partial = (SimPartial)simulation.Recorder.Folds[(topic, 1)].Fold.Value;
+            Assert.That(partial.Count, Is.EqualTo(members.Length));
+            Assert.That(partial.Sum, Is.EqualTo(members.Select(node => ForestSimRecorder.ValueOf(simulation.Ring.Ids[node], topic)).Sum()).Within(1e-6));
+            Assert.That(simulation.Links.TrafficOf(topic).PartialsByEdge.Values, Is.All.EqualTo(1));
+        }
+    }
+}
