@@ -42,6 +42,12 @@ internal static class ForestSerializers
         public ForestEnvelope FromWire(ForestEnvelopeWire wire, IActorRefResolver resolver)
         {
             var message = FromWire(wire.Message ?? throw Missing("message"), resolver);
+            if (message is not (SubscribeAccepted or PushDown or Unsubscribe or TreeHeartbeat or Multicast or FoldPartial or DestroyTopic))
+            {
+                // Timers and routed requests never travel between forest actors; accepting them would let a peer close rounds early.
+                throw new MessageSerializationException($"Forest envelope carries a {message.GetType().Name}, which does not travel between forest actors");
+            }
+
             var expected = message is Multicast { Content.Blob: { } blob } ? blob.Size : 0;
             if (wire.Blob.Length != expected)
             {

@@ -37,12 +37,10 @@ internal sealed class ForestSerializersTests
     private static readonly NodeHandle B = new(NodeId.FromName("b"), new NodeAddress(int.MinValue));
     private static readonly System.Collections.Immutable.ImmutableArray<NodeId> Sorted = [.. new[] { A.Id, B.Id }.Order()];
 
-    /// <summary>Every forest message type, with every optional part filled in at least once.</summary>
+    /// <summary>Every message type forest actors send each other, with every optional part filled in at least once.</summary>
     private static IEnumerable<ForestEnvelope> Envelopes()
     {
         var request = new SubscribeRequest(Topic, 2, 3, A, 3, 17);
-        yield return new ForestEnvelope(request, default);
-        yield return new ForestEnvelope(new CreateTopicRequest(Topic, 1), default);
         yield return new ForestEnvelope(new SubscribeAccepted(Topic, B, 2, [A.Id, B.Id]), default);
         yield return new ForestEnvelope(new SubscribeAccepted(Topic, B, 0, []), default);
         yield return new ForestEnvelope(new PushDown(Topic, request), default);
@@ -54,8 +52,6 @@ internal sealed class ForestSerializersTests
             new byte[] { 1, 2, 3, 4, 5 });
         yield return new ForestEnvelope(new FoldPartial(Topic, 4, "vector-sum", A, new[] { 1.5, -2.25 }, Sorted, 3), default);
         yield return new ForestEnvelope(new DestroyTopic(Topic), default);
-        yield return new ForestEnvelope(new FoldDeadline(Topic, 7), default);
-        yield return new ForestEnvelope(ForestTick.Instance, default);
     }
 
     [TestCaseSource(nameof(Envelopes))]
@@ -80,6 +76,20 @@ internal sealed class ForestSerializersTests
             var (manifest, bytes) = registry.Serialize(route);
             var back = (RingEnvelope)registry.Deserialize(manifest, bytes, NoActorRefs.Instance);
             Assert.That(((RouteMessage)back.Message).Payload, Is.EqualTo(payload));
+        }
+    }
+
+    [Test]
+    public void Timers_and_routed_requests_inside_an_envelope_are_refused()
+    {
+        ForestMessage[] local = [new FoldDeadline(Topic, 7), ForestTick.Instance, new SubscribeRequest(Topic, 0, 0, A, 0, 1), new CreateTopicRequest(Topic, 0)];
+        foreach (var message in local)
+        {
+            var (manifest, bytes) = ForestTestSerializers.Registry.Serialize(new ForestEnvelope(message, default));
+            Assert.That(
+                () => ForestTestSerializers.Registry.Deserialize(manifest, bytes, NoActorRefs.Instance),
+                Throws.InstanceOf<MessageSerializationException>().With.Message.Contains("does not travel between forest actors"),
+                message.GetType().Name);
         }
     }
 
