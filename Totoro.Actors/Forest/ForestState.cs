@@ -8,7 +8,7 @@ namespace Totoro.Actors.Forest;
 /// fold up with deadlines, fan-out cap with push-down, repair. Immutable: every handler returns the new state and
 /// the effects for the shell. Time is always a parameter.
 /// </summary>
-internal sealed record ForestState
+internal sealed partial record ForestState
 {
     private ForestState(NodeHandle self, int zone, ForestSettings settings, FoldCombiners combiners)
     {

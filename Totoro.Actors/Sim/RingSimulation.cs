@@ -190,6 +190,18 @@ internal sealed class RingSimulation
 
     public RingSimOptions Options => _options;
 
+    /// <summary>The simulation's actor system, world and network, for upper layers built over the ring (sim forest).</summary>
+    public ActorSystem System => _system;
+
+    public DeterministicWorld World => _world;
+
+    public NetworkModel Network => _network;
+
+    /// <summary>Node <paramref name="node"/>'s ring actor, or null when it is not started or crashed.</summary>
+    public IActorRef? RingActorOf(int node) => _actors[node];
+
+    public int ZoneOf(int node) => _zoneOf[node];
+
     public TimeSpan VirtualTime => _world.Elapsed;
 
     public long MessagesSent => _links.Sent;

@@ -61,7 +61,9 @@ internal static class NodeCommand
         builder.Services.AddSingleton<IHostLifetime, ConsoleLifetime>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout + TimeSpan.FromSeconds(5));
         builder.Services.AddTotoro(hocon);
+        // Ring, FL (whose roles find roots through the ring) and the forest beside the ring, in that start order.
         builder.Services.AddTotoroFl();
+        builder.Services.AddSingleton<INodeModule>(provider => new ForestModule(provider.GetRequiredService<RingModule>()));
         using var host = builder.Build();
         try
         {

@@ -11,6 +11,7 @@ internal static class SimCommands
         sim.Subcommands.Add(SimRingCommand.Create());
         sim.Subcommands.Add(SimPlanningCommand.Create());
         sim.Subcommands.Add(SimFlCommand.Create());
+        sim.Subcommands.Add(SimForestCommand.Create());
         return sim;
     }
 }

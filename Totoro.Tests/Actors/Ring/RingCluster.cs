@@ -15,15 +15,17 @@ internal sealed class RingCluster
 {
     private readonly IActorRef?[] _actors;
     private readonly Random _random;
+    private readonly SerializerRegistry _serialization;
     private int _nextLookup;
 
-    private RingCluster(int nodes, int seed, RingSettings settings)
+    private RingCluster(int nodes, int seed, RingSettings settings, SerializerRegistry serialization)
     {
         Settings = settings;
+        _serialization = serialization;
         _random = new Random(seed);
         var topology = TopologyGenerator.Generate(4, nodes, NetworkSettings.Default, ZoneAssignment.Geographic, new Random(seed));
         Network = new NetworkModel(topology, NetworkSettings.Default, seed);
-        Scenario = Scenario.Create(nodes, seed, new NetworkLinkModel(Network, RingAddressBook.Default), serializeAll: true, serialization: RingTestSerializers.Registry);
+        Scenario = Scenario.Create(nodes, seed, new NetworkLinkModel(Network, RingAddressBook.Default), serializeAll: true, serialization: serialization);
         Ids = [.. Enumerable.Range(0, nodes).Select(_ => RandomId(_random))];
         _actors = new IActorRef?[nodes];
         Scenario.Transport.OnDelivered = RecordCrossing;
@@ -48,7 +50,11 @@ internal sealed class RingCluster
 
     public IEnumerable<int> Live => Enumerable.Range(0, _actors.Length).Where(node => _actors[node] is not null);
 
-    public static RingCluster Create(int nodes, int seed, RingSettings? settings = null) => new(nodes, seed, settings ?? RingSettings.Default);
+    public static RingCluster Create(int nodes, int seed, RingSettings? settings = null) => new(nodes, seed, settings ?? RingSettings.Default, RingTestSerializers.Registry);
+
+    /// <summary>A cluster whose nodes serialize with <paramref name="serialization"/> (which must include the ring's manifests).</summary>
+    public static RingCluster Create(int nodes, int seed, SerializerRegistry serialization, RingSettings? settings = null) =>
+        new(nodes, seed, settings ?? RingSettings.Default, serialization);
 
     public static NodeId RandomId(Random random)
     {
@@ -152,7 +158,7 @@ internal sealed class RingCluster
             return;
         }
 
-        var message = RingTestSerializers.Registry.Deserialize(envelope.Manifest, envelope.Payload.Span, Scenario[0]);
+        var message = _serialization.Deserialize(envelope.Manifest, envelope.Payload.Span, Scenario[0]);
         CrossedAsBytes.Add(message.GetType());
         switch (message)
         {
