@@ -115,16 +115,7 @@ internal static class SimForestCommand
                 WriteCsv(directory, summary, log);
             }
 
-            if (asJson)
-            {
-                JsonSummary.Write(Console.Out, summary);
-            }
-            else
-            {
-                Print(summary, log);
-            }
-
-            return 0;
+            return JsonSummary.Emit(summary, asJson, Print, log);
         });
         return command;
     }

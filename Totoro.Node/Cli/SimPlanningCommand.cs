@@ -110,16 +110,7 @@ internal static class SimPlanningCommand
                 WriteFiles(directory, runs, log);
             }
 
-            if (asJson)
-            {
-                JsonSummary.Write(Console.Out, summary);
-            }
-            else
-            {
-                Print(summary, log);
-            }
-
-            return 0;
+            return JsonSummary.Emit(summary, asJson, Print, log);
         });
         return command;
     }

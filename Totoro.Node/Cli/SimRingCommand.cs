@@ -122,16 +122,7 @@ internal static class SimRingCommand
                 WriteFiles(directory, summary, log);
             }
 
-            if (asJson)
-            {
-                JsonSummary.Write(Console.Out, summary);
-            }
-            else
-            {
-                Print(summary, log);
-            }
-
-            return 0;
+            return JsonSummary.Emit(summary, asJson, Print, log);
         });
         return command;
     }
