@@ -163,13 +163,17 @@ public sealed class PeerConnectionTests
             reservedDuringDelivery = memory.Reserved;
             return InboundResult.Accepted;
         };
-        await using var peer = Start(settings, memory, handler);
+        var peer = Start(settings, memory, handler);
         // Chunk sizes that do not line up with the pooled segments, so the payload spans several of them.
         var blob = new byte[3 * Chunk + 1000];
         new Random(5).NextBytes(blob);
 
         await peer.SendBlobAsync(1, blob, [1000, Chunk, Chunk - 7, Chunk, 7]);
         await handler.WaitForAsync(1);
+        // The handler signals the test from inside OnEnvelope; the reservation is returned when it returns, on the
+        // connection's read loop. Closing the connection and awaiting that loop orders the check after the release
+        // (checking right after the signal raced with it and failed under load).
+        await peer.DisposeAsync();
 
         Assert.Multiple(() =>
         {
