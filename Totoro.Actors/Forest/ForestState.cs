@@ -28,11 +28,15 @@ internal sealed partial record ForestState
 
     public ImmutableDictionary<TopicId, TreeTopology> Trees { get; private init; } = ImmutableDictionary<TopicId, TreeTopology>.Empty;
 
-    public static ForestStep Create(NodeHandle self, int zone, ForestSettings settings, FoldCombiners combiners)
+    /// <summary>Which child a full node pushes a newcomer down to (default: longest shared id prefix).</summary>
+    public IPushDownChooser PushDownChooser { get; private init; } = PrefixPushDownChooser.Instance;
+
+    public static ForestStep Create(NodeHandle self, int zone, ForestSettings settings, FoldCombiners combiners, IPushDownChooser? pushDown = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(combiners);
-        return new(new ForestState(self, zone, settings.Validated(), combiners), [new StartTimer(ForestTick.Instance, settings.TickInterval)]);
+        var state = new ForestState(self, zone, settings.Validated(), combiners) { PushDownChooser = pushDown ?? PrefixPushDownChooser.Instance };
+        return new(state, [new StartTimer(ForestTick.Instance, settings.TickInterval)]);
     }
 
     public TreeReport? Describe(TopicId topic) => Trees.GetValueOrDefault(topic)?.Describe();
@@ -429,8 +433,8 @@ internal sealed partial record ForestState
     }
 
     /// <summary>
-    /// Adopts the subscriber, or, when full, pushes it down to the child sharing the longest id prefix with it
-    /// (smallest subtree on a tie). The pushed-to child is below this node and the subscriber is not an ancestor
+    /// Adopts the subscriber, or, when full, pushes it down to the child <see cref="PushDownChooser"/> picks (by
+    /// default the one sharing the longest id prefix with it, smallest subtree on a tie). The pushed-to child is below this node and the subscriber is not an ancestor
     /// of this node, so the subscriber is not an ancestor of the child either: push-down cannot close a loop.
     /// </summary>
     private TreeTopology Adopt(TreeTopology tree, SubscribeRequest request, ImmutableArray<ForestEffect>.Builder effects)
@@ -439,11 +443,7 @@ internal sealed partial record ForestState
         var index = tree.IndexOfChild(subscriber.Id);
         if (index < 0 && tree.Children.Length >= Settings.FanOutCap)
         {
-            var target = tree.Children
-                .OrderByDescending(child => SharedPrefixBits(child.Handle.Id, subscriber.Id))
-                .ThenBy(child => child.SubtreeSize)
-                .ThenBy(child => child.Handle.Id)
-                .First();
+            var target = PushDownChooser.Choose(Self, tree.Topic, subscriber, tree.Children);
             effects.Add(new SendToPeer(target.Handle.Address, new PushDown(tree.Topic, request)));
             return tree;
         }
@@ -593,8 +593,6 @@ internal sealed partial record ForestState
     /// <summary>Stores the tree after trying to finish <paramref name="round"/>.</summary>
     private ForestStep Done(TreeTopology tree, ImmutableArray<ForestEffect>.Builder effects, long round) =>
         Done(tree.Rounds.TryGetValue(round, out var open) ? Finish(tree, open, byDeadline: false, effects) : tree, effects);
-
-    private static int SharedPrefixBits(NodeId a, NodeId b) => (int)UInt128.LeadingZeroCount(a.Value ^ b.Value);
 
     private static bool Overlaps(ImmutableArray<NodeId> left, ImmutableArray<NodeId> right)
     {

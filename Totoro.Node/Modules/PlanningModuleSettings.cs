@@ -1,3 +1,4 @@
+using Totoro.Actors.Forest;
 using Totoro.Actors.Planning;
 using Totoro.Actors.Ring;
 using Totoro.Kernel.Hocon;
@@ -70,6 +71,10 @@ internal sealed record PlanningModuleSettings(PlannerKind Kind, PlanningSettings
     /// <summary>The ring's next-hop planner: the lowest-RTT rule for <c>static</c>, else the configured planner via the adapter.</summary>
     public INextHopPlanner CreateHopPlanner(NodeId self) =>
         Kind == PlannerKind.Static ? LowestRttPlanner.Instance : new PathPlannerHopAdapter(self, CreatePlanner(self));
+
+    /// <summary>The forest's push-down choice: the prefix rule for <c>static</c>, else a separate planner instance (its own decision points).</summary>
+    public IPushDownChooser CreatePushDownChooser(NodeId self) =>
+        Kind == PlannerKind.Static ? PrefixPushDownChooser.Instance : new PlannerPushDownChooser(CreatePlanner(self));
 
     private static int SeedOf(NodeId id) => (int)(ulong)(id.Value ^ (id.Value >> 64));
 }
