@@ -229,6 +229,9 @@ internal sealed class ForestActor : ReceiveActor
                 case ForestReport report:
                     Notify(ReportTargets(report), new ForestNotification(Node, report));
                     break;
+                case ChildFoldReported reported:
+                    _start.PushDown.Observe(_start.Self, reported.Topic, reported.Child, reported.Latency);
+                    break;
                 default:
                     throw new InvalidOperationException($"The forest shell cannot perform {effect}");
             }

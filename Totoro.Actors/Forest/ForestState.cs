@@ -236,7 +236,7 @@ internal sealed partial record ForestState
             Unsubscribe leaving => tree is null ? new(this, []) : Done(RemoveChild(tree, leaving.Child.Id, effects), effects),
             TreeHeartbeat heartbeat => OnHeartbeat(tree, heartbeat, now, effects),
             Multicast multicast => tree is null ? new(this, []) : OnMulticast(tree, multicast, now, effects),
-            FoldPartial partial => OnPartial(tree, partial, effects),
+            FoldPartial partial => OnPartial(tree, partial, now, effects),
             DestroyTopic destroy => OnDestroy(tree, destroy, effects),
             FoldDeadline deadline => tree is not null && tree.Rounds.TryGetValue(deadline.Round, out var round) && !round.Closed
                 ? Done(Finish(tree, round, byDeadline: true, effects), effects)
@@ -339,7 +339,7 @@ internal sealed partial record ForestState
 
         if (multicast.Fold is { } fold && !current.Rounds.ContainsKey(fold.Round))
         {
-            current = OpenRound(current, fold, effects);
+            current = OpenRound(current, fold, now, effects);
             return Done(current, effects, fold.Round);
         }
 
@@ -350,7 +350,7 @@ internal sealed partial record ForestState
     /// Opens (topic, round). The deadline is the root's budget less <see cref="ForestSettings.LevelSlack"/> per level
     /// of depth, measured from the publish's arrival here: a child always gives up before its parent does.
     /// </summary>
-    private TreeTopology OpenRound(TreeTopology tree, FoldRequest fold, ImmutableArray<ForestEffect>.Builder effects)
+    private TreeTopology OpenRound(TreeTopology tree, FoldRequest fold, TimeSpan now, ImmutableArray<ForestEffect>.Builder effects)
     {
         if (Combiners.Find(fold.Kind) is not { } combiner)
         {
@@ -368,7 +368,7 @@ internal sealed partial record ForestState
             [.. tree.Children.Select(child => child.Handle.Id)],
             [],
             AwaitsOwn: tree.IsSubscriber,
-            Closed: false);
+            Closed: false) { OpenedAt = now };
         var rounds = tree.Rounds.SetItem(fold.Round, round);
         while (rounds.Count > Settings.RoundMemory)
         {
@@ -378,7 +378,7 @@ internal sealed partial record ForestState
         return tree with { Rounds = rounds };
     }
 
-    private ForestStep OnPartial(TreeTopology? tree, FoldPartial partial, ImmutableArray<ForestEffect>.Builder effects)
+    private ForestStep OnPartial(TreeTopology? tree, FoldPartial partial, TimeSpan now, ImmutableArray<ForestEffect>.Builder effects)
     {
         string? reason = null;
         FoldRound? round = null;
@@ -414,6 +414,11 @@ internal sealed partial record ForestState
                 Contributors = Union(round.Contributors, partial.Contributors),
                 Reported = round.Reported.Add(partial.Child.Id),
             };
+            if (PushDownChooser.Learns)
+            {
+                effects.Add(new ChildFoldReported(tree.Topic, partial.Child.Id, now - round.OpenedAt));
+            }
+
             return Done(WithRound(tree with { Children = children }, updated), effects, partial.Round);
         }
 

@@ -13,12 +13,24 @@ internal interface IPushDownChooser
 {
     /// <summary>One of <paramref name="children"/> (non-empty) of this node's tree for <paramref name="topic"/>.</summary>
     ChildInfo Choose(NodeHandle self, TopicId topic, NodeHandle subscriber, ImmutableArray<ChildInfo> children);
+
+    /// <summary>Whether <see cref="Observe"/> does anything (the state emits <see cref="ChildFoldReported"/> only then).</summary>
+    bool Learns { get; }
+
+    /// <summary>Feedback from the shell: <paramref name="child"/>'s subtree reported a fold round <paramref name="latency"/> after it opened here.</summary>
+    void Observe(NodeHandle self, TopicId topic, NodeId child, TimeSpan latency);
 }
 
 /// <summary>The default rule: the child sharing the longest id prefix with the subscriber, then the smallest subtree, then the lowest id. Stateless.</summary>
 internal sealed class PrefixPushDownChooser : IPushDownChooser
 {
     public static PrefixPushDownChooser Instance { get; } = new();
+
+    public bool Learns => false;
+
+    public void Observe(NodeHandle self, TopicId topic, NodeId child, TimeSpan latency)
+    {
+    }
 
     public ChildInfo Choose(NodeHandle self, TopicId topic, NodeHandle subscriber, ImmutableArray<ChildInfo> children) =>
         children
@@ -32,12 +44,19 @@ internal sealed class PrefixPushDownChooser : IPushDownChooser
 
 /// <summary>
 /// Push-down through an <see cref="IPathPlanner"/>: the decision point is (this node, the topic's key), the arms are
-/// the children (RTT unmeasured: the forest keeps none). The planner is mutable and owned by the forest actor's
+/// the children (RTT unmeasured: the forest keeps none), the feedback each child's fold-report latency per round
+/// (<see cref="ChildFoldReported"/>, performed by the shell). The planner is mutable and owned by the forest actor's
 /// thread, like the ring's next-hop planner; <see cref="ForestState"/> stays an immutable value that holds it.
 /// </summary>
 internal sealed class PlannerPushDownChooser(IPathPlanner planner) : IPushDownChooser
 {
     public IPathPlanner Planner => planner;
+
+    public bool Learns => true;
+
+    /// <summary>The cost of a child is its subtree's fold latency (seconds) at this node: what the choice of parent costs the round.</summary>
+    public void Observe(NodeHandle self, TopicId topic, NodeId child, TimeSpan latency) =>
+        planner.Observe(new DecisionPoint(self.Id, topic.Key), child, Math.Max(0, latency.TotalSeconds));
 
     public ChildInfo Choose(NodeHandle self, TopicId topic, NodeHandle subscriber, ImmutableArray<ChildInfo> children)
     {

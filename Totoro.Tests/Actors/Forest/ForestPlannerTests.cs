@@ -38,6 +38,9 @@ public class ForestPlannerTests
         cluster.Advance(TimeSpan.FromSeconds(30));
         Assert.That(cluster.Recorder.Deliveries.Where(d => d.Topic == topic).Select(d => d.Node).Order(), Is.EqualTo(members.Order()));
         Assert.That(cluster.Recorder.Folds(topic).Single(f => f.Round == 1).Contributors, Has.Length.EqualTo(members.Count));
+        var latencies = choosers.SelectMany(c => c.Latencies).ToList();
+        Assert.That(latencies, Is.Not.Empty, "children's fold reports reached the planners as feedback");
+        Assert.That(latencies, Is.All.GreaterThanOrEqualTo(TimeSpan.Zero).And.LessThanOrEqualTo(Budget));
     }
 
     [Test]
@@ -67,6 +70,16 @@ public class ForestPlannerTests
     private sealed class CountingChooser(IPushDownChooser inner) : IPushDownChooser
     {
         public int Pushes { get; private set; }
+
+        public List<TimeSpan> Latencies { get; } = [];
+
+        public bool Learns => inner.Learns;
+
+        public void Observe(NodeHandle self, TopicId topic, NodeId child, TimeSpan latency)
+        {
+            Latencies.Add(latency);
+            inner.Observe(self, topic, child, latency);
+        }
 
         public ChildInfo Choose(NodeHandle self, TopicId topic, NodeHandle subscriber, ImmutableArray<ChildInfo> children)
         {
