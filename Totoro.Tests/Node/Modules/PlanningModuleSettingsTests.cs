@@ -1,3 +1,4 @@
+using Totoro.Actors.Forest;
 using Totoro.Actors.Planning;
 using Totoro.Actors.Ring;
 using Totoro.Kernel.Settings;
@@ -16,6 +17,7 @@ public class PlanningModuleSettingsTests
         Assert.That(settings.Kind, Is.EqualTo(PlannerKind.Static));
         Assert.That(settings.Planning, Is.EqualTo(PlanningSettings.Default));
         Assert.That(settings.CreateHopPlanner(Self), Is.SameAs(LowestRttPlanner.Instance));
+        Assert.That(settings.CreatePushDownChooser(Self), Is.SameAs(PrefixPushDownChooser.Instance));
         Assert.That(RingModuleSettings.FromConfig(NodeTestKit.Config("plan"), "plan").Planning, Is.EqualTo(settings));
     }
 
@@ -33,6 +35,10 @@ public class PlanningModuleSettingsTests
         var hop = settings.CreateHopPlanner(Self);
         Assert.That(hop, Is.InstanceOf<PathPlannerHopAdapter>());
         Assert.That(((PathPlannerHopAdapter)hop).Planner.Name, Is.EqualTo(name));
+        var pushDown = settings.CreatePushDownChooser(Self);
+        Assert.That(pushDown, Is.InstanceOf<PlannerPushDownChooser>());
+        Assert.That(((PlannerPushDownChooser)pushDown).Planner.Name, Is.EqualTo(name));
+        Assert.That(((PlannerPushDownChooser)pushDown).Planner, Is.Not.SameAs(((PathPlannerHopAdapter)hop).Planner), "ring and forest keep separate planners");
         Assert.That(RingModuleSettings.FromConfig(config, "plan").Planning.Kind, Is.EqualTo(kind));
     }
 
