@@ -9,6 +9,9 @@ namespace Totoro.Actors.Forest;
 internal sealed record ForestStart(NodeHandle Self, int Zone, ForestSettings Settings, FoldCombiners Combiners, IActorRef Ring, IForestLinks Links)
 {
     public TimeSpan AckTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The push-down choice of this node's trees (default: longest shared id prefix).</summary>
+    public IPushDownChooser PushDown { get; init; } = PrefixPushDownChooser.Instance;
 }
 
 /// <summary>
@@ -48,7 +51,7 @@ internal sealed class ForestActor : ReceiveActor
         _start.Ring.Tell(new RegisterRouteApplication(typeof(CreateTopicRequest), upcalls), Self);
         _start.Ring.Tell(new SubscribeRingEvents(Self), Self);
         _start.Ring.Tell(new WatchLeafSet(Self), Self);
-        var step = ForestState.Create(_start.Self, _start.Zone, _start.Settings, _start.Combiners);
+        var step = ForestState.Create(_start.Self, _start.Zone, _start.Settings, _start.Combiners, _start.PushDown);
         _state = step.State;
         Perform(step.Effects, default);
     }
@@ -225,6 +228,9 @@ internal sealed class ForestActor : ReceiveActor
                     break;
                 case ForestReport report:
                     Notify(ReportTargets(report), new ForestNotification(Node, report));
+                    break;
+                case ChildFoldReported reported:
+                    _start.PushDown.Observe(_start.Self, reported.Topic, reported.Child, reported.Latency);
                     break;
                 default:
                     throw new InvalidOperationException($"The forest shell cannot perform {effect}");

@@ -25,6 +25,12 @@ internal sealed record StopTimer(ForestMessage Timer) : ForestEffect;
 /// <summary>Reports for the FL layer and for measurement.</summary>
 internal abstract record ForestReport : ForestEffect;
 
+/// <summary>
+/// Child <paramref name="Child"/>'s partial of a fold round arrived <paramref name="Latency"/> after the round opened
+/// here: the shell feeds it to a learning <see cref="IPushDownChooser"/> (emitted only for one).
+/// </summary>
+internal sealed record ChildFoldReported(TopicId Topic, NodeId Child, TimeSpan Latency) : ForestEffect;
+
 /// <summary>At the root: round <paramref name="Round"/> folded; <paramref name="ByDeadline"/> when some expected part never came.</summary>
 internal sealed record FoldCompleted(TopicId Topic, long Round, object Value, ImmutableArray<NodeId> Contributors, bool ByDeadline) : ForestReport;
 

@@ -28,11 +28,15 @@ internal sealed partial record ForestState
 
     public ImmutableDictionary<TopicId, TreeTopology> Trees { get; private init; } = ImmutableDictionary<TopicId, TreeTopology>.Empty;
 
-    public static ForestStep Create(NodeHandle self, int zone, ForestSettings settings, FoldCombiners combiners)
+    /// <summary>Which child a full node pushes a newcomer down to (default: longest shared id prefix).</summary>
+    public IPushDownChooser PushDownChooser { get; private init; } = PrefixPushDownChooser.Instance;
+
+    public static ForestStep Create(NodeHandle self, int zone, ForestSettings settings, FoldCombiners combiners, IPushDownChooser? pushDown = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(combiners);
-        return new(new ForestState(self, zone, settings.Validated(), combiners), [new StartTimer(ForestTick.Instance, settings.TickInterval)]);
+        var state = new ForestState(self, zone, settings.Validated(), combiners) { PushDownChooser = pushDown ?? PrefixPushDownChooser.Instance };
+        return new(state, [new StartTimer(ForestTick.Instance, settings.TickInterval)]);
     }
 
     public TreeReport? Describe(TopicId topic) => Trees.GetValueOrDefault(topic)?.Describe();
@@ -232,7 +236,7 @@ internal sealed partial record ForestState
             Unsubscribe leaving => tree is null ? new(this, []) : Done(RemoveChild(tree, leaving.Child.Id, effects), effects),
             TreeHeartbeat heartbeat => OnHeartbeat(tree, heartbeat, now, effects),
             Multicast multicast => tree is null ? new(this, []) : OnMulticast(tree, multicast, now, effects),
-            FoldPartial partial => OnPartial(tree, partial, effects),
+            FoldPartial partial => OnPartial(tree, partial, now, effects),
             DestroyTopic destroy => OnDestroy(tree, destroy, effects),
             FoldDeadline deadline => tree is not null && tree.Rounds.TryGetValue(deadline.Round, out var round) && !round.Closed
                 ? Done(Finish(tree, round, byDeadline: true, effects), effects)
@@ -335,7 +339,7 @@ internal sealed partial record ForestState
 
         if (multicast.Fold is { } fold && !current.Rounds.ContainsKey(fold.Round))
         {
-            current = OpenRound(current, fold, effects);
+            current = OpenRound(current, fold, now, effects);
             return Done(current, effects, fold.Round);
         }
 
@@ -346,7 +350,7 @@ internal sealed partial record ForestState
     /// Opens (topic, round). The deadline is the root's budget less <see cref="ForestSettings.LevelSlack"/> per level
     /// of depth, measured from the publish's arrival here: a child always gives up before its parent does.
     /// </summary>
-    private TreeTopology OpenRound(TreeTopology tree, FoldRequest fold, ImmutableArray<ForestEffect>.Builder effects)
+    private TreeTopology OpenRound(TreeTopology tree, FoldRequest fold, TimeSpan now, ImmutableArray<ForestEffect>.Builder effects)
     {
         if (Combiners.Find(fold.Kind) is not { } combiner)
         {
@@ -364,7 +368,7 @@ internal sealed partial record ForestState
             [.. tree.Children.Select(child => child.Handle.Id)],
             [],
             AwaitsOwn: tree.IsSubscriber,
-            Closed: false);
+            Closed: false) { OpenedAt = now };
         var rounds = tree.Rounds.SetItem(fold.Round, round);
         while (rounds.Count > Settings.RoundMemory)
         {
@@ -374,7 +378,7 @@ internal sealed partial record ForestState
         return tree with { Rounds = rounds };
     }
 
-    private ForestStep OnPartial(TreeTopology? tree, FoldPartial partial, ImmutableArray<ForestEffect>.Builder effects)
+    private ForestStep OnPartial(TreeTopology? tree, FoldPartial partial, TimeSpan now, ImmutableArray<ForestEffect>.Builder effects)
     {
         string? reason = null;
         FoldRound? round = null;
@@ -410,6 +414,11 @@ internal sealed partial record ForestState
                 Contributors = Union(round.Contributors, partial.Contributors),
                 Reported = round.Reported.Add(partial.Child.Id),
             };
+            if (PushDownChooser.Learns)
+            {
+                effects.Add(new ChildFoldReported(tree.Topic, partial.Child.Id, now - round.OpenedAt));
+            }
+
             return Done(WithRound(tree with { Children = children }, updated), effects, partial.Round);
         }
 
@@ -429,8 +438,8 @@ internal sealed partial record ForestState
     }
 
     /// <summary>
-    /// Adopts the subscriber, or, when full, pushes it down to the child sharing the longest id prefix with it
-    /// (smallest subtree on a tie). The pushed-to child is below this node and the subscriber is not an ancestor
+    /// Adopts the subscriber, or, when full, pushes it down to the child <see cref="PushDownChooser"/> picks (by
+    /// default the one sharing the longest id prefix with it, smallest subtree on a tie). The pushed-to child is below this node and the subscriber is not an ancestor
     /// of this node, so the subscriber is not an ancestor of the child either: push-down cannot close a loop.
     /// </summary>
     private TreeTopology Adopt(TreeTopology tree, SubscribeRequest request, ImmutableArray<ForestEffect>.Builder effects)
@@ -439,11 +448,7 @@ internal sealed partial record ForestState
         var index = tree.IndexOfChild(subscriber.Id);
         if (index < 0 && tree.Children.Length >= Settings.FanOutCap)
         {
-            var target = tree.Children
-                .OrderByDescending(child => SharedPrefixBits(child.Handle.Id, subscriber.Id))
-                .ThenBy(child => child.SubtreeSize)
-                .ThenBy(child => child.Handle.Id)
-                .First();
+            var target = PushDownChooser.Choose(Self, tree.Topic, subscriber, tree.Children);
             effects.Add(new SendToPeer(target.Handle.Address, new PushDown(tree.Topic, request)));
             return tree;
         }
@@ -593,8 +598,6 @@ internal sealed partial record ForestState
     /// <summary>Stores the tree after trying to finish <paramref name="round"/>.</summary>
     private ForestStep Done(TreeTopology tree, ImmutableArray<ForestEffect>.Builder effects, long round) =>
         Done(tree.Rounds.TryGetValue(round, out var open) ? Finish(tree, open, byDeadline: false, effects) : tree, effects);
-
-    private static int SharedPrefixBits(NodeId a, NodeId b) => (int)UInt128.LeadingZeroCount(a.Value ^ b.Value);
 
     private static bool Overlaps(ImmutableArray<NodeId> left, ImmutableArray<NodeId> right)
     {

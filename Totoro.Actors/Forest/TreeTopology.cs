@@ -38,6 +38,9 @@ internal sealed record FoldRound(
     bool AwaitsOwn,
     bool Closed)
 {
+    /// <summary>When the publish opened this round here (node-local time).</summary>
+    public TimeSpan OpenedAt { get; init; }
+
     public bool IsComplete => !AwaitsOwn && Expected.IsSubsetOf(Reported);
 }
 

@@ -68,10 +68,17 @@ internal static class PathPlanners
 /// <summary>
 /// The ring's <see cref="INextHopPlanner"/> backed by an <see cref="IPathPlanner"/>: every valid option of the
 /// routing decision is a candidate, the route key is the flow. Feedback reaches the planner through
-/// <see cref="IPathPlanner.Observe"/> from whoever measures the transfer (the forest, or the simulator).
+/// <see cref="IPathPlanner.Observe"/> from whoever measures the transfer: on a live node the ring shell reports each
+/// acknowledged hop (<see cref="IHopFeedback"/>: send → ack time, seconds, for the hop last chosen toward that key);
+/// the forest and the simulator may call the planner directly.
 /// </summary>
-internal sealed class PathPlannerHopAdapter(NodeId self, IPathPlanner planner) : INextHopPlanner
+internal sealed class PathPlannerHopAdapter(NodeId self, IPathPlanner planner) : INextHopPlanner, IHopFeedback
 {
+    // The hop last chosen per key, so an acknowledgement (which names only the address) maps back to the arm.
+    private readonly Dictionary<NodeId, PeerEntry> _lastChoice = [];
+
+    public IPathPlanner Planner => planner;
+
     public PeerEntry Choose(NodeId key, RouteDecision decision)
     {
         ArgumentNullException.ThrowIfNull(decision);
@@ -81,7 +88,18 @@ internal sealed class PathPlannerHopAdapter(NodeId self, IPathPlanner planner) :
             throw new ArgumentException("A deliver-here decision has no next hop.", nameof(decision));
         }
 
-        return planner.Choose(new DecisionPoint(self, key), candidates);
+        var chosen = planner.Choose(new DecisionPoint(self, key), candidates);
+        _lastChoice[key] = chosen;
+        return chosen;
+    }
+
+    public void ObserveHop(NodeId key, NodeAddress nextHop, TimeSpan elapsed)
+    {
+        if (_lastChoice.TryGetValue(key, out var chosen) && chosen.Address == nextHop)
+        {
+            _lastChoice.Remove(key);
+            planner.Observe(new DecisionPoint(self, key), chosen.Id, Math.Max(0, elapsed.TotalSeconds));
+        }
     }
 }
 

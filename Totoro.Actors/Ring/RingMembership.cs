@@ -7,7 +7,8 @@ namespace Totoro.Actors.Ring;
 /// <summary>
 /// How one node enters the overlay: its handle (address + zone-ring id), its zone, the settings, and for each ring
 /// either "start it" (no bootstrap) or a known node to join through. A gateway also has a global-ring id
-/// (<see cref="ZoneKeys.GlobalIdFor"/>) and a global bootstrap.
+/// (<see cref="ZoneKeys.GlobalIdFor"/>) and a global bootstrap. <see cref="Planner"/> chooses among a routing
+/// decision's valid next hops (default: lowest RTT); one planner serves both rings of the node.
 /// </summary>
 internal sealed record RingMembershipStart(
     NodeHandle Self,
@@ -17,6 +18,9 @@ internal sealed record RingMembershipStart(
     bool IsGateway,
     NodeAddress? GlobalBootstrap)
 {
+    /// <summary>The next-hop planner of this node's ring states; if it is an <see cref="IHopFeedback"/>, the shell reports hop acknowledgement times to it.</summary>
+    public INextHopPlanner Planner { get; init; } = LowestRttPlanner.Instance;
+
     public RingStep<MultiRingNodeState> Begin(INextHopPlanner planner)
     {
         var zoneStep = ZoneBootstrap is { } zoneContact

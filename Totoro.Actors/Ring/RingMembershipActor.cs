@@ -26,7 +26,7 @@ internal sealed class RingMembershipActor : ReceiveActor
     private readonly IRingLinks _links;
     private readonly IRouteApplication _fallback;
     private readonly ImmutableArray<IActorRef> _subscribersAtStart;
-    private Dictionary<long, (NodeAddress To, RingEnvelope Envelope)>? _unacknowledged;
+    private Dictionary<long, (NodeAddress To, RingEnvelope Envelope, TimeSpan SentAt)>? _unacknowledged;
     private RingShellState _state = null!;
     private long _nextHop;
 
@@ -46,7 +46,7 @@ internal sealed class RingMembershipActor : ReceiveActor
 
     protected override void PreStart()
     {
-        var begin = _start.Begin(LowestRttPlanner.Instance);
+        var begin = _start.Begin(_start.Planner);
         _state = new RingShellState(begin.State, new ApplicationRouter(ImmutableDictionary<Type, IRouteApplication>.Empty, _fallback), _subscribersAtStart, []);
         Perform(begin.Effects);
     }
@@ -102,9 +102,13 @@ internal sealed class RingMembershipActor : ReceiveActor
 
     private void OnHopAck(HopAck ack)
     {
-        if (_unacknowledged?.Remove(ack.Seq) == true)
+        if (_unacknowledged is not null && _unacknowledged.Remove(ack.Seq, out var hop))
         {
             Timers.Cancel(new HopTimeout(ack.Seq));
+            if (_start.Planner is IHopFeedback feedback && hop.Envelope.Message is RouteMessage route)
+            {
+                feedback.ObserveHop(route.Key, hop.To, Now - hop.SentAt);
+            }
         }
     }
 
@@ -210,7 +214,7 @@ internal sealed class RingMembershipActor : ReceiveActor
     private void SendAcknowledged(NodeAddress to, RingEnvelope envelope)
     {
         var seq = _nextHop++;
-        (_unacknowledged ??= [])[seq] = (to, envelope);
+        (_unacknowledged ??= [])[seq] = (to, envelope, Now);
         Timers.StartSingleTimer(new HopTimeout(seq), new HopTimeout(seq), _start.Settings.HopAckTimeout);
         _links.Send(_start.Self.Address, to, new AckedHop(seq, envelope), Self);
     }

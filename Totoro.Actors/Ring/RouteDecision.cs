@@ -35,6 +35,15 @@ internal interface INextHopPlanner
     PeerEntry Choose(NodeId key, RouteDecision decision);
 }
 
+/// <summary>
+/// A planner that learns from realized hop costs. The ring shell reports, for every acknowledged routed hop, how long
+/// the next hop at <c>nextHop</c> took to acknowledge the message routed toward <c>key</c> (send → <see cref="HopAck"/>).
+/// </summary>
+internal interface IHopFeedback
+{
+    void ObserveHop(NodeId key, NodeAddress nextHop, TimeSpan elapsed);
+}
+
 /// <summary>Default planner: the lowest-RTT entry among the rule's candidates.</summary>
 internal sealed class LowestRttPlanner : INextHopPlanner
 {

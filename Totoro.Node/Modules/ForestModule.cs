@@ -53,7 +53,7 @@ public sealed class ForestModule : INodeModule
         var settings = ForestModuleSettings.FromConfig(context.Config);
         var ringNode = ring.Node;
         var links = new TcpForestLinks(context.System, ring.Endpoints);
-        var start = new ForestStart(ringNode.Self, ringNode.Settings.Zone, settings.Forest, _combiners, ringNode.Ring, links) { AckTimeout = settings.AckTimeout };
+        var start = new ForestStart(ringNode.Self, ringNode.Settings.Zone, settings.Forest, _combiners, ringNode.Ring, links) { AckTimeout = settings.AckTimeout, PushDown = ringNode.Settings.Planning.CreatePushDownChooser(ringNode.Self.Id) };
         var forest = context.System.ActorOf(ForestActor.Props(start), ActorName);
         var log = context.System.ActorOf(Props.Create(() => new TopicLogActor()), "forest-topic-log");
         Volatile.Write(ref _node, new ForestNode(context.System, forest, log, ringNode.Self, settings));

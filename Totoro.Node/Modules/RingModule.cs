@@ -53,7 +53,10 @@ public sealed class RingModule : INodeModule
         var self = new NodeHandle(settings.NodeId, endpoints.Add(selfEndpoint.ToString()));
         var bootstrap = await ChooseBootstrapAsync(context, selfEndpoint, settings.SeedWait, cancellation).ConfigureAwait(false);
         var links = new TcpRingLinks(system, endpoints);
-        var start = new RingMembershipStart(self, settings.Zone, settings.Ring, bootstrap is { } seed ? endpoints.Add(seed.ToString()) : null, IsGateway: false, GlobalBootstrap: null);
+        var start = new RingMembershipStart(self, settings.Zone, settings.Ring, bootstrap is { } seed ? endpoints.Add(seed.ToString()) : null, IsGateway: false, GlobalBootstrap: null)
+        {
+            Planner = settings.Planning.CreateHopPlanner(self.Id),
+        };
         var events = system.ActorOf(Props.Create(() => new RingEventsActor(joined, left)), "ring-events");
         var application = new RingTraceApplication(system, self.Id, selfEndpoint.ToString(), logger);
         var ring = system.ActorOf(RingMembershipActor.Props(start, links, application, [events]), ActorName);

@@ -16,6 +16,9 @@ namespace Totoro.Node.Modules;
 /// <param name="RouteTimeout">How long <c>ring route</c> waits for the destination's answer.</param>
 internal sealed record RingModuleSettings(NodeId NodeId, int Zone, RingSettings Ring, TimeSpan SeedWait, TimeSpan RouteTimeout)
 {
+    /// <summary>The next-hop planner's settings (<c>totoro.planning</c>); static (lowest RTT) unless configured.</summary>
+    public PlanningModuleSettings Planning { get; init; } = PlanningModuleSettings.Default;
+
     public const string Section = "totoro.ring";
 
     public static RingModuleSettings FromConfig(HoconConfig config, string nodeName)
@@ -54,6 +57,6 @@ internal sealed record RingModuleSettings(NodeId NodeId, int Zone, RingSettings 
             overlay,
             ring.Duration("seed-wait", min: TimeSpan.Zero),
             ring.Duration("route-timeout", min: TimeSpan.FromMilliseconds(1)));
-        return ring.Validated(settings);
+        return ring.Validated(settings) with { Planning = PlanningModuleSettings.FromConfig(config) };
     }
 }

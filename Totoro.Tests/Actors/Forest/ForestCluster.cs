@@ -29,14 +29,17 @@ internal sealed class ForestCluster
 
     public ForestSettings Settings { get; }
 
+    /// <summary>The push-down chooser of each forest actor started (default: the prefix rule).</summary>
+    public Func<NodeHandle, IPushDownChooser>? PushDownFor { get; init; }
+
     public ForestRecorder Recorder { get; } = new();
 
     /// <summary>Every forest envelope that crossed the transport: (from node, to node, message).</summary>
     public List<(int From, int To, ForestMessage Message)> Wire { get; } = [];
 
-    public static ForestCluster Build(int nodes, int seed, ForestSettings? settings = null, int? start = null)
+    public static ForestCluster Build(int nodes, int seed, ForestSettings? settings = null, int? start = null, Func<NodeHandle, IPushDownChooser>? pushDown = null)
     {
-        var cluster = new ForestCluster(nodes, seed, settings ?? ForestSettings.Default);
+        var cluster = new ForestCluster(nodes, seed, settings ?? ForestSettings.Default) { PushDownFor = pushDown };
         cluster.Ring.BuildByJoining(start ?? nodes, TimeSpan.FromMilliseconds(100));
         for (var node = 0; node < (start ?? nodes); node++)
         {
@@ -115,7 +118,10 @@ internal sealed class ForestCluster
         var system = Ring.Scenario[node];
         var self = new NodeHandle(Ring.Ids[node], new NodeAddress(node));
         var links = new TransportForestLinks(system, RingAddressBook.Default with { ActorName = ForestActorName });
-        var start = new ForestStart(self, 0, Settings, new FoldCombiners([VectorSum.Combiner]), Ring.ActorOf(node), links);
+        var start = new ForestStart(self, 0, Settings, new FoldCombiners([VectorSum.Combiner]), Ring.ActorOf(node), links)
+        {
+            PushDown = PushDownFor?.Invoke(self) ?? PrefixPushDownChooser.Instance,
+        };
         _forests[node] = system.ActorOf(ForestActor.Props(start), ForestActorName);
         _forests[node]!.Tell(new ObserveForest(system.ActorOf(Props.Create(() => new ReportObserver(Recorder, node)))));
         Ring.Scenario.RunUntilIdle();

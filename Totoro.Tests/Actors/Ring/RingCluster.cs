@@ -48,6 +48,9 @@ internal sealed class RingCluster
     /// <summary>Intermediate nodes per lookup, in order (from the forward upcalls).</summary>
     public Dictionary<int, List<int>> Paths { get; } = [];
 
+    /// <summary>The next-hop planner of each node started from now on (default: the start record's lowest-RTT rule).</summary>
+    public Func<NodeHandle, INextHopPlanner>? PlannerFor { get; set; }
+
     public IEnumerable<int> Live => Enumerable.Range(0, _actors.Length).Where(node => _actors[node] is not null);
 
     public static RingCluster Create(int nodes, int seed, RingSettings? settings = null) => new(nodes, seed, settings ?? RingSettings.Default, RingTestSerializers.Registry);
@@ -78,6 +81,11 @@ internal sealed class RingCluster
     {
         var self = new NodeHandle(Ids[node], new NodeAddress(node));
         var start = new RingMembershipStart(self, 0, Settings, bootstrap is { } contact ? new NodeAddress(contact) : null, false, null);
+        if (PlannerFor is { } plannerFor)
+        {
+            start = start with { Planner = plannerFor(self) };
+        }
+
         var system = Scenario[node];
         var links = new TransportRingLinks(system, RingAddressBook.Default);
         _actors[node] = system.ActorOf(RingMembershipActor.Props(start, links, new RecordingApplication(this, node), []), RingAddressBook.Default.ActorName);
