@@ -49,6 +49,9 @@ internal sealed record GameSettings(double Inertia, double Threshold, double Pro
     /// <summary>A point that has switched k times takes a verified better response with probability p / (1 + decay·k), so flip-flopping players settle.</summary>
     public double InertiaDecay { get; init; } = 0.25;
 
+    /// <summary>Per-round discount of the switch count k in the inertia, so a point that switched often long ago is not frozen.</summary>
+    public double SwitchMemory { get; init; } = 0.95;
+
     /// <summary>Per-round decay of the probe probability (harmonic: rate / (1 + decay·t)).</summary>
     public double ProbeDecay { get; init; } = 0.05;
 
@@ -74,6 +77,7 @@ internal sealed record GameSettings(double Inertia, double Threshold, double Pro
         Check(MinProbeRate >= 0 && MinProbeRate <= ProbeRate, nameof(MinProbeRate), MinProbeRate, "totoro.planning.game.min-probe-rate must be in [0, probe-rate]");
         Check(Exploration >= 0 && !double.IsInfinity(Exploration), nameof(Exploration), Exploration, "totoro.planning.game.exploration must be finite and ≥ 0");
         Check(ProbeMemory is > 0 and <= 1, nameof(ProbeMemory), ProbeMemory, "totoro.planning.game.probe-memory must be in (0, 1]");
+        Check(SwitchMemory is > 0 and <= 1, nameof(SwitchMemory), SwitchMemory, "totoro.planning.game.switch-memory must be in (0, 1]");
         Check(EstimateWeight is > 0 and <= 1, nameof(EstimateWeight), EstimateWeight, "totoro.planning.game.estimate-weight must be in (0, 1]");
         return this;
     }
