@@ -21,8 +21,8 @@ internal interface IProbingPlanner : IPathPlanner
 /// Totoro+'s planner: every decision point is a player of the congestion game among applications' flows and runs
 /// ε-better-response dynamics with inertia on a committed profile (see <see cref="GameSettings"/>, docs/planning.md).
 /// The committed choice is today's proximity choice at first; it changes only when a fresh probe shows an alternative
-/// cheaper by more than the threshold δ, and then only with probability p / (1 + decay·switches so far) (inertia),
-/// so simultaneous moves are rare and the potential falls. Probes never change what carries traffic, so exploration does not perturb the profile.
+/// cheaper by more than the threshold δ, and then only if an inertia coin (probability p / (1 + decay·recent switches),
+/// tossed before probing, so a held-back point still explores) came up, so simultaneous moves are rare and the potential falls. Probes never change what carries traffic, so exploration does not perturb the profile.
 /// </summary>
 internal sealed class GameTheoreticPlanner(GameSettings settings, Random random) : IProbingPlanner
 {
@@ -258,7 +258,7 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
         /// <summary><see cref="Round"/> at the last <see cref="GameTheoreticPlanner.Choose"/>.</summary>
         public int ChosenAt { get; set; } = -1;
 
-        /// <summary>Better responses taken so far (each makes the next one less likely, see <see cref="GameSettings.InertiaDecay"/>).</summary>
+        /// <summary>Better responses taken, discounted by <see cref="GameSettings.SwitchMemory"/> per observed round (each makes the next one less likely, see <see cref="GameSettings.InertiaDecay"/>).</summary>
         public double Switches { get; set; }
 
         /// <summary>The inertia coin of the last probe came up: the next choice may take a verified better response.</summary>

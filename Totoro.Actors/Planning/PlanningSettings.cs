@@ -37,10 +37,11 @@ internal sealed record BanditSettings(double Discount, double Exploration, doubl
 /// that do not perturb it. After round t a point probes with probability max(<see cref="MinProbeRate"/>,
 /// <see cref="ProbeRate"/> / (1 + <see cref="ProbeDecay"/>·t)), the alternative with the lowest optimistic (UCB)
 /// estimate ĉᵢ − <see cref="Exploration"/>·ĉ_committed·√(ln(1+N)/nᵢ) (untried first; probe counts nᵢ decay by <see cref="ProbeMemory"/> per round, so
-/// stale estimates get retried). Probe results are averaged with
-/// weight <see cref="EstimateWeight"/> on the newest. The point switches to its best alternative only when that
-/// alternative was probed after the last round and is better by more than <see cref="Threshold"/> (relative), and
-/// then only with probability <see cref="Inertia"/>; a better-looking but older estimate is re-probed first.
+/// stale estimates get retried). Probe results are kept relative to the committed cost of the same round and averaged
+/// with weight <see cref="EstimateWeight"/> on the newest. Before probing, an inertia coin comes up with probability
+/// <see cref="Inertia"/> / (1 + <see cref="InertiaDecay"/>·recent switches); if it does, a better-looking but older
+/// estimate is re-probed to verify it, and the point switches to its best alternative if that was probed after the
+/// last round and is better by more than <see cref="Threshold"/> (relative). If it does not, the point explores.
 /// </summary>
 internal sealed record GameSettings(double Inertia, double Threshold, double ProbeRate)
 {
