@@ -21,8 +21,8 @@ internal interface IProbingPlanner : IPathPlanner
 /// Totoro+'s planner: every decision point is a player of the congestion game among applications' flows and runs
 /// ε-better-response dynamics with inertia on a committed profile (see <see cref="GameSettings"/>, docs/planning.md).
 /// The committed choice is today's proximity choice at first; it changes only when a fresh probe shows an alternative
-/// cheaper by more than the threshold δ, and then only with probability p / (1 + decay·switches so far) (inertia),
-/// so simultaneous moves are rare and the potential falls. Probes never change what carries traffic, so exploration does not perturb the profile.
+/// cheaper by more than the threshold δ, and then only if an inertia coin (probability p / (1 + decay·recent switches),
+/// tossed before probing, so a held-back point still explores) came up, so simultaneous moves are rare and the potential falls. Probes never change what carries traffic, so exploration does not perturb the profile.
 /// </summary>
 internal sealed class GameTheoreticPlanner(GameSettings settings, Random random) : IProbingPlanner
 {
@@ -39,8 +39,10 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
         // (no observation since its previous choice) has no fresh probes.
         var observedSinceLastChoice = state.ChosenAt != state.Round;
         state.ChosenAt = state.Round;
-        if (observedSinceLastChoice && state.Committed == committed.Id && Best(state, candidates, committed.Id, freshAt: state.Round) is { } best &&
-            Gains(state, best.Id, committed.Id) && random.NextDouble() < _settings.Inertia / (1 + (_settings.InertiaDecay * state.Switches)))
+        var move = state.Move;
+        state.Move = false;
+        if (move && observedSinceLastChoice && state.Committed == committed.Id && Best(state, candidates, committed.Id, freshAt: state.Round) is { } best &&
+            Gains(state, best.Id, committed.Id))
         {
             committed = best;
             state.Switches++;
@@ -73,6 +75,7 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
         {
             state.CommittedCost = cost;
             state.Round++;
+            state.Switches *= _settings.SwitchMemory;
         }
     }
 
@@ -85,8 +88,12 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
 
         State(point, candidates);
 
-        // Verification: an alternative that looks better but was measured before the last round is re-probed first.
-        if (Best(state, candidates, committed) is { } best && state.Arms[best.Id].ProbedAt != state.Round && Gains(state, best.Id, committed))
+        // Inertia, tossed before probing: with probability p / (1 + decay·recent switches) the point may move at its
+        // next choice (to its best fresh alternative, if that gains more than δ); a better-looking but older estimate
+        // is then re-probed to verify it. Otherwise the point explores as usual: one that inertia holds back keeps
+        // probing its other candidates instead of re-verifying the same alternative every round.
+        state.Move = random.NextDouble() < _settings.Inertia / (1 + (_settings.InertiaDecay * state.Switches));
+        if (state.Move && Best(state, candidates, committed) is { } best && state.Arms[best.Id].ProbedAt != state.Round && Gains(state, best.Id, committed))
         {
             return best;
         }
@@ -113,7 +120,8 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
                 return candidate;
             }
 
-            var estimate = double.IsPositiveInfinity(arm.Estimate!.Value) ? 10 * own : arm.Estimate.Value;
+            var current = Current(state, arm)!.Value;
+            var estimate = double.IsPositiveInfinity(current) ? 10 * own : current;
             var index = estimate - (_settings.Exploration * own * Math.Sqrt(Math.Log(1 + total) / Math.Max(1e-9, Weight(state, arm))));
             if (index < lowest)
             {
@@ -139,6 +147,15 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
         arm.Estimate = arm.Estimate is { } previous && !double.IsInfinity(previous) && !double.IsInfinity(cost)
             ? ((1 - _settings.EstimateWeight) * previous) + (_settings.EstimateWeight * cost)
             : cost;
+        if (state.CommittedCost is { } own && own > 0)
+        {
+            var ratio = cost / own;
+            arm.Relative = arm.RelativeTo == state.Committed && arm.Relative is { } before && !double.IsInfinity(before) && !double.IsInfinity(ratio)
+                ? ((1 - _settings.EstimateWeight) * before) + (_settings.EstimateWeight * ratio)
+                : ratio;
+            arm.RelativeTo = state.Committed;
+        }
+
         arm.Probes = Weight(state, arm) + 1;
         arm.ProbedAt = state.Round;
     }
@@ -147,21 +164,29 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
     internal NodeId? CommittedAt(DecisionPoint point) => _points.TryGetValue(point, out var state) ? state.Committed : null;
 
     private bool Gains(PointState state, NodeId alternative, NodeId committed) =>
-        state.CommittedCost is { } own && state.Arms[alternative].Estimate is { } other && state.Committed == committed &&
+        state.CommittedCost is { } own && Current(state, state.Arms[alternative]) is { } other && state.Committed == committed &&
         other < (1 - _settings.Threshold) * own;
+
+    /// <summary>
+    /// An alternative's estimated cost now: its probed cost relative to the committed cost of the same round, times
+    /// the committed cost now (drift on the shared path to the root, which moves both, cancels), or the absolute
+    /// estimate if it was probed against another committed choice.
+    /// </summary>
+    private static double? Current(PointState state, ArmState arm) =>
+        arm.Relative is { } ratio && arm.RelativeTo == state.Committed && state.CommittedCost is { } own ? ratio * own : arm.Estimate;
 
     /// <summary>An arm's probe count, discounted by <see cref="GameSettings.ProbeMemory"/> per round since its last probe.</summary>
     private double Weight(PointState state, ArmState arm) =>
         arm.Probes == 0 ? 0 : arm.Probes * Math.Pow(_settings.ProbeMemory, state.Round - arm.ProbedAt);
 
     /// <summary>The alternative (not <paramref name="exclude"/>) with the lowest finite probe estimate (probed in round <paramref name="freshAt"/>, if given), or null.</summary>
-    private static PeerEntry? Best(PointState state, ImmutableArray<PeerEntry> candidates, NodeId exclude, int? freshAt = null)
+    private PeerEntry? Best(PointState state, ImmutableArray<PeerEntry> candidates, NodeId exclude, int? freshAt = null)
     {
         PeerEntry? best = null;
         var lowest = double.PositiveInfinity;
         foreach (var candidate in candidates)
         {
-            if (candidate.Id != exclude && state.Arms.TryGetValue(candidate.Id, out var arm) && arm.Estimate is { } estimate && estimate < lowest &&
+            if (candidate.Id != exclude && state.Arms.TryGetValue(candidate.Id, out var arm) && Current(state, arm) is { } estimate && estimate < lowest &&
                 (freshAt is null || arm.ProbedAt == freshAt))
             {
                 (best, lowest) = (candidate, estimate);
@@ -172,7 +197,7 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
     }
 
     /// <summary>The committed candidate; if it is no longer valid (or there is none yet), the best probed one, else the nearest.</summary>
-    private static PeerEntry Committed(PointState state, DecisionPoint point, ImmutableArray<PeerEntry> candidates)
+    private PeerEntry Committed(PointState state, DecisionPoint point, ImmutableArray<PeerEntry> candidates)
     {
         foreach (var candidate in candidates)
         {
@@ -210,6 +235,12 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
     {
         public double? Estimate { get; set; }
 
+        /// <summary>Probed cost ÷ the committed cost of the same round (averaged like <see cref="Estimate"/>).</summary>
+        public double? Relative { get; set; }
+
+        /// <summary>The committed choice <see cref="Relative"/> is relative to.</summary>
+        public NodeId? RelativeTo { get; set; }
+
         /// <summary>Discounted probe count as of <see cref="ProbedAt"/>.</summary>
         public double Probes { get; set; }
 
@@ -227,8 +258,11 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
         /// <summary><see cref="Round"/> at the last <see cref="GameTheoreticPlanner.Choose"/>.</summary>
         public int ChosenAt { get; set; } = -1;
 
-        /// <summary>Better responses taken so far (each makes the next one less likely, see <see cref="GameSettings.InertiaDecay"/>).</summary>
-        public int Switches { get; set; }
+        /// <summary>Better responses taken, discounted by <see cref="GameSettings.SwitchMemory"/> per observed round (each makes the next one less likely, see <see cref="GameSettings.InertiaDecay"/>).</summary>
+        public double Switches { get; set; }
+
+        /// <summary>The inertia coin of the last probe came up: the next choice may take a verified better response.</summary>
+        public bool Move { get; set; }
 
         /// <summary>Rounds observed on the committed choice.</summary>
         public int Round { get; set; }

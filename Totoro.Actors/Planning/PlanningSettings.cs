@@ -37,10 +37,11 @@ internal sealed record BanditSettings(double Discount, double Exploration, doubl
 /// that do not perturb it. After round t a point probes with probability max(<see cref="MinProbeRate"/>,
 /// <see cref="ProbeRate"/> / (1 + <see cref="ProbeDecay"/>·t)), the alternative with the lowest optimistic (UCB)
 /// estimate ĉᵢ − <see cref="Exploration"/>·ĉ_committed·√(ln(1+N)/nᵢ) (untried first; probe counts nᵢ decay by <see cref="ProbeMemory"/> per round, so
-/// stale estimates get retried). Probe results are averaged with
-/// weight <see cref="EstimateWeight"/> on the newest. The point switches to its best alternative only when that
-/// alternative was probed after the last round and is better by more than <see cref="Threshold"/> (relative), and
-/// then only with probability <see cref="Inertia"/>; a better-looking but older estimate is re-probed first.
+/// stale estimates get retried). Probe results are kept relative to the committed cost of the same round and averaged
+/// with weight <see cref="EstimateWeight"/> on the newest. Before probing, an inertia coin comes up with probability
+/// <see cref="Inertia"/> / (1 + <see cref="InertiaDecay"/>·recent switches); if it does, a better-looking but older
+/// estimate is re-probed to verify it, and the point switches to its best alternative if that was probed after the
+/// last round and is better by more than <see cref="Threshold"/> (relative). If it does not, the point explores.
 /// </summary>
 internal sealed record GameSettings(double Inertia, double Threshold, double ProbeRate)
 {
@@ -48,6 +49,9 @@ internal sealed record GameSettings(double Inertia, double Threshold, double Pro
 
     /// <summary>A point that has switched k times takes a verified better response with probability p / (1 + decay·k), so flip-flopping players settle.</summary>
     public double InertiaDecay { get; init; } = 0.25;
+
+    /// <summary>Per-round discount of the switch count k in the inertia, so a point that switched often long ago is not frozen.</summary>
+    public double SwitchMemory { get; init; } = 0.95;
 
     /// <summary>Per-round decay of the probe probability (harmonic: rate / (1 + decay·t)).</summary>
     public double ProbeDecay { get; init; } = 0.05;
@@ -74,6 +78,7 @@ internal sealed record GameSettings(double Inertia, double Threshold, double Pro
         Check(MinProbeRate >= 0 && MinProbeRate <= ProbeRate, nameof(MinProbeRate), MinProbeRate, "totoro.planning.game.min-probe-rate must be in [0, probe-rate]");
         Check(Exploration >= 0 && !double.IsInfinity(Exploration), nameof(Exploration), Exploration, "totoro.planning.game.exploration must be finite and ≥ 0");
         Check(ProbeMemory is > 0 and <= 1, nameof(ProbeMemory), ProbeMemory, "totoro.planning.game.probe-memory must be in (0, 1]");
+        Check(SwitchMemory is > 0 and <= 1, nameof(SwitchMemory), SwitchMemory, "totoro.planning.game.switch-memory must be in (0, 1]");
         Check(EstimateWeight is > 0 and <= 1, nameof(EstimateWeight), EstimateWeight, "totoro.planning.game.estimate-weight must be in (0, 1]");
         return this;
     }

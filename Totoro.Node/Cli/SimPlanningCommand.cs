@@ -73,7 +73,8 @@ internal static class SimPlanningCommand
         var probeRate = new Option<double>("--game-probe-rate") { Description = "Game planner: initial probe probability per round", DefaultValueFactory = _ => GameSettings.Default.ProbeRate };
         var probeDecay = new Option<double>("--game-probe-decay") { Description = "Game planner: probe probability = rate / (1 + decay * t)", DefaultValueFactory = _ => GameSettings.Default.ProbeDecay };
         var minProbe = new Option<double>("--game-min-probe-rate") { Description = "Game planner: floor of the probe probability", DefaultValueFactory = _ => GameSettings.Default.MinProbeRate };
-        var inertiaDecay = new Option<double>("--game-inertia-decay") { Description = "Game planner: switch probability = inertia / (1 + decay * switches so far)", DefaultValueFactory = _ => GameSettings.Default.InertiaDecay };
+        var inertiaDecay = new Option<double>("--game-inertia-decay") { Description = "Game planner: switch probability = inertia / (1 + decay * recent switches)", DefaultValueFactory = _ => GameSettings.Default.InertiaDecay };
+        var switchMemory = new Option<double>("--game-switch-memory") { Description = "Game planner: per-round discount of the switch count in the inertia", DefaultValueFactory = _ => GameSettings.Default.SwitchMemory };
         var gameExploration = new Option<double>("--game-exploration") { Description = "Game planner: UCB bonus scale for choosing probes (relative to own cost)", DefaultValueFactory = _ => GameSettings.Default.Exploration };
         var probeBytes = new Option<double>("--probe-bytes") { Description = "Bytes of one probe transfer each way (charged to the links)", DefaultValueFactory = _ => 256 * 1024 };
         var probeNoise = new Option<double>("--probe-noise") { Description = "Relative std. dev. of a probe's cost reading", DefaultValueFactory = _ => 0.0 };
@@ -83,7 +84,7 @@ internal static class SimPlanningCommand
         var output = new Option<string?>("--out") { Description = "Directory for CSV and SVG output" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON summary object on stdout" };
         var command = new Command("planning", "Compare static, bandit and game-theoretic path planning on a simulated ring with heterogeneous links");
-        foreach (var option in new Option[] { nodes, apps, heterogeneity, rounds, seed, cap, candidates, every, planners, inertia, threshold, probeRate, probeDecay, minProbe, gameExploration, inertiaDecay, probeBytes, probeNoise, discount, exploration, hysteresis, output, json })
+        foreach (var option in new Option[] { nodes, apps, heterogeneity, rounds, seed, cap, candidates, every, planners, inertia, threshold, probeRate, probeDecay, minProbe, gameExploration, inertiaDecay, switchMemory, probeBytes, probeNoise, discount, exploration, hysteresis, output, json })
         {
             command.Options.Add(option);
         }
@@ -99,7 +100,7 @@ internal static class SimPlanningCommand
                 ProbeNoise = parse.GetValue(probeNoise),
                 Planning = new PlanningSettings(
                     new BanditSettings(parse.GetValue(discount), parse.GetValue(exploration), parse.GetValue(hysteresis)),
-                    new GameSettings(parse.GetValue(inertia), parse.GetValue(threshold), parse.GetValue(probeRate)) { ProbeDecay = parse.GetValue(probeDecay), MinProbeRate = parse.GetValue(minProbe), Exploration = parse.GetValue(gameExploration), InertiaDecay = parse.GetValue(inertiaDecay) }),
+                    new GameSettings(parse.GetValue(inertia), parse.GetValue(threshold), parse.GetValue(probeRate)) { ProbeDecay = parse.GetValue(probeDecay), MinProbeRate = parse.GetValue(minProbe), Exploration = parse.GetValue(gameExploration), InertiaDecay = parse.GetValue(inertiaDecay), SwitchMemory = parse.GetValue(switchMemory) }),
             }.Validated();
             var kinds = parse.GetValue(planners)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(PathPlanners.Parse).Distinct().ToArray();
             var asJson = parse.GetValue(json);

@@ -58,9 +58,11 @@ internal sealed class GameTheoreticPlannerTests
 
         // The round after that choice was never observed (the point dropped out of the tree); a probe now is not
         // evidence about the profile it will rejoin.
+        Assert.That(planner.ProbeTarget(point, arms), Is.EqualTo(arms[1]));
         planner.ObserveProbe(point, arms[1].Id, 1);
         Assert.That(planner.Choose(point, arms), Is.EqualTo(arms[0]));
         planner.Observe(point, arms[0].Id, 10);
+        Assert.That(planner.ProbeTarget(point, arms), Is.EqualTo(arms[1]), "inertia 1: the better-looking alternative is verified");
         planner.ObserveProbe(point, arms[1].Id, 1);
         Assert.That(planner.Choose(point, arms), Is.EqualTo(arms[1]), "after an observed round, the fresh probe counts");
     }
@@ -89,6 +91,33 @@ internal sealed class GameTheoreticPlannerTests
 
         Assert.That(small, Is.Zero, "a 4 % gain is below δ = 5 %");
         Assert.That(large / (points / 2.0), Is.EqualTo(0.3).Within(0.05), "about p of the verified 20 % gains are taken in one round");
+    }
+
+    /// <summary>
+    /// Regression (issue #8): a point whose nearest alternative looks a little better, but whom inertia holds back,
+    /// used to spend every probe re-verifying that alternative and never tried the much better one next to it.
+    /// </summary>
+    [TestCase(1)]
+    [TestCase(2)]
+    public void A_point_that_inertia_holds_back_still_probes_its_other_candidates(int seed)
+    {
+        var planner = new GameTheoreticPlanner(GameSettings.Default with { Inertia = 0.01, ProbeRate = 1, MinProbeRate = 1 }, new Random(seed));
+        var point = PlannerTestKit.Point(0);
+        var arms = PlannerTestKit.Arms(4);
+        double[] costs = [10, 9, 2, 20];
+        var probed = new HashSet<int>();
+        for (var round = 0; round < 10; round++)
+        {
+            var chosen = planner.Choose(point, arms);
+            planner.Observe(point, chosen.Id, costs[chosen.Address.Value]);
+            if (planner.ProbeTarget(point, arms) is { } target)
+            {
+                probed.Add(target.Address.Value);
+                planner.ObserveProbe(point, target.Id, costs[target.Address.Value]);
+            }
+        }
+
+        Assert.That(probed, Does.Contain(2), $"seed {seed}: the best response (arm 2) gets probed");
     }
 
     [Test]
