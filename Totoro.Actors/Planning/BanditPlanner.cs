@@ -24,6 +24,8 @@ internal sealed class BanditPlanner(BanditSettings settings) : IPathPlanner
 
     public PeerEntry Preferred(DecisionPoint point, ImmutableArray<PeerEntry> candidates) => Select(point, candidates);
 
+    public void Forget(DecisionPoint point) => _points.Remove(point);
+
     public void Observe(DecisionPoint point, NodeId chosen, double cost)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(cost);

@@ -31,6 +31,8 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
 
     public string Name => "game";
 
+    public void Forget(DecisionPoint point) => _points.Remove(point);
+
     public PeerEntry Choose(DecisionPoint point, ImmutableArray<PeerEntry> candidates)
     {
         var state = State(point, candidates);

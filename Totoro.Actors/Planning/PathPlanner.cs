@@ -26,6 +26,9 @@ internal interface IPathPlanner
 
     /// <summary>Feedback: using <paramref name="chosen"/> at <paramref name="point"/> cost <paramref name="cost"/> (seconds, ≥ 0).</summary>
     void Observe(DecisionPoint point, NodeId chosen, double cost);
+
+    /// <summary>Drops everything learned at <paramref name="point"/> (live nodes bound the points they keep).</summary>
+    void Forget(DecisionPoint point);
 }
 
 /// <summary>Which planner a run or a node uses.</summary>
@@ -72,12 +75,34 @@ internal static class PathPlanners
 /// acknowledged hop (<see cref="IHopFeedback"/>: send → ack time, seconds, for the hop last chosen toward that key);
 /// the forest and the simulator may call the planner directly.
 /// </summary>
-internal sealed class PathPlannerHopAdapter(NodeId self, IPathPlanner planner) : INextHopPlanner, IHopFeedback
+internal sealed class PathPlannerHopAdapter : INextHopPlanner, IHopFeedback
 {
+    private readonly NodeId _self;
+    private readonly IPathPlanner _planner;
+    private readonly int _maxPoints;
+
     // The hop last chosen per key, so an acknowledgement (which names only the address) maps back to the arm.
     private readonly Dictionary<NodeId, PeerEntry> _lastChoice = [];
 
-    public IPathPlanner Planner => planner;
+    // Keys with planner state, least recently routed first: beyond _maxPoints the oldest is forgotten, so a node
+    // routing ever new keys (lookups) keeps bounded state.
+    private readonly LinkedList<NodeId> _recent = new();
+    private readonly Dictionary<NodeId, LinkedListNode<NodeId>> _recentIndex = [];
+
+    /// <param name="maxPoints">Most keys (decision points) the planner keeps state for: <c>totoro.planning.max-decision-points</c>.</param>
+    public PathPlannerHopAdapter(NodeId self, IPathPlanner planner, int maxPoints = PlanningSettings.DefaultMaxDecisionPoints)
+    {
+        ArgumentNullException.ThrowIfNull(planner);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPoints, 1);
+        _self = self;
+        _planner = planner;
+        _maxPoints = maxPoints;
+    }
+
+    public IPathPlanner Planner => _planner;
+
+    /// <summary>Keys the planner currently keeps state for (at most the configured maximum).</summary>
+    public int TrackedPoints => _recentIndex.Count;
 
     public PeerEntry Choose(NodeId key, RouteDecision decision)
     {
@@ -88,7 +113,8 @@ internal sealed class PathPlannerHopAdapter(NodeId self, IPathPlanner planner) :
             throw new ArgumentException("A deliver-here decision has no next hop.", nameof(decision));
         }
 
-        var chosen = planner.Choose(new DecisionPoint(self, key), candidates);
+        Touch(key);
+        var chosen = _planner.Choose(new DecisionPoint(_self, key), candidates);
         _lastChoice[key] = chosen;
         return chosen;
     }
@@ -98,7 +124,27 @@ internal sealed class PathPlannerHopAdapter(NodeId self, IPathPlanner planner) :
         if (_lastChoice.TryGetValue(key, out var chosen) && chosen.Address == nextHop)
         {
             _lastChoice.Remove(key);
-            planner.Observe(new DecisionPoint(self, key), chosen.Id, Math.Max(0, elapsed.TotalSeconds));
+            _planner.Observe(new DecisionPoint(_self, key), chosen.Id, Math.Max(0, elapsed.TotalSeconds));
+        }
+    }
+
+    private void Touch(NodeId key)
+    {
+        if (_recentIndex.TryGetValue(key, out var node))
+        {
+            _recent.Remove(node);
+            _recent.AddLast(node);
+            return;
+        }
+
+        _recentIndex[key] = _recent.AddLast(key);
+        if (_recentIndex.Count > _maxPoints)
+        {
+            var oldest = _recent.First!.Value;
+            _recent.RemoveFirst();
+            _recentIndex.Remove(oldest);
+            _lastChoice.Remove(oldest);
+            _planner.Forget(new DecisionPoint(_self, oldest));
         }
     }
 }
@@ -129,6 +175,10 @@ internal sealed class StaticPlanner : IPathPlanner
         }
 
         return best;
+    }
+
+    public void Forget(DecisionPoint point)
+    {
     }
 
     public void Observe(DecisionPoint point, NodeId chosen, double cost)

@@ -95,7 +95,13 @@ internal sealed record GameSettings(double Inertia, double Threshold, double Pro
 /// <summary>Path-planning settings (HOCON section <c>totoro.planning</c>).</summary>
 internal sealed record PlanningSettings(BanditSettings Bandit, GameSettings Game)
 {
+    /// <summary>Default of <see cref="MaxDecisionPoints"/>.</summary>
+    public const int DefaultMaxDecisionPoints = 4096;
+
     public static PlanningSettings Default { get; } = new(BanditSettings.Default, GameSettings.Default);
+
+    /// <summary>Most routed keys a live node's ring planner keeps state for (<c>totoro.planning.max-decision-points</c>); the least recently routed is forgotten.</summary>
+    public int MaxDecisionPoints { get; init; } = DefaultMaxDecisionPoints;
 
     public PlanningSettings Validated()
     {
@@ -103,6 +109,11 @@ internal sealed record PlanningSettings(BanditSettings Bandit, GameSettings Game
         ArgumentNullException.ThrowIfNull(Game);
         _ = Bandit.Validated();
         _ = Game.Validated();
+        if (MaxDecisionPoints < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxDecisionPoints), MaxDecisionPoints, "totoro.planning.max-decision-points must be at least 1");
+        }
+
         return this;
     }
 }

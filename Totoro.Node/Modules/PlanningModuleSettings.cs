@@ -47,8 +47,10 @@ internal sealed record PlanningModuleSettings(PlannerKind Kind, PlanningSettings
             Exploration = reader.Double("game.exploration", min: 0),
             ProbeMemory = reader.Double("game.probe-memory", min: 0, max: 1),
             EstimateWeight = reader.Double("game.estimate-weight", min: 0, max: 1),
+            SwitchMemory = reader.Double("game.switch-memory", min: 0, max: 1),
         };
-        var settings = reader.Validated(new PlanningModuleSettings(kind, new PlanningSettings(bandit, game)));
+        var planning = new PlanningSettings(bandit, game) { MaxDecisionPoints = reader.Int("max-decision-points", min: 1) };
+        var settings = reader.Validated(new PlanningModuleSettings(kind, planning));
         try
         {
             _ = settings.Planning.Validated();
@@ -70,7 +72,7 @@ internal sealed record PlanningModuleSettings(PlannerKind Kind, PlanningSettings
 
     /// <summary>The ring's next-hop planner: the lowest-RTT rule for <c>static</c>, else the configured planner via the adapter.</summary>
     public INextHopPlanner CreateHopPlanner(NodeId self) =>
-        Kind == PlannerKind.Static ? LowestRttPlanner.Instance : new PathPlannerHopAdapter(self, CreatePlanner(self));
+        Kind == PlannerKind.Static ? LowestRttPlanner.Instance : new PathPlannerHopAdapter(self, CreatePlanner(self), Planning.MaxDecisionPoints);
 
     /// <summary>The forest's push-down choice: the prefix rule for <c>static</c>, else a separate planner instance (its own decision points).</summary>
     public IPushDownChooser CreatePushDownChooser(NodeId self) =>

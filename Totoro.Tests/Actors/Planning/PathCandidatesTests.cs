@@ -31,6 +31,27 @@ internal sealed class PathCandidatesTests
         Assert.That(() => new PathPlannerHopAdapter(self, recorder).Choose(key, RouteDecision.DeliverHere), Throws.ArgumentException);
     }
 
+    [Test]
+    public void The_ring_adapter_keeps_state_for_at_most_the_configured_keys_and_forgets_the_least_recently_routed()
+    {
+        var recorder = new RecordingPlanner();
+        var self = new NodeId(99);
+        var adapter = new PathPlannerHopAdapter(self, recorder, maxPoints: 2);
+        var decision = new RouteDecision(RouteRule.RoutingTable, [Arms[0]], [Arms[1]]);
+        NodeId a = NodeId.FromName("a"), b = NodeId.FromName("b"), c = NodeId.FromName("c");
+
+        adapter.Choose(a, decision);
+        adapter.Choose(b, decision);
+        adapter.Choose(a, decision);
+        adapter.Choose(c, decision);
+        adapter.ObserveHop(b, Arms[1].Address, TimeSpan.FromMilliseconds(5));
+
+        Assert.That(adapter.TrackedPoints, Is.EqualTo(2));
+        Assert.That(recorder.Forgotten, Is.EqualTo(new[] { new DecisionPoint(self, b) }), "b was routed least recently");
+        Assert.That(recorder.Observed, Is.Zero, "an ack for a forgotten key teaches nothing");
+        Assert.That(() => new PathPlannerHopAdapter(self, recorder, maxPoints: 0), Throws.InstanceOf<ArgumentOutOfRangeException>());
+    }
+
     /// <summary>Tree: 0 is the root; 1, 2 under 0; 3 under 1; 4 under 3. Cap 2.</summary>
     private static FakeTree Tree() => new(new Dictionary<int, int> { [1] = 0, [2] = 0, [3] = 1, [4] = 3 });
 
@@ -61,6 +82,10 @@ internal sealed class PathCandidatesTests
 
     private sealed class RecordingPlanner : IPathPlanner
     {
+        public void Forget(DecisionPoint point) => Forgotten.Add(point);
+
+        public List<DecisionPoint> Forgotten { get; } = [];
+
         public DecisionPoint? Seen { get; private set; }
 
         public string Name => "recording";
@@ -73,9 +98,9 @@ internal sealed class PathCandidatesTests
 
         public PeerEntry Preferred(DecisionPoint point, ImmutableArray<PeerEntry> candidates) => candidates[0];
 
-        public void Observe(DecisionPoint point, NodeId chosen, double cost)
-        {
-        }
+        public int Observed { get; private set; }
+
+        public void Observe(DecisionPoint point, NodeId chosen, double cost) => Observed++;
     }
 
     private sealed class FakeTree(Dictionary<int, int> parents) : ITreeView

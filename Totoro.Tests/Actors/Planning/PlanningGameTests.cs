@@ -125,6 +125,10 @@ internal sealed class PlanningGameTests
     /// <summary>Fixed choices where given and valid, otherwise the static choice.</summary>
     private sealed class FixedPlanner(ImmutableDictionary<DecisionPoint, NodeId>? choices = null) : IPathPlanner
     {
+        public void Forget(DecisionPoint point)
+        {
+        }
+
         public ImmutableDictionary<DecisionPoint, NodeId> Choices { get; } = choices ?? ImmutableDictionary<DecisionPoint, NodeId>.Empty;
 
         public string Name => "fixed";

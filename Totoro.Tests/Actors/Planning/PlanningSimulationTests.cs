@@ -148,6 +148,10 @@ internal sealed class PlanningSimulationTests
     /// <summary>Picks uniformly at random every time: the most switching a planner can do.</summary>
     private sealed class UniformPlanner(Random random) : IPathPlanner
     {
+        public void Forget(DecisionPoint point)
+        {
+        }
+
         public string Name => "uniform";
 
         public PeerEntry Choose(DecisionPoint point, ImmutableArray<PeerEntry> candidates) => candidates[random.Next(candidates.Length)];

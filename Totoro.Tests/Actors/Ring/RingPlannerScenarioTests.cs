@@ -45,6 +45,8 @@ public class RingPlannerScenarioTests
     /// <summary>Forwards to a real planner and counts what reaches it.</summary>
     private sealed class CountingPlanner(IPathPlanner inner) : IPathPlanner
     {
+        public void Forget(DecisionPoint point) => inner.Forget(point);
+
         public int Choices { get; private set; }
 
         public int Observations => Costs.Count;

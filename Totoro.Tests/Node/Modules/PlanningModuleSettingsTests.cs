@@ -57,10 +57,22 @@ public class PlanningModuleSettingsTests
     [TestCase("bandit.hysteresis = 1", "totoro.planning.bandit.hysteresis")]
     [TestCase("game { probe-rate = 0.2, min-probe-rate = 0.3 }", "totoro.planning.game.min-probe-rate")]
     [TestCase("game.inertia = 0", "totoro.planning.game.inertia")]
+    [TestCase("game.switch-memory = 0", "totoro.planning.game.switch-memory")]
+    [TestCase("max-decision-points = 0", "totoro.planning.max-decision-points")]
     public void Record_rules_beyond_the_plain_ranges_also_name_the_key_path(string extra, string key)
     {
         var config = NodeTestKit.Config("plan", $"totoro.planning {{ {extra} }}");
         var failure = Assert.Throws<SettingsException>(() => PlanningModuleSettings.FromConfig(config))!;
         Assert.That(failure.Errors, Has.Some.StartsWith(key));
+    }
+
+    [Test]
+    public void The_decision_point_bound_and_switch_memory_are_read_from_hocon()
+    {
+        var config = NodeTestKit.Config("plan", "totoro.planning { planner = bandit, max-decision-points = 7, game.switch-memory = 0.5 }");
+        var settings = PlanningModuleSettings.FromConfig(config);
+
+        Assert.That(settings.Planning.MaxDecisionPoints, Is.EqualTo(7));
+        Assert.That(settings.Planning.Game.SwitchMemory, Is.EqualTo(0.5));
     }
 }
