@@ -48,6 +48,20 @@ public sealed class SampleStore
     /// <summary>A view of every sample, in order.</summary>
     public Dataset All() => new(this, Enumerable.Range(0, Count).ToArray());
 
+    /// <summary>A copy of samples [<paramref name="from"/>, <paramref name="from"/> + <paramref name="count"/>) as a store of its own.</summary>
+    public SampleStore Slice(int from, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(from);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(from + count, Count);
+        var size = Shape.Size;
+        return new SampleStore(
+            _features.AsSpan(from * size, count * size).ToArray(),
+            _labels.AsSpan(from, count).ToArray(),
+            Shape,
+            Classes);
+    }
+
     /// <summary>A view of the given sample indices (e.g. one partition).</summary>
     public Dataset Subset(int[] indices) => new(this, indices);
 }

@@ -90,24 +90,10 @@ internal sealed record FlModuleSettings(
         if (Blobs is { } blobs)
         {
             var all = SyntheticData.GaussianBlobs(blobs.TrainSamples + blobs.TestSamples, blobs.Features, blobs.Classes, (float)blobs.Separation, blobs.Seed);
-            catalog = catalog.With(BlobsName, Slice(all, 0, blobs.TrainSamples), Slice(all, blobs.TrainSamples, blobs.TestSamples));
+            catalog = catalog.With(BlobsName, all.Slice(0, blobs.TrainSamples), all.Slice(blobs.TrainSamples, blobs.TestSamples));
         }
 
         return catalog;
-    }
-
-    private static SampleStore Slice(SampleStore store, int from, int count)
-    {
-        var size = store.Shape.Size;
-        var features = new float[count * size];
-        var labels = new int[count];
-        for (var i = 0; i < count; i++)
-        {
-            store.Features(from + i).CopyTo(features.AsSpan(i * size, size));
-            labels[i] = store.Labels[from + i];
-        }
-
-        return new SampleStore(features, labels, store.Shape, store.Classes);
     }
 }
 

@@ -80,20 +80,6 @@ internal sealed class FlTestBed
         const int features = 16;
         const int train = 3000;
         var all = SyntheticData.GaussianBlobs(train + 600, features, classes: 4, separation: 2.5f, seed: 11);
-        return FlDataCatalog.Empty.With(Blobs, Slice(all, 0, train), Slice(all, train, all.Count - train));
-    }
-
-    private static SampleStore Slice(SampleStore store, int from, int count)
-    {
-        var size = store.Shape.Size;
-        var features = new float[count * size];
-        var labels = new int[count];
-        for (var i = 0; i < count; i++)
-        {
-            store.Features(from + i).CopyTo(features.AsSpan(i * size, size));
-            labels[i] = store.Labels[from + i];
-        }
-
-        return new SampleStore(features, labels, store.Shape, store.Classes);
+        return FlDataCatalog.Empty.With(Blobs, all.Slice(0, train), all.Slice(train, all.Count - train));
     }
 }
