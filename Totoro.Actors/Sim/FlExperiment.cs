@@ -69,7 +69,7 @@ internal sealed record FlExperimentConfig
     public int ModelChunkBytes { get; init; } = FlSettings.Default.ModelChunkBytes;
 
     /// <summary>The role settings every node of every system runs with.</summary>
-    public FlSettings Roles => FlSettings.Default with { ModelChunkBytes = ModelChunkBytes };
+    public FlSettings RoleSettings() => FlSettings.Default with { ModelChunkBytes = ModelChunkBytes };
 
     /// <summary>Every error in the configuration, each naming its option.</summary>
     public ImmutableArray<string> Validate()

@@ -133,4 +133,9 @@ public sealed class ModelRelayTests
         Assert.That(manifest.ChunkCount, Is.EqualTo(1));
         Assert.That(step.Assembled!.Parameters.Length, Is.Zero);
     }
+
+    [TestCase(63)]
+    [TestCase((64 << 20) + 1)]
+    public void A_chunk_size_out_of_range_is_refused_naming_its_key(int bytes) =>
+        Assert.That(() => (FlSettings.Default with { ModelChunkBytes = bytes }).Validated(), Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("totoro.fl.model-chunk-size"));
 }
