@@ -78,6 +78,29 @@ public sealed class FlChunkedMulticastTests
     }
 
     [Test]
+    public void Duplicate_and_stale_chunks_reaching_a_worker_are_dropped_and_counted_in_the_round_report()
+    {
+        var nodes = FlTestBed.Addresses(4);
+        // Training takes seconds of virtual time on these devices, so round 1 is still open when the intruder speaks.
+        var bed = FlTestBed.Create(4, seed: 26, new StarTopology(nodes[0], nodes.Skip(1)), deviceFlops: _ => 1e4, settings: Chunked);
+        var trace = new DeliveryTrace(bed);
+        var spec = FlTestBed.App("app").Rounds(2).ClientsPerRound(3).OverSelection(1).Build();
+        var intruder = bed.Scenario.CreateProbe(1);
+        var victimHost = bed.Scenario[1].Resolve(new ActorPath(nodes[2], "/user/fl"));
+
+        var handle = bed.Submit(0, spec);
+        bed.Scenario.Advance(TimeSpan.FromSeconds(1));
+        var first = trace.Chunks.First(c => c.To == nodes[2]).Chunk;
+        intruder.Send(victimHost, first);
+        intruder.Send(victimHost, first with { Round = 0 });
+        bed.Run(handle);
+        var reports = FlTestBed.Reports(handle);
+
+        Assert.That(reports.Select(r => (r.StaleDropped, r.DuplicatesDropped)), Is.EqualTo(new[] { (1, 1), (0, 0) }));
+        Assert.That(reports.Select(r => r.Participants), Has.All.EqualTo(3), "the intruder's copies change nothing else");
+    }
+
+    [Test]
     public void Two_apps_streaming_through_the_same_nodes_never_mix_their_chunks()
     {
         var nodes = FlTestBed.Addresses(7);
