@@ -5,9 +5,10 @@ using Totoro.Ml.Aggregation;
 namespace Totoro.Actors.Fl;
 
 /// <summary>
-/// One node's tree role for one app: passes RoundStart on to the children that lead to invited workers, starts
-/// its own worker when invited, collects (app, round) results until all arrived or its budget ran out, then folds
-/// them (foldable rules) or relays the raw updates (non-foldable rules) to its parent — one message either way.
+/// One node's tree role for one app: passes RoundStart on to the children that lead to invited workers, streams
+/// the round's model chunks on to them as each arrives (<see cref="ModelRelay"/>), starts its own worker when
+/// invited and the model is complete, collects (app, round) results until all arrived or its budget ran out, then
+/// folds them (foldable rules) or relays the raw updates (non-foldable rules) to its parent — one message either way.
 /// </summary>
 internal sealed class AggregatorActor : ReceiveActor
 {
@@ -17,6 +18,8 @@ internal sealed class AggregatorActor : ReceiveActor
     private IActorRef? _worker;
     private IActorRef? _folder;
     private RoundStart? _start;
+    private ModelRelay? _relay;
+    private int _ownWorker = -1;
     private SubtreeRound? _round;
     private PartialAggregate? _folded;
     private Address? _parent;
@@ -27,6 +30,8 @@ internal sealed class AggregatorActor : ReceiveActor
         _self = self;
         _compute = compute;
         Receive<RoundStart>(OnRoundStart);
+        Receive<ModelChunk>(OnChunk);
+        Receive<RoundModel>(OnRoundModel);
         Receive<SubtreeResult>(OnChildResult);
         Receive<OwnUpdate>(OnOwnUpdate);
         Receive<RoundDeadline>(OnDeadline);
@@ -55,26 +60,83 @@ internal sealed class AggregatorActor : ReceiveActor
         var app = start.Spec.Name;
         _parent = _options.Topology.Parent(app, _self);
         var routes = _options.Topology.RouteToChildren(app, _self, start.Workers);
-        var own = _options.Topology.Workers(app).IndexOf(_self);
+        var workers = _options.Topology.Workers(app);
+        var own = workers.IndexOf(_self);
         var ownInvited = own >= 0 && start.Workers.Contains(own);
         var childBudget = start.Budget * _options.Settings.LevelBudgetFactor;
         long bytesDown = 0;
-        foreach (var (child, workers) in routes.OrderBy(r => r.Key.ToString(), StringComparer.Ordinal))
+        var children = routes.OrderBy(r => r.Key.ToString(), StringComparer.Ordinal).ToArray();
+        foreach (var (child, routed) in children)
         {
-            var message = start with { Workers = workers, Budget = childBudget };
+            var message = start with { Workers = routed, Budget = childBudget };
             bytesDown += message.WireSize;
             FlPaths.Host(Context.System, child).Tell(message, Self);
         }
 
+        // A child is a leaf this round when the only invited worker below it is its own.
+        bool IsLeaf(KeyValuePair<Address, ImmutableArray<int>> route) => route.Value.Length == 1 && workers[route.Value[0]] == route.Key;
+        var relays = children.Where(c => !IsLeaf(c)).OrderByDescending(c => c.Value.Length).Select(c => c.Key);
+        _relay = ModelRelay.Open(app, start.Run, start.Round, start.Model, relays, children.Where(IsLeaf).Select(c => c.Key), ownInvited);
+        _ownWorker = ownInvited ? own : -1;
         _round = SubtreeRound.Open(start.Round, routes.Keys, ownInvited, bytesDown);
-        if (ownInvited)
-        {
-            _worker ??= Context.ActorOf(Props.Create(() => new WorkerActor(_options, _compute)), FlPaths.Worker);
-            _worker.Tell(new TrainRound(start, own), Self);
-        }
-
         Timers.StartSingleTimer("deadline", new RoundDeadline(start.Round), start.Budget);
         CloseIfComplete();
+    }
+
+    private void OnRoundModel(RoundModel model)
+    {
+        if (_relay is { } relay && model.Run == relay.Run && model.Round == relay.Round)
+        {
+            Relay(relay.Manifest.Split(model.App, model.Run, model.Round, model.Model), "own coordinator");
+        }
+    }
+
+    private void OnChunk(ModelChunk chunk)
+    {
+        var from = Sender?.Path.Address.ToString() ?? "?";
+        if (_relay is null || _round is not { Closed: false })
+        {
+            // No round open to pass it on to: the chunk is late (its round closed) or came before any RoundStart.
+            _relay = _relay?.DropStale();
+            FlLog.Dropped(Log, chunk.App, chunk.Round, "late model chunk", from);
+            return;
+        }
+
+        Relay([chunk], from);
+    }
+
+    private void Relay(IReadOnlyList<ModelChunk> chunks, string from)
+    {
+        var step = _relay!.Take(chunks);
+        var dropped = (step.State.Stale - _relay.Stale) + (step.State.Duplicates - _relay.Duplicates);
+        _relay = step.State;
+        if (dropped > 0)
+        {
+            FlLog.Dropped(Log, _relay.App, _relay.Round, "stale or duplicate model chunk", from);
+        }
+
+        long bytes = 0;
+        foreach (var send in step.Sends)
+        {
+            bytes += send.Chunk.WireSize;
+            FlPaths.Host(Context.System, send.To).Tell(send.Chunk, Self);
+        }
+
+        if (_round is { } round)
+        {
+            _round = round with { Counters = round.Counters with { BytesDown = round.Counters.BytesDown + bytes } };
+        }
+
+        if (step.Refused is { } why)
+        {
+            FlLog.Dropped(Log, _relay.App, _relay.Round, why, from);
+            OnOwnUpdate(new OwnUpdate(_relay.App, _relay.Round, null));
+        }
+        else if (step.Assembled is { } model && _ownWorker >= 0)
+        {
+            _worker ??= Context.ActorOf(Props.Create(() => new WorkerActor(_options, _compute)), FlPaths.Worker);
+            _worker.Tell(new TrainRound(_start!, model, _ownWorker), Self);
+        }
     }
 
     private void OnTopologyChanged(FlTopologyChanged changed)
@@ -138,7 +200,7 @@ internal sealed class AggregatorActor : ReceiveActor
         _folded = null;
         if (_start!.Spec.Strategy.CreateRule() is IFoldableRule foldable)
         {
-            _folder!.Tell(new FoldJob(foldable, new ModelShape(_start.Model.ArchitectureId, _start.Model.Parameters.Length), _round), Self);
+            _folder!.Tell(new FoldJob(foldable, new ModelShape(_start.Model.ArchitectureId, _start.Model.Length), _round), Self);
         }
         else
         {
@@ -166,7 +228,15 @@ internal sealed class AggregatorActor : ReceiveActor
     /// <summary>One message up: the fold (foldable rules) or the subtree's raw updates, relayed as they are.</summary>
     private void Send()
     {
-        var round = _round!;
+        // Model chunks this node dropped count with the round's other drops.
+        var round = _round! with
+        {
+            Counters = _round.Counters with
+            {
+                StaleDropped = _round.Counters.StaleDropped + _relay!.Stale,
+                DuplicatesDropped = _round.Counters.DuplicatesDropped + _relay.Duplicates,
+            },
+        };
         var result = _start!.Spec.Strategy.IsFoldable
             ? new SubtreeResult(App, _start.Run, round.Round, _self, _folded, [], round.Counters)
             : new SubtreeResult(App, _start.Run, round.Round, _self, null, [.. round.Updates], round.Counters);

@@ -110,8 +110,11 @@ internal sealed class CoordinatorActor : ReceiveActor
         _outcome = null;
         FlLog.RoundStarted(Log, _spec.Name, _state.Round, _state.Invited.Length);
         var model = new GlobalModel(_architecture, _state.Round - 1, (float[])_model.Clone());
-        var start = new RoundStart(_spec, _run, _state.Round, model, _state.Invited, _spec.RoundDeadline * _options.Settings.LevelBudgetFactor, _self);
-        FlPaths.Host(Context.System, _self).Tell(start, Self);
+        var manifest = ModelManifest.Of(model, _options.Settings.ModelChunkFloats);
+        var start = new RoundStart(_spec, _run, _state.Round, manifest, _state.Invited, _spec.RoundDeadline * _options.Settings.LevelBudgetFactor, _self);
+        var host = FlPaths.Host(Context.System, _self);
+        host.Tell(start, Self);
+        host.Tell(new RoundModel(_spec.Name, _run, _state.Round, model), Self);
         Timers.StartSingleTimer("deadline", new RoundDeadline(_state.Round), _spec.RoundDeadline);
     }
 

@@ -5,7 +5,7 @@ namespace Totoro.Actors.Fl;
 /// <summary>
 /// A node's FL entry point at <c>/user/fl</c>: routes a submission to the app's root (via the topology's root
 /// lookup; later the ring key) and starts the coordinator there, starts a node's tree role for an app on its first
-/// RoundStart, hands new topology snapshots to its roles, and owns the node's compute queue.
+/// RoundStart (and passes it the model chunks that follow), hands new topology snapshots to its roles, and owns the node's compute queue.
 /// </summary>
 internal sealed class FlHostActor : ReceiveActor
 {
@@ -23,6 +23,8 @@ internal sealed class FlHostActor : ReceiveActor
         _options = options with { Settings = options.Settings.Validated() };
         Receive<SubmitApp>(OnSubmit);
         Receive<RoundStart>(OnRoundStart);
+        Receive<ModelChunk>(chunk => ToAggregator(chunk.App, chunk, chunk.Round));
+        Receive<RoundModel>(model => ToAggregator(model.App, model, model.Round));
         Receive<FlTopologyChanged>(OnTopologyChanged);
         Receive<QueryApp>(OnQuery);
         Receive<ListFlRoles>(_ => Sender!.Tell(ListRoles(), Self));
@@ -137,5 +139,16 @@ internal sealed class FlHostActor : ReceiveActor
         var name = FlPaths.Aggregator(start.Spec.Name);
         var aggregator = Context.Child(name) ?? Context.ActorOf(Props.Create(() => new AggregatorActor(_options, SelfAddress, _compute!)), name);
         aggregator.Forward(start, Context);
+    }
+
+    private void ToAggregator(string app, object message, long round)
+    {
+        if (Context.Child(FlPaths.Aggregator(app)) is { } aggregator)
+        {
+            aggregator.Forward(message, Context);
+            return;
+        }
+
+        FlLog.Dropped(Log, app, round, "model chunk before any round-start", Sender?.Path.Address.ToString() ?? "?");
     }
 }

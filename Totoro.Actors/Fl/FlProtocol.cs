@@ -29,14 +29,28 @@ internal sealed record CancelApp(string App);
 
 /// <summary>
 /// Parent → child along the app's tree: round <paramref name="Round"/> of run <paramref name="Run"/> (one submission
-/// of the app; a resubmitted app is a new run) starts with <paramref name="Model"/>;
-/// <paramref name="Workers"/> are the invited workers in the child's subtree; the child must report within
-/// <paramref name="Budget"/> of receiving this (relative, so no clock sync is needed).
+/// of the app; a resubmitted app is a new run) starts with the model that <paramref name="Model"/> describes, whose
+/// <see cref="ModelChunk"/>s follow; <paramref name="Workers"/> are the invited workers in the child's subtree; the
+/// child must report within <paramref name="Budget"/> of receiving this (relative, so no clock sync is needed).
 /// </summary>
-internal sealed record RoundStart(AppSpec Spec, long Run, long Round, GlobalModel Model, ImmutableArray<int> Workers, TimeSpan Budget, Address Coordinator) : ISizedMessage
+internal sealed record RoundStart(AppSpec Spec, long Run, long Round, ModelManifest Model, ImmutableArray<int> Workers, TimeSpan Budget, Address Coordinator) : ISizedMessage
 {
-    public int WireSize => Model.WireSize + 256 + (Workers.Length * 4);
+    public int WireSize => 256 + ModelManifest.WireSize + (Workers.Length * 4);
 }
+
+/// <summary>
+/// Parent → child after the RoundStart: piece <paramref name="Index"/> of the round's model. A tree node passes each
+/// chunk on to its children the moment it arrives (cut-through), so the model streams down the tree instead of
+/// being stored and forwarded whole at every level. <paramref name="Checksum"/> is the whole model's
+/// (<see cref="ModelManifest.Checksum"/>): chunks of another round, run or model version are never assembled.
+/// </summary>
+internal sealed record ModelChunk(string App, long Run, long Round, int Index, ulong Checksum, ReadOnlyMemory<float> Values) : ISizedMessage
+{
+    public int WireSize => 64 + App.Length + (int)UpdateCodec.EncodedLength(new UpdateHeader(0, 0, Values.Length, PayloadEncoding.Float32, 0));
+}
+
+/// <summary>Coordinator → its own node's tree role: the round's whole model (the root holds every chunk at once).</summary>
+internal sealed record RoundModel(string App, long Run, long Round, GlobalModel Model) : ILocalMessage;
 
 /// <summary>Worker → root (via the root's <c>/user/fl</c>): trained, may I send? Keeps exactly the first K of an over-selected round.</summary>
 internal sealed record UpdateReady(string App, long Run, long Round, int Worker, Address WorkerNode) : ISizedMessage
@@ -86,8 +100,8 @@ public sealed record AppResult(string App, AppOutcome Outcome, long Rounds, doub
 /// </summary>
 internal sealed record AppCheckpoint(string App, long Round, GlobalModel Model, ServerOptimizerState Optimizer);
 
-/// <summary>Aggregator → its co-located worker: train for this round.</summary>
-internal sealed record TrainRound(RoundStart Start, int Worker) : ILocalMessage;
+/// <summary>Aggregator → its co-located worker: train <paramref name="Model"/> (assembled from the round's chunks) for this round.</summary>
+internal sealed record TrainRound(RoundStart Start, GlobalModel Model, int Worker) : ILocalMessage;
 
 /// <summary>Worker → co-located aggregator: its update, or null when declined or empty.</summary>
 internal sealed record OwnUpdate(string App, long Round, ClientUpdate? Update) : ILocalMessage;

@@ -9,7 +9,7 @@ using Totoro.Ml.Serialization;
 namespace Totoro.Actors.Fl;
 
 /// <summary>
-/// Wire forms of the FL protocol under stable manifests ("fl.round-start.v1" …). Vectors travel as UpdateCodec
+/// Wire forms of the FL protocol under stable manifests ("fl.round-start.v2" …). Vectors travel as UpdateCodec
 /// float32 bytes, whose checksums and limits are checked on receipt; a partial aggregate is rebuilt through
 /// <see cref="PartialAggregate.TryCreate"/>, so a peer cannot smuggle in a malformed one.
 /// </summary>
@@ -31,7 +31,8 @@ public static partial class FlSerializers
             m => new AppRejectedWire { App = m.App, Reason = m.Reason },
             w => new AppRejected(w.App, w.Reason));
         registry.Register<CancelApp, CancelAppWire>("fl.cancel-app.v1", m => new CancelAppWire { App = m.App }, w => new CancelApp(w.App));
-        registry.Register<RoundStart, RoundStartWire>("fl.round-start.v1", ToWire, FromWire);
+        registry.Register<RoundStart, RoundStartWire>("fl.round-start.v2", ToWire, FromWire);
+        registry.Register<ModelChunk, ModelChunkWire>("fl.model-chunk.v1", ToWire, FromWire);
         registry.Register<UpdateReady, UpdateReadyWire>(
             "fl.update-ready.v1",
             m => new UpdateReadyWire { App = m.App, Run = m.Run, Round = m.Round, Worker = m.Worker, WorkerNode = m.WorkerNode.ToString() },
@@ -149,8 +150,12 @@ public static partial class FlSerializers
     {
         var wire = new RoundStartWire
         {
-            Spec = ToWire(m.Spec), Round = m.Round, Model = Encode(m.Model.ArchitectureId, (ulong)m.Model.Version, m.Model.Parameters.Span),
-            BudgetTicks = m.Budget.Ticks, Coordinator = m.Coordinator.ToString(), Run = m.Run,
+            Spec = ToWire(m.Spec), Round = m.Round, BudgetTicks = m.Budget.Ticks, Coordinator = m.Coordinator.ToString(), Run = m.Run,
+            Model = new ModelManifestWire
+            {
+                Architecture = m.Model.ArchitectureId, Version = m.Model.Version, Length = m.Model.Length, ChunkLength = m.Model.ChunkLength,
+                Checksum = m.Model.Checksum,
+            },
         };
         wire.Workers.AddRange(m.Workers);
         return wire;
@@ -158,15 +163,41 @@ public static partial class FlSerializers
 
     private static RoundStart FromWire(RoundStartWire w)
     {
-        var model = Decode(w.Model);
-        return new RoundStart(
-            FromWire(w.Spec),
-            w.Run,
-            w.Round,
-            new GlobalModel(model.Header.ArchitectureId, (long)model.Header.ModelVersion, model.Values),
-            [.. w.Workers],
-            TimeSpan.FromTicks(w.BudgetTicks),
-            ParseAddress(w.Coordinator));
+        var m = w.Model ?? throw new MessageSerializationException("fl.round-start.v2: no model manifest");
+        var manifest = new ModelManifest(m.Architecture, m.Version, m.Length, m.ChunkLength, m.Checksum);
+        if (manifest.Problem() is { } problem)
+        {
+            throw new MessageSerializationException($"fl.round-start.v2: model manifest refused: {problem}");
+        }
+
+        if (w.BudgetTicks <= 0)
+        {
+            throw new MessageSerializationException($"fl.round-start.v2: budget {w.BudgetTicks} ticks is not positive");
+        }
+
+        return new RoundStart(FromWire(w.Spec), w.Run, w.Round, manifest, [.. w.Workers], TimeSpan.FromTicks(w.BudgetTicks), ParseAddress(w.Coordinator));
+    }
+
+    private static ModelChunkWire ToWire(ModelChunk m) => new()
+    {
+        App = m.App, Run = m.Run, Round = m.Round, Index = m.Index, Checksum = m.Checksum,
+        Values = Encode(0, (ulong)m.Index, m.Values.Span),
+    };
+
+    private static ModelChunk FromWire(ModelChunkWire w)
+    {
+        if (w.Index < 0)
+        {
+            throw new MessageSerializationException($"fl.model-chunk.v1: negative chunk index {w.Index}");
+        }
+
+        var values = Decode(w.Values);
+        if (values.Header.ModelVersion != (ulong)w.Index)
+        {
+            throw new MessageSerializationException($"fl.model-chunk.v1: values of chunk {values.Header.ModelVersion} under index {w.Index}");
+        }
+
+        return new ModelChunk(w.App, w.Run, w.Round, w.Index, w.Checksum, values.Values);
     }
 
     private static SubtreeResultWire ToWire(SubtreeResult m)

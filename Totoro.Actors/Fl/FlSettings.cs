@@ -21,8 +21,28 @@ public sealed record FlSettings(string? TrainingDispatcher, double LevelBudgetFa
     /// <summary>A submission forwarded this many times toward its root without arriving is refused (topologies disagree).</summary>
     public int MaxSubmitHops { get; init; } = 8;
 
+    /// <summary>
+    /// Bytes of model per <see cref="ModelChunk"/>: the round's model travels down the tree in chunks of this size and
+    /// every tree node passes each chunk on as it arrives (cut-through). A size at least the model's sends it whole
+    /// (store-and-forward at every level). In [<see cref="MinModelChunkBytes"/>, <see cref="MaxModelChunkBytes"/>].
+    /// </summary>
+    public int ModelChunkBytes { get; init; } = 64 * 1024;
+
+    public const int MinModelChunkBytes = 64;
+
+    public const int MaxModelChunkBytes = 64 << 20;
+
+    /// <summary>Floats (float32 parameters) per chunk.</summary>
+    public int ModelChunkFloats => ModelChunkBytes / sizeof(float);
+
     public FlSettings Validated()
     {
+        if (ModelChunkBytes is < MinModelChunkBytes or > MaxModelChunkBytes)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(ModelChunkBytes), ModelChunkBytes, $"totoro.fl.model-chunk-size must be in [{MinModelChunkBytes}, {MaxModelChunkBytes}] bytes");
+        }
+
         if (LevelBudgetFactor is <= 0 or > 1 || double.IsNaN(LevelBudgetFactor))
         {
             throw new ArgumentOutOfRangeException(nameof(LevelBudgetFactor), LevelBudgetFactor, "totoro.fl.level-budget-factor must be in (0, 1]");

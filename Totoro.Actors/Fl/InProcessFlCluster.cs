@@ -34,9 +34,11 @@ internal sealed class InProcessFlCluster
 
     /// <summary>
     /// Builds the world, the network, the nodes and their FL hosts; <paramref name="topology"/> places each app.
-    /// <paramref name="cache"/> (experiments only) lets trainers reuse results computed once for identical inputs.
+    /// <paramref name="cache"/> (experiments only) lets trainers reuse results computed once for identical inputs;
+    /// <paramref name="settings"/> are every node's role settings (null: <see cref="FlSettings.Default"/>).
     /// </summary>
-    public static InProcessFlCluster Create(NetworkTopology network, IFlTopology topology, FlDataCatalog catalog, int seed, ITrainingResultCache? cache = null)
+    public static InProcessFlCluster Create(
+        NetworkTopology network, IFlTopology topology, FlDataCatalog catalog, int seed, ITrainingResultCache? cache = null, FlSettings? settings = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(topology);
@@ -59,7 +61,7 @@ internal sealed class InProcessFlCluster
                 Transport = transport,
                 Serialization = registry,
             });
-            engines[i] = FlEngine.Start(system, new FlNodeOptions(topology, catalog, FlSettings.Default, network.Nodes[i].FlopsPerSecond) { Cache = cache });
+            engines[i] = FlEngine.Start(system, new FlNodeOptions(topology, catalog, settings ?? FlSettings.Default, network.Nodes[i].FlopsPerSecond) { Cache = cache });
         }
 
         world.RunUntilIdle();

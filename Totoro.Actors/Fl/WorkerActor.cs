@@ -57,7 +57,7 @@ internal sealed class WorkerActor : ReceiveActor
             return;
         }
 
-        _trainer!.Tell(new TrainJob(train.Start.Spec, train.Start.Round, train.Worker, train.Start.Model, _data), Self);
+        _trainer!.Tell(new TrainJob(train.Start.Spec, train.Start.Round, train.Worker, train.Model, _data), Self);
     }
 
     private void OnTrainDone(TrainDone done)

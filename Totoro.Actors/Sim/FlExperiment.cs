@@ -62,6 +62,15 @@ internal sealed record FlExperimentConfig
 
     public int Seed { get; init; } = 7;
 
+    /// <summary>
+    /// Bytes per model chunk on the way down (both systems run the same roles with the same settings; the star's
+    /// server has only leaves, so it sends whole models one after another whatever the size).
+    /// </summary>
+    public int ModelChunkBytes { get; init; } = FlSettings.Default.ModelChunkBytes;
+
+    /// <summary>The role settings every node of every system runs with.</summary>
+    public FlSettings RoleSettings() => FlSettings.Default with { ModelChunkBytes = ModelChunkBytes };
+
     /// <summary>Every error in the configuration, each naming its option.</summary>
     public ImmutableArray<string> Validate()
     {
@@ -84,6 +93,9 @@ internal sealed record FlExperimentConfig
         Check(ClientsPerRound >= 1 && ClientsPerRound <= WorkersPerApp, "--clients-per-round must be in [1, --workers-per-app]");
         Check(Target is > 0 and <= 1, "--target must be in (0, 1]");
         Check(Rounds >= 1, "--rounds must be ≥ 1");
+        Check(
+            ModelChunkBytes is >= FlSettings.MinModelChunkBytes and <= FlSettings.MaxModelChunkBytes,
+            $"--chunk-size must be in [{FlSettings.MinModelChunkBytes}, {FlSettings.MaxModelChunkBytes}] bytes");
         if (errors.Count == 0)
         {
             errors.AddRange(Spec(0).Validate().Select(e => "app: " + e));

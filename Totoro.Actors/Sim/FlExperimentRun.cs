@@ -32,12 +32,12 @@ internal static class FlSystemRun
 
     public static FlRunResult Execute(
         string system, int? fanOut, double? serverBandwidth, int? maxChildren, NetworkTopology network, IFlTopology topology,
-        IReadOnlyList<AppSpec> specs, FlDataCatalog catalog, int seed, ITrainingResultCache? cache, Action<long> roundsDone)
+        IReadOnlyList<AppSpec> specs, FlDataCatalog catalog, int seed, ITrainingResultCache? cache, Action<long> roundsDone, FlSettings? settings = null)
     {
         ArgumentNullException.ThrowIfNull(specs);
         ArgumentNullException.ThrowIfNull(roundsDone);
         var wall = Stopwatch.StartNew();
-        var cluster = InProcessFlCluster.Create(network, topology, catalog, seed, cache);
+        var cluster = InProcessFlCluster.Create(network, topology, catalog, seed, cache, settings);
         var reports = new ConcurrentQueue<RoundReport>();
         var handles = specs.Select((spec, i) => cluster.Submit(i % network.Nodes.Length, spec)).ToArray();
         var readers = handles.Select(h => Task.Run(async () =>

@@ -88,7 +88,8 @@ internal static class FlExperiment
                         {
                             progress(new FlProgress(index, order.Count, label, done, budget));
                         }
-                    });
+                    },
+                    config.RoleSettings());
                 results[index] = result;
                 var stats = cache.Stats;
                 Log($"{label}: total time-to-target {Format(result.TotalTimeToTargetSeconds)} (wall {result.WallSeconds:F0} s; family cache {stats.TrainHits} hits / {stats.TrainMisses} misses so far)");

@@ -43,8 +43,9 @@ internal static partial class SimFlCommand
         var output = new Option<string?>("--out") { Description = "directory for CSV and SVG output", DefaultValueFactory = _ => "sim-out/fl" };
         var parallel = new Option<int>("--parallel") { Description = "families of runs (baseline; Totoro per fan-out) simulated at once, each on its own thread", DefaultValueFactory = _ => Math.Min(2, Environment.ProcessorCount) };
         var json = new Option<bool>("--json") { Description = "print exactly one JSON summary object on stdout" };
+        var chunk = new Option<int>("--chunk-size") { Description = "bytes per model chunk streamed down the trees (≥ the model's size: whole models, store-and-forward)", DefaultValueFactory = _ => defaults.ModelChunkBytes };
         var command = new Command("fl", "Totoro (per-app forest trees) vs a shared central server: time-to-target for 1–20 concurrent apps");
-        foreach (var option in new Option[] { nodes, zones, apps, fanOut, model, target, partition, workers, clients, bandwidth, compute, network, rounds, learningRate, seed, dataset, data, output, parallel, json })
+        foreach (var option in new Option[] { nodes, zones, apps, fanOut, model, target, partition, workers, clients, bandwidth, compute, network, rounds, learningRate, seed, dataset, data, output, parallel, json, chunk })
         {
             command.Options.Add(option);
         }
@@ -71,6 +72,7 @@ internal static partial class SimFlCommand
                     Rounds = parse.GetValue(rounds),
                     LearningRate = parse.GetValue(learningRate),
                     Seed = parse.GetValue(seed),
+                    ModelChunkBytes = parse.GetValue(chunk),
                 };
             }
             catch (FormatException error)

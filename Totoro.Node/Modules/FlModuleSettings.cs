@@ -10,7 +10,7 @@ namespace Totoro.Node.Modules;
 /// The FL module's settings (HOCON section <c>totoro.fl</c>, defaults in Totoro.Node's reference.conf).
 /// <see cref="FromConfig"/> names the key path of every invalid value.
 /// </summary>
-/// <param name="Roles">What the roles get: level budget factor, cooldown rounds, checkpoint replicas, the training dispatcher's name.</param>
+/// <param name="Roles">What the roles get: level budget factor, cooldown rounds, checkpoint replicas, model chunk size, the training dispatcher's name.</param>
 /// <param name="TrainingThreads">Threads of the dedicated dispatcher that training, folding and evaluation run on.</param>
 /// <param name="TreeFanOut">Children per tree node of an app's tree over the ring members.</param>
 /// <param name="TopologyRefresh">How often the ring's state is re-read (besides every leaf-set change and peer failure).</param>
@@ -45,6 +45,7 @@ internal sealed record FlModuleSettings(
         {
             Replicas = fl.Int("replicas", min: 0, max: 64),
             MaxSubmitHops = fl.Int("max-submit-hops", min: 1, max: 64),
+            ModelChunkBytes = (int)fl.Bytes("model-chunk-size", min: FlSettings.MinModelChunkBytes, max: FlSettings.MaxModelChunkBytes),
         };
         var blobsOn = fl.Boolean("data.blobs.enabled");
         var blobs = new BlobsSettings(

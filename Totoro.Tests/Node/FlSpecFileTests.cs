@@ -112,12 +112,13 @@ public sealed class FlSpecFileTests
     [Test]
     public void Invalid_fl_settings_name_their_key_paths()
     {
-        var config = NodeTestKit.Config("bad-fl", "totoro.fl { tree-fan-out = 0, level-budget-factor = 2, training-threads = 0, data.blobs.classes = 1 }");
+        var config = NodeTestKit.Config("bad-fl", "totoro.fl { tree-fan-out = 0, level-budget-factor = 2, training-threads = 0, data.blobs.classes = 1, model-chunk-size = 16 }");
         var failure = Assert.Throws<SettingsException>(() => FlModuleSettings.FromConfig(config))!;
         Assert.That(failure.Errors, Has.Some.StartsWith("totoro.fl.tree-fan-out"));
         Assert.That(failure.Errors, Has.Some.StartsWith("totoro.fl.level-budget-factor"));
         Assert.That(failure.Errors, Has.Some.StartsWith("totoro.fl.training-threads"));
         Assert.That(failure.Errors, Has.Some.StartsWith("totoro.fl.data.blobs.classes"));
+        Assert.That(failure.Errors, Has.Some.StartsWith("totoro.fl.model-chunk-size"));
     }
 
     [Test]

@@ -118,7 +118,7 @@ public sealed class FlRoundScenarioTests
         handle.Cancel();
         var result = bed.Run(handle);
         var startsAfter = 0;
-        bed.Scenario.Transport.OnDelivered += delivery => startsAfter += delivery.Envelope.Manifest == "fl.round-start.v1" ? 1 : 0;
+        bed.Scenario.Transport.OnDelivered += delivery => startsAfter += delivery.Envelope.Manifest == "fl.round-start.v2" ? 1 : 0;
         bed.Scenario.Advance(TimeSpan.FromMinutes(10));
 
         Assert.That(result.Outcome, Is.EqualTo(AppOutcome.Cancelled));
@@ -136,7 +136,7 @@ public sealed class FlRoundScenarioTests
         var coordinator = bed.Scenario[1].Resolve(new ActorPath(nodes[0], "/user/fl/coord-app"));
         var intruder = bed.Scenario.CreateProbe(1);
         long? run = null;
-        bed.Scenario.Transport.OnDelivered += delivery => run ??= delivery.Envelope.Manifest == "fl.round-start.v1"
+        bed.Scenario.Transport.OnDelivered += delivery => run ??= delivery.Envelope.Manifest == "fl.round-start.v2"
             ? ((RoundStart)FlTestBed.Registry.Deserialize(delivery.Envelope.Manifest, delivery.Envelope.Payload.Span, bed.Scenario[0])).Run
             : null;
         var handle = bed.Submit(0, spec);

@@ -17,6 +17,10 @@ public sealed class FlSerializersTests
         World = new DeterministicWorld(1), Serialization = FlTestBed.Registry,
     });
 
+    private static readonly GlobalModel Model = new(99, 3, new float[] { 0.5f, -1, 2, 3, 7 });
+
+    private static readonly ModelManifest Manifest = ModelManifest.Of(Model, chunkLength: 2);
+
     private static IEnumerable<TestCaseData> Messages()
     {
         var shape = new ModelShape(99, 4);
@@ -31,7 +35,8 @@ public sealed class FlSerializersTests
         yield return Case("fl.app-accepted.v1", new AppAccepted("app", Node));
         yield return Case("fl.app-rejected.v1", new AppRejected("app", "already running"));
         yield return Case("fl.cancel-app.v1", new CancelApp("app"));
-        yield return Case("fl.round-start.v1", new RoundStart(Spec, 77, 4, new GlobalModel(99, 3, new float[] { 0.5f, -1, 2, 3 }), [1, 5, 8], TimeSpan.FromSeconds(9), Node));
+        yield return Case("fl.round-start.v2", new RoundStart(Spec, 77, 4, Manifest, [1, 5, 8], TimeSpan.FromSeconds(9), Node));
+        yield return Case("fl.model-chunk.v1", Manifest.Split("app", 77, 4, Model)[1]);
         yield return Case("fl.update-ready.v1", new UpdateReady("app", 77, 4, 5, Node));
         yield return Case("fl.admission.v1", new Admission("app", 77, 4, 5, true));
         yield return Case("fl.subtree-result.v1", new SubtreeResult("app", 77, 4, Node, partial, [], counters));
@@ -60,15 +65,61 @@ public sealed class FlSerializersTests
     }
 
     [Test]
-    public void Spec_model_and_partial_survive_the_wire()
+    public void Spec_manifest_and_chunks_survive_the_wire()
     {
-        var start = new RoundStart(Spec, 77, 4, new GlobalModel(99, 3, new float[] { 0.5f, -1, 2, 3 }), [1, 5], TimeSpan.FromSeconds(9), Node);
+        var start = new RoundStart(Spec, 77, 4, Manifest, [1, 5], TimeSpan.FromSeconds(9), Node);
         var back = (RoundStart)RoundTrip(start);
+        var chunks = Manifest.Split("app", 77, 4, Model).Select(c => (ModelChunk)RoundTrip(c)).ToArray();
+        var relay = ModelRelay.Open("app", 77, 4, back.Model, [], [], assemble: true);
+
+        var assembled = relay.Take(chunks).Assembled;
 
         Assert.That(back.Spec, Is.EqualTo(Spec));
-        Assert.That(back.Model.Parameters.ToArray(), Is.EqualTo(start.Model.Parameters.ToArray()));
-        Assert.That((back.Run, back.Model.ArchitectureId, back.Model.Version, back.Budget, back.Coordinator), Is.EqualTo((77L, 99UL, 3L, start.Budget, Node)));
+        Assert.That(back.Model, Is.EqualTo(Manifest));
+        Assert.That((back.Run, back.Budget, back.Coordinator), Is.EqualTo((77L, start.Budget, Node)));
         Assert.That(back.Workers, Is.EqualTo(new[] { 1, 5 }));
+        Assert.That(chunks.Select(c => c.Values.Length), Is.EqualTo(new[] { 2, 2, 1 }));
+        Assert.That(assembled!.Parameters.ToArray(), Is.EqualTo(Model.Parameters.ToArray()), "chunks that crossed the wire assemble the exact model");
+    }
+
+    [Test]
+    public void A_chunk_whose_values_were_altered_on_the_wire_is_refused()
+    {
+        var (manifest, bytes) = FlTestBed.Registry.Serialize(Manifest.Split("app", 77, 4, Model)[0]);
+        var corrupted = bytes.ToArray();
+        corrupted[^6] ^= 0x40;
+
+        Assert.Throws<MessageSerializationException>(() => FlTestBed.Registry.Deserialize(manifest, corrupted, System));
+    }
+
+    [Test]
+    public void A_chunk_with_a_negative_index_or_values_of_another_index_is_refused()
+    {
+        var (manifest, bytes) = FlTestBed.Registry.Serialize(Manifest.Split("app", 77, 4, Model)[1]);
+        var negative = Totoro.Actors.Fl.Wire.ModelChunkWire.Parser.ParseFrom(bytes);
+        negative.Index = -1;
+        var moved = Totoro.Actors.Fl.Wire.ModelChunkWire.Parser.ParseFrom(bytes);
+        moved.Index = 0;
+
+        Assert.Throws<MessageSerializationException>(() => FlTestBed.Registry.Deserialize(manifest, Google.Protobuf.MessageExtensions.ToByteArray(negative), System));
+        Assert.Throws<MessageSerializationException>(() => FlTestBed.Registry.Deserialize(manifest, Google.Protobuf.MessageExtensions.ToByteArray(moved), System));
+    }
+
+    [Test]
+    public void A_round_start_without_a_sane_manifest_is_refused()
+    {
+        var (manifest, bytes) = FlTestBed.Registry.Serialize(new RoundStart(Spec, 77, 4, Manifest, [1], TimeSpan.FromSeconds(9), Node));
+        var missing = Totoro.Actors.Fl.Wire.RoundStartWire.Parser.ParseFrom(bytes);
+        missing.Model = null;
+        var zeroChunks = Totoro.Actors.Fl.Wire.RoundStartWire.Parser.ParseFrom(bytes);
+        zeroChunks.Model.ChunkLength = 0;
+        var negative = Totoro.Actors.Fl.Wire.RoundStartWire.Parser.ParseFrom(bytes);
+        negative.Model.Length = -5;
+
+        foreach (var wire in new[] { missing, zeroChunks, negative })
+        {
+            Assert.Throws<MessageSerializationException>(() => FlTestBed.Registry.Deserialize(manifest, Google.Protobuf.MessageExtensions.ToByteArray(wire), System));
+        }
     }
 
     [Test]

@@ -68,8 +68,9 @@ public sealed class SimFlCommandTests
     [Test]
     public void A_bad_configuration_names_every_offending_option()
     {
-        var errors = (FlExperimentTests.Tiny with { ClientsPerRound = 99, FanOuts = [1], Nodes = 1 }).Validate();
+        var errors = (FlExperimentTests.Tiny with { ClientsPerRound = 99, FanOuts = [1], Nodes = 1, ModelChunkBytes = 8 }).Validate();
         Assert.That(errors, Has.Some.Contains("--clients-per-round"));
+        Assert.That(errors, Has.Some.Contains("--chunk-size"));
         Assert.That(errors, Has.Some.Contains("--fanout"));
         Assert.That(errors, Has.Some.Contains("--nodes"));
         Assert.That(() => FlExperimentPlan.Create(FlExperimentTests.Tiny with { WorkersPerApp = 0 }), Throws.ArgumentException.With.Message.Contains("--workers-per-app"));
