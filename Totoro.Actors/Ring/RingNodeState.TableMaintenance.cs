@@ -8,8 +8,9 @@ namespace Totoro.Actors.Ring;
 /// sets and its deepest rows; so a node keeps every hole its row had when it was copied, however many nodes with
 /// that prefix join later. Each period, for every row that still has room, the node asks one node sharing at least
 /// that row's prefix (an entry of the row, rotating; else a node of a deeper row or of the leaf set) for its copy of
-/// the row. Every entry of that row is valid for us too, so the reply fills our holes. Cost per node and period: one
-/// request and one reply (≤ 2^b × candidates handles) per row with room; full rows cost nothing.
+/// the row. Every entry of that row is valid for us too; the ones that fit a slot with room are probed and fill our
+/// holes when they answer. Cost per node and period: one request and one reply (≤ 2^b × candidates handles) per row
+/// with room, plus one probe and reply per new entry that fits; full rows cost nothing.
 /// </summary>
 internal sealed partial record RingNodeState
 {
@@ -39,6 +40,33 @@ internal sealed partial record RingNodeState
 
         effects.Add(new ScheduleTimer(TableMaintenanceTick.Instance, Settings.TableMaintenanceInterval));
         return this with { MaintenanceRound = MaintenanceRound + 1 };
+    }
+
+    /// <summary>
+    /// The replier is alive (it answered) and is learned at once. Its entries are hearsay: one may name a node that
+    /// crashed and that the replier has not noticed yet, so each entry that would fill a slot with room is probed
+    /// first, and enters the table (and, if it belongs there, the leaf set) only when its <see cref="ProbeReply"/>
+    /// arrives, with its RTT measured. Entries we know, tombstoned nodes and full slots cost nothing.
+    /// </summary>
+    private RingNodeState OnRowReply(RowReply reply, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
+    {
+        var state = HeardFrom(reply.Sender).LearnUnmeasured(reply.Sender, now);
+        foreach (var candidate in reply.Entries)
+        {
+            if (candidate.Id != Self.Id && candidate.Id != reply.Sender.Id && !state.IsTombstoned(candidate.Id, now) &&
+                !state.Table.Contains(candidate.Id) && state.SlotHasRoom(candidate.Id))
+            {
+                effects.Add(new Send(candidate.Address, new Probe(Self, now)));
+            }
+        }
+
+        return state;
+    }
+
+    private bool SlotHasRoom(NodeId id)
+    {
+        var (row, column) = Table.PlaceOf(id);
+        return Table.Slot(row, column).Length < Table.CandidatesPerSlot;
     }
 
     /// <summary>True when some slot of <paramref name="row"/> (other than our own column) holds fewer than the allowed candidates.</summary>

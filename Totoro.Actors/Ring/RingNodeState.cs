@@ -162,7 +162,7 @@ internal sealed partial record RingNodeState
                 RowEntryRequest request => Reply(request.Sender, new RowEntryReply(Self, SlotHandles(request.Row, request.Column)), effects),
                 RowEntryReply reply => OnRowEntryReply(reply, now, effects),
                 RowRequest request => Reply(request.Sender, new RowReply(Self, request.Row, RowHandles(request.Row)), effects),
-                RowReply reply => HeardFrom(reply.Sender).LearnAll([reply.Sender, .. reply.Entries], now),
+                RowReply reply => OnRowReply(reply, now, effects),
                 TableMaintenanceTick => OnTableMaintenanceTick(effects),
                 LeaveNotice notice => Forget(notice.Sender.Id, now, effects, declareFailed: true).LearnAll(notice.LeafSet, now),
                 HeartbeatTick => OnHeartbeatTick(now, effects),

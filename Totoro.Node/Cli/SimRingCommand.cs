@@ -69,6 +69,12 @@ internal sealed record RingRunSummary(
     /// <summary>Row requests and replies sent during those periods, per node and period.</summary>
     public double TableMaintenanceMessagesPerNodePerPeriod { get; init; }
 
+    /// <summary>
+    /// Every message sent during those periods per node: row requests and replies, the probes of new candidates, and
+    /// the heartbeats and leaf-set exchanges that run anyway.
+    /// </summary>
+    public double AllMessagesPerNodeDuringMaintenance { get; init; }
+
     /// <summary>Routing-table completeness against the live membership, after the build (and settle).</summary>
     public TableAudit? TableFill { get; init; }
 
@@ -204,8 +210,10 @@ internal static class SimRingCommand
         var buildMessages = simulation.MessagesSent;
         phase(string.Create(CultureInfo.InvariantCulture, $"built in {buildWall:F1} s wall, {buildVirtual:F0} s virtual; {simulation.Joined:N0}/{simulation.ExpectedMemberships:N0} memberships"));
         var maintenanceMessagesBefore = simulation.TableMaintenanceMessages;
+        var allMessagesBefore = simulation.MessagesSent;
         var maintenance = simulation.MaintainTables();
         var maintenanceMessages = simulation.TableMaintenanceMessages - maintenanceMessagesBefore;
+        var periodMessages = simulation.MessagesSent - allMessagesBefore;
         simulation.Settle(options.Settle);
         memory.Sample();
         var retained = GC.GetTotalMemory(forceFullCollection: true);
@@ -261,6 +269,7 @@ internal static class SimRingCommand
             SettleVirtualSeconds = options.Settle.TotalSeconds,
             MaintenanceVirtualSeconds = maintenance.TotalSeconds,
             TableMaintenanceMessagesPerNodePerPeriod = options.MaintenanceRounds == 0 ? 0 : Math.Round((double)maintenanceMessages / options.Nodes / options.MaintenanceRounds, 2),
+            AllMessagesPerNodeDuringMaintenance = Math.Round((double)periodMessages / options.Nodes, 2),
             CpuSeconds = Math.Round(Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - cpuAtStart, 1),
             TableFill = tableFill with
             {

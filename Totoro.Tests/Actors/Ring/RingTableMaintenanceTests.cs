@@ -42,8 +42,12 @@ public class RingTableMaintenanceTests
         var reply = (RowReply)answer.Effects.OfType<Send>().Single().Message;
         Assert.That(reply.Entries, Does.Contain(Missing).And.Contain(Self));
 
-        var filled = tick.State.Handle(reply, Now, new Ignore()).State;
-        Assert.That(filled.Table.Slot(0, 5).ToArray().Select(entry => entry.Id), Is.EqualTo(new[] { Missing.Id }));
+        // Hearsay is probed first (the entry might name a crashed node); only the answer fills the hole, with its RTT.
+        var heard = tick.State.Handle(reply, Now, new Ignore());
+        Assert.That(heard.State.Table.Slot(0, 5).Length, Is.Zero, "not learned before it answers");
+        Assert.That(heard.Effects.OfType<Send>().Select(send => (send.To, send.Message)), Is.EqualTo(new[] { (Missing.Address, (RingMessage)new Probe(Self, Now)) }));
+        var filled = heard.State.Handle(new ProbeReply(Missing, Now), Now + TimeSpan.FromMilliseconds(30), new Ignore()).State;
+        Assert.That(filled.Table.Slot(0, 5).ToArray().Select(entry => (entry.Id, entry.RttMicros)), Is.EqualTo(new[] { (Missing.Id, 30_000u) }));
     }
 
     [Test]
