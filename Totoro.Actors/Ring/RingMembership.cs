@@ -182,6 +182,7 @@ internal static class RingWireSize
         AnnounceReply reply => Header + 18 + (Handle * (1 + reply.LeafSet.Length)),
         LeafSetReply reply => Header + (Handle * (1 + reply.LeafSet.Length)),
         RowEntryReply reply => Header + (Handle * (1 + reply.Candidates.Length)),
+        RowReply reply => Header + 4 + (Handle * (1 + reply.Entries.Length)),
         LeaveNotice notice => Header + (Handle * (1 + notice.LeafSet.Length)),
         _ => Header + Handle + 9,
     };

@@ -25,7 +25,7 @@ internal sealed record JoinProgress(NodeAddress Bootstrap, int Attempt, ulong Re
 /// One node's view of one ring, and the Pastry protocol over it. Immutable: every handler returns the new state
 /// and the effects (sends, timers, deliveries) for the shell to perform. Time is always a parameter.
 /// </summary>
-internal sealed record RingNodeState
+internal sealed partial record RingNodeState
 {
     private RingNodeState(NodeHandle self, RingSettings settings, INextHopPlanner planner, RingPhase phase)
     {
@@ -61,6 +61,9 @@ internal sealed record RingNodeState
     /// <summary>Leaf-set exchanges so far; picks the routing-table entry that carries the next <see cref="LeafSetProbe"/>.</summary>
     public int ExchangeRound { get; private init; }
 
+    /// <summary>Routing-table maintenance rounds so far; rotates which row entry is asked for its row.</summary>
+    public int MaintenanceRound { get; private init; }
+
     /// <summary>The first node of a ring: ready at once, alone.</summary>
     public static RingStep<RingNodeState> CreateFirst(NodeHandle self, RingSettings settings, INextHopPlanner planner)
     {
@@ -80,7 +83,8 @@ internal sealed record RingNodeState
         return new(state, state.JoinAttemptEffects());
     }
 
-    public RouteDecision Decide(NodeId key) => RouteDecider.Decide(Self.Id, Leaves, Table, Neighbors, key);
+    /// <summary>The routing decision for <paramref name="key"/>; <paramref name="converging"/>: the route has left prefix routing (see <see cref="RouteDecider"/>).</summary>
+    public RouteDecision Decide(NodeId key, bool converging = false) => RouteDecider.Decide(Self.Id, Leaves, Table, Neighbors, key, converging);
 
     /// <summary>Every distinct node this node knows (leaf set, routing table, neighbourhood).</summary>
     public IEnumerable<PeerEntry> KnownPeers()
@@ -105,9 +109,13 @@ internal sealed record RingNodeState
         }
 
         var decision = Decide(key);
-        return decision.IsDeliverHere
-            ? new(this, [new Deliver(new RouteContext(key, payload, null, 0, []))])
-            : new(this, [new Send(Planner.Choose(key, decision).Address, new RouteMessage(Self, key, payload, 1))]);
+        if (decision.IsDeliverHere)
+        {
+            return new(this, [new Deliver(new RouteContext(key, payload, null, 0, []))]);
+        }
+
+        var next = Planner.Choose(key, decision);
+        return new(this, [new Send(next.Address, new RouteMessage(Self, key, payload, 1) { Converging = ConvergingAfter(false, decision, next, key) })]);
     }
 
     /// <summary>Graceful leave: hand the leaf set to every leaf so each can repair at once, then stop.</summary>
@@ -128,6 +136,7 @@ internal sealed record RingNodeState
         {
             effects.Add(new CancelTimer(HeartbeatTick.Instance));
             effects.Add(new CancelTimer(LeafSetExchangeTick.Instance));
+            effects.Add(new CancelTimer(TableMaintenanceTick.Instance));
         }
 
         return new(this with { Phase = RingPhase.Left, Join = null, Monitors = [] }, effects.ToImmutable());
@@ -152,6 +161,9 @@ internal sealed record RingNodeState
                 LeafSetReply reply => HeardFrom(reply.Sender).LearnAll([reply.Sender, .. reply.LeafSet], now),
                 RowEntryRequest request => Reply(request.Sender, new RowEntryReply(Self, SlotHandles(request.Row, request.Column)), effects),
                 RowEntryReply reply => OnRowEntryReply(reply, now, effects),
+                RowRequest request => Reply(request.Sender, new RowReply(Self, request.Row, RowHandles(request.Row)), effects),
+                RowReply reply => OnRowReply(reply, now, effects),
+                TableMaintenanceTick => OnTableMaintenanceTick(effects),
                 LeaveNotice notice => Forget(notice.Sender.Id, now, effects, declareFailed: true).LearnAll(notice.LeafSet, now),
                 HeartbeatTick => OnHeartbeatTick(now, effects),
                 JoinRetryTick => OnJoinRetryTick(effects),
@@ -168,7 +180,7 @@ internal sealed record RingNodeState
     public long ApproximateBytes()
     {
         const int objectHeader = 16;
-        const int stateFields = 24 + (8 * 9) + 8;
+        const int stateFields = 24 + (8 * 9) + 8 + 8;
         const int arrayHeader = 24;
         var monitorBytes = Monitors.IsDefaultOrEmpty ? 0 : arrayHeader + (Monitors.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<LeafMonitor>());
         var tombstoneBytes = Tombstones.IsDefaultOrEmpty ? 0 : arrayHeader + (Tombstones.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<Tombstone>());
@@ -176,11 +188,18 @@ internal sealed record RingNodeState
                monitorBytes + tombstoneBytes;
     }
 
-    private ImmutableArray<RingEffect> MaintenanceTimers() =>
-    [
-        new ScheduleTimer(HeartbeatTick.Instance, Settings.HeartbeatInterval),
-        new ScheduleTimer(LeafSetExchangeTick.Instance, Settings.LeafSetExchangeInterval),
-    ];
+    private ImmutableArray<RingEffect> MaintenanceTimers() => Settings.TableMaintenanceInterval > TimeSpan.Zero
+        ?
+        [
+            new ScheduleTimer(HeartbeatTick.Instance, Settings.HeartbeatInterval),
+            new ScheduleTimer(LeafSetExchangeTick.Instance, Settings.LeafSetExchangeInterval),
+            new ScheduleTimer(TableMaintenanceTick.Instance, Settings.TableMaintenanceInterval),
+        ]
+        :
+        [
+            new ScheduleTimer(HeartbeatTick.Instance, Settings.HeartbeatInterval),
+            new ScheduleTimer(LeafSetExchangeTick.Instance, Settings.LeafSetExchangeInterval),
+        ];
 
     private ImmutableArray<RingEffect> JoinAttemptEffects()
     {
@@ -210,7 +229,7 @@ internal sealed record RingNodeState
             return OnLeafSetProbe(message, probe, now, effects);
         }
 
-        var decision = Decide(message.Key);
+        var decision = Decide(message.Key, message.Converging);
         var context = new RouteContext(message.Key, message.Payload, message.Sender, message.Hops, []);
         if (decision.IsDeliverHere)
         {
@@ -225,13 +244,14 @@ internal sealed record RingNodeState
         }
 
         var next = Planner.Choose(message.Key, decision);
+        var converging = ConvergingAfter(message.Converging, decision, next, message.Key);
         switch (application.Forward(context, NodeHandle.Of(next)))
         {
             case ForwardVerdict.ReplaceVerdict replace:
-                effects.Add(new Send(next.Address, message with { Sender = Self, Payload = replace.Payload, Hops = message.Hops + 1 }));
+                effects.Add(new Send(next.Address, message with { Sender = Self, Payload = replace.Payload, Hops = message.Hops + 1, Converging = converging }));
                 break;
             case ForwardVerdict.ContinueVerdict:
-                effects.Add(new Send(next.Address, message with { Sender = Self, Hops = message.Hops + 1 }));
+                effects.Add(new Send(next.Address, message with { Sender = Self, Hops = message.Hops + 1, Converging = converging }));
                 break;
             default:
                 break;
@@ -250,7 +270,7 @@ internal sealed record RingNodeState
 
         // A joiner we still know is a new incarnation of a node that left or crashed: never route its join to it.
         var state = Forget(join.Joiner.Id, now, effects, declareFailed: false);
-        var decision = state.Decide(message.Key);
+        var decision = state.Decide(message.Key, message.Converging);
         var isFinal = decision.IsDeliverHere || message.Hops >= Settings.MaxHops;
         // Pastry: the i-th node on the path shares i digits with the joiner and hands over row i. Each node sends the
         // rows after the previous hop's shared prefix up to its own, so every row arrives once, from the first node
@@ -277,7 +297,8 @@ internal sealed record RingNodeState
             isFinal ? message.Hops : null)));
         if (!isFinal)
         {
-            effects.Add(new Send(state.Planner.Choose(message.Key, decision).Address, message with { Sender = Self, Hops = message.Hops + 1 }));
+            var next = state.Planner.Choose(message.Key, decision);
+            effects.Add(new Send(next.Address, message with { Sender = Self, Hops = message.Hops + 1, Converging = ConvergingAfter(message.Converging, decision, next, message.Key) }));
         }
 
         return state;
@@ -478,10 +499,17 @@ internal sealed record RingNodeState
 
         // The probe proves its origin alive, like any message straight from it.
         var state = HeardFrom(probe.Origin).LearnUnmeasured(probe.Origin, now);
-        var decision = state.Decide(message.Key);
-        effects.Add(decision.IsDeliverHere || message.Hops >= Settings.MaxHops
-            ? new Send(probe.Origin.Address, new LeafSetReply(Self, Handles(state.Leaves.Members())))
-            : new Send(state.Planner.Choose(message.Key, decision).Address, message with { Sender = Self, Hops = message.Hops + 1 }));
+        var decision = state.Decide(message.Key, message.Converging);
+        if (decision.IsDeliverHere || message.Hops >= Settings.MaxHops)
+        {
+            effects.Add(new Send(probe.Origin.Address, new LeafSetReply(Self, Handles(state.Leaves.Members()))));
+        }
+        else
+        {
+            var next = state.Planner.Choose(message.Key, decision);
+            effects.Add(new Send(next.Address, message with { Sender = Self, Hops = message.Hops + 1, Converging = ConvergingAfter(message.Converging, decision, next, message.Key) }));
+        }
+
         return state;
     }
 
@@ -504,10 +532,18 @@ internal sealed record RingNodeState
         }
 
         // Re-route the message as it left this node: the application already saw it here, so no second upcall.
-        var decision = state.Decide(route.Key);
-        effects.Add(decision.IsDeliverHere
-            ? new Deliver(new RouteContext(route.Key, route.Payload, null, route.Hops - 1, []))
-            : new Send(state.Planner.Choose(route.Key, decision).Address, route));
+        // The flag as it left is at least as strict as the one it arrived with, so keeping it is safe.
+        var decision = state.Decide(route.Key, route.Converging);
+        if (decision.IsDeliverHere)
+        {
+            effects.Add(new Deliver(new RouteContext(route.Key, route.Payload, null, route.Hops - 1, [])));
+        }
+        else
+        {
+            var next = state.Planner.Choose(route.Key, decision);
+            effects.Add(new Send(next.Address, route with { Converging = ConvergingAfter(route.Converging, decision, next, route.Key) }));
+        }
+
         return state;
     }
 
@@ -588,6 +624,9 @@ internal sealed record RingNodeState
 
         return state with { Tombstones = state.Tombstones.RemoveAll(t => t.Id == id).Add(new Tombstone(id, now + Settings.TombstoneTtl)) };
     }
+
+    private bool ConvergingAfter(bool converging, RouteDecision decision, PeerEntry next, NodeId key) =>
+        RouteDecider.Next(converging, decision, Settings.Geometry, Self.Id, next.Id, key);
 
     private RingNodeState Reply(NodeHandle to, RingMessage reply, ImmutableArray<RingEffect>.Builder effects)
     {

@@ -19,7 +19,14 @@ internal abstract record RingMessage;
 /// A key-routed message. <see cref="Hops"/> counts overlay hops taken so far, including the one that delivered it.
 /// <see cref="Payload"/> is opaque to the ring (the ring's own <see cref="JoinPayload"/> aside).
 /// </summary>
-internal sealed record RouteMessage(NodeHandle Sender, NodeId Key, object Payload, int Hops) : RingMessage;
+internal sealed record RouteMessage(NodeHandle Sender, NodeId Key, object Payload, int Hops) : RingMessage
+{
+    /// <summary>
+    /// The route has left prefix routing: from now on every hop must be numerically closer to the key (see
+    /// <see cref="RouteDecider"/>). Set by the first leaf-set hop, or by a hop that could not extend or keep the prefix.
+    /// </summary>
+    public bool Converging { get; init; }
+}
 
 /// <summary>Routed toward the joiner's id: each node on the path answers the joiner with a <see cref="JoinReply"/>.</summary>
 internal sealed record JoinPayload(NodeHandle Joiner, int Attempt);
@@ -65,6 +72,12 @@ internal sealed record RowEntryRequest(NodeHandle Sender, int Row, int Column) :
 
 internal sealed record RowEntryReply(NodeHandle Sender, ImmutableArray<NodeHandle> Candidates) : RingMessage;
 
+/// <summary>Periodic routing-table maintenance: "send me your routing-table row <see cref="Row"/>".</summary>
+internal sealed record RowRequest(NodeHandle Sender, int Row) : RingMessage;
+
+/// <summary>Answers a <see cref="RowRequest"/> with every entry of the sender's row <see cref="Row"/>.</summary>
+internal sealed record RowReply(NodeHandle Sender, int Row, ImmutableArray<NodeHandle> Entries) : RingMessage;
+
 /// <summary>Graceful leave: the leaver's leaf set lets each recipient repair at once.</summary>
 internal sealed record LeaveNotice(NodeHandle Sender, ImmutableArray<NodeHandle> LeafSet) : RingMessage;
 
@@ -81,6 +94,15 @@ internal sealed record HeartbeatTick : RingMessage
 internal sealed record LeafSetExchangeTick : RingMessage
 {
     public static LeafSetExchangeTick Instance { get; } = new();
+}
+
+/// <summary>
+/// Timer to self: routing-table maintenance (Pastry's periodic row exchange). For every row with room, ask one node
+/// that shares at least that row's prefix for its copy of the row; its entries fill our holes.
+/// </summary>
+internal sealed record TableMaintenanceTick : RingMessage
+{
+    public static TableMaintenanceTick Instance { get; } = new();
 }
 
 /// <summary>Timer to self: the join has not completed in time; start it again.</summary>

@@ -38,10 +38,13 @@ internal static class RingSerializers
         registry.Register<LeafSetReply, LeafSetReplyWire>("ring.leaf-set-reply.v1", codec.ToWire, codec.FromWire);
         registry.Register<RowEntryRequest, RowEntryRequestWire>("ring.row-entry-request.v1", codec.ToWire, codec.FromWire);
         registry.Register<RowEntryReply, RowEntryReplyWire>("ring.row-entry-reply.v1", codec.ToWire, codec.FromWire);
+        registry.Register<RowRequest, RowRequestWire>("ring.row-request.v1", codec.ToWire, codec.FromWire);
+        registry.Register<RowReply, RowReplyWire>("ring.row-reply.v1", codec.ToWire, codec.FromWire);
         registry.Register<LeaveNotice, LeaveNoticeWire>("ring.leave.v1", codec.ToWire, codec.FromWire);
         registry.Register<HeartbeatTick, TickWire>("ring.heartbeat-tick.v1", _ => new TickWire(), _ => HeartbeatTick.Instance);
         registry.Register<LeafSetExchangeTick, TickWire>("ring.leaf-set-exchange-tick.v1", _ => new TickWire(), _ => LeafSetExchangeTick.Instance);
         registry.Register<JoinRetryTick, TickWire>("ring.join-retry-tick.v1", _ => new TickWire(), _ => JoinRetryTick.Instance);
+        registry.Register<TableMaintenanceTick, TickWire>("ring.table-maintenance-tick.v1", _ => new TickWire(), _ => TableMaintenanceTick.Instance);
         registry.Register<AckedHop, AckedHopWire>("ring.acked-hop.v1", hop => new AckedHopWire { Seq = hop.Seq, Envelope = codec.ToWire(hop.Envelope) }, (wire, resolver) => new AckedHop(wire.Seq, codec.FromWire(wire.Envelope ?? throw new MessageSerializationException("Ring wire message lacks its envelope"), resolver)));
         registry.Register<HopAck, HopAckWire>("ring.hop-ack.v1", ack => new HopAckWire { Seq = ack.Seq }, wire => new HopAck(wire.Seq));
         registry.Register<DeliveryFailed, DeliveryFailedWire>("ring.delivery-failed.v1", codec.ToWire, codec.FromWire);
@@ -60,10 +63,11 @@ internal static class RingSerializers
             Key = ToWire(route.Key),
             Payload = ToPayloadWire(route.Payload),
             Hops = route.Hops,
+            Converging = route.Converging,
         };
 
         public RouteMessage FromWire(RouteWire wire, IActorRefResolver resolver) =>
-            new(FromWire(wire.Sender), FromWire(wire.Key), FromPayloadWire(wire.Payload, resolver), wire.Hops);
+            new(FromWire(wire.Sender), FromWire(wire.Key), FromPayloadWire(wire.Payload, resolver), wire.Hops) { Converging = wire.Converging };
 
         public CrossZonePayloadWire ToWire(CrossZonePayload crossing)
         {
@@ -154,6 +158,19 @@ internal static class RingSerializers
 
         public RowEntryReply FromWire(RowEntryReplyWire wire) => new(FromWire(wire.Sender), FromWire(wire.Candidates));
 
+        public RowRequestWire ToWire(RowRequest request) => new() { Sender = ToWire(request.Sender), Row = request.Row };
+
+        public RowRequest FromWire(RowRequestWire wire) => new(FromWire(wire.Sender), wire.Row);
+
+        public RowReplyWire ToWire(RowReply reply)
+        {
+            var wire = new RowReplyWire { Sender = ToWire(reply.Sender), Row = reply.Row };
+            AddAll(wire.Entries, reply.Entries);
+            return wire;
+        }
+
+        public RowReply FromWire(RowReplyWire wire) => new(FromWire(wire.Sender), wire.Row, FromWire(wire.Entries));
+
         public LeaveNoticeWire ToWire(LeaveNotice notice)
         {
             var wire = new LeaveNoticeWire { Sender = ToWire(notice.Sender) };
@@ -175,10 +192,13 @@ internal static class RingSerializers
             LeafSetReply reply => new RingMessageWire { LeafSetReply = ToWire(reply) },
             RowEntryRequest request => new RingMessageWire { RowEntryRequest = ToWire(request) },
             RowEntryReply reply => new RingMessageWire { RowEntryReply = ToWire(reply) },
+            RowRequest request => new RingMessageWire { RowRequest = ToWire(request) },
+            RowReply reply => new RingMessageWire { RowReply = ToWire(reply) },
             LeaveNotice notice => new RingMessageWire { Leave = ToWire(notice) },
             HeartbeatTick => new RingMessageWire { HeartbeatTick = new TickWire() },
             LeafSetExchangeTick => new RingMessageWire { LeafSetExchangeTick = new TickWire() },
             JoinRetryTick => new RingMessageWire { JoinRetryTick = new TickWire() },
+            TableMaintenanceTick => new RingMessageWire { TableMaintenanceTick = new TickWire() },
             DeliveryFailed failed => new RingMessageWire { DeliveryFailed = ToWire(failed) },
             _ => throw new MessageSerializationException($"{message.GetType().Name} cannot travel inside a ring envelope"),
         };
@@ -195,10 +215,13 @@ internal static class RingSerializers
             RingMessageWire.KindOneofCase.LeafSetReply => FromWire(wire.LeafSetReply),
             RingMessageWire.KindOneofCase.RowEntryRequest => FromWire(wire.RowEntryRequest),
             RingMessageWire.KindOneofCase.RowEntryReply => FromWire(wire.RowEntryReply),
+            RingMessageWire.KindOneofCase.RowRequest => FromWire(wire.RowRequest),
+            RingMessageWire.KindOneofCase.RowReply => FromWire(wire.RowReply),
             RingMessageWire.KindOneofCase.Leave => FromWire(wire.Leave),
             RingMessageWire.KindOneofCase.HeartbeatTick => HeartbeatTick.Instance,
             RingMessageWire.KindOneofCase.LeafSetExchangeTick => LeafSetExchangeTick.Instance,
             RingMessageWire.KindOneofCase.JoinRetryTick => JoinRetryTick.Instance,
+            RingMessageWire.KindOneofCase.TableMaintenanceTick => TableMaintenanceTick.Instance,
             RingMessageWire.KindOneofCase.DeliveryFailed => FromWire(wire.DeliveryFailed, resolver),
             _ => throw Missing("ring message"),
         };

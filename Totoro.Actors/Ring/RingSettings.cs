@@ -19,6 +19,12 @@ internal sealed record RingSettings(
     /// <summary>A node that finished joining announces itself to the entries of this many of its deepest routing-table rows (plus its leaf and neighbourhood sets).</summary>
     public int AnnounceRows { get; init; } = 2;
 
+    /// <summary>
+    /// Period of routing-table maintenance (<see cref="TableMaintenanceTick"/>): each row with room is refreshed from
+    /// one node that shares its prefix. <see cref="TimeSpan.Zero"/> turns it off.
+    /// </summary>
+    public TimeSpan TableMaintenanceInterval { get; init; } = TimeSpan.FromMinutes(1);
+
     public static RingSettings Default { get; } = new(
         Geometry: IdGeometry.Default,
         LeafSetSize: 16,
@@ -62,6 +68,11 @@ internal sealed record RingSettings(
         if (AnnounceRows is < 0 or > 128)
         {
             throw new ArgumentOutOfRangeException(nameof(AnnounceRows), AnnounceRows, "totoro.ring.announce-rows must be in 0..128");
+        }
+
+        if (TableMaintenanceInterval < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(TableMaintenanceInterval), TableMaintenanceInterval, "totoro.ring.table-maintenance-interval must be ≥ 0 (0 = off)");
         }
 
         FailureDetector.Validate();

@@ -18,9 +18,10 @@ internal enum RouteRule
 }
 
 /// <summary>
-/// A routing decision. Every entry of <see cref="Candidates"/> and <see cref="Alternatives"/> is strictly closer
-/// to the key than the deciding node under <see cref="NodeId.IsCloserTo"/>, so whichever a planner picks, the
-/// distance to the key strictly decreases hop by hop and a route cannot revisit a node.
+/// A routing decision. Every option (<see cref="Candidates"/> and <see cref="Alternatives"/>) either shares a longer
+/// prefix with the key than the deciding node (a routing-table hop), or shares at least as long a prefix and is
+/// strictly closer under <see cref="NodeId.IsCloserTo"/>, or — leaf-set rule, or a route already
+/// <see cref="RouteMessage.Converging"/> — is strictly closer. See <see cref="RouteDecider"/> for why no route can loop.
 /// </summary>
 internal sealed record RouteDecision(RouteRule Rule, ImmutableArray<PeerEntry> Candidates, ImmutableArray<PeerEntry> Alternatives)
 {
@@ -70,10 +71,30 @@ internal sealed class LowestRttPlanner : INextHopPlanner
     }
 }
 
-/// <summary>The Pastry routing rule over one node's state.</summary>
+/// <summary>
+/// The Pastry routing rule over one node's state. A route has two phases. While it is <em>prefix routing</em> (the
+/// default), a hop goes to a routing-table entry that shares one more digit with the key even when that entry is
+/// numerically farther than this node (Pastry's rule: a node just across a digit boundary from the key is numerically
+/// close to it but no closer in prefix, and only the table entry makes progress), or, when that slot is empty, to a
+/// node with at least as long a prefix that is numerically closer. Each such hop strictly increases (shared prefix,
+/// −distance) lexicographically, so no node is visited twice in this phase. The first hop that cannot keep that
+/// order — a leaf-set hop, or a fallback to a closer node with a shorter prefix — switches the route to
+/// <em>converging</em> (<see cref="Next"/>, carried in <see cref="RouteMessage.Converging"/>), and from then on every
+/// option is strictly closer numerically, so distance strictly decreases. A route therefore visits a node at most
+/// once per phase, and ends even when routing state is inconsistent.
+/// </summary>
 internal static class RouteDecider
 {
-    public static RouteDecision Decide(NodeId self, LeafSet leafSet, RoutingTable table, NeighborhoodSet neighborhood, NodeId key)
+    /// <summary>Whether the route is converging after the hop from <paramref name="self"/> to <paramref name="next"/> under <paramref name="decision"/>.</summary>
+    public static bool Next(bool converging, RouteDecision decision, IdGeometry geometry, NodeId self, NodeId next, NodeId key)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        return converging || decision.Rule == RouteRule.LeafSet ||
+               geometry.SharedPrefixLength(next, key) < geometry.SharedPrefixLength(self, key) ||
+               (geometry.SharedPrefixLength(next, key) == geometry.SharedPrefixLength(self, key) && !next.IsCloserTo(key, self));
+    }
+
+    public static RouteDecision Decide(NodeId self, LeafSet leafSet, RoutingTable table, NeighborhoodSet neighborhood, NodeId key, bool converging = false)
     {
         ArgumentNullException.ThrowIfNull(leafSet);
         ArgumentNullException.ThrowIfNull(table);
@@ -105,7 +126,7 @@ internal static class RouteDecider
         var fromSlot = ImmutableArray.CreateBuilder<PeerEntry>(slot.Length);
         foreach (var entry in slot)
         {
-            if (entry.Id.IsCloserTo(key, self))
+            if (!converging || entry.Id.IsCloserTo(key, self))
             {
                 fromSlot.Add(entry);
             }
@@ -125,7 +146,8 @@ internal static class RouteDecider
             return RouteDecision.DeliverHere;
         }
 
-        // Pastry's rare case prefers nodes that keep the shared prefix; any strictly closer node is still safe.
+        // Pastry's rare case prefers nodes that keep the shared prefix; any strictly closer node is still safe (a hop
+        // to one with a shorter prefix makes the route converging, see Next).
         var preferred = progressing.FirstOrDefault(entry => geometry.SharedPrefixLength(entry.Id, key) >= shared, progressing[0]);
         return new RouteDecision(RouteRule.RareCase, [preferred], progressing.RemoveAll(entry => entry.Id == preferred.Id));
     }

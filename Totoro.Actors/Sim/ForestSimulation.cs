@@ -102,6 +102,7 @@ internal sealed class ForestSimulation
     public void Build(Action<int>? progress = null)
     {
         _ring.Build(progress);
+        _ring.MaintainTables();
         _ring.Settle(TimeSpan.FromSeconds(30));
         var combiners = new FoldCombiners([new SimPartialCombiner(_options.ModelBytes)]);
         for (var node = 0; node < _options.Nodes; node++)

@@ -195,15 +195,19 @@ internal sealed class PlanningSimulation
     private static int RouteToRoot(ImmutableArray<RingNodeState?> rings, int from, NodeId key)
     {
         var node = from;
+        var converging = false;
         for (var hop = 0; hop < 64; hop++)
         {
-            var decision = rings[node]!.Decide(key);
+            var ring = rings[node]!;
+            var decision = ring.Decide(key, converging);
             if (decision.IsDeliverHere)
             {
                 return node;
             }
 
-            node = decision.Candidates[0].Address.Value;
+            var next = decision.Candidates[0];
+            converging = RouteDecider.Next(converging, decision, ring.Settings.Geometry, ring.Self.Id, next.Id, key);
+            node = next.Address.Value;
         }
 
         throw new InvalidOperationException($"the route to {key} did not converge in 64 hops");

@@ -21,6 +21,7 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
         Geometry = new IdGeometry(BitsPerDigit),
         CandidatesPerSlot = CandidatesPerSlot,
         AnnounceRows = AnnounceRows,
+        TableMaintenanceInterval = TableMaintenanceInterval,
         HeartbeatInterval = TimeSpan.FromSeconds(30),
         LeafSetExchangeInterval = TimeSpan.FromSeconds(60),
         JoinRetryInterval = TimeSpan.FromSeconds(30),
@@ -36,6 +37,18 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
 
     /// <summary>Virtual time between the end of the build and the lookups (<c>--settle</c>): leaf-set exchanges and heartbeats run.</summary>
     public TimeSpan Settle { get; init; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// Routing-table maintenance period in the simulation (<c>--table-maintenance</c>, <c>totoro.ring.table-maintenance-interval</c>;
+    /// zero = off). Shorter than the product default so that one period after the build costs less than one heartbeat round.
+    /// </summary>
+    public TimeSpan TableMaintenanceInterval { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// Maintenance periods run after the build, before anything is measured (<c>--maintenance-rounds</c>): each live node's
+    /// maintenance timer fires once per period, so after one period every node has refreshed its rows from a complete ring.
+    /// </summary>
+    public int MaintenanceRounds { get; init; } = 1;
 
     /// <summary>Routing-table rows a joined node announces itself to (<c>--announce-rows</c>, <c>totoro.ring.announce-rows</c>).</summary>
     public int AnnounceRows { get; init; } = RingSettings.Default.AnnounceRows;
@@ -68,6 +81,11 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
         if (!(GrowthPerSecond > 0))
         {
             throw new ArgumentOutOfRangeException(nameof(GrowthPerSecond), GrowthPerSecond, "--growth must be positive");
+        }
+
+        if (TableMaintenanceInterval < TimeSpan.Zero || MaintenanceRounds < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(TableMaintenanceInterval), "--table-maintenance and --maintenance-rounds must be ≥ 0");
         }
 
         if (Settle < TimeSpan.Zero)
@@ -211,6 +229,9 @@ internal sealed class RingSimulation
 
     public long JoinMessages => _links.JoinMessages;
 
+    /// <summary>Routing-table maintenance messages sent so far (row requests and replies).</summary>
+    public long TableMaintenanceMessages => _links.TableMaintenanceMessages;
+
     public int Started { get; private set; }
 
     /// <summary>Ring memberships completed (a gateway completes two: its zone ring and the global ring).</summary>
@@ -252,6 +273,18 @@ internal sealed class RingSimulation
 
         var expected = ExpectedMemberships;
         _world.RunUntil(() => _recorder.JoinedCount >= expected, _settings.JoinRetryInterval * 4);
+    }
+
+    /// <summary>
+    /// Runs <see cref="RingSimOptions.MaintenanceRounds"/> routing-table maintenance periods after the build: virtual time
+    /// advances and every node's own maintenance timer fires (with heartbeats and leaf-set exchanges as usual). Returns
+    /// the virtual time it took.
+    /// </summary>
+    public TimeSpan MaintainTables()
+    {
+        var duration = _settings.TableMaintenanceInterval * _options.MaintenanceRounds;
+        _world.Advance(duration);
+        return duration;
     }
 
     /// <summary>Lets maintenance run: leaf-set exchanges, heartbeats, failure detection and repair.</summary>
@@ -355,6 +388,41 @@ internal sealed class RingSimulation
             .ToArray();
         _world.RunUntilIdle();
         return [.. tasks.Select(task => task?.Result.State.ZoneRing)];
+    }
+
+    /// <summary>
+    /// Routing-table completeness of every live node against its zone's live membership, and <paramref name="lookups"/>
+    /// routes replayed over a snapshot of zone 0's states to see which rule each hop used (<see cref="RingTableAudit"/>).
+    /// Reads every node's state; uses its own random sequence, so it does not change the rest of the run.
+    /// </summary>
+    public (TableAudit Tables, RouteAudit Routes) AuditRouting(int lookups)
+    {
+        var states = ZoneRingStates();
+        var live = Enumerable.Range(0, _actors.Length).Where(node => states[node] is not null).ToArray();
+        var sortedByZone = Enumerable.Range(0, _options.Zones).Select(zone => SortedIds(live.Where(node => _zoneOf[node] == zone).ToArray())).ToArray();
+        var tableParts = Enumerable.Range(0, _options.Zones)
+            .Select(zone => RingTableAudit.Tables([.. live.Where(node => _zoneOf[node] == zone).Select(node => states[node]!)], sortedByZone[zone]))
+            .Where(part => part.Nodes > 0)
+            .ToArray();
+        var tables = tableParts.Length == 1 ? tableParts[0] : Combine(tableParts);
+        var zoneZero = states.Select((state, node) => _zoneOf[node] == 0 ? state : null).ToArray();
+        return (tables, RingTableAudit.Routes(zoneZero, sortedByZone[0], lookups, new Random(_options.Seed + 1)));
+    }
+
+    private static TableAudit Combine(TableAudit[] parts)
+    {
+        var nodes = parts.Sum(part => part.Nodes);
+        if (nodes == 0)
+        {
+            return TableAudit.Empty;
+        }
+
+        double Weighted(Func<TableAudit, double> value) => parts.Sum(part => value(part) * part.Nodes) / nodes;
+        var rows = parts.Max(part => part.HolesPerNodeByRow.Length);
+        var ideal = Weighted(part => part.IdealSlotsPerNode);
+        var filled = Weighted(part => part.FilledSlotsPerNode);
+        return new TableAudit(nodes, ideal, filled, ideal == 0 ? 1 : filled / ideal,
+            [.. Enumerable.Range(0, rows).Select(row => Weighted(part => row < part.HolesPerNodeByRow.Length ? part.HolesPerNodeByRow[row] : 0))]);
     }
 
     /// <summary>True when every sampled live node's zone leaf set holds exactly the L/2 nearest live zone members on each side.</summary>

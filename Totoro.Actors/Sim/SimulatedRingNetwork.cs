@@ -30,6 +30,9 @@ internal sealed class SimulatedRingNetwork(NetworkModel network, IScheduler sche
     /// <summary>Messages of the join protocol: routed joins, join replies, announcements and their replies.</summary>
     public long JoinMessages { get; private set; }
 
+    /// <summary>Routing-table maintenance messages sent (row requests and replies).</summary>
+    public long TableMaintenanceMessages { get; private set; }
+
     public void Attach(NodeAddress node, IActorRef actor) => _nodes[node.Value] = actor;
 
     /// <summary>The node crashes: messages in flight to it and later ones are lost.</summary>
@@ -45,6 +48,10 @@ internal sealed class SimulatedRingNetwork(NetworkModel network, IScheduler sche
         if (message.Message is RouteMessage { Payload: JoinPayload } or JoinReply or Announce or AnnounceReply)
         {
             JoinMessages++;
+        }
+        else if (message.Message is RowRequest or RowReply)
+        {
+            TableMaintenanceMessages++;
         }
 
         var target = _nodes[to.Value];

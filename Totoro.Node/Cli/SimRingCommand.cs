@@ -62,6 +62,24 @@ internal sealed record RingRunSummary(
 
     /// <summary>Process CPU time (user + system) of the whole run, all threads.</summary>
     public double CpuSeconds { get; init; }
+
+    /// <summary>Virtual time of the routing-table maintenance periods run after the build (<c>--maintenance-rounds</c>).</summary>
+    public double MaintenanceVirtualSeconds { get; init; }
+
+    /// <summary>Row requests and replies sent during those periods, per node and period.</summary>
+    public double TableMaintenanceMessagesPerNodePerPeriod { get; init; }
+
+    /// <summary>
+    /// Every message sent during those periods per node: row requests and replies, the probes of new candidates, and
+    /// the heartbeats and leaf-set exchanges that run anyway.
+    /// </summary>
+    public double AllMessagesPerNodeDuringMaintenance { get; init; }
+
+    /// <summary>Routing-table completeness against the live membership, after the build (and settle).</summary>
+    public TableAudit? TableFill { get; init; }
+
+    /// <summary>Replayed routes: hops per routing rule, hole hops, and a few long routes spelled out.</summary>
+    public RouteAudit? RouteRules { get; init; }
 }
 
 /// <summary>The JSON summary of <c>totoro sim ring</c>: one object, one entry per N.</summary>
@@ -75,6 +93,9 @@ internal sealed record RingSimSummary(string Simulation, string DateUtc, int Pro
 internal static class SimRingCommand
 {
     private const int StateSample = 1000;
+
+    /// <summary>Routes replayed over the state snapshot for the rule audit.</summary>
+    private const int AuditRoutes = 10_000;
 
     /// <summary>Virtual time for failure detection and repair after a mass crash: 20 heartbeat intervals of the sim settings.</summary>
     private static readonly TimeSpan RepairTime = TimeSpan.FromSeconds(600);
@@ -93,11 +114,13 @@ internal static class SimRingCommand
         var joinRate = new Option<double?>("--join-rate") { Description = "Joins started per virtual second (default N/10, at most 100,000)" };
         var settle = new Option<double>("--settle") { Description = "Virtual seconds of maintenance between the build and the lookups", DefaultValueFactory = _ => 0 };
         var growth = new Option<double>("--growth") { Description = "During the build the ring grows by at most this fraction of its started nodes per virtual second", DefaultValueFactory = _ => 1.0 };
+        var tableMaintenance = new Option<double>("--table-maintenance") { Description = "Routing-table maintenance period in virtual seconds (totoro.ring.table-maintenance-interval; 0 = off)", DefaultValueFactory = _ => 20 };
+        var maintenanceRounds = new Option<int>("--maintenance-rounds") { Description = "Maintenance periods run after the build, before measuring", DefaultValueFactory = _ => 1 };
         var announceRows = new Option<int>("--announce-rows") { Description = "Deepest routing-table rows a joined node announces itself to (totoro.ring.announce-rows)", DefaultValueFactory = _ => 2 };
         var output = new Option<string?>("--out") { Description = "Directory for CSV and SVG output" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON summary object on stdout" };
         var command = new Command("ring", "Build a Pastry multi-ring overlay through joins and measure lookups, state, messages, memory");
-        foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, landmarks, joinRate, growth, settle, announceRows, output, json })
+        foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, landmarks, joinRate, growth, settle, tableMaintenance, maintenanceRounds, announceRows, output, json })
         {
             command.Options.Add(option);
         }
@@ -112,6 +135,8 @@ internal static class SimRingCommand
                 Settle = TimeSpan.FromSeconds(parse.GetValue(settle)),
                 GrowthPerSecond = parse.GetValue(growth),
                 AnnounceRows = parse.GetValue(announceRows),
+                TableMaintenanceInterval = TimeSpan.FromSeconds(parse.GetValue(tableMaintenance)),
+                MaintenanceRounds = parse.GetValue(maintenanceRounds),
             }).ToList();
             var asJson = parse.GetValue(json);
             var log = asJson ? Console.Error : Console.Out;
@@ -184,11 +209,17 @@ internal static class SimRingCommand
         var joinMessages = simulation.JoinMessages;
         var buildMessages = simulation.MessagesSent;
         phase(string.Create(CultureInfo.InvariantCulture, $"built in {buildWall:F1} s wall, {buildVirtual:F0} s virtual; {simulation.Joined:N0}/{simulation.ExpectedMemberships:N0} memberships"));
+        var maintenanceMessagesBefore = simulation.TableMaintenanceMessages;
+        var allMessagesBefore = simulation.MessagesSent;
+        var maintenance = simulation.MaintainTables();
+        var maintenanceMessages = simulation.TableMaintenanceMessages - maintenanceMessagesBefore;
+        var periodMessages = simulation.MessagesSent - allMessagesBefore;
         simulation.Settle(options.Settle);
         memory.Sample();
         var retained = GC.GetTotalMemory(forceFullCollection: true);
         var state = simulation.MeasureState(StateSample);
         var lookups = Summarize(simulation.MeasureLookups(), simulation.CountWrongLeafSets(StateSample));
+        var (tableFill, routeRules) = simulation.AuditRouting(AuditRoutes);
         memory.Sample();
         phase(string.Create(CultureInfo.InvariantCulture, $"lookups: mean hops {lookups.MeanHops:F2}, max {lookups.MaxHops}, misroutes {lookups.Misroutes}, delivered {lookups.Delivered}/{lookups.Lookups}"));
         int? crashed = null;
@@ -236,7 +267,18 @@ internal static class SimRingCommand
         {
             JoinRatePerVirtualSecond = options.JoinRate,
             SettleVirtualSeconds = options.Settle.TotalSeconds,
+            MaintenanceVirtualSeconds = maintenance.TotalSeconds,
+            TableMaintenanceMessagesPerNodePerPeriod = options.MaintenanceRounds == 0 ? 0 : Math.Round((double)maintenanceMessages / options.Nodes / options.MaintenanceRounds, 2),
+            AllMessagesPerNodeDuringMaintenance = Math.Round((double)periodMessages / options.Nodes, 2),
             CpuSeconds = Math.Round(Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - cpuAtStart, 1),
+            TableFill = tableFill with
+            {
+                IdealSlotsPerNode = Math.Round(tableFill.IdealSlotsPerNode, 2),
+                FilledSlotsPerNode = Math.Round(tableFill.FilledSlotsPerNode, 2),
+                FillRatio = Math.Round(tableFill.FillRatio, 4),
+                HolesPerNodeByRow = [.. tableFill.HolesPerNodeByRow.Select(holes => Math.Round(holes, 3))],
+            },
+            RouteRules = routeRules with { MeanHops = Math.Round(routeRules.MeanHops, 3) },
         };
     }
 

@@ -50,6 +50,7 @@ internal sealed record RingModuleSettings(NodeId NodeId, int Zone, RingSettings 
             MaxHops = ring.Int("max-hops", min: 1, max: 63),
             HopAckTimeout = ring.Duration("hop-ack-timeout", min: TimeSpan.FromMilliseconds(1)),
             AnnounceRows = ring.Int("announce-rows", min: 0, max: 128),
+            TableMaintenanceInterval = ring.Duration("table-maintenance-interval", min: TimeSpan.Zero),
         };
         var settings = new RingModuleSettings(
             nodeId,

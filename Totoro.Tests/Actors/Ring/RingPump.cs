@@ -23,6 +23,9 @@ internal sealed class RingPump(NetworkModel network, Func<int, RingMessage, Time
 
     public List<(int Node, RingEffect Effect, TimeSpan At)> Observed { get; } = [];
 
+    /// <summary>Messages sent so far, by message type.</summary>
+    public Dictionary<Type, long> SentByType { get; } = [];
+
     public Action<int, RouteContext>? OnDeliver { get; set; }
 
     public void At(TimeSpan time, Action action) => Enqueue(time, new Pending(-1, null, 0, action));
@@ -34,6 +37,7 @@ internal sealed class RingPump(NetworkModel network, Func<int, RingMessage, Time
             switch (effect)
             {
                 case Send send:
+                    SentByType[send.Message.GetType()] = SentByType.GetValueOrDefault(send.Message.GetType()) + 1;
                     Transmit(node, send);
                     break;
                 case ScheduleTimer schedule:

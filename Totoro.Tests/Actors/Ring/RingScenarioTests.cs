@@ -30,9 +30,15 @@ public class RingScenarioTests
         {
             var path = world.Paths.GetValueOrDefault(lookup) ?? [];
             var ids = path.Select(node => world.Ids[node]).Append(world.Ids[world.Deliveries[lookup].Node]).ToList();
+            // Prefix routing first ((shared prefix, −distance) strictly increases), then converging (distance strictly decreases).
+            var geometry = IdGeometry.Default;
+            var converging = false;
             for (var hop = 1; hop < ids.Count; hop++)
             {
-                Assert.That(ids[hop].IsCloserTo(key, ids[hop - 1]), Is.True, $"lookup {lookup}: hop {hop} did not get closer to {key}");
+                var (before, after) = (geometry.SharedPrefixLength(ids[hop - 1], key), geometry.SharedPrefixLength(ids[hop], key));
+                var closer = ids[hop].IsCloserTo(key, ids[hop - 1]);
+                converging |= !(after > before || (after == before && closer));
+                Assert.That(converging ? closer : after > before || closer, Is.True, $"lookup {lookup}: hop {hop} made no progress toward {key}");
             }
         }
     }

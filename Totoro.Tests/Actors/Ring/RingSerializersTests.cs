@@ -33,6 +33,7 @@ internal sealed class RingSerializersTests
     {
         var key = NodeId.Parse("ffffffffffffffff0000000000000001");
         yield return new RouteMessage(A, key, new RingTestLookup(7), 3);
+        yield return new RouteMessage(A, key, new RingTestLookup(8), 2) { Converging = true };
         yield return new RouteMessage(A, key, new JoinPayload(B, 2), 1);
         yield return new RouteMessage(A, key, new LeafSetProbe(C), 4);
         yield return new RouteMessage(A, key, new CrossZonePayload(key, RingId.Zone(3), new RingTestLookup(9), [2, 1]), 5);
@@ -47,11 +48,16 @@ internal sealed class RingSerializersTests
         yield return new LeafSetReply(B, [A, C]);
         yield return new RowEntryRequest(A, 3, 15);
         yield return new RowEntryReply(A, [B]);
+        yield return new RowRequest(B, 2);
+        yield return new RowReply(C, 1, [A, B]);
+        yield return new RowReply(C, 0, []);
         yield return new LeaveNotice(C, [A, B]);
         yield return HeartbeatTick.Instance;
         yield return LeafSetExchangeTick.Instance;
         yield return JoinRetryTick.Instance;
+        yield return TableMaintenanceTick.Instance;
         yield return new DeliveryFailed(new NodeAddress(5), new RouteMessage(B, key, new RingTestLookup(1), 2));
+        yield return new DeliveryFailed(new NodeAddress(6), new RouteMessage(B, key, new RingTestLookup(2), 3) { Converging = true });
     }
 
     [TestCaseSource(nameof(Messages))]

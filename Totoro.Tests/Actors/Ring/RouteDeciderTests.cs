@@ -17,7 +17,7 @@ public class RouteDeciderTests
 
     private sealed record Knowledge(NodeId Self, LeafSet Leaves, RoutingTable Table, NeighborhoodSet Neighbors)
     {
-        public RouteDecision Decide(NodeId key) => RouteDecider.Decide(Self, Leaves, Table, Neighbors, key);
+        public RouteDecision Decide(NodeId key, bool converging = false) => RouteDecider.Decide(Self, Leaves, Table, Neighbors, key, converging);
 
         public IEnumerable<PeerEntry> All() => Leaves.Members().Concat(Table.Entries()).Concat(Neighbors.Entries.ToArray());
     }
@@ -63,7 +63,7 @@ public class RouteDeciderTests
         new(id, new NodeAddress(address), random.Next(4) == 0 ? PeerEntry.UnknownRtt : (uint)random.Next(1, 200_000));
 
     [FsProperty(MaxTest = 300)]
-    public bool Every_option_is_strictly_closer_and_table_hops_extend_the_prefix(int seed)
+    public bool Every_option_extends_the_prefix_or_is_strictly_closer_and_converging_options_are_all_closer(int seed)
     {
         var random = new Random(seed);
         var self = RandomId(random);
@@ -78,20 +78,32 @@ public class RouteDeciderTests
             _ => RandomId(random),
         };
 
-        var decision = knowledge.Decide(key);
         var shared = IdGeometry.Default.SharedPrefixLength(self, key);
-        var options = decision.Candidates.AddRange(decision.Alternatives);
-        var allCloser = options.All(option => option.Id.IsCloserTo(key, self));
-        var distinct = options.Select(o => o.Id).Distinct().Count() == options.Length;
-        var tableExtends = decision.Rule != RouteRule.RoutingTable ||
-                           decision.Candidates.All(c => IdGeometry.Default.SharedPrefixLength(c.Id, key) > shared);
-        var deliverOnlyWhenNothingCloser = decision.Rule != RouteRule.DeliverHere || knowledge.Leaves.Covers(key) ||
-                                           !knowledge.All().Any(peer => peer.Id.IsCloserTo(key, self));
-        return allCloser && distinct && tableExtends && deliverOnlyWhenNothingCloser;
+        var valid = true;
+        foreach (var converging in new[] { false, true })
+        {
+            var decision = knowledge.Decide(key, converging);
+            var options = decision.Candidates.AddRange(decision.Alternatives);
+            var progress = options.All(option => option.Id.IsCloserTo(key, self) ||
+                                                 (!converging && IdGeometry.Default.SharedPrefixLength(option.Id, key) > shared));
+            var distinct = options.Select(o => o.Id).Distinct().Count() == options.Length;
+            var tableExtends = decision.Rule != RouteRule.RoutingTable ||
+                               decision.Candidates.All(c => IdGeometry.Default.SharedPrefixLength(c.Id, key) > shared);
+            var deliverOnlyWhenNothingCloser = decision.Rule != RouteRule.DeliverHere || knowledge.Leaves.Covers(key) ||
+                                               !knowledge.All().Any(peer => peer.Id.IsCloserTo(key, self));
+            valid &= progress && distinct && tableExtends && deliverOnlyWhenNothingCloser;
+        }
+
+        return valid;
     }
 
-    [FsProperty(MaxTest = 100)]
-    public bool Routes_over_arbitrary_inconsistent_states_never_revisit_a_node(int seed)
+    /// <summary>
+    /// Over arbitrary, inconsistent states and any planner: while prefix routing, (shared prefix, −distance) strictly
+    /// increases; once converging (set at most once), the distance strictly decreases. So no node is visited twice
+    /// in one phase, and every route ends.
+    /// </summary>
+    [FsProperty(MaxTest = 300)]
+    public bool Routes_over_arbitrary_inconsistent_states_never_revisit_a_node_within_a_phase(int seed)
     {
         var random = new Random(seed);
         var count = random.Next(2, 60);
@@ -107,22 +119,64 @@ public class RouteDeciderTests
         var key = random.Next(2) == 0 ? Near(anchor, random) : RandomId(random);
         var at = random.Next(ids.Length);
         var visited = new HashSet<int> { at };
+        var converging = false;
+        var geometry = IdGeometry.Default;
         while (true)
         {
-            var decision = world[at].Decide(key);
+            var decision = world[at].Decide(key, converging);
             if (decision.IsDeliverHere)
             {
                 return true;
             }
 
             var next = planner.Choose(key, decision).Address.Value;
-            if (!ids[next].IsCloserTo(key, ids[at]) || !visited.Add(next))
+            var nowConverging = RouteDecider.Next(converging, decision, geometry, ids[at], ids[next], key);
+            var (prefixBefore, prefixAfter) = (geometry.SharedPrefixLength(ids[at], key), geometry.SharedPrefixLength(ids[next], key));
+            var progress = nowConverging
+                ? ids[next].IsCloserTo(key, ids[at])
+                : prefixAfter > prefixBefore || (prefixAfter == prefixBefore && ids[next].IsCloserTo(key, ids[at]));
+            if (!progress)
+            {
+                return false;
+            }
+
+            if (nowConverging && !converging)
+            {
+                visited.Clear();
+            }
+
+            converging = nowConverging;
+            if (!visited.Add(next))
             {
                 return false;
             }
 
             at = next;
         }
+    }
+
+    [Test]
+    public void A_node_just_across_a_digit_boundary_takes_the_table_entry_that_extends_the_prefix()
+    {
+        // Self 4ff… is numerically closer to the key 503… than the only node of region 5 it knows (5a…), so a rule
+        // that insists on numeric progress would walk along region 4 first; Pastry's table hop goes to 5a… at once.
+        var self = NodeId.Parse("4ff00000000000000000000000000000");
+        var entry = new PeerEntry(NodeId.Parse("5a000000000000000000000000000000"), new NodeAddress(1), 100);
+        var sideways = new PeerEntry(NodeId.Parse("4ffff000000000000000000000000000"), new NodeAddress(2), 100);
+        var table = RoutingTable.Empty(self, IdGeometry.Default, 2).Insert(entry).Insert(sideways);
+        var leaves = LeafSet.Empty(self, 2)
+            .Insert(new PeerEntry(NodeId.Parse("4ff00000000000000000000000000001"), new NodeAddress(3), 100))
+            .Insert(new PeerEntry(NodeId.Parse("4fefffffffffffffffffffffffffffff"), new NodeAddress(4), 100));
+        var key = NodeId.Parse("50300000000000000000000000000000");
+
+        var prefix = RouteDecider.Decide(self, leaves, table, NeighborhoodSet.Empty(4), key);
+        Assert.That(prefix.Rule, Is.EqualTo(RouteRule.RoutingTable));
+        Assert.That(prefix.Candidates.Single(), Is.EqualTo(entry));
+        Assert.That(RouteDecider.Next(false, prefix, IdGeometry.Default, self, entry.Id, key), Is.False, "a table hop keeps prefix routing");
+
+        var converging = RouteDecider.Decide(self, leaves, table, NeighborhoodSet.Empty(4), key, converging: true);
+        Assert.That(converging.Rule, Is.EqualTo(RouteRule.RareCase), "a converging route only takes numerically closer nodes");
+        Assert.That(converging.Candidates.Single(), Is.EqualTo(sideways));
     }
 
     [Test]

@@ -90,11 +90,12 @@ public sealed class RingModuleTests
     [Test]
     public void Invalid_ring_settings_name_their_key_paths()
     {
-        var config = NodeTestKit.Config("bad-ring", "totoro.ring { leaf-set-size = 3, node-id = \"not-hex\", seed-wait = -1s }");
+        var config = NodeTestKit.Config("bad-ring", "totoro.ring { leaf-set-size = 3, node-id = \"not-hex\", seed-wait = -1s, table-maintenance-interval = -1s }");
         var failure = Assert.Throws<SettingsException>(() => RingModuleSettings.FromConfig(config, "bad-ring"))!;
         Assert.That(failure.Errors, Has.Some.StartsWith("totoro.ring.leaf-set-size"));
         Assert.That(failure.Errors, Has.Some.StartsWith("totoro.ring.node-id"));
         Assert.That(failure.Errors, Has.Some.StartsWith("totoro.ring.seed-wait"));
+        Assert.That(failure.Errors, Has.Some.StartsWith("totoro.ring.table-maintenance-interval"));
     }
 
     [Test]
@@ -103,6 +104,7 @@ public sealed class RingModuleTests
         var named = RingModuleSettings.FromConfig(NodeTestKit.Config("named"), "named");
         Assert.That(named.NodeId, Is.EqualTo(NodeId.FromName("named")));
         Assert.That(named.Ring.LeafSetSize, Is.EqualTo(16));
+        Assert.That(named.Ring.TableMaintenanceInterval, Is.EqualTo(TimeSpan.FromMinutes(1)));
         var configured = RingModuleSettings.FromConfig(NodeTestKit.Config("named", "totoro.ring.node-id = \"00000000000000000000000000000abc\""), "named");
         Assert.That(configured.NodeId, Is.EqualTo(NodeId.Parse("abc")));
     }
