@@ -162,7 +162,8 @@ public sealed class FlRoundScenarioTests
         var nodes = FlTestBed.Addresses(7);
         var balanced = StaticTreeTopology.Empty.WithBalancedTree("app", nodes, fanOut: 2);
         var flat = StaticTreeTopology.Empty.WithBalancedTree("app", nodes, fanOut: 6);
-        var bed = FlTestBed.Create(7, seed: 12, balanced, deviceFlops: _ => 1e5);
+        // Inline evaluation: the snapshot lands between the rounds, while round 1 is evaluated (overlapped, round 2 opens with the checkpoint).
+        var bed = FlTestBed.Create(7, seed: 12, balanced, deviceFlops: _ => 1e5, settings: FlSettings.Default with { Evaluation = EvaluationMode.Inline });
         var checkpoints = bed.Scenario.CreateProbe(0);
         bed.Scenario[0].EventStream.Subscribe<AppCheckpoint>(checkpoints.Ref);
         var resultsTo = new List<(long Round, Address To)>();
