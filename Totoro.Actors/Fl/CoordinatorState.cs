@@ -27,7 +27,8 @@ public enum AppOutcome
 /// evaluating → next round, or done (target reached, round budget spent, cancelled). Admission keeps exactly the
 /// first K ready workers of the over-selected invitees. Stale (another round, or after the round closed) and
 /// duplicate messages are dropped and counted per round. With <see cref="EvaluationMode.Overlapped"/> the next round
-/// may open while earlier rounds' evaluations are pending (<see cref="PendingEvaluations"/>); an evaluation that ends
+/// may open while earlier rounds' evaluations are pending (<see cref="PendingEvaluations"/>), unless the target is
+/// in sight (<see cref="TargetInSight"/>); an evaluation that ends
 /// the app makes <see cref="Round"/> the evaluated round, and the round that was in flight is the caller's to cancel.
 /// Immutable; each transition returns the new state.
 /// </summary>
@@ -44,7 +45,8 @@ internal sealed record CoordinatorState(
     AppOutcome Outcome,
     double LastAccuracy,
     EvaluationMode Evaluation,
-    ImmutableSortedSet<long> PendingEvaluations)
+    ImmutableSortedSet<long> PendingEvaluations,
+    double PreviousAccuracy)
 {
     public static CoordinatorState Create(AppSpec spec, int workerCount, int cooldownRounds, EvaluationMode evaluation = EvaluationMode.Inline) => new(
         spec,
@@ -59,7 +61,8 @@ internal sealed record CoordinatorState(
         AppOutcome.Running,
         double.NaN,
         evaluation,
-        []);
+        [],
+        double.NaN);
 
     public bool IsDone => Phase == RoundPhase.Done;
 
@@ -67,11 +70,22 @@ internal sealed record CoordinatorState(
     public long? InFlight => Phase is RoundPhase.Collecting or RoundPhase.Aggregating ? Round : null;
 
     /// <summary>
-    /// The next round may open: inline, once this round is evaluated; overlapped, once its aggregate is applied and the
+    /// The next round may open: inline, once this round is evaluated; overlapped, once its aggregate is applied — unless
+    /// the target is in sight (<see cref="TargetInSight"/>), when it waits for the evaluation as inline does — and the
     /// budget allows another round.
     /// </summary>
     public bool ReadyForNextRound =>
-        Phase == RoundPhase.Evaluating && Round < Spec.Rounds && (Evaluation == EvaluationMode.Overlapped || PendingEvaluations.IsEmpty);
+        Phase == RoundPhase.Evaluating && Round < Spec.Rounds
+        && (PendingEvaluations.IsEmpty || (Evaluation == EvaluationMode.Overlapped && !TargetInSight));
+
+    /// <summary>
+    /// The latest evaluated accuracy plus its latest gain (none when negative or unknown) reaches the target: the round
+    /// just applied may well end the app, and a round opened before its evaluation would then be cancelled, its model
+    /// already sent down the tree for nothing (on the links and devices other apps share).
+    /// </summary>
+    public bool TargetInSight =>
+        Spec.TargetAccuracy is { } target && !double.IsNaN(LastAccuracy)
+        && LastAccuracy + (double.IsNaN(PreviousAccuracy) ? 0 : Math.Max(0, LastAccuracy - PreviousAccuracy)) >= target;
 
     /// <summary>Opens round 1 (from idle) or the next round; the invitees are in <see cref="Invited"/>.</summary>
     public CoordinatorState StartNextRound()
@@ -145,7 +159,7 @@ internal sealed record CoordinatorState(
         var outcome = Spec.TargetAccuracy is { } target && accuracy >= target ? AppOutcome.TargetReached
             : round >= Spec.Rounds ? AppOutcome.BudgetExhausted
             : AppOutcome.Running;
-        var state = this with { LastAccuracy = accuracy, PendingEvaluations = PendingEvaluations.Remove(round) };
+        var state = this with { LastAccuracy = accuracy, PreviousAccuracy = LastAccuracy, PendingEvaluations = PendingEvaluations.Remove(round) };
         return (outcome == AppOutcome.Running ? state : state with { Round = round, Phase = RoundPhase.Done, Outcome = outcome }, true);
     }
 

@@ -138,6 +138,26 @@ public sealed class CoordinatorStateTests
     }
 
     [Test]
+    public void Overlapped_waits_for_the_evaluation_when_the_target_is_in_sight()
+    {
+        var state = CoordinatorState.Create(Spec with { Rounds = 6 }, 10, 2, EvaluationMode.Overlapped);
+        var accuracies = new[] { 0.6, 0.8, 0.86 };
+        var speculated = new List<bool>();
+        for (var round = 1; round <= 3; round++)
+        {
+            state = state.StartNextRound();
+            (state, _) = state.CloseCollection(round, []);
+            state = state.Aggregated();
+            speculated.Add(state.ReadyForNextRound);
+            (state, _) = state.Evaluated(round, accuracies[round - 1]);
+        }
+
+        // Before round 3 is evaluated: 0.8 + (0.8 - 0.6) ≥ 0.9, so round 4 waits; 0.86 misses the target, so it may open then.
+        Assert.That(speculated, Is.EqualTo(new[] { true, true, false }));
+        Assert.That((state.TargetInSight, state.ReadyForNextRound), Is.EqualTo((true, true)));
+    }
+
+    [Test]
     public void Inline_the_next_round_waits_for_the_evaluation()
     {
         var state = CoordinatorState.Create(Spec, 10, 2, EvaluationMode.Inline).StartNextRound();
