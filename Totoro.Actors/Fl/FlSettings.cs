@@ -42,7 +42,12 @@ public sealed record FlSettings(string? TrainingDispatcher, double LevelBudgetFa
     public int ModelChunkBytes { get; init; } = 64 * 1024;
 
     /// <summary>Whether the next round waits for this round's evaluation (<c>totoro.fl.evaluation</c>: overlapped | inline).</summary>
-    public EvaluationMode Evaluation { get; init; } = EvaluationMode.Overlapped;
+    /// <remarks>
+    /// Inline by default: overlapping pays off when the root's compute is the round's tail (one app: −12 % time-to-target
+    /// in <c>sim fl</c>), but every app that ends leaves a cancelled round's model on links other apps share, and at
+    /// 20 apps that costs more than it saves (docs/benchmarks.md, "sim fl: overlapped evaluation").
+    /// </remarks>
+    public EvaluationMode Evaluation { get; init; } = EvaluationMode.Inline;
 
     /// <summary>The HOCON spelling of <paramref name="text"/> (<c>overlapped</c> | <c>inline</c>); null when it is neither.</summary>
     public static EvaluationMode? ParseEvaluation(string text) => text.Trim().ToLowerInvariant() switch

@@ -123,10 +123,10 @@ public sealed class FlSpecFileTests
     }
 
     [Test]
-    public void Evaluation_is_overlapped_by_default_and_inline_on_request()
+    public void Evaluation_is_inline_by_default_and_overlapped_on_request()
     {
-        Assert.That(FlModuleSettings.FromConfig(NodeTestKit.Config("fl-eval-default")).Roles.Evaluation, Is.EqualTo(EvaluationMode.Overlapped));
-        Assert.That(FlModuleSettings.FromConfig(NodeTestKit.Config("fl-eval-inline", "totoro.fl.evaluation = inline")).Roles.Evaluation, Is.EqualTo(EvaluationMode.Inline));
+        Assert.That(FlModuleSettings.FromConfig(NodeTestKit.Config("fl-eval-default")).Roles.Evaluation, Is.EqualTo(EvaluationMode.Inline));
+        Assert.That(FlModuleSettings.FromConfig(NodeTestKit.Config("fl-eval-on", "totoro.fl.evaluation = overlapped")).Roles.Evaluation, Is.EqualTo(EvaluationMode.Overlapped));
     }
 
     [Test]
