@@ -197,16 +197,7 @@ internal sealed class CoordinatorActor : ReceiveActor
         var model = new GlobalModel(_architecture, _state.Round, (float[])_model.Clone());
         var optimizer = _optimizer.Snapshot();
         Context.System.EventStream.Publish(new AppCheckpoint(_spec.Name, _state.Round, model, optimizer));
-        var result = _outcome?.Result;
-        _applied[_state.Round] = new AppliedRound(
-            model,
-            optimizer,
-            result is { Succeeded: true } ? result.ContributorCount : 0,
-            result is { Succeeded: true, TotalWeight: > 0 } && result.MetricSums.TryGetValue("loss_sum", out var lossSum) ? lossSum / result.TotalWeight : double.NaN,
-            _state.Invited,
-            _state.StaleDropped,
-            _state.DuplicatesDropped,
-            _outcome?.Counters ?? RoundCounters.Zero);
+        _applied[_state.Round] = AppliedRound.Of(_state, model, optimizer, _outcome?.Result, _outcome?.Counters ?? RoundCounters.Zero);
         _trainer!.Tell(new EvaluateJob(_spec, _state.Round, model, _test!.All()), Self);
         if (_state.ReadyForNextRound)
         {
@@ -224,23 +215,7 @@ internal sealed class CoordinatorActor : ReceiveActor
             return;
         }
 
-        var counters = applied.Counters;
-        // Inline, drops that came in while the round was evaluated still count for it; overlapped, the next round has them.
-        var (stale, duplicates) = before.Round == done.Round ? (before.StaleDropped, before.DuplicatesDropped) : (applied.StaleDropped, applied.DuplicatesDropped);
-        _lastReport = new RoundReport(
-                _spec.Name,
-                done.Round,
-                done.Accuracy,
-                done.Loss,
-                applied.TrainLoss,
-                applied.Participants,
-                applied.Invited,
-                stale + counters.StaleDropped,
-                duplicates + counters.DuplicatesDropped,
-                counters.BytesUp,
-                counters.BytesDown,
-                Now() - _startedAt,
-                TimeSpan.Zero);
+        _lastReport = applied.Report(_spec.Name, done, before, Now() - _startedAt);
         _client.Tell(_lastReport, Self);
         FlLog.RoundCompleted(Log, _spec.Name, done.Round, applied.Participants, done.Accuracy);
         if (_state.IsDone)
@@ -315,10 +290,6 @@ internal sealed class CoordinatorActor : ReceiveActor
     private TimeSpan Now() => Context.Time.GetUtcNow() - DateTimeOffset.UnixEpoch;
 
     private sealed record RoundOutcome(AggregationResult? Result, RoundCounters Counters);
-
-    private sealed record AppliedRound(
-        GlobalModel Model, ServerOptimizerState Optimizer, int Participants, double TrainLoss, ImmutableArray<int> Invited, int StaleDropped, int DuplicatesDropped,
-        RoundCounters Counters);
 
     private sealed record Aggregated(long Round) : ILocalMessage;
 
