@@ -23,6 +23,7 @@ internal sealed class AggregatorActor : ReceiveActor
     private SubtreeRound? _round;
     private PartialAggregate? _folded;
     private Address? _parent;
+    private ImmutableArray<Address> _children = [];
 
     public AggregatorActor(FlNodeOptions options, Address self, IActorRef compute)
     {
@@ -32,6 +33,7 @@ internal sealed class AggregatorActor : ReceiveActor
         Receive<RoundStart>(OnRoundStart);
         Receive<ModelChunk>(OnChunk);
         Receive<RoundModel>(OnRoundModel);
+        Receive<RoundCancel>(OnCancel);
         Receive<SubtreeResult>(OnChildResult);
         Receive<OwnUpdate>(OnOwnUpdate);
         Receive<RoundDeadline>(OnDeadline);
@@ -66,6 +68,7 @@ internal sealed class AggregatorActor : ReceiveActor
         var childBudget = start.Budget * _options.Settings.LevelBudgetFactor;
         long bytesDown = 0;
         var children = routes.OrderBy(r => r.Key.ToString(), StringComparer.Ordinal).ToArray();
+        _children = [.. children.Select(c => c.Key)];
         foreach (var (child, routed) in children)
         {
             var message = start with { Workers = routed, Budget = childBudget };
@@ -137,6 +140,31 @@ internal sealed class AggregatorActor : ReceiveActor
             _worker ??= Context.ActorOf(Props.Create(() => new WorkerActor(_options, _compute)), FlPaths.Worker);
             _worker.Tell(new TrainRound(_start!, model, _ownWorker), Self);
         }
+    }
+
+    /// <summary>
+    /// The round was cancelled: pass that on to the children it went to, tell the own worker, withdraw the fold's
+    /// compute, and forget the round, so its late chunks and results are dropped and nothing goes up for it.
+    /// </summary>
+    private void OnCancel(RoundCancel cancel)
+    {
+        if (_start is null || cancel.Run != _start.Run || cancel.Round != _start.Round || _round is null)
+        {
+            FlLog.Dropped(Log, cancel.App, cancel.Round, "stale round cancel", Sender?.Path.Address.ToString() ?? "?");
+            return;
+        }
+
+        foreach (var child in _children)
+        {
+            FlPaths.Host(Context.System, child).Tell(cancel, Self);
+        }
+
+        _worker?.Tell(cancel, Self);
+        _compute.Tell(new CancelCharges(Self), Self);
+        Timers.Cancel("deadline");
+        _round = null;
+        _relay = null;
+        _folded = null;
     }
 
     private void OnTopologyChanged(FlTopologyChanged changed)

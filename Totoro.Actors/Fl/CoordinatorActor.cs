@@ -8,11 +8,13 @@ namespace Totoro.Actors.Fl;
 
 /// <summary>
 /// An app's root: opens rounds (selection, RoundStart to its node's tree role), admits the first K ready workers,
-/// closes collection on the subtree result or its deadline, applies the rule and the server optimizer, evaluates
-/// on the held-out test set, checkpoints, reports, and decides: next round or done. Logic lives in
-/// <see cref="CoordinatorState"/>; this shell performs its effects. After every evaluated round it sends an
-/// <see cref="AppReplica"/> to the topology's successors; started from one (<c>resume</c>), it continues that app
-/// from the replica's round with its model and optimizer state, under a new run id.
+/// closes collection on the subtree result or its deadline, applies the rule and the server optimizer, checkpoints,
+/// evaluates on the held-out test set, reports, and decides: next round or done. Inline, the next round waits for
+/// the evaluation; overlapped (<see cref="FlSettings.Evaluation"/>), it opens as soon as the aggregate is applied
+/// and an evaluation that ends the app cancels the round in flight down the tree (<see cref="RoundCancel"/>).
+/// Logic lives in <see cref="CoordinatorState"/>; this shell performs its effects. After every evaluated round it
+/// sends an <see cref="AppReplica"/> of that round to the topology's successors; started from one (<c>resume</c>),
+/// it continues that app from the replica's round with its model and optimizer state, under a new run id.
 /// </summary>
 internal sealed class CoordinatorActor : ReceiveActor
 {
@@ -35,6 +37,9 @@ internal sealed class CoordinatorActor : ReceiveActor
     private IFlTopology _topology;
     private ImmutableHashSet<Address> _replicatedTo = [];
 
+    /// <summary>Rounds applied but not yet evaluated: what their reports and replicas need besides the accuracy.</summary>
+    private readonly Dictionary<long, AppliedRound> _applied = [];
+
     public CoordinatorActor(AppSpec spec, long run, FlNodeOptions options, Address self, IActorRef client, IActorRef compute, AppReplica? resume)
     {
         _resume = resume;
@@ -46,7 +51,7 @@ internal sealed class CoordinatorActor : ReceiveActor
         _client = client;
         _compute = compute;
         _optimizer = spec.Strategy.CreateServerOptimizer();
-        _state = CoordinatorState.Create(spec, options.Topology.Workers(spec.Name).Length, options.Settings.CooldownRounds);
+        _state = CoordinatorState.Create(spec, options.Topology.Workers(spec.Name).Length, options.Settings.CooldownRounds, options.Settings.Evaluation);
         if (resume is not null)
         {
             _state = _state with { Round = resume.Round, LastAccuracy = resume.LastAccuracy };
@@ -58,7 +63,7 @@ internal sealed class CoordinatorActor : ReceiveActor
         Receive<Aggregated>(OnAggregated);
         Receive<EvaluateDone>(done => _compute.Tell(new Charge(done.Flops, new Evaluated(done), Self), Self));
         Receive<Evaluated>(OnEvaluated);
-        Receive<CancelApp>(_ => Finish(_state.Cancelled(), null));
+        Receive<CancelApp>(_ => Finish(_state.Cancelled(), null, _state.InFlight));
         Receive<QueryApp>(_ => Sender!.Tell(Status(), Self));
         Receive<FlTopologyChanged>(changed => _topology = changed.Topology);
     }
@@ -69,7 +74,7 @@ internal sealed class CoordinatorActor : ReceiveActor
         if (!_options.Catalog.TryGet(_spec.Dataset, out var data))
         {
             FlLog.DatasetMissing(Log, _spec.Name, _spec.Dataset);
-            Finish(_state.Failed(), $"data set '{_spec.Dataset}' is not in the root's catalog");
+            Finish(_state.Failed(), $"data set '{_spec.Dataset}' is not in the root's catalog", null);
             return;
         }
 
@@ -81,7 +86,7 @@ internal sealed class CoordinatorActor : ReceiveActor
         {
             if (replica.Model.ArchitectureId != _architecture || replica.Model.Parameters.Length != _model.Length)
             {
-                Finish(_state.Failed(), $"the checkpoint of round {replica.Round} does not fit model '{_spec.Model}' on this node");
+                Finish(_state.Failed(), $"the checkpoint of round {replica.Round} does not fit model '{_spec.Model}' on this node", null);
                 return;
             }
 
@@ -179,9 +184,9 @@ internal sealed class CoordinatorActor : ReceiveActor
             return;
         }
 
-        if (_outcome?.Result is { Succeeded: true } result)
+        if (_outcome?.Result is { Succeeded: true } succeeded)
         {
-            _optimizer.Step(_model, result.Delta.Span);
+            _optimizer.Step(_model, succeeded.Delta.Span);
         }
         else if (_outcome?.Result is { Error: { } error })
         {
@@ -190,56 +195,53 @@ internal sealed class CoordinatorActor : ReceiveActor
 
         _state = _state.Aggregated();
         var model = new GlobalModel(_architecture, _state.Round, (float[])_model.Clone());
-        Context.System.EventStream.Publish(new AppCheckpoint(_spec.Name, _state.Round, model, _optimizer.Snapshot()));
+        var optimizer = _optimizer.Snapshot();
+        Context.System.EventStream.Publish(new AppCheckpoint(_spec.Name, _state.Round, model, optimizer));
+        _applied[_state.Round] = AppliedRound.Of(_state, model, optimizer, _outcome?.Result, _outcome?.Counters ?? RoundCounters.Zero);
         _trainer!.Tell(new EvaluateJob(_spec, _state.Round, model, _test!.All()), Self);
+        if (_state.ReadyForNextRound)
+        {
+            StartRound();
+        }
     }
 
     private void OnEvaluated(Evaluated evaluated)
     {
         var done = evaluated.Done;
-        if (done.Round != _state.Round || _state.Phase != RoundPhase.Evaluating)
+        var before = _state;
+        (_state, var accepted) = _state.Evaluated(done.Round, done.Accuracy);
+        if (!accepted || !_applied.Remove(done.Round, out var applied))
         {
             return;
         }
 
-        var result = _outcome?.Result;
-        var counters = _outcome?.Counters ?? RoundCounters.Zero;
-        var participants = result is { Succeeded: true } ? result.ContributorCount : 0;
-        var trainLoss = result is { Succeeded: true, TotalWeight: > 0 } && result.MetricSums.TryGetValue("loss_sum", out var lossSum)
-            ? lossSum / result.TotalWeight
-            : double.NaN;
-        _lastReport = new RoundReport(
-                _spec.Name,
-                done.Round,
-                done.Accuracy,
-                done.Loss,
-                trainLoss,
-                participants,
-                _state.Invited,
-                _state.StaleDropped + counters.StaleDropped,
-                _state.DuplicatesDropped + counters.DuplicatesDropped,
-                counters.BytesUp,
-                counters.BytesDown,
-                Now() - _startedAt,
-                TimeSpan.Zero);
+        _lastReport = applied.Report(_spec.Name, done, before, Now() - _startedAt);
         _client.Tell(_lastReport, Self);
-        FlLog.RoundCompleted(Log, _spec.Name, done.Round, participants, done.Accuracy);
-        _state = _state.Evaluated(done.Accuracy);
+        FlLog.RoundCompleted(Log, _spec.Name, done.Round, applied.Participants, done.Accuracy);
         if (_state.IsDone)
         {
-            Finish(_state, null);
+            Finish(_state, null, before.InFlight);
+            return;
         }
-        else
+
+        Replicate(done.Round, applied);
+        if (_state.ReadyForNextRound)
         {
-            Replicate();
             StartRound();
         }
     }
 
-    private void Finish(CoordinatorState state, string? error)
+    /// <summary>Ends the app; <paramref name="inFlight"/> is a round still out in the tree, which is cancelled there.</summary>
+    private void Finish(CoordinatorState state, string? error, long? inFlight)
     {
         _state = state;
         Timers.CancelAll();
+        if (inFlight is { } round)
+        {
+            FlPaths.Host(Context.System, _self).Tell(new RoundCancel(_spec.Name, _run, round), Self);
+        }
+
+        _compute.Tell(new CancelCharges(Self), Self);
         // Before the client hears the result, so a status query that follows it finds the app ended.
         Context.Parent!.Tell(new CoordinatorFinished(_spec.Name, _run), Self);
         foreach (var successor in _replicatedTo)
@@ -253,15 +255,14 @@ internal sealed class CoordinatorActor : ReceiveActor
     }
 
     /// <summary>The checkpoint of the round just evaluated (model, round, optimizer state) to the successors on the ring.</summary>
-    private void Replicate()
+    private void Replicate(long round, AppliedRound applied)
     {
         if (_options.Settings.Replicas == 0 || _topology is not IFlSuccessors successors)
         {
             return;
         }
 
-        var replica = new AppReplica(
-            _spec, _run, _state.Round, new GlobalModel(_architecture, _state.Round, (float[])_model.Clone()), _optimizer.Snapshot(), _state.LastAccuracy, _client, _self, _lastReport);
+        var replica = new AppReplica(_spec, _run, round, applied.Model, applied.Optimizer, _state.LastAccuracy, _client, _self, _lastReport);
         foreach (var successor in successors.Successors(_spec.Name, _options.Settings.Replicas).Where(s => s != _self))
         {
             FlPaths.Host(Context.System, successor).Tell(replica, Self);

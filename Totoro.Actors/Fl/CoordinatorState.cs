@@ -26,7 +26,11 @@ public enum AppOutcome
 /// The root's round machine: idle → collecting (until the subtree result or the deadline) → aggregating →
 /// evaluating → next round, or done (target reached, round budget spent, cancelled). Admission keeps exactly the
 /// first K ready workers of the over-selected invitees. Stale (another round, or after the round closed) and
-/// duplicate messages are dropped and counted per round. Immutable; each transition returns the new state.
+/// duplicate messages are dropped and counted per round. With <see cref="EvaluationMode.Overlapped"/> the next round
+/// may open while earlier rounds' evaluations are pending (<see cref="PendingEvaluations"/>), unless the target is
+/// in sight (<see cref="TargetInSight"/>); an evaluation that ends
+/// the app makes <see cref="Round"/> the evaluated round, and the round that was in flight is the caller's to cancel.
+/// Immutable; each transition returns the new state.
 /// </summary>
 internal sealed record CoordinatorState(
     AppSpec Spec,
@@ -39,9 +43,12 @@ internal sealed record CoordinatorState(
     int StaleDropped,
     int DuplicatesDropped,
     AppOutcome Outcome,
-    double LastAccuracy)
+    double LastAccuracy,
+    EvaluationMode Evaluation,
+    ImmutableSortedSet<long> PendingEvaluations,
+    double PreviousAccuracy)
 {
-    public static CoordinatorState Create(AppSpec spec, int workerCount, int cooldownRounds) => new(
+    public static CoordinatorState Create(AppSpec spec, int workerCount, int cooldownRounds, EvaluationMode evaluation = EvaluationMode.Inline) => new(
         spec,
         0,
         RoundPhase.Idle,
@@ -52,13 +59,42 @@ internal sealed record CoordinatorState(
         0,
         0,
         AppOutcome.Running,
+        double.NaN,
+        evaluation,
+        [],
         double.NaN);
 
     public bool IsDone => Phase == RoundPhase.Done;
 
+    /// <summary>The round whose workers or tree may still be busy (collecting or aggregating); null when none is.</summary>
+    public long? InFlight => Phase is RoundPhase.Collecting or RoundPhase.Aggregating ? Round : null;
+
+    /// <summary>
+    /// The next round may open: inline, once this round is evaluated; overlapped, once its aggregate is applied — unless
+    /// the target is in sight (<see cref="TargetInSight"/>), when it waits for the evaluation as inline does — and the
+    /// budget allows another round.
+    /// </summary>
+    public bool ReadyForNextRound =>
+        Phase == RoundPhase.Evaluating && Round < Spec.Rounds
+        && (PendingEvaluations.IsEmpty || (Evaluation == EvaluationMode.Overlapped && !TargetInSight));
+
+    /// <summary>
+    /// The latest evaluated accuracy plus its latest gain (none when negative or unknown) reaches the target: the round
+    /// just applied may well end the app, and a round opened before its evaluation would then be cancelled, its model
+    /// already sent down the tree for nothing (on the links and devices other apps share).
+    /// </summary>
+    public bool TargetInSight =>
+        Spec.TargetAccuracy is { } target && !double.IsNaN(LastAccuracy)
+        && LastAccuracy + (double.IsNaN(PreviousAccuracy) ? 0 : Math.Max(0, LastAccuracy - PreviousAccuracy)) >= target;
+
     /// <summary>Opens round 1 (from idle) or the next round; the invitees are in <see cref="Invited"/>.</summary>
     public CoordinatorState StartNextRound()
     {
+        if (Phase is not (RoundPhase.Idle or RoundPhase.Evaluating) || Round >= Spec.Rounds)
+        {
+            throw new InvalidOperationException($"round {Round + 1} cannot open: round {Round} of {Spec.Rounds} is {Phase}");
+        }
+
         var round = Round + 1;
         var invited = Selector.Select(Spec.Seed, Spec.Name, round, Spec.ClientsPerRound, Spec.OverSelection);
         return this with
@@ -105,22 +141,26 @@ internal sealed record CoordinatorState(
     /// <summary>Counts a message that belongs to another run of the app as stale.</summary>
     public CoordinatorState DropStale() => this with { StaleDropped = StaleDropped + 1 };
 
-    public CoordinatorState Aggregated() => Phase == RoundPhase.Aggregating ? this with { Phase = RoundPhase.Evaluating } : this;
+    /// <summary>The round's aggregate is applied: its model awaits evaluation.</summary>
+    public CoordinatorState Aggregated() =>
+        Phase == RoundPhase.Aggregating ? this with { Phase = RoundPhase.Evaluating, PendingEvaluations = PendingEvaluations.Add(Round) } : this;
 
-    /// <summary>The evaluation of the new global model decides: done or another round.</summary>
-    public CoordinatorState Evaluated(double accuracy)
+    /// <summary>
+    /// The evaluation of round <paramref name="round"/>'s model decides: done (target reached, or the budget's last
+    /// round) or another round. False when no evaluation of that round is pending (stale).
+    /// </summary>
+    public (CoordinatorState State, bool Accepted) Evaluated(long round, double accuracy)
     {
-        if (Phase != RoundPhase.Evaluating)
+        if (IsDone || !PendingEvaluations.Contains(round))
         {
-            return this;
+            return (this, false);
         }
 
         var outcome = Spec.TargetAccuracy is { } target && accuracy >= target ? AppOutcome.TargetReached
-            : Round >= Spec.Rounds ? AppOutcome.BudgetExhausted
+            : round >= Spec.Rounds ? AppOutcome.BudgetExhausted
             : AppOutcome.Running;
-        return outcome == AppOutcome.Running
-            ? this with { LastAccuracy = accuracy }
-            : this with { LastAccuracy = accuracy, Phase = RoundPhase.Done, Outcome = outcome };
+        var state = this with { LastAccuracy = accuracy, PreviousAccuracy = LastAccuracy, PendingEvaluations = PendingEvaluations.Remove(round) };
+        return (outcome == AppOutcome.Running ? state : state with { Round = round, Phase = RoundPhase.Done, Outcome = outcome }, true);
     }
 
     public CoordinatorState Cancelled() => IsDone ? this : this with { Phase = RoundPhase.Done, Outcome = AppOutcome.Cancelled };

@@ -23,8 +23,9 @@ internal sealed class FlHostActor : ReceiveActor
         _options = options with { Settings = options.Settings.Validated() };
         Receive<SubmitApp>(OnSubmit);
         Receive<RoundStart>(OnRoundStart);
-        Receive<ModelChunk>(chunk => ToAggregator(chunk.App, chunk, chunk.Round));
-        Receive<RoundModel>(model => ToAggregator(model.App, model, model.Round));
+        Receive<ModelChunk>(chunk => ToAggregator(chunk.App, chunk, chunk.Round, "model chunk before any round-start"));
+        Receive<RoundModel>(model => ToAggregator(model.App, model, model.Round, "model chunk before any round-start"));
+        Receive<RoundCancel>(cancel => ToAggregator(cancel.App, cancel, cancel.Round, "round cancel before any round-start"));
         Receive<FlTopologyChanged>(OnTopologyChanged);
         Receive<QueryApp>(OnQuery);
         Receive<ListFlRoles>(_ => Sender!.Tell(ListRoles(), Self));
@@ -141,7 +142,7 @@ internal sealed class FlHostActor : ReceiveActor
         aggregator.Forward(start, Context);
     }
 
-    private void ToAggregator(string app, object message, long round)
+    private void ToAggregator(string app, object message, long round, string orphan)
     {
         if (Context.Child(FlPaths.Aggregator(app)) is { } aggregator)
         {
@@ -149,6 +150,6 @@ internal sealed class FlHostActor : ReceiveActor
             return;
         }
 
-        FlLog.Dropped(Log, app, round, "model chunk before any round-start", Sender?.Path.Address.ToString() ?? "?");
+        FlLog.Dropped(Log, app, round, orphan, Sender?.Path.Address.ToString() ?? "?");
     }
 }

@@ -75,6 +75,20 @@ internal sealed record SubtreeResult(string App, long Run, long Round, Address F
         + Relayed.Sum(u => (u.Delta.Length * 4) + 64);
 }
 
+/// <summary>
+/// Root → its own node's tree role, then parent → child along the routes of that round: round <paramref name="Round"/>
+/// of run <paramref name="Run"/> is cancelled (the app ended while it was in flight, e.g. an overlapped evaluation of
+/// the round before reached the target). A tree node passes it on, stops relaying the round's model, drops whatever
+/// its subtree still sends for it and never reports it; a worker drops its training and its queued compute.
+/// </summary>
+internal sealed record RoundCancel(string App, long Run, long Round) : ISizedMessage
+{
+    public int WireSize => 64 + App.Length;
+}
+
+/// <summary>A role → its node's compute queue: drop the charges that would reply to <paramref name="Owner"/> (its round was cancelled).</summary>
+internal sealed record CancelCharges(IActorRef Owner) : ILocalMessage;
+
 /// <summary>Root → client, once per round.</summary>
 public sealed record RoundReport(
     string App,

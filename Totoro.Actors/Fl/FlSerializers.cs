@@ -41,6 +41,10 @@ public static partial class FlSerializers
             "fl.admission.v1",
             m => new AdmissionWire { App = m.App, Run = m.Run, Round = m.Round, Worker = m.Worker, Admitted = m.Admitted },
             w => new Admission(w.App, w.Run, w.Round, w.Worker, w.Admitted));
+        registry.Register<RoundCancel, RoundCancelWire>(
+            "fl.round-cancel.v1",
+            m => new RoundCancelWire { App = m.App, Run = m.Run, Round = m.Round },
+            w => new RoundCancel(w.App, w.Run, w.Round));
         registry.Register<SubtreeResult, SubtreeResultWire>("fl.subtree-result.v1", ToWire, FromWire);
         registry.Register<RoundReport, RoundReportWire>("fl.round-report.v1", ToWire, FromWire);
         registry.Register<AppResult, AppResultWire>(

@@ -1,5 +1,18 @@
 namespace Totoro.Actors.Fl;
 
+/// <summary>When the root evaluates a round's new global model relative to the next round.</summary>
+public enum EvaluationMode
+{
+    /// <summary>Round r+1 opens only after round r's model is evaluated (evaluation on the round's critical path).</summary>
+    Inline,
+
+    /// <summary>
+    /// Round r+1 opens as soon as round r's aggregate is applied; round r's model is evaluated meanwhile on the same
+    /// node's compute queue. When an evaluation reaches the target (or the budget ends) the round in flight is cancelled.
+    /// </summary>
+    Overlapped,
+}
+
 /// <summary>
 /// Node-level settings of the FL roles. <see cref="TrainingDispatcher"/> names the dedicated dispatcher that
 /// training and evaluation run on (null: the default dispatcher; register one with
@@ -28,6 +41,22 @@ public sealed record FlSettings(string? TrainingDispatcher, double LevelBudgetFa
     /// </summary>
     public int ModelChunkBytes { get; init; } = 64 * 1024;
 
+    /// <summary>Whether the next round waits for this round's evaluation (<c>totoro.fl.evaluation</c>: overlapped | inline).</summary>
+    /// <remarks>
+    /// Inline by default: overlapping pays off when the root's compute is the round's tail (one app: −12 % time-to-target
+    /// in <c>sim fl</c>), but every app that ends leaves a cancelled round's model on links other apps share, and at
+    /// 20 apps that costs more than it saves (docs/benchmarks.md, "sim fl: overlapped evaluation").
+    /// </remarks>
+    public EvaluationMode Evaluation { get; init; } = EvaluationMode.Inline;
+
+    /// <summary>The HOCON spelling of <paramref name="text"/> (<c>overlapped</c> | <c>inline</c>); null when it is neither.</summary>
+    public static EvaluationMode? ParseEvaluation(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "overlapped" => EvaluationMode.Overlapped,
+        "inline" => EvaluationMode.Inline,
+        _ => null,
+    };
+
     public const int MinModelChunkBytes = 64;
 
     public const int MaxModelChunkBytes = 64 << 20;
@@ -46,6 +75,11 @@ public sealed record FlSettings(string? TrainingDispatcher, double LevelBudgetFa
         if (LevelBudgetFactor is <= 0 or > 1 || double.IsNaN(LevelBudgetFactor))
         {
             throw new ArgumentOutOfRangeException(nameof(LevelBudgetFactor), LevelBudgetFactor, "totoro.fl.level-budget-factor must be in (0, 1]");
+        }
+
+        if (!Enum.IsDefined(Evaluation))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Evaluation), Evaluation, "totoro.fl.evaluation must be overlapped or inline");
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(CooldownRounds, "totoro.fl.cooldown-rounds");

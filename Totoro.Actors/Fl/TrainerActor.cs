@@ -9,7 +9,9 @@ namespace Totoro.Actors.Fl;
 /// <summary>
 /// Runs the CPU-heavy work of one role — a worker's local training, an aggregator's fold, the coordinator's
 /// aggregation and evaluation — on the training dispatcher, so the node's other actors keep their heartbeats while
-/// it computes. Keeps one model instance per role and reuses its buffers across rounds.
+/// it computes. Keeps one model instance per role (created when it first computes: a cached result needs none) and
+/// hands its activation workspace back to the shared pool after every job, so the many idle roles of a node (or of
+/// a 500-node simulation: one per worker per app) hold parameters only, not scratch memory.
 /// </summary>
 internal sealed class TrainerActor : ReceiveActor
 {
@@ -39,10 +41,20 @@ internal sealed class TrainerActor : ReceiveActor
 
     private void OnTrain(TrainJob job)
     {
-        var model = ModelFor(job.Spec, job.Data.Shape, job.Data.Classes);
-        var (update, flops) = _cache is null
-            ? LocalRound.Train(model, job.Spec, job.Round, job.Worker, job.Model, job.Data)
-            : _cache.Train(job.Spec, job.Round, job.Worker, job.Model, job.Data, () => LocalRound.Train(model, job.Spec, job.Round, job.Worker, job.Model, job.Data));
+        (ClientUpdate? Update, double Flops) Train()
+        {
+            var model = ModelFor(job.Spec, job.Data.Shape, job.Data.Classes);
+            try
+            {
+                return LocalRound.Train(model, job.Spec, job.Round, job.Worker, job.Model, job.Data);
+            }
+            finally
+            {
+                model.ReleaseWorkspace();
+            }
+        }
+
+        var (update, flops) = _cache is null ? Train() : _cache.Train(job.Spec, job.Round, job.Worker, job.Model, job.Data, Train);
         Sender!.Tell(new TrainDone(job.Round, update, flops), Self);
     }
 
@@ -57,6 +69,7 @@ internal sealed class TrainerActor : ReceiveActor
         var model = ModelFor(job.Spec, job.Test.Shape, job.Test.Classes);
         model.Parameters.Set(job.Model.Parameters.Span);
         var eval = Evaluator.Evaluate(model, job.Test);
+        model.ReleaseWorkspace();
         // Evaluation is a forward pass: a third of FlopsPerSample (forward + backward ≈ 3 × forward).
         return (eval.Accuracy, eval.Loss, model.FlopsPerSample / 3.0 * job.Test.Count);
     }

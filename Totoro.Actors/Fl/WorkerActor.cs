@@ -28,6 +28,7 @@ internal sealed class WorkerActor : ReceiveActor
         Receive<TrainDone>(OnTrainDone);
         Receive<Trained>(OnTrained);
         Receive<Admission>(OnAdmission);
+        Receive<RoundCancel>(OnCancel);
         Receive<FlTopologyChanged>(changed => _options = _options with { Topology = changed.Topology });
     }
 
@@ -97,6 +98,17 @@ internal sealed class WorkerActor : ReceiveActor
 
         Context.Parent!.Tell(new OwnUpdate(admission.App, admission.Round, admission.Admitted ? _trained : null), Self);
         _trained = null;
+    }
+
+    /// <summary>The round was cancelled: whatever its training still yields is dropped, and its queued compute is withdrawn.</summary>
+    private void OnCancel(RoundCancel cancel)
+    {
+        if (_start is not null && cancel.Run == _start.Run && cancel.Round == _start.Round)
+        {
+            _start = null;
+            _trained = null;
+            _compute.Tell(new CancelCharges(Self), Self);
+        }
     }
 
     private Dataset? Partition(AppSpec spec, int worker)

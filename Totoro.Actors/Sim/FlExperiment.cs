@@ -68,8 +68,14 @@ internal sealed record FlExperimentConfig
     /// </summary>
     public int ModelChunkBytes { get; init; } = FlSettings.Default.ModelChunkBytes;
 
+    /// <summary>
+    /// Whether a root opens the next round before evaluating the last one (both systems: the baseline server runs the
+    /// same coordinator, so it overlaps its evaluations with its next round too).
+    /// </summary>
+    public EvaluationMode Evaluation { get; init; } = FlSettings.Default.Evaluation;
+
     /// <summary>The role settings every node of every system runs with.</summary>
-    public FlSettings RoleSettings() => FlSettings.Default with { ModelChunkBytes = ModelChunkBytes };
+    public FlSettings RoleSettings() => FlSettings.Default with { ModelChunkBytes = ModelChunkBytes, Evaluation = Evaluation };
 
     /// <summary>Every error in the configuration, each naming its option.</summary>
     public ImmutableArray<string> Validate()

@@ -44,8 +44,9 @@ internal static partial class SimFlCommand
         var parallel = new Option<int>("--parallel") { Description = "families of runs (baseline; Totoro per fan-out) simulated at once, each on its own thread", DefaultValueFactory = _ => Math.Min(2, Environment.ProcessorCount) };
         var json = new Option<bool>("--json") { Description = "print exactly one JSON summary object on stdout" };
         var chunk = new Option<int>("--chunk-size") { Description = "bytes per model chunk streamed down the trees (≥ the model's size: whole models, store-and-forward)", DefaultValueFactory = _ => defaults.ModelChunkBytes };
+        var evaluation = new Option<string>("--evaluation") { Description = "overlapped (the next round opens while the root evaluates the last) | inline (it waits), for both systems", DefaultValueFactory = _ => defaults.Evaluation.ToString().ToLowerInvariant() };
         var command = new Command("fl", "Totoro (per-app forest trees) vs a shared central server: time-to-target for 1–20 concurrent apps");
-        foreach (var option in new Option[] { nodes, zones, apps, fanOut, model, target, partition, workers, clients, bandwidth, compute, network, rounds, learningRate, seed, dataset, data, output, parallel, json, chunk })
+        foreach (var option in new Option[] { nodes, zones, apps, fanOut, model, target, partition, workers, clients, bandwidth, compute, network, rounds, learningRate, seed, dataset, data, output, parallel, json, chunk, evaluation })
         {
             command.Options.Add(option);
         }
@@ -73,6 +74,8 @@ internal static partial class SimFlCommand
                     LearningRate = parse.GetValue(learningRate),
                     Seed = parse.GetValue(seed),
                     ModelChunkBytes = parse.GetValue(chunk),
+                    Evaluation = FlSettings.ParseEvaluation(parse.GetValue(evaluation)!)
+                        ?? throw new FormatException($"--evaluation: '{parse.GetValue(evaluation)}' is not overlapped or inline"),
                 };
             }
             catch (FormatException error)

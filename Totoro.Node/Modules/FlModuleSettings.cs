@@ -38,6 +38,9 @@ internal sealed record FlModuleSettings(
     {
         ArgumentNullException.ThrowIfNull(config);
         var fl = new SettingsReader(config, Section);
+        var evaluationText = fl.String("evaluation");
+        var evaluation = FlSettings.ParseEvaluation(evaluationText);
+        fl.Require(evaluation is not null, "evaluation", $"'{evaluationText}' is not an evaluation mode: expected overlapped or inline");
         var roles = new FlSettings(
             FlSettings.Default.TrainingDispatcher,
             fl.Double("level-budget-factor", min: 0.01, max: 1.0),
@@ -46,6 +49,7 @@ internal sealed record FlModuleSettings(
             Replicas = fl.Int("replicas", min: 0, max: 64),
             MaxSubmitHops = fl.Int("max-submit-hops", min: 1, max: 64),
             ModelChunkBytes = (int)fl.Bytes("model-chunk-size", min: FlSettings.MinModelChunkBytes, max: FlSettings.MaxModelChunkBytes),
+            Evaluation = evaluation ?? FlSettings.Default.Evaluation,
         };
         var blobsOn = fl.Boolean("data.blobs.enabled");
         var blobs = new BlobsSettings(

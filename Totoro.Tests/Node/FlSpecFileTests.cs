@@ -112,13 +112,21 @@ public sealed class FlSpecFileTests
     [Test]
     public void Invalid_fl_settings_name_their_key_paths()
     {
-        var config = NodeTestKit.Config("bad-fl", "totoro.fl { tree-fan-out = 0, level-budget-factor = 2, training-threads = 0, data.blobs.classes = 1, model-chunk-size = 16 }");
+        var config = NodeTestKit.Config("bad-fl", "totoro.fl { tree-fan-out = 0, level-budget-factor = 2, training-threads = 0, data.blobs.classes = 1, model-chunk-size = 16, evaluation = sometimes }");
         var failure = Assert.Throws<SettingsException>(() => FlModuleSettings.FromConfig(config))!;
         Assert.That(failure.Errors, Has.Some.StartsWith("totoro.fl.tree-fan-out"));
         Assert.That(failure.Errors, Has.Some.StartsWith("totoro.fl.level-budget-factor"));
         Assert.That(failure.Errors, Has.Some.StartsWith("totoro.fl.training-threads"));
         Assert.That(failure.Errors, Has.Some.StartsWith("totoro.fl.data.blobs.classes"));
         Assert.That(failure.Errors, Has.Some.StartsWith("totoro.fl.model-chunk-size"));
+        Assert.That(failure.Errors, Has.Some.EqualTo("totoro.fl.evaluation: 'sometimes' is not an evaluation mode: expected overlapped or inline"));
+    }
+
+    [Test]
+    public void Evaluation_is_inline_by_default_and_overlapped_on_request()
+    {
+        Assert.That(FlModuleSettings.FromConfig(NodeTestKit.Config("fl-eval-default")).Roles.Evaluation, Is.EqualTo(EvaluationMode.Inline));
+        Assert.That(FlModuleSettings.FromConfig(NodeTestKit.Config("fl-eval-on", "totoro.fl.evaluation = overlapped")).Roles.Evaluation, Is.EqualTo(EvaluationMode.Overlapped));
     }
 
     [Test]

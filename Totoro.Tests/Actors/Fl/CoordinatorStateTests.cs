@@ -18,7 +18,7 @@ public sealed class CoordinatorStateTests
 
         (state, var accepted) = state.CloseCollection(1, state.Invited.Take(4).ToArray());
         Assert.That((accepted, state.Phase), Is.EqualTo((true, RoundPhase.Aggregating)));
-        state = state.Aggregated().Evaluated(0.5);
+        state = Evaluate(state.Aggregated(), 0.5);
         Assert.That((state.Phase, state.Outcome), Is.EqualTo((RoundPhase.Evaluating, AppOutcome.Running)));
     }
 
@@ -60,7 +60,7 @@ public sealed class CoordinatorStateTests
     {
         var state = CoordinatorState.Create(Spec with { OverSelection = 1.0 }, 4, 2).StartNextRound();
         (state, _) = state.CloseCollection(1, [0, 1, 2]);
-        state = state.Aggregated().Evaluated(0.1).StartNextRound();
+        state = Evaluate(state.Aggregated(), 0.1).StartNextRound();
 
         Assert.That(state.Invited, Is.EqualTo(new[] { 0, 1, 2 }));
     }
@@ -72,7 +72,7 @@ public sealed class CoordinatorStateTests
         {
             s = s.StartNextRound();
             (s, _) = s.CloseCollection(s.Round, []);
-            return s.Aggregated().Evaluated(accuracy);
+            return Evaluate(s.Aggregated(), accuracy);
         }
 
         var start = CoordinatorState.Create(Spec, 10, 2);
@@ -84,4 +84,90 @@ public sealed class CoordinatorStateTests
         Assert.That((budget.Outcome, budget.Round), Is.EqualTo((AppOutcome.BudgetExhausted, 3L)));
         Assert.That(cancelled.Outcome, Is.EqualTo(AppOutcome.Cancelled));
     }
+
+    [Test]
+    public void Overlapped_the_next_round_opens_once_the_aggregate_is_applied_and_reports_stay_in_round_order()
+    {
+        var state = CoordinatorState.Create(Spec, 10, 2, EvaluationMode.Overlapped).StartNextRound();
+        (state, _) = state.CloseCollection(1, []);
+        state = state.Aggregated();
+        Assert.That(state.ReadyForNextRound, Is.True, "round 2 need not wait for round 1's evaluation");
+
+        state = state.StartNextRound();
+        (state, _) = state.CloseCollection(2, []);
+        state = state.Aggregated();
+        Assert.That(state.PendingEvaluations, Is.EqualTo(new[] { 1L, 2L }));
+
+        (state, var stale) = state.Evaluated(7, 0.1);
+        (state, var first) = state.Evaluated(1, 0.2);
+        Assert.That((stale, first, state.Round, state.Phase, state.LastAccuracy), Is.EqualTo((false, true, 2L, RoundPhase.Evaluating, 0.2)));
+        Assert.That(state.ReadyForNextRound, Is.True);
+    }
+
+    [Test]
+    public void Overlapped_a_target_reached_by_an_earlier_round_ends_the_app_at_that_round_with_the_next_in_flight()
+    {
+        var state = CoordinatorState.Create(Spec, 10, 2, EvaluationMode.Overlapped).StartNextRound();
+        (state, _) = state.CloseCollection(1, []);
+        state = state.Aggregated().StartNextRound();
+        Assert.That(state.InFlight, Is.EqualTo(2L));
+
+        (state, var accepted) = state.Evaluated(1, 0.95);
+
+        Assert.That((accepted, state.Outcome, state.Round, state.IsDone, state.InFlight), Is.EqualTo((true, AppOutcome.TargetReached, 1L, true, (long?)null)));
+    }
+
+    [Test]
+    public void Overlapped_no_round_opens_past_the_budget_and_the_last_evaluation_ends_it()
+    {
+        var state = CoordinatorState.Create(Spec, 10, 2, EvaluationMode.Overlapped);
+        for (var round = 1; round <= 3; round++)
+        {
+            state = state.StartNextRound();
+            (state, _) = state.CloseCollection(round, []);
+            state = state.Aggregated();
+        }
+
+        Assert.That(state.ReadyForNextRound, Is.False);
+        Assert.That(() => state.StartNextRound(), Throws.InvalidOperationException);
+        (state, _) = state.Evaluated(1, 0.1);
+        (state, _) = state.Evaluated(2, 0.2);
+        Assert.That(state.IsDone, Is.False);
+        (state, _) = state.Evaluated(3, 0.3);
+        Assert.That((state.Outcome, state.Round), Is.EqualTo((AppOutcome.BudgetExhausted, 3L)));
+    }
+
+    [Test]
+    public void Overlapped_waits_for_the_evaluation_when_the_target_is_in_sight()
+    {
+        var state = CoordinatorState.Create(Spec with { Rounds = 6 }, 10, 2, EvaluationMode.Overlapped);
+        var accuracies = new[] { 0.6, 0.8, 0.86 };
+        var speculated = new List<bool>();
+        for (var round = 1; round <= 3; round++)
+        {
+            state = state.StartNextRound();
+            (state, _) = state.CloseCollection(round, []);
+            state = state.Aggregated();
+            speculated.Add(state.ReadyForNextRound);
+            (state, _) = state.Evaluated(round, accuracies[round - 1]);
+        }
+
+        // Before round 3 is evaluated: 0.8 + (0.8 - 0.6) ≥ 0.9, so round 4 waits; 0.86 misses the target, so it may open then.
+        Assert.That(speculated, Is.EqualTo(new[] { true, true, false }));
+        Assert.That((state.TargetInSight, state.ReadyForNextRound), Is.EqualTo((true, true)));
+    }
+
+    [Test]
+    public void Inline_the_next_round_waits_for_the_evaluation()
+    {
+        var state = CoordinatorState.Create(Spec, 10, 2, EvaluationMode.Inline).StartNextRound();
+        (state, _) = state.CloseCollection(1, []);
+        state = state.Aggregated();
+        Assert.That(state.ReadyForNextRound, Is.False);
+
+        state = Evaluate(state, 0.5);
+        Assert.That(state.ReadyForNextRound, Is.True);
+    }
+
+    private static CoordinatorState Evaluate(CoordinatorState state, double accuracy) => state.Evaluated(state.Round, accuracy).State;
 }

@@ -114,9 +114,26 @@ public sealed class FlRoundScenarioTests
         var bed = FlTestBed.Create(6, seed: 8, new StarTopology(nodes[0], nodes.Skip(1)), deviceFlops: _ => 1e4);
         var handle = bed.Submit(3, FlTestBed.App("app").Rounds(50).ClientsPerRound(3).Build());
 
+        var (cancels, starts, readies) = (new List<(long, Address)>(), new List<(long, Address)>(), new List<long>());
+        bed.Scenario.Transport.OnDelivered += delivery =>
+        {
+            switch (FlTestBed.Registry.Deserialize(delivery.Envelope.Manifest, delivery.Envelope.Payload.Span, bed.Scenario[0]))
+            {
+                case RoundCancel cancel:
+                    cancels.Add((cancel.Round, delivery.To));
+                    break;
+                case RoundStart start:
+                    starts.Add((start.Round, delivery.To));
+                    break;
+                case UpdateReady ready:
+                    readies.Add(ready.Round);
+                    break;
+            }
+        };
         bed.Scenario.Advance(TimeSpan.FromSeconds(40));
         handle.Cancel();
         var result = bed.Run(handle);
+        var readiesAtCancel = readies.Count;
         var startsAfter = 0;
         bed.Scenario.Transport.OnDelivered += delivery => startsAfter += delivery.Envelope.Manifest == "fl.round-start.v2" ? 1 : 0;
         bed.Scenario.Advance(TimeSpan.FromMinutes(10));
@@ -125,6 +142,8 @@ public sealed class FlRoundScenarioTests
         Assert.That(result.Rounds, Is.LessThan(50));
         Assert.That(FlTestBed.Reports(handle), Has.Count.EqualTo(result.Rounds - 1), "the cancelled round reports nothing");
         Assert.That(startsAfter, Is.Zero, "no round starts after the cancel");
+        Assert.That(cancels, Is.Not.Empty.And.EquivalentTo(starts.Where(s => s.Item1 == result.Rounds)), "the round in flight is cancelled at every worker it went to");
+        Assert.That(readies, Has.Count.EqualTo(readiesAtCancel), "and none of them asks for admission afterwards");
     }
 
     [Test]
@@ -162,7 +181,8 @@ public sealed class FlRoundScenarioTests
         var nodes = FlTestBed.Addresses(7);
         var balanced = StaticTreeTopology.Empty.WithBalancedTree("app", nodes, fanOut: 2);
         var flat = StaticTreeTopology.Empty.WithBalancedTree("app", nodes, fanOut: 6);
-        var bed = FlTestBed.Create(7, seed: 12, balanced, deviceFlops: _ => 1e5);
+        // Inline evaluation: the snapshot lands between the rounds, while round 1 is evaluated (overlapped, round 2 opens with the checkpoint).
+        var bed = FlTestBed.Create(7, seed: 12, balanced, deviceFlops: _ => 1e5, settings: FlSettings.Default with { Evaluation = EvaluationMode.Inline });
         var checkpoints = bed.Scenario.CreateProbe(0);
         bed.Scenario[0].EventStream.Subscribe<AppCheckpoint>(checkpoints.Ref);
         var resultsTo = new List<(long Round, Address To)>();

@@ -50,6 +50,7 @@ public sealed class FlSerializersTests
         yield return Case("fl.app-status.v1", new AppStatus("app", true, Node.ToString(), 77, 4, "collecting", 50, 0.85, 10, 13, 7, 30, "ring-tree", TimeSpan.FromSeconds(12),
             new RoundReport("app", 3, 0.8, 0.4, 0.5, 10, [1, 2], 0, 1, 10, 20, TimeSpan.FromSeconds(9), TimeSpan.Zero)));
         yield return Case("fl.drop-replica.v1", new DropReplica("app", 77));
+        yield return Case("fl.round-cancel.v1", new RoundCancel("app", 77, 5));
     }
 
     [TestCaseSource(nameof(Messages))]

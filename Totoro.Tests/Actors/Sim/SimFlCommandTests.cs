@@ -51,6 +51,29 @@ public sealed class SimFlCommandTests
         }
     }
 
+    [Test]
+    public void Overlapped_evaluation_keeps_every_curve_of_both_systems()
+    {
+        var config = FlExperimentTests.Tiny with { AppCounts = [2], Target = 0.85 };
+        var inline = SimFlCommand.Run(config with { Evaluation = EvaluationMode.Inline }, SimFlCommand.Synthetic, TextWriter.Null, useBar: false, parallelism: 2);
+        var overlapped = SimFlCommand.Run(config with { Evaluation = EvaluationMode.Overlapped }, SimFlCommand.Synthetic, TextWriter.Null, useBar: false, parallelism: 2);
+
+        Assert.That(overlapped.Runs.Select(r => r.System), Is.EqualTo(inline.Runs.Select(r => r.System)));
+        foreach (var (before, after) in inline.Runs.Zip(overlapped.Runs))
+        {
+            Assert.That(
+                after.AppResults.Select(a => (a.Outcome, a.Rounds, a.FinalAccuracy, Curve: string.Join(",", a.Curve.Select(p => $"{p.Round}:{p.Accuracy:R}")))),
+                Is.EqualTo(before.AppResults.Select(a => (a.Outcome, a.Rounds, a.FinalAccuracy, Curve: string.Join(",", a.Curve.Select(p => $"{p.Round}:{p.Accuracy:R}"))))),
+                before.System);
+            TestContext.Out.WriteLine($"{before.System}: inline {before.TotalTimeToTargetSeconds:F4} s, overlapped {after.TotalTimeToTargetSeconds:F4} s, rounds {string.Join("/", after.AppResults.Select(a => a.Rounds))}");
+        }
+
+        // Runs that need more than one round gain each earlier round's evaluation.
+        Assert.That(overlapped.Runs.Zip(inline.Runs).Count(p => p.First.TotalTimeToTargetSeconds < p.Second.TotalTimeToTargetSeconds), Is.GreaterThan(0));
+
+        Assert.That(() => FlSettings.ParseEvaluation("sometimes"), Is.Null);
+    }
+
     [TestCase("iid", "iid")]
     [TestCase("dirichlet:0.5", "dirichlet:0.5")]
     [TestCase("shards", "shards:2")]
