@@ -11,13 +11,6 @@ namespace Totoro.Actors.Forest;
 /// </param>
 /// <param name="RecentMessageIds">Multicast ids remembered per topic for de-duplication.</param>
 /// <param name="RoundMemory">Closed fold rounds remembered per topic, so late partials are recognised and dropped.</param>
-/// <remarks>
-/// Load-aware parent choice (<see cref="ChildBudget"/>, <see cref="LoadedFanOut"/>): a node whose children, summed
-/// over all its trees, have reached the budget stops taking on more forwarding. It does not become a forwarder for a
-/// topic it is not in (the subscribe continues along its ring route to the next node), and in a tree where it already
-/// keeps <see cref="LoadedFanOut"/> children it pushes a newcomer down instead of adopting it. The node knows both
-/// counts locally. A root, or a node with fewer children in that tree, still adopts, so every subscriber attaches.
-/// </remarks>
 internal sealed record ForestSettings(
     int FanOutCap,
     TimeSpan TickInterval,
@@ -36,12 +29,6 @@ internal sealed record ForestSettings(
         RecentMessageIds: 64,
         RoundMemory: 16);
 
-    /// <summary>Children a node keeps summed over all its trees before it stops taking on forwarding (0: no budget).</summary>
-    public int ChildBudget { get; init; }
-
-    /// <summary>The children a node over its <see cref="ChildBudget"/> still keeps per tree before pushing newcomers down (at or above <see cref="FanOutCap"/>: the cap rules).</summary>
-    public int LoadedFanOut { get; init; } = 4;
-
     /// <summary>Throws naming the offending key when a value is out of range.</summary>
     public ForestSettings Validated()
     {
@@ -58,16 +45,6 @@ internal sealed record ForestSettings(
         if (ParentTimeout <= TickInterval)
         {
             throw new ArgumentOutOfRangeException(nameof(ParentTimeout), ParentTimeout, "totoro.forest.parent-timeout must exceed tick-interval");
-        }
-
-        if (ChildBudget < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(ChildBudget), ChildBudget, "totoro.forest.child-budget must be ≥ 0 (0: no budget)");
-        }
-
-        if (LoadedFanOut < 2)
-        {
-            throw new ArgumentOutOfRangeException(nameof(LoadedFanOut), LoadedFanOut, "totoro.forest.loaded-fan-out must be ≥ 2");
         }
 
         if (RecentMessageIds < 1 || RoundMemory < 1)

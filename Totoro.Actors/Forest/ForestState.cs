@@ -149,7 +149,7 @@ internal sealed partial record ForestState
             return (Done(Adopt(tree, request, effects), effects), ForwardVerdict.Absorb);
         }
 
-        if (crossZone || OverChildBudget)
+        if (crossZone)
         {
             return (new(this, []), ForwardVerdict.Continue);
         }
@@ -446,7 +446,7 @@ internal sealed partial record ForestState
     {
         var subscriber = request.Subscriber;
         var index = tree.IndexOfChild(subscriber.Id);
-        if (index < 0 && (tree.Children.Length >= Settings.FanOutCap || (tree.Children.Length >= Settings.LoadedFanOut && OverChildBudget)))
+        if (index < 0 && tree.Children.Length >= Settings.FanOutCap)
         {
             var target = PushDownChooser.Choose(Self, tree.Topic, subscriber, tree.Children);
             effects.Add(new SendToPeer(target.Handle.Address, new PushDown(tree.Topic, request)));
@@ -458,9 +458,6 @@ internal sealed partial record ForestState
         effects.Add(new SendToPeer(subscriber.Address, new SubscribeAccepted(tree.Topic, Self, Zone, tree.Path.Add(Self.Id))));
         return tree with { Children = children };
     }
-
-    /// <summary>Whether this node's children over all its trees have reached <see cref="ForestSettings.ChildBudget"/> (never without a budget).</summary>
-    private bool OverChildBudget => Settings.ChildBudget > 0 && Trees.Values.Sum(t => t.Children.Length) >= Settings.ChildBudget;
 
     private TreeTopology RemoveChild(TreeTopology tree, NodeId child, ImmutableArray<ForestEffect>.Builder effects)
     {

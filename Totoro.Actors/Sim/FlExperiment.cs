@@ -74,12 +74,6 @@ internal sealed record FlExperimentConfig
     /// </summary>
     public EvaluationMode Evaluation { get; init; } = FlSettings.Default.Evaluation;
 
-    /// <summary>The forest's load-aware parent choice while Totoro's trees grow (<see cref="ForestSettings.ChildBudget"/>; 0: off).</summary>
-    public int ChildBudget { get; init; } = ForestSettings.Default.ChildBudget;
-
-    /// <summary>The children a node over its child budget still keeps per tree (<see cref="ForestSettings.LoadedFanOut"/>).</summary>
-    public int LoadedFanOut { get; init; } = ForestSettings.Default.LoadedFanOut;
-
     /// <summary>The role settings every node of every system runs with.</summary>
     public FlSettings RoleSettings() => FlSettings.Default with { ModelChunkBytes = ModelChunkBytes, Evaluation = Evaluation };
 
@@ -105,8 +99,6 @@ internal sealed record FlExperimentConfig
         Check(ClientsPerRound >= 1 && ClientsPerRound <= WorkersPerApp, "--clients-per-round must be in [1, --workers-per-app]");
         Check(Target is > 0 and <= 1, "--target must be in (0, 1]");
         Check(Rounds >= 1, "--rounds must be ≥ 1");
-        Check(ChildBudget >= 0, "--child-budget must be ≥ 0 (0: no budget)");
-        Check(LoadedFanOut >= 2, "--loaded-fan-out must be ≥ 2");
         Check(
             ModelChunkBytes is >= FlSettings.MinModelChunkBytes and <= FlSettings.MaxModelChunkBytes,
             $"--chunk-size must be in [{FlSettings.MinModelChunkBytes}, {FlSettings.MaxModelChunkBytes}] bytes");
@@ -187,7 +179,7 @@ internal sealed record FlExperimentPlan(
     /// <summary>Totoro's placement for fan-out cap <paramref name="fanOut"/>: the ring built by joins, the trees grown by subscriptions.</summary>
     public (ForestTopology Topology, int MaxChildren) GrowForest(int fanOut)
     {
-        var driver = new ForestDriver(Edge, Config.Seed, ForestSettings.Default with { FanOutCap = fanOut, ChildBudget = Config.ChildBudget, LoadedFanOut = Config.LoadedFanOut });
+        var driver = new ForestDriver(Edge, Config.Seed, ForestSettings.Default with { FanOutCap = fanOut });
         driver.Build(TimeSpan.FromMilliseconds(50));
         var topology = driver.GrowTrees(Apps, Addresses[..Edge.Nodes.Length], TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(30));
         return (topology, Apps.Max(a => driver.MaxChildren(TopicId.For(a.Name))));

@@ -45,10 +45,8 @@ internal static partial class SimFlCommand
         var json = new Option<bool>("--json") { Description = "print exactly one JSON summary object on stdout" };
         var chunk = new Option<int>("--chunk-size") { Description = "bytes per model chunk streamed down the trees (≥ the model's size: whole models, store-and-forward)", DefaultValueFactory = _ => defaults.ModelChunkBytes };
         var evaluation = new Option<string>("--evaluation") { Description = "overlapped (the next round opens while the root evaluates the last) | inline (it waits), for both systems", DefaultValueFactory = _ => defaults.Evaluation.ToString().ToLowerInvariant() };
-        var childBudget = new Option<int>("--child-budget") { Description = "forest: children a node keeps over all its trees before it takes on no more forwarding (0: no budget)", DefaultValueFactory = _ => defaults.ChildBudget };
-        var loadedFanOut = new Option<int>("--loaded-fan-out") { Description = "forest: children a node over its child budget still keeps per tree", DefaultValueFactory = _ => defaults.LoadedFanOut };
         var command = new Command("fl", "Totoro (per-app forest trees) vs a shared central server: time-to-target for 1–20 concurrent apps");
-        foreach (var option in new Option[] { nodes, zones, apps, fanOut, model, target, partition, workers, clients, bandwidth, compute, network, rounds, learningRate, seed, dataset, data, output, parallel, json, chunk, evaluation, childBudget, loadedFanOut })
+        foreach (var option in new Option[] { nodes, zones, apps, fanOut, model, target, partition, workers, clients, bandwidth, compute, network, rounds, learningRate, seed, dataset, data, output, parallel, json, chunk, evaluation })
         {
             command.Options.Add(option);
         }
@@ -76,8 +74,6 @@ internal static partial class SimFlCommand
                     LearningRate = parse.GetValue(learningRate),
                     Seed = parse.GetValue(seed),
                     ModelChunkBytes = parse.GetValue(chunk),
-                    ChildBudget = parse.GetValue(childBudget),
-                    LoadedFanOut = parse.GetValue(loadedFanOut),
                     Evaluation = FlSettings.ParseEvaluation(parse.GetValue(evaluation)!)
                         ?? throw new FormatException($"--evaluation: '{parse.GetValue(evaluation)}' is not overlapped or inline"),
                 };
