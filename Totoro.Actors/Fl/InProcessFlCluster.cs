@@ -15,9 +15,12 @@ internal sealed class InProcessFlCluster
     private readonly DeterministicWorld _world;
     private readonly FlEngine[] _engines;
 
-    private InProcessFlCluster(DeterministicWorld world, NetworkTopology network, ImmutableArray<Address> addresses, FlEngine[] engines)
+    private readonly NetworkModel _links;
+
+    private InProcessFlCluster(DeterministicWorld world, NetworkTopology network, NetworkModel links, ImmutableArray<Address> addresses, FlEngine[] engines)
     {
         _world = world;
+        _links = links;
         Network = network;
         Addresses = addresses;
         _engines = engines;
@@ -28,6 +31,9 @@ internal sealed class InProcessFlCluster
     public ImmutableArray<Address> Addresses { get; }
 
     public TimeSpan Now => _world.Elapsed;
+
+    /// <summary>What node <paramref name="node"/>'s uplink has carried since the cluster was created.</summary>
+    public UplinkUsage Uplink(int node) => _links.Uplink(node);
 
     public static ImmutableArray<Address> AddressesFor(int nodes) =>
         [.. Enumerable.Range(0, nodes).Select(i => new Address("totoro", $"node-{i}", 2552))];
@@ -46,7 +52,8 @@ internal sealed class InProcessFlCluster
         var world = new DeterministicWorld(seed);
         var addresses = AddressesFor(network.Nodes.Length);
         var index = addresses.Select((a, i) => KeyValuePair.Create(a, i)).ToImmutableDictionary();
-        var links = new NetworkLinkModel(new NetworkModel(network, NetworkSettings.Default, seed), index);
+        var model = new NetworkModel(network, NetworkSettings.Default, seed);
+        var links = new NetworkLinkModel(model, index);
         var transport = new InMemoryTransport(world, links, passByReference: true);
         var registry = SerializerRegistry.CreateWithKernelMessages();
         FlSerializers.Register(registry);
@@ -65,7 +72,7 @@ internal sealed class InProcessFlCluster
         }
 
         world.RunUntilIdle();
-        return new InProcessFlCluster(world, network, addresses, engines);
+        return new InProcessFlCluster(world, network, model, addresses, engines);
     }
 
     /// <summary>Submits <paramref name="spec"/> through node <paramref name="node"/>'s engine (any node will do).</summary>

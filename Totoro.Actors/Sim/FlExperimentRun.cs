@@ -19,7 +19,7 @@ internal sealed record FlAppResult(
 /// </summary>
 internal sealed record FlRunResult(
     string System, int Apps, int? FanOut, double? ServerBandwidth, double? TotalTimeToTargetSeconds, double? MeanTimeToTargetSeconds,
-    int? MaxChildren, double WallSeconds, IReadOnlyList<FlAppResult> AppResults);
+    int? MaxChildren, double WallSeconds, IReadOnlyList<FlAppResult> AppResults, FlLoad? Load = null);
 
 /// <summary>Progress of a run: which run of how many, its label, and the rounds completed so far of the rounds it may take.</summary>
 internal readonly record struct FlProgress(int Run, int Runs, string Label, long RoundsDone, long RoundBudget);
@@ -80,7 +80,8 @@ internal static class FlSystemRun
         return new FlRunResult(
             system, specs.Count, fanOut, serverBandwidth,
             complete ? times.Max() : null, complete ? times.Average() : null,
-            maxChildren, wall.Elapsed.TotalSeconds, results);
+            maxChildren, wall.Elapsed.TotalSeconds, results,
+            FlLoad.Measure(topology, specs.Select(s => s.Name), cluster.Addresses, cluster.Uplink));
     }
 
     private static FlAppResult Summarize(AppSpec spec, string root, AppHandle handle, List<RoundReport> reports)

@@ -17,6 +17,9 @@ internal interface ILinkModel
     TransmitOutcome Transmit(int from, int to, long bytes, TimeSpan now);
 }
 
+/// <summary>An uplink's load: messages sent, time spent serializing them, and the summed time they queued behind earlier bytes.</summary>
+internal readonly record struct UplinkUsage(long Messages, TimeSpan Busy, TimeSpan Waited);
+
 /// <summary>
 /// Edge network model: per-node access links with FIFO queues, distance-based propagation, seeded jitter and loss.
 /// </summary>
@@ -35,6 +38,9 @@ internal sealed class NetworkModel : ILinkModel
     private readonly Random random;
     private readonly long[] uplinkFreeAtTicks;
     private readonly long[] downlinkFreeAtTicks;
+    private readonly long[] uplinkBusyTicks;
+    private readonly long[] uplinkWaitTicks;
+    private readonly long[] uplinkMessages;
 
     public NetworkModel(NetworkTopology topology, NetworkSettings settings, int seed)
     {
@@ -45,7 +51,14 @@ internal sealed class NetworkModel : ILinkModel
         random = new Random(seed);
         uplinkFreeAtTicks = new long[topology.Nodes.Length];
         downlinkFreeAtTicks = new long[topology.Nodes.Length];
+        uplinkBusyTicks = new long[topology.Nodes.Length];
+        uplinkWaitTicks = new long[topology.Nodes.Length];
+        uplinkMessages = new long[topology.Nodes.Length];
     }
+
+    /// <summary>What node <paramref name="node"/>'s uplink carried so far: messages, time busy, and the time messages waited for it.</summary>
+    public UplinkUsage Uplink(int node) =>
+        new(uplinkMessages[node], TimeSpan.FromTicks(uplinkBusyTicks[node]), TimeSpan.FromTicks(uplinkWaitTicks[node]));
 
     /// <summary>The fixed part of every one-way latency (access links), paid once per overlay hop.</summary>
     public TimeSpan BaseLatency => settings.BaseLatency;
@@ -78,8 +91,13 @@ internal sealed class NetworkModel : ILinkModel
 
         var sender = topology.Nodes[from];
         var receiver = topology.Nodes[to];
-        var departure = Math.Max(now.Ticks, uplinkFreeAtTicks[from]) + SerializationTicks(bytes, sender.UplinkBitsPerSecond);
+        var start = Math.Max(now.Ticks, uplinkFreeAtTicks[from]);
+        var serialization = SerializationTicks(bytes, sender.UplinkBitsPerSecond);
+        var departure = start + serialization;
         uplinkFreeAtTicks[from] = departure;
+        uplinkMessages[from]++;
+        uplinkBusyTicks[from] += serialization;
+        uplinkWaitTicks[from] += start - now.Ticks;
         if (settings.LossProbability > 0 && random.NextDouble() < settings.LossProbability)
         {
             return TransmitOutcome.Dropped;
