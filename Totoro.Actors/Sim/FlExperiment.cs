@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Text.Json.Serialization;
 using Totoro.Actors.Fl;
 using Totoro.Actors.Forest;
 using Totoro.Kernel;
@@ -16,7 +17,8 @@ internal enum FlNetworkProfile
     Edge,
 }
 
-/// <summary>How each app's workers are drawn from the edge nodes (<c>sim fl --assignment</c>).</summary>
+/// <summary>How each app's workers are drawn from the edge nodes (<c>sim fl --assignment</c>; by name in JSON).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<FlAssignment>))]
 internal enum FlAssignment
 {
     /// <summary>

@@ -71,4 +71,12 @@ public sealed class FlAssignmentTests
         Assert.That(SimFlCommand.ParseAssignment("disjoint"), Is.EqualTo(FlAssignment.Disjoint));
         Assert.That(() => SimFlCommand.ParseAssignment("overlap"), Throws.TypeOf<FormatException>().With.Message.EqualTo("--assignment: 'overlap' is not shared or disjoint"));
     }
+
+    [Test]
+    public void The_json_summary_names_the_assignment()
+    {
+        var text = new StringWriter();
+        JsonSummary.Write(text, Disjoint);
+        Assert.That(text.ToString(), Does.Contain("\"assignment\":\"Disjoint\""));
+    }
 }
