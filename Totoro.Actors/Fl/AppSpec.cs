@@ -64,6 +64,12 @@ public sealed partial record AppSpec
     /// <summary>⌈K × over-selection⌉: how many workers a round invites.</summary>
     public int InvitedPerRound => (int)Math.Ceiling(ClientsPerRound * OverSelection - 1e-9);
 
+    /// <summary>
+    /// True when a round never invites more than K (no over-selection): every invitee is admitted by construction,
+    /// so workers hand their updates up without asking the root (WorkerActor) and the root counts them all admitted.
+    /// </summary>
+    public bool AdmissionImplied => InvitedPerRound <= ClientsPerRound;
+
     public ImmutableArray<string> Validate()
     {
         var errors = ImmutableArray.CreateBuilder<string>();

@@ -281,7 +281,7 @@ internal sealed class CoordinatorActor : ReceiveActor
         _spec.TargetAccuracy,
         _spec.ClientsPerRound,
         _state.Invited.Length,
-        _state.Admitted.Count,
+        _state.AdmittedCount,
         _state.Selector.WorkerCount,
         _options.Topology.Kind,
         Now() - _startedAt,

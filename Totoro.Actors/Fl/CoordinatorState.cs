@@ -103,6 +103,9 @@ internal sealed record CoordinatorState(
         };
     }
 
+    /// <summary>Invitees admitted so far (all of them without over-selection: <see cref="AppSpec.AdmissionImplied"/>).</summary>
+    public int AdmittedCount => Spec.AdmissionImplied ? Invited.Length : Admitted.Count;
+
     /// <summary>A worker finished training: admitted while fewer than K are, declined after. Null: dropped (stale or not invited).</summary>
     public (CoordinatorState State, bool? Admitted) OnReady(long round, int worker)
     {

@@ -6,8 +6,9 @@ namespace Totoro.Actors.Fl;
 
 /// <summary>
 /// One node's worker for one app: trains the round's model on its own partition (on its trainer, off the actor
-/// dispatcher), waits out the device's compute time in simulation, asks the root for admission (over-selection
-/// keeps the first K), then hands the update to its node's aggregator (its parent actor).
+/// dispatcher), waits out the device's compute time in simulation, asks the root for admission when the round
+/// invited more than K (over-selection keeps the first K; with no extras every invitee is admitted, so it does not
+/// ask), then hands the update to its node's aggregator (its parent actor).
 /// </summary>
 internal sealed class WorkerActor : ReceiveActor
 {
@@ -81,6 +82,14 @@ internal sealed class WorkerActor : ReceiveActor
     {
         if (_start is null || trained.Round != _start.Round)
         {
+            return;
+        }
+
+        if (_start.Spec.AdmissionImplied)
+        {
+            // No extras are ever invited, so the root would admit every invitee: asking costs a round trip to the
+            // root (queued behind model chunks on its uplink) and decides nothing. Hand the update up at once.
+            Context.Parent!.Tell(new OwnUpdate(_start.Spec.Name, trained.Round, trained.Update), Self);
             return;
         }
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Text.Json.Serialization;
 using Totoro.Actors.Fl;
 using Totoro.Actors.Forest;
 using Totoro.Kernel;
@@ -16,6 +17,23 @@ internal enum FlNetworkProfile
     Edge,
 }
 
+/// <summary>How each app's workers are drawn from the edge nodes (<c>sim fl --assignment</c>; by name in JSON).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<FlAssignment>))]
+internal enum FlAssignment
+{
+    /// <summary>
+    /// Every app samples its workers from all nodes independently, so apps overlap (at 20 apps × 100 workers on 500
+    /// nodes a node works for ~4 apps): a stress case, harder than the paper's setup.
+    /// </summary>
+    Shared,
+
+    /// <summary>
+    /// The paper's artifact: every node works for at most one app (one seeded shuffle of the nodes, app i takes the
+    /// i-th block); only roots and forwarders, placed by hashing and routing, may serve several apps.
+    /// </summary>
+    Disjoint,
+}
+
 /// <summary>
 /// One <c>totoro sim fl</c> experiment: the paper's Table 3 in our simulator. For every app count, Totoro (per-app
 /// forest trees, one per fan-out) and the shared-server baseline (one star server for all apps, one per server
@@ -28,6 +46,9 @@ internal sealed record FlExperimentConfig
     public int Zones { get; init; } = 4;
 
     public ImmutableArray<int> AppCounts { get; init; } = [1, 5, 10, 20];
+
+    /// <summary>Whether apps may share worker nodes (<see cref="FlAssignment"/>).</summary>
+    public FlAssignment Assignment { get; init; } = FlAssignment.Shared;
 
     public ImmutableArray<int> FanOuts { get; init; } = [8, 16, 32];
 
@@ -96,6 +117,14 @@ internal sealed record FlExperimentConfig
         Check(!ServerBandwidths.IsDefaultOrEmpty && ServerBandwidths.All(b => b > 0 && double.IsFinite(b)), "--server-bandwidth needs one or more positive factors");
         Check(ServerCompute > 0 && double.IsFinite(ServerCompute), "--server-compute must be positive");
         Check(WorkersPerApp >= 1 && WorkersPerApp <= Nodes, "--workers-per-app must be in [1, --nodes]");
+        if (Assignment == FlAssignment.Disjoint && !AppCounts.IsDefaultOrEmpty && WorkersPerApp >= 1)
+        {
+            var needed = (long)AppCounts.Max() * WorkersPerApp;
+            Check(
+                needed <= Nodes,
+                $"--assignment disjoint needs --nodes ≥ apps × --workers-per-app = {AppCounts.Max()} × {WorkersPerApp} = {needed}, but --nodes is {Nodes}");
+        }
+
         Check(ClientsPerRound >= 1 && ClientsPerRound <= WorkersPerApp, "--clients-per-round must be in [1, --workers-per-app]");
         Check(Target is > 0 and <= 1, "--target must be in (0, 1]");
         Check(Rounds >= 1, "--rounds must be ≥ 1");
@@ -153,14 +182,39 @@ internal sealed record FlExperimentPlan(
         var settings = config.Network == FlNetworkProfile.Edge ? NetworkSettings.Default : Uniform(NetworkSettings.Default);
         var edge = TopologyGenerator.Generate(config.Zones, config.Nodes, settings, ZoneAssignment.Geographic, new Random(config.Seed));
         var count = config.AppCounts.Max();
-        var apps = Enumerable.Range(0, count).Select(i =>
-        {
-            // Each app's workers: a seeded sample of the nodes, the same in every system; contributor ids in node order.
-            var random = new Random(FlSeeds.Derive(config.Seed, FlExperimentConfig.AppName(i), -1));
-            var chosen = Enumerable.Range(0, config.Nodes).OrderBy(_ => random.Next()).Take(config.WorkersPerApp).Order();
-            return new ForestApp(FlExperimentConfig.AppName(i), [.. chosen]);
-        }).ToImmutableArray();
+        var workers = AssignWorkers(config, count);
+        var apps = Enumerable.Range(0, count).Select(i => new ForestApp(FlExperimentConfig.AppName(i), workers[i])).ToImmutableArray();
         return new FlExperimentPlan(config, edge, InProcessFlCluster.AddressesFor(config.Nodes + 1), apps, [.. Enumerable.Range(0, count).Select(config.Spec)]);
+    }
+
+    /// <summary>
+    /// Each app's workers (node indices, in node order: contributor i is the i-th, so it takes partition i), the same
+    /// in every system and every app count. <see cref="FlAssignment.Shared"/>: each app samples all nodes with its own
+    /// seed. <see cref="FlAssignment.Disjoint"/>: one seeded shuffle of all nodes, app i takes block i, so every app's
+    /// workers are a uniform sample and no node works for two apps.
+    /// </summary>
+    public static ImmutableArray<ImmutableArray<int>> AssignWorkers(FlExperimentConfig config, int apps)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.Assignment == FlAssignment.Disjoint)
+        {
+            if ((long)apps * config.WorkersPerApp > config.Nodes)
+            {
+                throw new ArgumentException(
+                    $"sim fl: disjoint assignment of {apps} apps × {config.WorkersPerApp} workers needs {(long)apps * config.WorkersPerApp} nodes, but there are {config.Nodes}",
+                    nameof(apps));
+            }
+
+            var random = new Random(FlSeeds.Derive(config.Seed, "disjoint-assignment", -1));
+            var shuffled = Enumerable.Range(0, config.Nodes).OrderBy(_ => random.Next()).ToArray();
+            return [.. Enumerable.Range(0, apps).Select(i => shuffled.AsSpan(i * config.WorkersPerApp, config.WorkersPerApp).ToArray().Order().ToImmutableArray())];
+        }
+
+        return [.. Enumerable.Range(0, apps).Select(i =>
+        {
+            var random = new Random(FlSeeds.Derive(config.Seed, FlExperimentConfig.AppName(i), -1));
+            return Enumerable.Range(0, config.Nodes).OrderBy(_ => random.Next()).Take(config.WorkersPerApp).Order().ToImmutableArray();
+        })];
     }
 
     /// <summary>The baseline's network: the edge nodes plus the central server (last index), provisioned per DESIGN §10.</summary>

@@ -45,8 +45,9 @@ internal static partial class SimFlCommand
         var json = new Option<bool>("--json") { Description = "print exactly one JSON summary object on stdout" };
         var chunk = new Option<int>("--chunk-size") { Description = "bytes per model chunk streamed down the trees (≥ the model's size: whole models, store-and-forward)", DefaultValueFactory = _ => defaults.ModelChunkBytes };
         var evaluation = new Option<string>("--evaluation") { Description = "overlapped (the next round opens while the root evaluates the last) | inline (it waits), for both systems", DefaultValueFactory = _ => defaults.Evaluation.ToString().ToLowerInvariant() };
+        var assignment = new Option<string>("--assignment") { Description = "shared (each app samples workers from all nodes; apps overlap) | disjoint (the paper's setup: every node works for at most one app; needs --nodes ≥ apps × --workers-per-app)", DefaultValueFactory = _ => defaults.Assignment.ToString().ToLowerInvariant() };
         var command = new Command("fl", "Totoro (per-app forest trees) vs a shared central server: time-to-target for 1–20 concurrent apps");
-        foreach (var option in new Option[] { nodes, zones, apps, fanOut, model, target, partition, workers, clients, bandwidth, compute, network, rounds, learningRate, seed, dataset, data, output, parallel, json, chunk, evaluation })
+        foreach (var option in new Option[] { nodes, zones, apps, fanOut, model, target, partition, workers, clients, bandwidth, compute, network, rounds, learningRate, seed, dataset, data, output, parallel, json, chunk, evaluation, assignment })
         {
             command.Options.Add(option);
         }
@@ -61,6 +62,7 @@ internal static partial class SimFlCommand
                     Nodes = parse.GetValue(nodes),
                     Zones = parse.GetValue(zones),
                     AppCounts = ParseList(parse.GetValue(apps)!, "--apps", int.Parse),
+                    Assignment = ParseAssignment(parse.GetValue(assignment)!),
                     FanOuts = ParseList(parse.GetValue(fanOut)!, "--fanout", int.Parse),
                     ServerBandwidths = ParseList(parse.GetValue(bandwidth)!, "--server-bandwidth", s => double.Parse(s, CultureInfo.InvariantCulture)),
                     ServerCompute = parse.GetValue(compute),
@@ -218,6 +220,13 @@ internal static partial class SimFlCommand
         PartitionKind.Dirichlet => string.Create(CultureInfo.InvariantCulture, $"dirichlet:{p.Parameter}"),
         PartitionKind.LabelShards => string.Create(CultureInfo.InvariantCulture, $"shards:{p.Parameter}"),
         _ => string.Create(CultureInfo.InvariantCulture, $"quantity:{p.Parameter}"),
+    };
+
+    internal static FlAssignment ParseAssignment(string text) => text switch
+    {
+        "shared" => FlAssignment.Shared,
+        "disjoint" => FlAssignment.Disjoint,
+        _ => throw new FormatException($"--assignment: '{text}' is not shared or disjoint"),
     };
 
     private static FlNetworkProfile ParseNetwork(string text) => text switch

@@ -35,6 +35,18 @@ public sealed class CoordinatorStateTests
 
         Assert.That(answers, Is.EqualTo(new bool?[] { true, true, true, true, false, false }));
         Assert.That(state.Admitted, Is.EquivalentTo(state.Invited.Take(4)));
+        Assert.That(state.AdmittedCount, Is.EqualTo(4));
+    }
+
+    [Test]
+    public void Without_over_selection_every_invitee_counts_as_admitted_from_the_start()
+    {
+        var exact = Spec with { OverSelection = 1 };
+        var state = CoordinatorState.Create(exact, 10, 2).StartNextRound();
+
+        Assert.That((exact.AdmissionImplied, Spec.AdmissionImplied), Is.EqualTo((true, false)));
+        Assert.That(state.Invited, Has.Length.EqualTo(4));
+        Assert.That((state.AdmittedCount, state.Admitted.Count), Is.EqualTo((4, 0)));
     }
 
     [Test]

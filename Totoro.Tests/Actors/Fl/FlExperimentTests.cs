@@ -33,10 +33,11 @@ public sealed class FlExperimentTests
         Seed = 3,
     };
 
-    [Test]
-    public void Baseline_and_totoro_train_on_the_same_workers_partitions_and_selections()
+    [TestCase("shared")]
+    [TestCase("disjoint")]
+    public void Baseline_and_totoro_train_on_the_same_workers_partitions_and_selections(string assignment)
     {
-        var config = Tiny with { Target = 1.0 };
+        var config = Tiny with { Target = 1.0, Assignment = SimFlCommand.ParseAssignment(assignment) };
         var plan = FlExperimentPlan.Create(config);
         var (forest, _) = plan.GrowForest(4);
         var star = plan.BaselineTopology();
@@ -45,6 +46,12 @@ public sealed class FlExperimentTests
             // Same worker list in the same order: contributor i is the same node, so it takes the same partition.
             Assert.That(forest.Workers(spec.Name), Is.EqualTo(star.Workers(spec.Name)));
             Assert.That(star.Root(spec.Name), Is.Not.AnyOf(forest.Workers(spec.Name).ToArray()));
+        }
+
+        if (config.Assignment == FlAssignment.Disjoint)
+        {
+            var all = plan.Specs.SelectMany(s => forest.Workers(s.Name)).ToArray();
+            Assert.That(all, Is.Unique);
         }
 
         var result = FlExperiment.Run(config, SimFlCommand.Synthetic, _ => { }, _ => { }, parallelism: 2);

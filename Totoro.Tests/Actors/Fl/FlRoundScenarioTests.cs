@@ -151,7 +151,8 @@ public sealed class FlRoundScenarioTests
     {
         var nodes = FlTestBed.Addresses(6);
         var bed = FlTestBed.Create(6, seed: 11, new StarTopology(nodes[0], nodes.Skip(1)), deviceFlops: _ => 1e4);
-        var spec = FlTestBed.App("app").Rounds(2).ClientsPerRound(5).OverSelection(1).Build();
+        // Over-selection (5 invited, K = 4), so workers ask the root for admission and a repeated "ready" can occur.
+        var spec = FlTestBed.App("app").Rounds(2).ClientsPerRound(4).OverSelection(1.25).Build();
         var coordinator = bed.Scenario[1].Resolve(new ActorPath(nodes[0], "/user/fl/coord-app"));
         var intruder = bed.Scenario.CreateProbe(1);
         long? run = null;
@@ -172,7 +173,7 @@ public sealed class FlRoundScenarioTests
 
         Assert.That(result.Outcome, Is.EqualTo(AppOutcome.BudgetExhausted));
         Assert.That(reports.Select(r => (r.StaleDropped, r.DuplicatesDropped)), Is.EqualTo(new[] { (2, 1), (0, 0) }));
-        Assert.That(reports.Select(r => r.Participants), Has.All.EqualTo(5));
+        Assert.That(reports.Select(r => r.Participants), Has.All.EqualTo(4));
     }
 
     [Test]
