@@ -19,6 +19,13 @@ internal readonly record struct Tombstone(NodeId Id, TimeSpan Until);
 internal sealed record JoinProgress(NodeAddress Bootstrap, int Attempt, ulong ReceivedHops, int? PathLength)
 {
     public bool IsComplete => PathLength is { } length && ReceivedHops == (length >= 64 ? ulong.MaxValue : (1UL << length) - 1);
+
+    /// <summary>
+    /// The bootstrap and its neighbourhood set (from the first path node's reply): Pastry's initial neighbourhood of the
+    /// joiner. Unmeasured, so the joiner's own <see cref="NeighborhoodSet"/> cannot hold them yet, but the joiner
+    /// announces itself to them too (see <see cref="RingNodeState"/>'s AnnounceTargets).
+    /// </summary>
+    public ImmutableArray<NodeHandle> Contacts { get; init; } = [];
 }
 
 /// <summary>
@@ -201,15 +208,23 @@ internal sealed partial record RingNodeState
             new ScheduleTimer(LeafSetExchangeTick.Instance, Settings.LeafSetExchangeInterval),
         ];
 
+    /// <summary>
+    /// Sends the current attempt's join and arms its retry timer. Attempt k waits <see cref="RingSettings.JoinRetryInterval"/>
+    /// × 2^min(k, 4): a join that is only slow (its path's uplinks are queueing) gets the time to finish instead of
+    /// being restarted into the same queues, which would discard its replies and add load.
+    /// </summary>
     private ImmutableArray<RingEffect> JoinAttemptEffects()
     {
         var join = Join ?? throw new InvalidOperationException("Not joining.");
         return
         [
             new Send(join.Bootstrap, new RouteMessage(Self, Self.Id, new JoinPayload(Self, join.Attempt), 1)),
-            new ScheduleTimer(JoinRetryTick.Instance, Settings.JoinRetryInterval),
+            new ScheduleTimer(JoinRetryTick.Instance, JoinRetryDelay(Settings, join.Attempt)),
         ];
     }
+
+    /// <summary>The wait before attempt <paramref name="attempt"/> is retried (exponential backoff, capped at 16×).</summary>
+    internal static TimeSpan JoinRetryDelay(RingSettings settings, int attempt) => settings.JoinRetryInterval * (1 << Math.Clamp(attempt, 0, 4));
 
     private RingNodeState OnRoute(RouteMessage message, TimeSpan now, IRouteApplication application, ImmutableArray<RingEffect>.Builder effects)
     {
@@ -317,6 +332,7 @@ internal sealed partial record RingNodeState
             {
                 ReceivedHops = join.ReceivedHops | (1UL << reply.HopIndex),
                 PathLength = reply.PathLength ?? join.PathLength,
+                Contacts = reply.HopIndex == 0 ? [reply.Sender, .. reply.Neighborhood] : join.Contacts,
             },
         };
         if (!state.Join!.IsComplete)
@@ -387,16 +403,20 @@ internal sealed partial record RingNodeState
     }
 
     /// <summary>
-    /// Whom a node that finished joining tells about itself: its leaf set and neighbourhood set, and the entries of
-    /// its deepest <see cref="RingSettings.AnnounceRows"/> routing-table rows. Those rows hold the nodes sharing the
-    /// longest prefixes with it, whose own tables are sparse there and need the newcomer; shallow rows of other nodes
-    /// are already full of nodes from their own joins, so announcing there (Pastry's "every node in its state")
-    /// would cost one message per entry and change almost nothing.
+    /// Whom a node that finished joining tells about itself: its leaf set and neighbourhood set, the bootstrap and the
+    /// bootstrap's neighbourhood set (<see cref="JoinProgress.Contacts"/>), and the entries of its deepest
+    /// <see cref="RingSettings.AnnounceRows"/> routing-table rows. The deep rows hold the nodes sharing the longest
+    /// prefixes with it, whose own tables are sparse there and need the newcomer. The contacts have random prefixes, so
+    /// the newcomer competes for a slot of their shallow rows: without that, shallow rows are only ever copied from
+    /// join path to joiner, and the nodes that filled them while the ring was small stay on most join paths (at 10⁵,
+    /// the first 64 nodes were the second hop of 63 % of all joins, and at 10⁶ their uplinks could not keep up).
+    /// Announcing to every entry of every row (Pastry's "every node in its state") would cost one message per entry.
     /// </summary>
     private IEnumerable<PeerEntry> AnnounceTargets()
     {
         var seen = new HashSet<NodeId>();
-        foreach (var entry in Leaves.Members().Concat(Neighbors.Entries.ToArray()))
+        var contacts = Join?.Contacts ?? [];
+        foreach (var entry in Leaves.Members().Concat(Neighbors.Entries.ToArray()).Concat(contacts.Select(handle => handle.Unmeasured())))
         {
             if (seen.Add(entry.Id))
             {

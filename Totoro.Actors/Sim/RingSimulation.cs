@@ -35,6 +35,12 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
     /// </summary>
     public double? JoinRatePerSecond { get; init; }
 
+    /// <summary>
+    /// How long the build waits, in virtual time after the last node started, for the last joins to complete
+    /// (<c>--build-timeout</c>); joins still unfinished then are reported, and those nodes are not members.
+    /// </summary>
+    public TimeSpan BuildTimeout { get; init; } = TimeSpan.FromSeconds(600);
+
     /// <summary>Virtual time between the end of the build and the lookups (<c>--settle</c>): leaf-set exchanges and heartbeats run.</summary>
     public TimeSpan Settle { get; init; } = TimeSpan.Zero;
 
@@ -86,6 +92,11 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
         if (TableMaintenanceInterval < TimeSpan.Zero || MaintenanceRounds < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(TableMaintenanceInterval), "--table-maintenance and --maintenance-rounds must be ≥ 0");
+        }
+
+        if (BuildTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(BuildTimeout), BuildTimeout, "--build-timeout must be positive");
         }
 
         if (Settle < TimeSpan.Zero)
@@ -271,8 +282,19 @@ internal sealed class RingSimulation
             progress?.Invoke(Started);
         }
 
+        // Wait until every membership completed, at most BuildTimeout of virtual time; UnfinishedJoins reports the rest.
         var expected = ExpectedMemberships;
-        _world.RunUntil(() => _recorder.JoinedCount >= expected, _settings.JoinRetryInterval * 4);
+        _world.RunUntil(() => _recorder.JoinedCount >= expected, _options.BuildTimeout);
+    }
+
+    /// <summary>Started nodes whose zone-ring join has not completed (they are not members and never count as one).</summary>
+    public int UnfinishedJoins => Enumerable.Range(0, _actors.Length).Count(node => _actors[node] is not null && !_recorder.IsReady(node));
+
+    /// <summary>The node whose uplink was busy longest so far: seconds spent serializing, messages sent, and the mean queueing wait per message.</summary>
+    public (double BusySeconds, long Messages, double MeanWaitSeconds) BusiestUplink()
+    {
+        var busiest = Enumerable.Range(0, _actors.Length).Select(_network.Uplink).MaxBy(usage => usage.Busy);
+        return (busiest.Busy.TotalSeconds, busiest.Messages, busiest.Messages == 0 ? 0 : busiest.Waited.TotalSeconds / busiest.Messages);
     }
 
     /// <summary>
