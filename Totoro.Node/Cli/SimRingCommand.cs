@@ -25,6 +25,9 @@ internal sealed record RingLookupSummary(
 {
     /// <summary>Stretch split into cross-zone and intra-zone lookups, and the floor the hop count alone forces.</summary>
     public StretchBreakdown? StretchBreakdown { get; init; }
+
+    /// <summary>Deliveries to a node that finished joining during the lookups and was then the closest member (0 when the build completed).</summary>
+    public int LateJoinerDeliveries { get; init; }
 }
 
 /// <summary>One <c>sim ring</c> run.</summary>
@@ -317,6 +320,7 @@ internal static class SimRingCommand
         report.LiveNodes,
         wrongLeafSets)
     {
+        LateJoinerDeliveries = report.LateJoinerDeliveries,
         StretchBreakdown = report.Stretch with
         {
             CrossZoneShare = Math.Round(report.Stretch.CrossZoneShare, 3),
