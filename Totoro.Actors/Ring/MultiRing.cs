@@ -82,13 +82,15 @@ internal sealed record MultiRingNodeState(int Zone, RingNodeState ZoneRing, Ring
         if (envelope.Ring == ZoneRingId)
         {
             var step = ZoneRing.Handle(envelope.Message, now, adapter);
-            return (this with { ZoneRing = step.State }).Process(ZoneRingId, step);
+            // Most messages (probes, replies that teach nothing) leave the ring state as it was: keep this version, so
+            // no new one is allocated and promoted while the node waits for its next message.
+            return (ReferenceEquals(step.State, ZoneRing) ? this : this with { ZoneRing = step.State }).Process(ZoneRingId, step);
         }
 
         if (envelope.Ring.IsGlobal && GlobalRing is { } global)
         {
             var step = global.Handle(envelope.Message, now, adapter);
-            return (this with { GlobalRing = step.State }).Process(RingId.Global, step);
+            return (ReferenceEquals(step.State, global) ? this : this with { GlobalRing = step.State }).Process(RingId.Global, step);
         }
 
         return new(this, envelope.Message is RouteMessage route
@@ -118,8 +120,13 @@ internal sealed record MultiRingNodeState(int Zone, RingNodeState ZoneRing, Ring
     /// <summary>Tags a ring's effects and turns the end of a cross-zone segment into the start of the next.</summary>
     private RingStep<MultiRingNodeState> Process(RingId ring, RingStep<RingNodeState> step)
     {
+        if (step.Effects.IsEmpty)
+        {
+            return new(this, []);
+        }
+
         var state = this;
-        var effects = ImmutableArray.CreateBuilder<RingEffect>();
+        var effects = ImmutableArray.CreateBuilder<RingEffect>(step.Effects.Length);
         foreach (var effect in step.Effects)
         {
             if (effect is Deliver { Context.Payload: CrossZonePayload crossing } deliver)
@@ -134,7 +141,7 @@ internal sealed record MultiRingNodeState(int Zone, RingNodeState ZoneRing, Ring
             }
         }
 
-        return new(state, effects.ToImmutable());
+        return new(state, effects.Count == effects.Capacity ? effects.MoveToImmutable() : effects.ToImmutable());
     }
 
     private RingStep<MultiRingNodeState> ContinueCrossZone(RingId arrivedOn, RouteContext context, CrossZonePayload crossing)

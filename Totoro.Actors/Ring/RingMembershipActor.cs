@@ -82,7 +82,11 @@ internal sealed class RingMembershipActor : ReceiveActor
     {
         var leaves = _state.Ring.ZoneRing.Leaves;
         var step = _state.Ring.Handle(envelope, Now, _state.Applications);
-        _state = _state with { Ring = step.State };
+        if (!ReferenceEquals(step.State, _state.Ring))
+        {
+            _state = _state with { Ring = step.State };
+        }
+
         Perform(step.Effects);
         if (!_state.LeafSetWatchers.IsEmpty && !ReferenceEquals(leaves, _state.Ring.ZoneRing.Leaves))
         {

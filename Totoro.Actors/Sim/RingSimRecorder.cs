@@ -30,6 +30,8 @@ internal sealed class RingSimRecorder(NetworkModel network, int nodes, int looku
     /// <summary>Lookups of the current phase delivered so far.</summary>
     public int DeliveredLookups { get; private set; }
 
+    public int DeliveredTo(int lookup) => _delivered[lookup];
+
     public void Joined(NodeAddress node)
     {
         _ready[node.Value] = true;
@@ -72,8 +74,15 @@ internal sealed class RingSimRecorder(NetworkModel network, int nodes, int looku
         _hops[lookup] = hops;
     }
 
-    public LookupReport Report(Func<int, NodeId> idOf, NodeId[] expected, int liveNodes)
+    /// <summary>
+    /// Summarises the lookups. A delivery is correct when it reached <paramref name="expected"/> (the closest member when
+    /// the lookups started), or when <paramref name="isCorrectLateJoiner"/> accepts it: the node finished joining during
+    /// the lookups and is the closest member at the end, so no member was closer when it delivered (members only
+    /// join during the lookups). Such deliveries are counted in <see cref="LookupReport.LateJoinerDeliveries"/>.
+    /// </summary>
+    public LookupReport Report(Func<int, NodeId> idOf, NodeId[] expected, int liveNodes, Func<int, int, bool>? isCorrectLateJoiner = null)
     {
+        var lateJoiners = 0;
         var hops = new List<int>(expected.Length);
         var stretch = new List<double>(expected.Length);
         var misroutes = 0;
@@ -87,7 +96,13 @@ internal sealed class RingSimRecorder(NetworkModel network, int nodes, int looku
                 continue;
             }
 
-            misroutes += idOf(node) == expected[lookup] ? 0 : 1;
+            if (idOf(node) != expected[lookup])
+            {
+                var late = isCorrectLateJoiner?.Invoke(lookup, node) ?? false;
+                lateJoiners += late ? 1 : 0;
+                misroutes += late ? 0 : 1;
+            }
+
             hops.Add(_hops[lookup]);
             var direct = network.PropagationDelay(_source[lookup], node).TotalMilliseconds;
             if (direct > 0)
@@ -127,6 +142,7 @@ internal sealed class RingSimRecorder(NetworkModel network, int nodes, int looku
             Percentile(stretch, 0.90),
             liveNodes)
         {
+            LateJoinerDeliveries = lateJoiners,
             Stretch = new StretchBreakdown(
                 stretch.Count == 0 ? 0 : (double)cross.Count / stretch.Count,
                 Median(cross),

@@ -35,6 +35,12 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
     /// </summary>
     public double? JoinRatePerSecond { get; init; }
 
+    /// <summary>
+    /// How long the build waits, in virtual time after the last node started, for the last joins to complete
+    /// (<c>--build-timeout</c>); joins still unfinished then are reported, and those nodes are not members.
+    /// </summary>
+    public TimeSpan BuildTimeout { get; init; } = TimeSpan.FromSeconds(600);
+
     /// <summary>Virtual time between the end of the build and the lookups (<c>--settle</c>): leaf-set exchanges and heartbeats run.</summary>
     public TimeSpan Settle { get; init; } = TimeSpan.Zero;
 
@@ -88,6 +94,11 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
             throw new ArgumentOutOfRangeException(nameof(TableMaintenanceInterval), "--table-maintenance and --maintenance-rounds must be ≥ 0");
         }
 
+        if (BuildTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(BuildTimeout), BuildTimeout, "--build-timeout must be positive");
+        }
+
         if (Settle < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(Settle), Settle, "--settle must be ≥ 0 seconds");
@@ -113,6 +124,9 @@ internal sealed record LookupReport(
     int LiveNodes)
 {
     public StretchBreakdown Stretch { get; init; } = StretchBreakdown.Empty;
+
+    /// <summary>Deliveries to a node that finished joining during the lookups and was then the closest member (not misroutes).</summary>
+    public int LateJoinerDeliveries { get; init; }
 }
 
 /// <summary>
@@ -271,8 +285,19 @@ internal sealed class RingSimulation
             progress?.Invoke(Started);
         }
 
+        // Wait until every membership completed, at most BuildTimeout of virtual time; UnfinishedJoins reports the rest.
         var expected = ExpectedMemberships;
-        _world.RunUntil(() => _recorder.JoinedCount >= expected, _settings.JoinRetryInterval * 4);
+        _world.RunUntil(() => _recorder.JoinedCount >= expected, _options.BuildTimeout);
+    }
+
+    /// <summary>Started nodes whose zone-ring join has not completed (they are not members and never count as one).</summary>
+    public int UnfinishedJoins => Enumerable.Range(0, _actors.Length).Count(node => _actors[node] is not null && !_recorder.IsReady(node));
+
+    /// <summary>The node whose uplink was busy longest so far: seconds spent serializing, messages sent, and the mean queueing wait per message.</summary>
+    public (double BusySeconds, long Messages, double MeanWaitSeconds) BusiestUplink()
+    {
+        var busiest = Enumerable.Range(0, _actors.Length).Select(_network.Uplink).MaxBy(usage => usage.Busy);
+        return (busiest.Busy.TotalSeconds, busiest.Messages, busiest.Messages == 0 ? 0 : busiest.Waited.TotalSeconds / busiest.Messages);
     }
 
     /// <summary>
@@ -326,6 +351,8 @@ internal sealed class RingSimulation
         var live = liveByZone.SelectMany(nodes => nodes).ToArray();
         var populatedZones = Enumerable.Range(0, _options.Zones).Where(zone => liveByZone[zone].Length > 0).ToArray();
         var expected = new NodeId[_options.Lookups];
+        var keys = new NodeId[_options.Lookups];
+        var targetZone = new int[_options.Lookups];
         _recorder.ResetLookups();
         Span<byte> bytes = stackalloc byte[16];
         for (var lookup = 0; lookup < _options.Lookups; lookup++)
@@ -335,6 +362,7 @@ internal sealed class RingSimulation
             _random.NextBytes(bytes);
             var key = new NodeId(new UInt128(BitConverter.ToUInt64(bytes), BitConverter.ToUInt64(bytes[8..])));
             expected[lookup] = Closest(sortedByZone[zone], key);
+            (keys[lookup], targetZone[lookup]) = (key, zone);
             _recorder.Begin(lookup, source, crossZone: zone != _zoneOf[source]);
             _actors[source]!.Tell(new RouteRequest(key, RingId.Zone(zone), new SimLookup(lookup)));
             if (lookup % 10 == 9)
@@ -346,7 +374,15 @@ internal sealed class RingSimulation
         // Wait for the last lookups (at most 30 s): every virtual second of waiting costs a heartbeat round of all nodes.
         var abandonedBefore = _recorder.Abandoned;
         _world.RunUntil(() => _recorder.DeliveredLookups + (_recorder.Abandoned - abandonedBefore) >= _options.Lookups, TimeSpan.FromSeconds(30));
-        return _recorder.Report(node => _ids[node], expected, live.Length);
+        // Joins still on their way when the lookups started (only with a build cut short by --build-timeout) may finish
+        // during them; a delivery to such a node is judged against the members at the end (see RingSimRecorder.Report).
+        var memberAtStart = new bool[_actors.Length];
+        Array.ForEach(live, node => memberAtStart[node] = true);
+        var sortedAtEnd = Enumerable.Range(0, _options.Zones)
+            .Select(zone => SortedIds(Enumerable.Range(0, _actors.Length).Where(node => IsLive(node) && _zoneOf[node] == zone).ToArray()))
+            .ToArray();
+        return _recorder.Report(node => _ids[node], expected, live.Length, (lookup, node) =>
+            !memberAtStart[node] && IsLive(node) && _ids[node] == Closest(sortedAtEnd[targetZone[lookup]], keys[lookup]));
     }
 
     /// <summary>Per-node state of up to <paramref name="sample"/> random live nodes, read through <see cref="GetRingState"/>.</summary>

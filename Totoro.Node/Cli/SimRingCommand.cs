@@ -25,6 +25,9 @@ internal sealed record RingLookupSummary(
 {
     /// <summary>Stretch split into cross-zone and intra-zone lookups, and the floor the hop count alone forces.</summary>
     public StretchBreakdown? StretchBreakdown { get; init; }
+
+    /// <summary>Deliveries to a node that finished joining during the lookups and was then the closest member (0 when the build completed).</summary>
+    public int LateJoinerDeliveries { get; init; }
 }
 
 /// <summary>One <c>sim ring</c> run.</summary>
@@ -57,6 +60,18 @@ internal sealed record RingRunSummary(
     RingLookupSummary? AfterChurn)
 {
     public double JoinRatePerVirtualSecond { get; init; }
+
+    /// <summary>Started nodes whose join had not completed when the build ended (after <c>--build-timeout</c>); must be 0.</summary>
+    public int JoinsUnfinished { get; init; }
+
+    public double BuildTimeoutVirtualSeconds { get; init; }
+
+    /// <summary>During the build, the node whose uplink was busy longest: seconds serializing, messages, mean queueing wait per message.</summary>
+    public double BusiestUplinkBusySeconds { get; init; }
+
+    public long BusiestUplinkMessages { get; init; }
+
+    public double BusiestUplinkMeanWaitSeconds { get; init; }
 
     public double SettleVirtualSeconds { get; init; }
 
@@ -112,6 +127,7 @@ internal static class SimRingCommand
         var candidates = new Option<int>("--candidates") { Description = "Routing-table candidates per slot", DefaultValueFactory = _ => 2 };
         var landmarks = new Option<bool>("--landmark-zones") { Description = "Each node picks its zone by measured RTT to one landmark per zone (default: the zone it was placed in)" };
         var joinRate = new Option<double?>("--join-rate") { Description = "Joins started per virtual second (default N/10, at most 100,000)" };
+        var buildTimeout = new Option<double>("--build-timeout") { Description = "Virtual seconds the build waits after the last start for the last joins to complete (unfinished ones are reported)", DefaultValueFactory = _ => 600 };
         var settle = new Option<double>("--settle") { Description = "Virtual seconds of maintenance between the build and the lookups", DefaultValueFactory = _ => 0 };
         var growth = new Option<double>("--growth") { Description = "During the build the ring grows by at most this fraction of its started nodes per virtual second", DefaultValueFactory = _ => 1.0 };
         var tableMaintenance = new Option<double>("--table-maintenance") { Description = "Routing-table maintenance period in virtual seconds (totoro.ring.table-maintenance-interval; 0 = off)", DefaultValueFactory = _ => 20 };
@@ -120,7 +136,7 @@ internal static class SimRingCommand
         var output = new Option<string?>("--out") { Description = "Directory for CSV and SVG output" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON summary object on stdout" };
         var command = new Command("ring", "Build a Pastry multi-ring overlay through joins and measure lookups, state, messages, memory");
-        foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, landmarks, joinRate, growth, settle, tableMaintenance, maintenanceRounds, announceRows, output, json })
+        foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, landmarks, joinRate, growth, buildTimeout, settle, tableMaintenance, maintenanceRounds, announceRows, output, json })
         {
             command.Options.Add(option);
         }
@@ -133,6 +149,7 @@ internal static class SimRingCommand
                 ZoneAssignment = parse.GetValue(landmarks) ? ZoneAssignment.LandmarkRtt : ZoneAssignment.Geographic,
                 JoinRatePerSecond = parse.GetValue(joinRate),
                 Settle = TimeSpan.FromSeconds(parse.GetValue(settle)),
+                BuildTimeout = TimeSpan.FromSeconds(parse.GetValue(buildTimeout)),
                 GrowthPerSecond = parse.GetValue(growth),
                 AnnounceRows = parse.GetValue(announceRows),
                 TableMaintenanceInterval = TimeSpan.FromSeconds(parse.GetValue(tableMaintenance)),
@@ -208,7 +225,9 @@ internal static class SimRingCommand
         var buildVirtual = simulation.VirtualTime.TotalSeconds;
         var joinMessages = simulation.JoinMessages;
         var buildMessages = simulation.MessagesSent;
-        phase(string.Create(CultureInfo.InvariantCulture, $"built in {buildWall:F1} s wall, {buildVirtual:F0} s virtual; {simulation.Joined:N0}/{simulation.ExpectedMemberships:N0} memberships"));
+        var unfinished = simulation.UnfinishedJoins;
+        var busiest = simulation.BusiestUplink();
+        phase(string.Create(CultureInfo.InvariantCulture, $"built in {buildWall:F1} s wall, {buildVirtual:F0} s virtual; {simulation.Joined:N0}/{simulation.ExpectedMemberships:N0} memberships, {unfinished:N0} joins unfinished; busiest uplink {busiest.BusySeconds:F1} s busy, {busiest.Messages:N0} messages, mean wait {busiest.MeanWaitSeconds:F2} s"));
         var maintenanceMessagesBefore = simulation.TableMaintenanceMessages;
         var allMessagesBefore = simulation.MessagesSent;
         var maintenance = simulation.MaintainTables();
@@ -266,6 +285,11 @@ internal static class SimRingCommand
             afterChurn)
         {
             JoinRatePerVirtualSecond = options.JoinRate,
+            JoinsUnfinished = unfinished,
+            BuildTimeoutVirtualSeconds = options.BuildTimeout.TotalSeconds,
+            BusiestUplinkBusySeconds = Math.Round(busiest.BusySeconds, 2),
+            BusiestUplinkMessages = busiest.Messages,
+            BusiestUplinkMeanWaitSeconds = Math.Round(busiest.MeanWaitSeconds, 3),
             SettleVirtualSeconds = options.Settle.TotalSeconds,
             MaintenanceVirtualSeconds = maintenance.TotalSeconds,
             TableMaintenanceMessagesPerNodePerPeriod = options.MaintenanceRounds == 0 ? 0 : Math.Round((double)maintenanceMessages / options.Nodes / options.MaintenanceRounds, 2),
@@ -296,6 +320,7 @@ internal static class SimRingCommand
         report.LiveNodes,
         wrongLeafSets)
     {
+        LateJoinerDeliveries = report.LateJoinerDeliveries,
         StretchBreakdown = report.Stretch with
         {
             CrossZoneShare = Math.Round(report.Stretch.CrossZoneShare, 3),

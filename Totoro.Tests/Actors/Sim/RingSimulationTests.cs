@@ -27,6 +27,27 @@ internal sealed class RingSimulationTests
     }
 
     [Test]
+    public void The_build_waits_for_every_join_and_a_short_timeout_reports_the_unfinished_ones()
+    {
+        var options = new RingSimOptions(2000, Zones: 1, BitsPerDigit: 4, Seed: 5, CandidatesPerSlot: 1, Lookups: 1000, ChurnPercent: 0) { JoinRatePerSecond = 2000 };
+        var complete = new RingSimulation(options);
+        complete.Build();
+        Assert.That(complete.UnfinishedJoins, Is.Zero);
+        Assert.That(complete.Joined, Is.EqualTo(2000));
+
+        var cut = new RingSimulation(options with { BuildTimeout = TimeSpan.FromMilliseconds(1) });
+        cut.Build();
+        Assert.That(cut.UnfinishedJoins, Is.Positive, "the last joins were still on their way");
+        Assert.That(cut.UnfinishedJoins + cut.Joined, Is.EqualTo(2000));
+        Assert.That(cut.LiveNodes, Is.EqualTo(cut.Joined), "a node that has not finished joining is not a member");
+        var report = cut.MeasureLookups();
+        Assert.That(report.Delivered, Is.EqualTo(1000));
+        Assert.That(report.LateJoinerDeliveries, Is.Positive, "joins finished during the lookups and took over their keys");
+        Assert.That(report.Misroutes, Is.Zero, "a delivery to a node that joined meanwhile and is the closest member is no misroute");
+        Assert.That(() => new RingSimulation(options with { BuildTimeout = TimeSpan.Zero }), Throws.InstanceOf<ArgumentOutOfRangeException>());
+    }
+
+    [Test]
     public void Crash_of_half_a_leaf_set_minus_one_adjacent_nodes_keeps_delivery_correct()
     {
         var simulation = new RingSimulation(new RingSimOptions(300, 1, 4, Seed: 3, CandidatesPerSlot: 2, Lookups: 1000, ChurnPercent: 0));

@@ -1,0 +1,210 @@
+using System.Collections.Immutable;
+
+namespace Totoro.Actors.Ring;
+
+/// <summary>Failure detection (heartbeats, phi-accrual monitors of the leaf set), leaf-set exchange, and repair after a failure.</summary>
+internal sealed partial record RingNodeState
+{
+    private RingNodeState OnProbe(Probe probe, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
+    {
+        effects.Add(new Send(probe.Sender.Address, new ProbeReply(Self, probe.SentAt)));
+        return HeardFrom(probe.Sender).LearnUnmeasured(probe.Sender, now);
+    }
+
+    private RingNodeState OnRowEntryReply(RowEntryReply reply, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
+    {
+        foreach (var candidate in reply.Candidates)
+        {
+            if (candidate.Id != Self.Id && !IsTombstoned(candidate.Id, now) && !Table.Contains(candidate.Id))
+            {
+                effects.Add(new Send(candidate.Address, new Probe(Self, now)));
+            }
+        }
+
+        return LearnUnmeasured(reply.Sender, now);
+    }
+
+    private RingNodeState OnHeartbeatTick(TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
+    {
+        if (Phase != RingPhase.Ready)
+        {
+            return this;
+        }
+
+        var state = this with { Tombstones = Tombstones.RemoveAll(t => t.Until <= now) };
+        foreach (var monitor in Monitors)
+        {
+            if (!monitor.Detector.IsAvailable(now, Settings.FailureDetector))
+            {
+                state = state.DeclareDead(monitor.Id, now, effects);
+            }
+        }
+
+        foreach (var leaf in state.Leaves.Members())
+        {
+            effects.Add(new Send(leaf.Address, new Probe(Self, now)));
+        }
+
+        // A side still short after repair keeps pulling leaf sets from its nearest member until it is full.
+        if (state.Leaves.Clockwise.Length < state.Leaves.HalfSize)
+        {
+            state.RequestLeafSets([state.Leaves.NearestClockwise], effects);
+        }
+
+        if (state.Leaves.CounterClockwise.Length < state.Leaves.HalfSize)
+        {
+            state.RequestLeafSets([state.Leaves.NearestCounterClockwise], effects);
+        }
+
+        effects.Add(new ScheduleTimer(HeartbeatTick.Instance, Settings.HeartbeatInterval));
+        return state;
+    }
+
+    private RingNodeState OnLeafSetExchangeTick(ImmutableArray<RingEffect>.Builder effects)
+    {
+        if (Phase != RingPhase.Ready)
+        {
+            return this;
+        }
+
+        RequestLeafSets([Leaves.NearestClockwise, Leaves.NearestCounterClockwise], effects);
+        var tableSize = Table.Count;
+        if (tableSize > 0)
+        {
+            var carrier = Table.Entries().ElementAt(ExchangeRound % tableSize);
+            effects.Add(new Send(carrier.Address, new RouteMessage(Self, Self.Id, new LeafSetProbe(Self), 1)));
+        }
+
+        effects.Add(new ScheduleTimer(LeafSetExchangeTick.Instance, Settings.LeafSetExchangeInterval));
+        return this with { ExchangeRound = ExchangeRound + 1 };
+    }
+
+    /// <summary>
+    /// Drops a dead peer everywhere and starts repair: the farthest live leaf on each side it occupied (Pastry's
+    /// choice: it knows the most nodes beyond the gap) and the nearest (its leaf set continues ours) are asked for
+    /// their leaf sets; if it held a routing-table slot, a node sharing at least that row's prefix is asked for that slot.
+    /// </summary>
+    private RingNodeState DeclareDead(NodeId id, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
+    {
+        var wasClockwise = Leaves.IsOnClockwiseSide(id);
+        var wasCounterClockwise = Leaves.IsOnCounterClockwiseSide(id);
+        (int Row, int Column)? slot = Table.Contains(id) ? Table.PlaceOf(id) : null;
+        var state = Forget(id, now, effects, declareFailed: true);
+
+        if (wasClockwise)
+        {
+            state.RequestLeafSets([state.Leaves.FarthestClockwise, state.Leaves.NearestClockwise], effects);
+        }
+
+        if (wasCounterClockwise)
+        {
+            state.RequestLeafSets([state.Leaves.FarthestCounterClockwise, state.Leaves.NearestCounterClockwise], effects);
+        }
+
+        if (slot is { } place && state.RowRepairContact(place.Row, place.Column) is { } contact)
+        {
+            effects.Add(new Send(contact.Address, new RowEntryRequest(Self, place.Row, place.Column)));
+        }
+
+        return state;
+    }
+
+    private void RequestLeafSets(PeerEntry?[] contacts, ImmutableArray<RingEffect>.Builder effects)
+    {
+        foreach (var contact in contacts.OfType<PeerEntry>().DistinctBy(entry => entry.Id))
+        {
+            effects.Add(new Send(contact.Address, new LeafSetRequest(Self)));
+        }
+    }
+
+    /// <summary>A node whose slot (row, column) is valid for us: it shares ≥ row digits with us and is not itself in that slot.</summary>
+    private PeerEntry? RowRepairContact(int row, int column)
+    {
+        for (var candidateRow = row; candidateRow < Table.Depth; candidateRow++)
+        {
+            foreach (var entry in Table.Row(candidateRow))
+            {
+                if (candidateRow > row || Settings.Geometry.Digit(entry.Id, row) != column)
+                {
+                    return entry;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private RingNodeState Forget(NodeId id, TimeSpan now, ImmutableArray<RingEffect>.Builder effects, bool declareFailed)
+    {
+        var known = Leaves.Find(id) ?? Table.Find(id);
+        var state = this with
+        {
+            Leaves = Leaves.Remove(id),
+            Table = Table.Remove(id),
+            Neighbors = Neighbors.Remove(id),
+            Monitors = Monitors.RemoveAll(m => m.Id == id),
+        };
+        if (!declareFailed)
+        {
+            return state;
+        }
+
+        if (known is { } peer)
+        {
+            effects.Add(new PeerFailed(NodeHandle.Of(peer)));
+        }
+
+        return state with { Tombstones = state.Tombstones.RemoveAll(t => t.Id == id).Add(new Tombstone(id, now + Settings.TombstoneTtl)) };
+    }
+
+    /// <summary>Keeps exactly one detector per leaf-set member; a new member starts as if it had just answered.</summary>
+    private RingNodeState SyncMonitors(TimeSpan now)
+    {
+        // Called after every message: check without allocating, rebuild only when membership changed.
+        var distinct = 0;
+        var allMonitored = true;
+        foreach (var leaf in Leaves.Clockwise)
+        {
+            distinct++;
+            allMonitored &= IndexOfMonitor(leaf.Id) >= 0;
+        }
+
+        foreach (var leaf in Leaves.CounterClockwise)
+        {
+            if (!Leaves.IsOnClockwiseSide(leaf.Id))
+            {
+                distinct++;
+                allMonitored &= IndexOfMonitor(leaf.Id) >= 0;
+            }
+        }
+
+        if (allMonitored && distinct == Monitors.Length)
+        {
+            return this;
+        }
+
+        var members = Leaves.Members().ToArray();
+
+        var monitors = ImmutableArray.CreateBuilder<LeafMonitor>(members.Length);
+        foreach (var member in members)
+        {
+            var index = IndexOfMonitor(member.Id);
+            monitors.Add(index >= 0 ? Monitors[index] : new LeafMonitor(member.Id, PhiAccrualDetector.Start(now, Settings.FailureDetector)));
+        }
+
+        return this with { Monitors = monitors.MoveToImmutable() };
+    }
+
+    private int IndexOfMonitor(NodeId id)
+    {
+        for (var index = 0; index < Monitors.Length; index++)
+        {
+            if (Monitors[index].Id == id)
+            {
+                return index;
+            }
+        }
+
+        return -1;
+    }
+}
