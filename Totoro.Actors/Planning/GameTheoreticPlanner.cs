@@ -146,14 +146,19 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
             return;
         }
 
+        // The older reading keeps weight (1 − w)·ProbeMemory^age: the same per-round discount as the arm's probe
+        // count. A reading from many rounds ago describes another profile; averaging it in at full weight held a
+        // stale high estimate for hundreds of rounds (seed 1 of sim planning: a 990 s alternative read as 1,683 s
+        // after one fresh probe, because the previous one was 70 rounds old).
+        var keep = (1 - _settings.EstimateWeight) * (arm.ProbedAt < 0 ? 0 : Math.Pow(_settings.ProbeMemory, Math.Max(0, state.Round - arm.ProbedAt)));
         arm.Estimate = arm.Estimate is { } previous && !double.IsInfinity(previous) && !double.IsInfinity(cost)
-            ? ((1 - _settings.EstimateWeight) * previous) + (_settings.EstimateWeight * cost)
+            ? (keep * previous) + ((1 - keep) * cost)
             : cost;
         if (state.CommittedCost is { } own && own > 0)
         {
             var ratio = cost / own;
             arm.Relative = arm.RelativeTo == state.Committed && arm.Relative is { } before && !double.IsInfinity(before) && !double.IsInfinity(ratio)
-                ? ((1 - _settings.EstimateWeight) * before) + (_settings.EstimateWeight * ratio)
+                ? (keep * before) + ((1 - keep) * ratio)
                 : ratio;
             arm.RelativeTo = state.Committed;
         }

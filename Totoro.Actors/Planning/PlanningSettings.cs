@@ -38,7 +38,8 @@ internal sealed record BanditSettings(double Discount, double Exploration, doubl
 /// <see cref="ProbeRate"/> / (1 + <see cref="ProbeDecay"/>·t)), the alternative with the lowest optimistic (UCB)
 /// estimate ĉᵢ − <see cref="Exploration"/>·ĉ_committed·√(ln(1+N)/nᵢ) (untried first; probe counts nᵢ decay by <see cref="ProbeMemory"/> per round, so
 /// stale estimates get retried). Probe results are kept relative to the committed cost of the same round and averaged
-/// with weight <see cref="EstimateWeight"/> on the newest. Before probing, an inertia coin comes up with probability
+/// with weight <see cref="EstimateWeight"/> on the newest; the older average's weight also decays by
+/// <see cref="ProbeMemory"/> per round since it was probed, so a reading from long ago hardly counts. Before probing, an inertia coin comes up with probability
 /// <see cref="Inertia"/> / (1 + <see cref="InertiaDecay"/>·recent switches); if it does, a better-looking but older
 /// estimate is re-probed to verify it, and the point switches to its best alternative if that was probed after the
 /// last round and is better by more than <see cref="Threshold"/> (relative). If it does not, the point explores.
@@ -65,7 +66,7 @@ internal sealed record GameSettings(double Inertia, double Threshold, double Pro
     /// <summary>Per-round discount of an alternative's probe count, so stale estimates regain their UCB bonus and get retried.</summary>
     public double ProbeMemory { get; init; } = 0.95;
 
-    /// <summary>Weight of the newest probe result in an alternative's estimate.</summary>
+    /// <summary>Weight of the newest probe result in an alternative's estimate (the rest, discounted by <see cref="ProbeMemory"/> per round of age, stays on the older average).</summary>
     public double EstimateWeight { get; init; } = 0.5;
 
     public GameSettings Validated()

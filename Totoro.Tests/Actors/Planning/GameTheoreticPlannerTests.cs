@@ -148,6 +148,32 @@ internal sealed class GameTheoreticPlannerTests
     }
 
     /// <summary>
+    /// An alternative probed once at 40 (early congestion) and, 70 observed rounds later, at 9 against a committed
+    /// cost of 10. The old reading describes another profile: the estimate must follow the fresh one, so the
+    /// verified better response is taken. With the old reading averaged in at full weight the estimate was 24.5
+    /// and the point stayed put (sim planning seed 1 on the session-4 ring: ε stuck at 10.9 % for 170 rounds).
+    /// </summary>
+    [Test]
+    public void A_fresh_probe_outweighs_a_reading_from_long_ago()
+    {
+        var planner = new GameTheoreticPlanner(GameSettings.Default with { Inertia = 1 }, new Random(5));
+        var point = PlannerTestKit.Point(0);
+        var arms = PlannerTestKit.Arms(2);
+        Assert.That(planner.Choose(point, arms), Is.EqualTo(arms[0]));
+        planner.Observe(point, arms[0].Id, 10);
+        planner.ObserveProbe(point, arms[1].Id, 40);
+        for (var round = 0; round < 70; round++)
+        {
+            Assert.That(planner.Choose(point, arms), Is.EqualTo(arms[0]), "arm 1 looks 4× worse");
+            planner.Observe(point, arms[0].Id, 10);
+        }
+
+        Assert.That(planner.ProbeTarget(point, arms), Is.EqualTo(arms[1]), "the only alternative (inertia 1: the point may move)");
+        planner.ObserveProbe(point, arms[1].Id, 9);
+        Assert.That(planner.Choose(point, arms), Is.EqualTo(arms[1]), "the fresh 10 % gain is taken");
+    }
+
+    /// <summary>
     /// Eight unit players choose resource A (ℓ = L) or B (ℓ = L + 2). The unique equilibrium load is (5, 3):
     /// a player on A pays 5 and would pay 3 + 1 + 2 = 6 on B; one on B pays 5 and would pay 6 on A. Every player
     /// starts on A (the nearest arm), so the start has ε = 8 − 3 = 5.
