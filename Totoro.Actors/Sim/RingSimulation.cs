@@ -21,6 +21,7 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
         Geometry = new IdGeometry(BitsPerDigit),
         CandidatesPerSlot = CandidatesPerSlot,
         AnnounceRows = AnnounceRows,
+        LeafSetSize = LeafSetSize,
         TableMaintenanceInterval = TableMaintenanceInterval,
         HeartbeatInterval = TimeSpan.FromSeconds(30),
         LeafSetExchangeInterval = TimeSpan.FromSeconds(60),
@@ -55,6 +56,9 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
     /// maintenance timer fires once per period, so after one period every node has refreshed its rows from a complete ring.
     /// </summary>
     public int MaintenanceRounds { get; init; } = 1;
+
+    /// <summary>Leaf-set size L (<c>--leaf-set</c>, <c>totoro.ring.leaf-set-size</c>; even, ≥ 2).</summary>
+    public int LeafSetSize { get; init; } = RingSettings.Default.LeafSetSize;
 
     /// <summary>Routing-table rows a joined node announces itself to (<c>--announce-rows</c>, <c>totoro.ring.announce-rows</c>).</summary>
     public int AnnounceRows { get; init; } = RingSettings.Default.AnnounceRows;

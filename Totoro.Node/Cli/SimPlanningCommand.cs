@@ -91,18 +91,31 @@ internal static class SimPlanningCommand
 
         command.SetAction(parse =>
         {
-            var options = new PlanningSimOptions(parse.GetValue(nodes), parse.GetValue(apps), parse.GetValue(heterogeneity), parse.GetValue(rounds), parse.GetValue(seed))
+            PlanningSimOptions options;
+            PlannerKind[] kinds;
+            try
             {
-                FanOutCap = parse.GetValue(cap),
-                CandidatesPerSlot = parse.GetValue(candidates),
-                EpsilonEvery = parse.GetValue(every),
-                ProbeBytes = parse.GetValue(probeBytes),
-                ProbeNoise = parse.GetValue(probeNoise),
-                Planning = new PlanningSettings(
-                    new BanditSettings(parse.GetValue(discount), parse.GetValue(exploration), parse.GetValue(hysteresis)),
-                    new GameSettings(parse.GetValue(inertia), parse.GetValue(threshold), parse.GetValue(probeRate)) { ProbeDecay = parse.GetValue(probeDecay), MinProbeRate = parse.GetValue(minProbe), Exploration = parse.GetValue(gameExploration), InertiaDecay = parse.GetValue(inertiaDecay), SwitchMemory = parse.GetValue(switchMemory) }),
-            }.Validated();
-            var kinds = parse.GetValue(planners)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(PathPlanners.Parse).Distinct().ToArray();
+                options = new PlanningSimOptions(parse.GetValue(nodes), parse.GetValue(apps), parse.GetValue(heterogeneity), parse.GetValue(rounds), parse.GetValue(seed))
+                {
+                    FanOutCap = parse.GetValue(cap),
+                    CandidatesPerSlot = parse.GetValue(candidates),
+                    EpsilonEvery = parse.GetValue(every),
+                    ProbeBytes = parse.GetValue(probeBytes),
+                    ProbeNoise = parse.GetValue(probeNoise),
+                    Planning = new PlanningSettings(
+                        new BanditSettings(parse.GetValue(discount), parse.GetValue(exploration), parse.GetValue(hysteresis)),
+                        new GameSettings(parse.GetValue(inertia), parse.GetValue(threshold), parse.GetValue(probeRate)) { ProbeDecay = parse.GetValue(probeDecay), MinProbeRate = parse.GetValue(minProbe), Exploration = parse.GetValue(gameExploration), InertiaDecay = parse.GetValue(inertiaDecay), SwitchMemory = parse.GetValue(switchMemory) }),
+                }.Validated();
+                kinds = parse.GetValue(planners)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(PathPlanners.Parse).Distinct().ToArray();
+            }
+            catch (Exception error) when (error is ArgumentException or FormatException)
+            {
+                // Bad flags get one line naming the setting, not a stack trace.
+                var actual = error is ArgumentOutOfRangeException { ActualValue: { } value } ? $" (got {value})" : "";
+                Console.Error.WriteLine($"totoro sim planning: {error.Message.Split(Environment.NewLine)[0]}{actual}");
+                return 2;
+            }
+
             var asJson = parse.GetValue(json);
             var log = asJson ? Console.Error : Console.Out;
             var (summary, runs) = Run(options, kinds, log);

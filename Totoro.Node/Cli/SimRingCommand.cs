@@ -61,6 +61,9 @@ internal sealed record RingRunSummary(
 {
     public double JoinRatePerVirtualSecond { get; init; }
 
+    /// <summary>The leaf-set size L of the run (<c>--leaf-set</c>).</summary>
+    public int LeafSetSize { get; init; }
+
     /// <summary>Started nodes whose join had not completed when the build ended (after <c>--build-timeout</c>); must be 0.</summary>
     public int JoinsUnfinished { get; init; }
 
@@ -133,28 +136,44 @@ internal static class SimRingCommand
         var tableMaintenance = new Option<double>("--table-maintenance") { Description = "Routing-table maintenance period in virtual seconds (totoro.ring.table-maintenance-interval; 0 = off)", DefaultValueFactory = _ => 20 };
         var maintenanceRounds = new Option<int>("--maintenance-rounds") { Description = "Maintenance periods run after the build, before measuring", DefaultValueFactory = _ => 1 };
         var announceRows = new Option<int>("--announce-rows") { Description = "Deepest routing-table rows a joined node announces itself to (totoro.ring.announce-rows)", DefaultValueFactory = _ => 2 };
+        var leafSet = new Option<int>("--leaf-set") { Description = "Leaf-set size L, even and ≥ 2 (totoro.ring.leaf-set-size)", DefaultValueFactory = _ => 16 };
         var output = new Option<string?>("--out") { Description = "Directory for CSV and SVG output" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON summary object on stdout" };
         var command = new Command("ring", "Build a Pastry multi-ring overlay through joins and measure lookups, state, messages, memory");
-        foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, landmarks, joinRate, growth, buildTimeout, settle, tableMaintenance, maintenanceRounds, announceRows, output, json })
+        foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, landmarks, joinRate, growth, buildTimeout, settle, tableMaintenance, maintenanceRounds, announceRows, leafSet, output, json })
         {
             command.Options.Add(option);
         }
 
         command.SetAction(parse =>
         {
-            var sizes = parse.GetValue(sweep) ? [1_000, 10_000, 100_000, 1_000_000] : ParseSizes(parse.GetValue(nodes)!);
-            var options = sizes.Select(n => new RingSimOptions(n, parse.GetValue(zones), parse.GetValue(b), parse.GetValue(seed), parse.GetValue(candidates), parse.GetValue(lookups), parse.GetValue(churn))
+            int[] sizes;
+            List<RingSimOptions> options;
+            try
             {
-                ZoneAssignment = parse.GetValue(landmarks) ? ZoneAssignment.LandmarkRtt : ZoneAssignment.Geographic,
-                JoinRatePerSecond = parse.GetValue(joinRate),
-                Settle = TimeSpan.FromSeconds(parse.GetValue(settle)),
-                BuildTimeout = TimeSpan.FromSeconds(parse.GetValue(buildTimeout)),
-                GrowthPerSecond = parse.GetValue(growth),
-                AnnounceRows = parse.GetValue(announceRows),
-                TableMaintenanceInterval = TimeSpan.FromSeconds(parse.GetValue(tableMaintenance)),
-                MaintenanceRounds = parse.GetValue(maintenanceRounds),
-            }).ToList();
+                sizes = parse.GetValue(sweep) ? [1_000, 10_000, 100_000, 1_000_000] : ParseSizes(parse.GetValue(nodes)!);
+                options = sizes.Select(n => new RingSimOptions(n, parse.GetValue(zones), parse.GetValue(b), parse.GetValue(seed), parse.GetValue(candidates), parse.GetValue(lookups), parse.GetValue(churn))
+                {
+                    ZoneAssignment = parse.GetValue(landmarks) ? ZoneAssignment.LandmarkRtt : ZoneAssignment.Geographic,
+                    JoinRatePerSecond = parse.GetValue(joinRate),
+                    Settle = TimeSpan.FromSeconds(parse.GetValue(settle)),
+                    BuildTimeout = TimeSpan.FromSeconds(parse.GetValue(buildTimeout)),
+                    GrowthPerSecond = parse.GetValue(growth),
+                    AnnounceRows = parse.GetValue(announceRows),
+                    LeafSetSize = parse.GetValue(leafSet),
+                    TableMaintenanceInterval = TimeSpan.FromSeconds(parse.GetValue(tableMaintenance)),
+                    MaintenanceRounds = parse.GetValue(maintenanceRounds),
+                }).ToList();
+                options.ForEach(run => run.Validated());
+            }
+            catch (Exception error) when (error is ArgumentException or FormatException or OverflowException)
+            {
+                // Bad flags get one line naming the setting, not a stack trace.
+                var actual = error is ArgumentOutOfRangeException { ActualValue: { } value } ? $" (got {value})" : "";
+                Console.Error.WriteLine($"totoro sim ring: {error.Message.Split(Environment.NewLine)[0]}{actual}");
+                return 2;
+            }
+
             var asJson = parse.GetValue(json);
             var log = asJson ? Console.Error : Console.Out;
             var summary = Run(options, log, useBar: !asJson && !Console.IsOutputRedirected);
@@ -285,6 +304,7 @@ internal static class SimRingCommand
             afterChurn)
         {
             JoinRatePerVirtualSecond = options.JoinRate,
+            LeafSetSize = options.LeafSetSize,
             JoinsUnfinished = unfinished,
             BuildTimeoutVirtualSeconds = options.BuildTimeout.TotalSeconds,
             BusiestUplinkBusySeconds = Math.Round(busiest.BusySeconds, 2),
@@ -333,8 +353,11 @@ internal static class SimRingCommand
         },
     };
 
-    private static int[] ParseSizes(string text) =>
-        [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(size => int.Parse(size, NumberStyles.None, CultureInfo.InvariantCulture))];
+    internal static int[] ParseSizes(string text) =>
+        [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(size =>
+            int.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+                ? n
+                : throw new FormatException($"--nodes: '{size}' is not a node count (expected e.g. 1000 or 1000,10000)"))];
 
     private static void WriteFiles(string directory, RingSimSummary summary, TextWriter log)
     {

@@ -1,0 +1,54 @@
+using System.CommandLine;
+using Totoro.Node.Cli;
+
+namespace Totoro.Tests.Node.Cli;
+
+/// <summary>
+/// Bad `sim ring` / `sim planning` flags end in one line naming the setting and exit code 2, before anything runs
+/// (they used to end in an unhandled exception with a stack trace).
+/// </summary>
+[NonParallelizable]
+public sealed class SimCommandFlagTests
+{
+    [TestCase("--leaf-set", "3", "leaf-set-size must be even", "(got 3)")]
+    [TestCase("--candidates", "0", "candidates-per-slot must be ≥ 1", "(got 0)")]
+    [TestCase("--nodes", "ten", "--nodes: 'ten' is not a node count", "")]
+    public async Task A_bad_sim_ring_flag_is_reported_in_one_line(string flag, string value, string expected, string actual)
+    {
+        string[] args = flag == "--nodes" ? ["ring", flag, value, "--json"] : ["ring", "--nodes", "1000", flag, value, "--json"];
+        var (exit, lines) = await Invoke(SimRingCommand.Create(), args).ConfigureAwait(false);
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(lines, Has.Length.EqualTo(1), string.Join('\n', lines));
+        Assert.That(lines[0], Does.StartWith("totoro sim ring: ").And.Contain(expected).And.Contain(actual));
+    }
+
+    [TestCase("--nodes", "0", "--nodes must be ≥ 20", "(got 0)")]
+    [TestCase("--apps", "-1", "--apps must be in [1, 1000]", "(got -1)")]
+    [TestCase("--planners", "greedy", "unknown planner 'greedy'", "")]
+    public async Task A_bad_sim_planning_flag_is_reported_in_one_line(string flag, string value, string expected, string actual)
+    {
+        var (exit, lines) = await Invoke(SimPlanningCommand.Create(), ["planning", flag, value, "--json"]).ConfigureAwait(false);
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(lines, Has.Length.EqualTo(1), string.Join('\n', lines));
+        Assert.That(lines[0], Does.StartWith("totoro sim planning: ").And.Contain(expected).And.Contain(actual));
+    }
+
+    private static async Task<(int Exit, string[] Lines)> Invoke(Command command, string[] args)
+    {
+        var error = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            var root = new RootCommand { command };
+            var exit = await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+            return (exit, error.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+    }
+}
