@@ -150,7 +150,7 @@ internal sealed class GameTheoreticPlanner(GameSettings settings, Random random)
         // count. A reading from many rounds ago describes another profile; averaging it in at full weight held a
         // stale high estimate for hundreds of rounds (seed 1 of sim planning: a 990 s alternative read as 1,683 s
         // after one fresh probe, because the previous one was 70 rounds old).
-        var keep = (1 - _settings.EstimateWeight) * (arm.ProbedAt < 0 ? 0 : Math.Pow(_settings.ProbeMemory, Math.Max(0, state.Round - arm.ProbedAt)));
+        var keep = (1 - _settings.EstimateWeight) * Math.Pow(_settings.ProbeMemory, state.Round - arm.ProbedAt);
         arm.Estimate = arm.Estimate is { } previous && !double.IsInfinity(previous) && !double.IsInfinity(cost)
             ? (keep * previous) + ((1 - keep) * cost)
             : cost;

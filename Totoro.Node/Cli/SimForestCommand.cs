@@ -105,8 +105,7 @@ internal static class SimForestCommand
             }
             catch (ArgumentOutOfRangeException error)
             {
-                Console.Error.WriteLine($"totoro sim forest: {error.Message}");
-                return 2;
+                return FlagErrors.Report("sim forest", error);
             }
 
             var summary = Run(options, log);

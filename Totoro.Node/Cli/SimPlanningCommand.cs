@@ -110,10 +110,7 @@ internal static class SimPlanningCommand
             }
             catch (Exception error) when (error is ArgumentException or FormatException)
             {
-                // Bad flags get one line naming the setting, not a stack trace.
-                var actual = error is ArgumentOutOfRangeException { ActualValue: { } value } ? $" (got {value})" : "";
-                Console.Error.WriteLine($"totoro sim planning: {error.Message.Split(Environment.NewLine)[0]}{actual}");
-                return 2;
+                return FlagErrors.Report("sim planning", error);
             }
 
             var asJson = parse.GetValue(json);

@@ -168,10 +168,7 @@ internal static class SimRingCommand
             }
             catch (Exception error) when (error is ArgumentException or FormatException or OverflowException)
             {
-                // Bad flags get one line naming the setting, not a stack trace.
-                var actual = error is ArgumentOutOfRangeException { ActualValue: { } value } ? $" (got {value})" : "";
-                Console.Error.WriteLine($"totoro sim ring: {error.Message.Split(Environment.NewLine)[0]}{actual}");
-                return 2;
+                return FlagErrors.Report("sim ring", error);
             }
 
             var asJson = parse.GetValue(json);

@@ -4,7 +4,7 @@ using Totoro.Node.Cli;
 namespace Totoro.Tests.Node.Cli;
 
 /// <summary>
-/// Bad `sim ring` / `sim planning` flags end in one line naming the setting and exit code 2, before anything runs
+/// Bad `sim ring` / `sim planning` / `sim forest` flags end in one line naming the setting and exit code 2, before anything runs
 /// (they used to end in an unhandled exception with a stack trace).
 /// </summary>
 [NonParallelizable]
@@ -33,6 +33,16 @@ public sealed class SimCommandFlagTests
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(lines, Has.Length.EqualTo(1), string.Join('\n', lines));
         Assert.That(lines[0], Does.StartWith("totoro sim planning: ").And.Contain(expected).And.Contain(actual));
+    }
+
+    [Test]
+    public async Task A_bad_sim_forest_flag_is_reported_in_one_line()
+    {
+        var (exit, lines) = await Invoke(SimForestCommand.Create(), ["forest", "--nodes", "10", "--members", "20", "--json"]).ConfigureAwait(false);
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(lines, Has.Length.EqualTo(1), string.Join('\n', lines));
+        Assert.That(lines[0], Does.StartWith("totoro sim forest: ").And.Contain("--members").And.Contain("(got 20)"));
     }
 
     private static async Task<(int Exit, string[] Lines)> Invoke(Command command, string[] args)
