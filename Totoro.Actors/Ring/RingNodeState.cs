@@ -170,7 +170,7 @@ internal sealed partial record RingNodeState
                 RowEntryReply reply => OnRowEntryReply(reply, now, effects),
                 RowRequest request => Reply(request.Sender, new RowReply(Self, request.Row, RowHandles(request.Row)), effects),
                 RowReply reply => OnRowReply(reply, now, effects),
-                TableMaintenanceTick => OnTableMaintenanceTick(effects),
+                TableMaintenanceTick => OnTableMaintenanceTick(now, effects),
                 LeaveNotice notice => Forget(notice.Sender.Id, now, effects, declareFailed: true).LearnAll(notice.LeafSet, now),
                 HeartbeatTick => OnHeartbeatTick(now, effects),
                 JoinRetryTick => OnJoinRetryTick(effects),
