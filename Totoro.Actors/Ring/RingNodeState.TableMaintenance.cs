@@ -15,11 +15,11 @@ namespace Totoro.Actors.Ring;
 /// Proximity refresh (<see cref="RingSettings.ProximityProbes"/>): a join copies rows from nodes that are near the
 /// joiner's path, not near the joiner, and full slots would keep the first nodes they heard of forever (the early
 /// joiners, who then forward for a large share of all routes). So each period also fetches one full row, rotating,
-/// and probes a bounded number of its nodes that we lack (the replier's best candidate per slot first) and of that
-/// row's own unmeasured entries. A probe reply carries a measured RTT, and the table's ranking lets a closer node
-/// replace a slot's worst candidate: the slots converge toward the nearest nodes with that prefix, as Pastry's
-/// proximity neighbour selection assumes. Extra cost per period: one request and reply, and at most 2 × the budget
-/// probes and replies.
+/// and spends a budget of probes, first on that row's unmeasured entries (join copies), then on returned nodes we
+/// lack (the replier's best candidate of each slot). A probe reply carries a measured RTT; the table ranks measured
+/// candidates before unmeasured ones and lower RTTs first, so a measured node displaces an unmeasured or farther
+/// one: the slots converge toward the nearest nodes with that prefix, as Pastry's proximity neighbour selection
+/// assumes. Extra cost per period: one request and reply, and at most the budget in probes and replies.
 /// </para>
 /// </summary>
 internal sealed partial record RingNodeState
@@ -48,10 +48,13 @@ internal sealed partial record RingNodeState
             effects.Add(new Send(contact.Address, new RowRequest(Self, row)));
         }
 
+        var budget = Settings.ProximityProbes;
         if (ProximityRow() is { } full && MaintenanceContact(full) is { } refresher)
         {
             effects.Add(new Send(refresher.Address, new RowRequest(Self, full)));
-            var budget = Settings.ProximityProbes;
+
+            // Entries a join copied are unranked; measured newcomers would displace them whether or not they are
+            // nearer. Measuring them first lets the ranking keep the near ones.
             foreach (var entry in Table.Row(full))
             {
                 if (budget > 0 && !entry.HasRtt && entry.Id != refresher.Id)
@@ -63,7 +66,7 @@ internal sealed partial record RingNodeState
         }
 
         effects.Add(new ScheduleTimer(TableMaintenanceTick.Instance, Settings.TableMaintenanceInterval));
-        return this with { MaintenanceRound = MaintenanceRound + 1 };
+        return this with { MaintenanceRound = MaintenanceRound + 1, ProximityBudget = budget };
     }
 
     /// <summary>
@@ -75,7 +78,7 @@ internal sealed partial record RingNodeState
     private RingNodeState OnRowReply(RowReply reply, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
     {
         var state = HeardFrom(reply.Sender).LearnUnmeasured(reply.Sender, now);
-        var budget = Settings.ProximityProbes;
+        var budget = state.ProximityBudget;
         var lastSlot = (Row: -1, Column: -1);
         foreach (var candidate in reply.Entries)
         {
@@ -100,7 +103,7 @@ internal sealed partial record RingNodeState
             }
         }
 
-        return state;
+        return budget == state.ProximityBudget ? state : state with { ProximityBudget = budget };
     }
 
     /// <summary>The full row this period's proximity refresh fetches: rows rotate with <see cref="MaintenanceRound"/>.</summary>

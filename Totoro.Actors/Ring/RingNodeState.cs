@@ -71,6 +71,9 @@ internal sealed partial record RingNodeState
     /// <summary>Routing-table maintenance rounds so far; rotates which row entry is asked for its row.</summary>
     public int MaintenanceRound { get; private init; }
 
+    /// <summary>Proximity-refresh probes left in this maintenance period (<see cref="RingSettings.ProximityProbes"/> at each tick).</summary>
+    public int ProximityBudget { get; private init; }
+
     /// <summary>The first node of a ring: ready at once, alone.</summary>
     public static RingStep<RingNodeState> CreateFirst(NodeHandle self, RingSettings settings, INextHopPlanner planner)
     {

@@ -27,9 +27,9 @@ internal sealed record RingSettings(
 
     /// <summary>
     /// Proximity refresh (Pastry's periodic row exchange with proximity replacement): each maintenance period also
-    /// asks for one full row (rotating) and probes up to this many of the returned nodes that are not in the table,
-    /// plus this many of that row's own unmeasured entries; a measured node closer than a slot's worst candidate
-    /// replaces it. 0 = only holes are filled.
+    /// asks for one full row (rotating) and sends up to this many probes: to that row's unmeasured entries first, then
+    /// to returned nodes that are not in the table; a measured node displaces a slot's unmeasured or farther
+    /// candidate. 0 = only holes are filled.
     /// </summary>
     public int ProximityProbes { get; init; } = 8;
 

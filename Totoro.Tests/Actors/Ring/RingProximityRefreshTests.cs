@@ -61,6 +61,26 @@ public class RingProximityRefreshTests
     }
 
     [Test]
+    public void Unmeasured_join_copies_are_measured_first_so_a_farther_measured_node_cannot_displace_them()
+    {
+        var settings = RingSettings.Default with { CandidatesPerSlot = 1, ProximityProbes = 2 };
+        var state = RingNodeState.CreateFirst(Self, settings, LowestRttPlanner.Instance).State;
+        foreach (var column in Enumerable.Range(0, 16).Where(column => column != 8))
+        {
+            state = state.Handle(new Announce(InColumn(column, 1, 10 + column), Now), Now, new Ignore()).State;
+        }
+
+        Assert.That(state.Table.Row(0).ToArray().All(entry => !entry.HasRtt), "precondition: unmeasured entries");
+        var tick = state.Handle(TableMaintenanceTick.Instance, Now, new Ignore());
+        var probes = tick.Effects.OfType<Send>().Where(send => send.Message is Probe).ToArray();
+        Assert.That(probes, Has.Length.EqualTo(2), "the budget goes to the row's own unmeasured entries first");
+        var measured = tick.State.Handle(new ProbeReply(InColumn(0, 1, 10), Now), Now + TimeSpan.FromMilliseconds(5), new Ignore()).State;
+        var far = InColumn(0, 2, 99);
+        var after = measured.Handle(new ProbeReply(far, Now), Now + TimeSpan.FromMilliseconds(40), new Ignore()).State;
+        Assert.That(after.Table.Slot(0, 0).ToArray().Select(entry => entry.Id), Is.EqualTo(new[] { InColumn(0, 1, 10).Id }), "the measured near entry stays");
+    }
+
+    [Test]
     public void Probes_per_reply_are_bounded_and_one_per_slot_and_zero_turns_the_refresh_off()
     {
         var settings = RingSettings.Default with { CandidatesPerSlot = 1, ProximityProbes = 3 };
@@ -69,9 +89,13 @@ public class RingProximityRefreshTests
             .SelectMany(column => new[] { InColumn(column, 2, 100 + column), InColumn(column, 3, 200 + column) })
             .ToArray();
         var replier = new NodeHandle(new NodeId((UInt128)3 << 124 | 1), new NodeAddress(13));
-        var heard = state.Handle(new RowReply(replier, 0, [.. offered]), Now, new Ignore());
+        Assert.That(state.Handle(new RowReply(replier, 0, [.. offered]), Now, new Ignore()).Effects.OfType<Send>(), Is.Empty, "no budget before a period starts");
+        var ticked = state.Handle(TableMaintenanceTick.Instance, Now, new Ignore());
+        Assert.That(ticked.Effects.OfType<Send>().Where(send => send.Message is Probe), Is.Empty, "every entry is measured already");
+        var heard = ticked.State.Handle(new RowReply(replier, 0, [.. offered]), Now, new Ignore());
         var probed = heard.Effects.OfType<Send>().Where(send => send.Message is Probe).Select(send => send.To.Value).ToArray();
         Assert.That(probed, Is.EqualTo(new[] { 100, 101, 102 }), "the budget, the replier's best candidate of each slot");
+        Assert.That(heard.State.Handle(new RowReply(replier, 0, [.. offered]), Now, new Ignore()).Effects.OfType<Send>(), Is.Empty, "the period's budget is spent");
 
         var off = RingSettings.Default with { CandidatesPerSlot = 1, ProximityProbes = 0 };
         var quiet = FullRowZero(off, TimeSpan.FromMilliseconds(80));
