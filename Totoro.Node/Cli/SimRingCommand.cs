@@ -65,6 +65,9 @@ internal sealed record RingRunSummary(
     /// <summary>The leaf-set size L of the run (<c>--leaf-set</c>).</summary>
     public int LeafSetSize { get; init; }
 
+    /// <summary>Proximity-refresh probes per maintenance period (<c>--proximity-probes</c>; 0 = off).</summary>
+    public int ProximityProbes { get; init; }
+
     /// <summary>Started nodes whose join had not completed when the build ended (after <c>--build-timeout</c>); must be 0.</summary>
     public int JoinsUnfinished { get; init; }
 
@@ -305,6 +308,7 @@ internal static class SimRingCommand
         {
             JoinRatePerVirtualSecond = options.JoinRate,
             LeafSetSize = options.LeafSetSize,
+            ProximityProbes = options.ProximityProbes,
             JoinsUnfinished = unfinished,
             BuildTimeoutVirtualSeconds = options.BuildTimeout.TotalSeconds,
             BusiestUplinkBusySeconds = Math.Round(busiest.BusySeconds, 2),
