@@ -10,7 +10,17 @@ namespace Totoro.Actors.Ring;
 /// that row's prefix (an entry of the row, rotating; else a node of a deeper row or of the leaf set) for its copy of
 /// the row. Every entry of that row is valid for us too; the ones that fit a slot with room are probed and fill our
 /// holes when they answer. Cost per node and period: one request and one reply (≤ 2^b × candidates handles) per row
-/// with room, plus one probe and reply per new entry that fits; full rows cost nothing.
+/// with room, plus one probe and reply per new entry that fits.
+/// <para>
+/// Proximity refresh (<see cref="RingSettings.ProximityProbes"/>): a join copies rows from nodes that are near the
+/// joiner's path, not near the joiner, and full slots would keep the first nodes they heard of forever (the early
+/// joiners, who then forward for a large share of all routes). So each period also fetches one full row, rotating,
+/// and spends a budget of probes, first on that row's unmeasured entries (join copies), then on returned nodes we
+/// lack (the replier's best candidate of each slot). A probe reply carries a measured RTT; the table ranks measured
+/// candidates before unmeasured ones and lower RTTs first, so a measured node displaces an unmeasured or farther
+/// one: the slots converge toward the nearest nodes with that prefix, as Pastry's proximity neighbour selection
+/// assumes. Extra cost per period: one request and reply, and at most the budget in probes and replies.
+/// </para>
 /// </summary>
 internal sealed partial record RingNodeState
 {
@@ -26,7 +36,7 @@ internal sealed partial record RingNodeState
         }
     }
 
-    private RingNodeState OnTableMaintenanceTick(ImmutableArray<RingEffect>.Builder effects)
+    private RingNodeState OnTableMaintenanceTick(TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
     {
         if (Phase != RingPhase.Ready || Settings.TableMaintenanceInterval <= TimeSpan.Zero)
         {
@@ -38,8 +48,25 @@ internal sealed partial record RingNodeState
             effects.Add(new Send(contact.Address, new RowRequest(Self, row)));
         }
 
+        var budget = Settings.ProximityProbes;
+        if (ProximityRow() is { } full && MaintenanceContact(full) is { } refresher)
+        {
+            effects.Add(new Send(refresher.Address, new RowRequest(Self, full)));
+
+            // Entries a join copied are unranked; measured newcomers would displace them whether or not they are
+            // nearer. Measuring them first lets the ranking keep the near ones.
+            foreach (var entry in Table.Row(full))
+            {
+                if (budget > 0 && !entry.HasRtt && entry.Id != refresher.Id)
+                {
+                    effects.Add(new Send(entry.Address, new Probe(Self, now)));
+                    budget--;
+                }
+            }
+        }
+
         effects.Add(new ScheduleTimer(TableMaintenanceTick.Instance, Settings.TableMaintenanceInterval));
-        return this with { MaintenanceRound = MaintenanceRound + 1 };
+        return this with { MaintenanceRound = MaintenanceRound + 1, ProximityBudget = budget };
     }
 
     /// <summary>
@@ -51,16 +78,53 @@ internal sealed partial record RingNodeState
     private RingNodeState OnRowReply(RowReply reply, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
     {
         var state = HeardFrom(reply.Sender).LearnUnmeasured(reply.Sender, now);
+        var budget = state.ProximityBudget;
+        var lastSlot = (Row: -1, Column: -1);
         foreach (var candidate in reply.Entries)
         {
-            if (candidate.Id != Self.Id && candidate.Id != reply.Sender.Id && !state.IsTombstoned(candidate.Id, now) &&
-                !state.Table.Contains(candidate.Id) && state.SlotHasRoom(candidate.Id))
+            if (candidate.Id == Self.Id || candidate.Id == reply.Sender.Id || state.IsTombstoned(candidate.Id, now) ||
+                state.Table.Contains(candidate.Id))
+            {
+                continue;
+            }
+
+            var slot = state.Table.PlaceOf(candidate.Id);
+            if (state.SlotHasRoom(candidate.Id))
             {
                 effects.Add(new Send(candidate.Address, new Probe(Self, now)));
             }
+            else if (budget > 0 && slot != lastSlot)
+            {
+                // A full slot: probe the replier's best candidate we lack (its entries come slot by slot, each
+                // slot's in the replier's RTT order); it replaces our worst one if it answers faster.
+                effects.Add(new Send(candidate.Address, new Probe(Self, now)));
+                budget--;
+                lastSlot = slot;
+            }
         }
 
-        return state;
+        return budget == state.ProximityBudget ? state : state with { ProximityBudget = budget };
+    }
+
+    /// <summary>The full row this period's proximity refresh fetches: rows rotate with <see cref="MaintenanceRound"/>.</summary>
+    private int? ProximityRow()
+    {
+        if (Settings.ProximityProbes == 0)
+        {
+            return null;
+        }
+
+        var depth = Table.Depth;
+        for (var i = 0; i < depth; i++)
+        {
+            var row = (int)((MaintenanceRound + i) % depth);
+            if (Table.Row(row).Length > 0 && !RowHasRoom(row))
+            {
+                return row;
+            }
+        }
+
+        return null;
     }
 
     private bool SlotHasRoom(NodeId id)

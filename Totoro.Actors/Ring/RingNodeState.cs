@@ -71,6 +71,9 @@ internal sealed partial record RingNodeState
     /// <summary>Routing-table maintenance rounds so far; rotates which row entry is asked for its row.</summary>
     public int MaintenanceRound { get; private init; }
 
+    /// <summary>Proximity-refresh probes left in this maintenance period (<see cref="RingSettings.ProximityProbes"/> at each tick).</summary>
+    public int ProximityBudget { get; private init; }
+
     /// <summary>The first node of a ring: ready at once, alone.</summary>
     public static RingStep<RingNodeState> CreateFirst(NodeHandle self, RingSettings settings, INextHopPlanner planner)
     {
@@ -170,7 +173,7 @@ internal sealed partial record RingNodeState
                 RowEntryReply reply => OnRowEntryReply(reply, now, effects),
                 RowRequest request => Reply(request.Sender, new RowReply(Self, request.Row, RowHandles(request.Row)), effects),
                 RowReply reply => OnRowReply(reply, now, effects),
-                TableMaintenanceTick => OnTableMaintenanceTick(effects),
+                TableMaintenanceTick => OnTableMaintenanceTick(now, effects),
                 LeaveNotice notice => Forget(notice.Sender.Id, now, effects, declareFailed: true).LearnAll(notice.LeafSet, now),
                 HeartbeatTick => OnHeartbeatTick(now, effects),
                 JoinRetryTick => OnJoinRetryTick(effects),

@@ -25,6 +25,14 @@ internal sealed record RingSettings(
     /// </summary>
     public TimeSpan TableMaintenanceInterval { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Proximity refresh (Pastry's periodic row exchange with proximity replacement): each maintenance period also
+    /// asks for one full row (rotating) and sends up to this many probes: to that row's unmeasured entries first, then
+    /// to returned nodes that are not in the table; a measured node displaces a slot's unmeasured or farther
+    /// candidate. 0 = only holes are filled.
+    /// </summary>
+    public int ProximityProbes { get; init; } = 8;
+
     public static RingSettings Default { get; } = new(
         Geometry: IdGeometry.Default,
         LeafSetSize: 16,
@@ -73,6 +81,11 @@ internal sealed record RingSettings(
         if (TableMaintenanceInterval < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(TableMaintenanceInterval), TableMaintenanceInterval, "totoro.ring.table-maintenance-interval must be ≥ 0 (0 = off)");
+        }
+
+        if (ProximityProbes is < 0 or > 1024)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ProximityProbes), ProximityProbes, "totoro.ring.proximity-probes must be in 0..1024 (0 = off)");
         }
 
         FailureDetector.Validate();

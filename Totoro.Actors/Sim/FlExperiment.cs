@@ -1,3 +1,4 @@
+using Totoro.Actors.Ring;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json.Serialization;
@@ -53,6 +54,17 @@ internal sealed record FlExperimentConfig
     public ImmutableArray<int> FanOuts { get; init; } = [8, 16, 32];
 
     public ImmutableArray<double> ServerBandwidths { get; init; } = [1, 10];
+
+    /// <summary>
+    /// Virtual time the rings run after the last join and before any app subscribes (<c>--ring-warmup</c>): table
+    /// maintenance with its proximity refresh, leaf-set exchanges and heartbeats. A deployed ring has run for hours
+    /// before apps arrive; without this the trees would be grown on tables that still hold the first nodes each slot
+    /// heard of (docs/experiments.md).
+    /// </summary>
+    public TimeSpan RingWarmup { get; init; } = TimeSpan.FromSeconds(200);
+
+    /// <summary>The rings' routing-table maintenance period in the simulation (<c>--ring-maintenance</c>; <c>totoro.ring.table-maintenance-interval</c>).</summary>
+    public TimeSpan RingMaintenance { get; init; } = TimeSpan.FromSeconds(20);
 
     /// <summary>The baseline server's compute as a multiple of the median edge node (DESIGN §10: 4×).</summary>
     public double ServerCompute { get; init; } = 4;
@@ -116,6 +128,8 @@ internal sealed record FlExperimentConfig
         Check(!FanOuts.IsDefaultOrEmpty && FanOuts.All(f => f >= 2), "--fanout needs one or more fan-outs ≥ 2");
         Check(!ServerBandwidths.IsDefaultOrEmpty && ServerBandwidths.All(b => b > 0 && double.IsFinite(b)), "--server-bandwidth needs one or more positive factors");
         Check(ServerCompute > 0 && double.IsFinite(ServerCompute), "--server-compute must be positive");
+        Check(RingWarmup >= TimeSpan.Zero, "--ring-warmup must be ≥ 0 seconds");
+        Check(RingMaintenance >= TimeSpan.Zero, "--ring-maintenance must be ≥ 0 seconds (0 = off)");
         Check(WorkersPerApp >= 1 && WorkersPerApp <= Nodes, "--workers-per-app must be in [1, --nodes]");
         if (Assignment == FlAssignment.Disjoint && !AppCounts.IsDefaultOrEmpty && WorkersPerApp >= 1)
         {
@@ -233,8 +247,11 @@ internal sealed record FlExperimentPlan(
     /// <summary>Totoro's placement for fan-out cap <paramref name="fanOut"/>: the ring built by joins, the trees grown by subscriptions.</summary>
     public (ForestTopology Topology, int MaxChildren) GrowForest(int fanOut)
     {
-        var driver = new ForestDriver(Edge, Config.Seed, ForestSettings.Default with { FanOutCap = fanOut });
-        driver.Build(TimeSpan.FromMilliseconds(50));
+        var driver = new ForestDriver(Edge, Config.Seed, ForestSettings.Default with { FanOutCap = fanOut })
+        {
+            RingSettings = RingSettings.Default with { TableMaintenanceInterval = Config.RingMaintenance },
+        };
+        driver.Build(TimeSpan.FromMilliseconds(50), Config.RingWarmup);
         var topology = driver.GrowTrees(Apps, Addresses[..Edge.Nodes.Length], TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(30));
         return (topology, Apps.Max(a => driver.MaxChildren(TopicId.For(a.Name))));
     }

@@ -103,12 +103,18 @@ internal partial class ForestDriver
 
     public bool IsUp(int node) => up[node];
 
-    /// <summary>Starts every node (joining its zone ring, gateways also the global ring) and lets the rings settle.</summary>
-    public void Build(TimeSpan spacing)
+    /// <summary>The rings' settings (defaults: <see cref="RingSettings.Default"/>).</summary>
+    public RingSettings RingSettings { get; init; } = RingSettings.Default;
+
+    /// <summary>
+    /// Starts every node (joining its zone ring, gateways also the global ring), one every <paramref name="spacing"/>,
+    /// and lets the rings run for <paramref name="settle"/> (15 s unless given) after the last start.
+    /// </summary>
+    public void Build(TimeSpan spacing, TimeSpan? settle = null)
     {
         var startedInZone = new Dictionary<int, List<int>>();
         var startedGateways = new List<int>();
-        var settings = RingSettings.Default;
+        var settings = RingSettings;
         for (var node = 0; node < Count; node++)
         {
             var self = node;
@@ -141,7 +147,7 @@ internal partial class ForestDriver
             });
         }
 
-        RunFor((spacing * Count) + TimeSpan.FromSeconds(15));
+        RunFor((spacing * Count) + (settle ?? TimeSpan.FromSeconds(15)));
     }
 
     public void Crash(int node) => up[node] = false;

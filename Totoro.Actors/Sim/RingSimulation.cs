@@ -23,6 +23,7 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
         AnnounceRows = AnnounceRows,
         LeafSetSize = LeafSetSize,
         TableMaintenanceInterval = TableMaintenanceInterval,
+        ProximityProbes = ProximityProbes,
         HeartbeatInterval = TimeSpan.FromSeconds(30),
         LeafSetExchangeInterval = TimeSpan.FromSeconds(60),
         JoinRetryInterval = TimeSpan.FromSeconds(30),
@@ -56,6 +57,9 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
     /// maintenance timer fires once per period, so after one period every node has refreshed its rows from a complete ring.
     /// </summary>
     public int MaintenanceRounds { get; init; } = 1;
+
+    /// <summary>Proximity-refresh probes per maintenance period (<c>--proximity-probes</c>, <c>totoro.ring.proximity-probes</c>; 0 = off).</summary>
+    public int ProximityProbes { get; init; } = RingSettings.Default.ProximityProbes;
 
     /// <summary>Leaf-set size L (<c>--leaf-set</c>, <c>totoro.ring.leaf-set-size</c>; even, ≥ 2).</summary>
     public int LeafSetSize { get; init; } = RingSettings.Default.LeafSetSize;

@@ -46,8 +46,10 @@ internal static partial class SimFlCommand
         var chunk = new Option<int>("--chunk-size") { Description = "bytes per model chunk streamed down the trees (≥ the model's size: whole models, store-and-forward)", DefaultValueFactory = _ => defaults.ModelChunkBytes };
         var evaluation = new Option<string>("--evaluation") { Description = "overlapped (the next round opens while the root evaluates the last) | inline (it waits), for both systems", DefaultValueFactory = _ => defaults.Evaluation.ToString().ToLowerInvariant() };
         var assignment = new Option<string>("--assignment") { Description = "shared (each app samples workers from all nodes; apps overlap) | disjoint (the paper's setup: every node works for at most one app; needs --nodes ≥ apps × --workers-per-app)", DefaultValueFactory = _ => defaults.Assignment.ToString().ToLowerInvariant() };
+        var warmup = new Option<double>("--ring-warmup") { Description = "virtual seconds the rings run after the last join, before apps subscribe (table maintenance with proximity refresh)", DefaultValueFactory = _ => defaults.RingWarmup.TotalSeconds };
+        var maintenance = new Option<double>("--ring-maintenance") { Description = "routing-table maintenance period in virtual seconds (totoro.ring.table-maintenance-interval; 0 = off)", DefaultValueFactory = _ => defaults.RingMaintenance.TotalSeconds };
         var command = new Command("fl", "Totoro (per-app forest trees) vs a shared central server: time-to-target for 1–20 concurrent apps");
-        foreach (var option in new Option[] { nodes, zones, apps, fanOut, model, target, partition, workers, clients, bandwidth, compute, network, rounds, learningRate, seed, dataset, data, output, parallel, json, chunk, evaluation, assignment })
+        foreach (var option in new Option[] { nodes, zones, apps, fanOut, model, target, partition, workers, clients, bandwidth, compute, network, rounds, learningRate, seed, dataset, data, output, parallel, json, chunk, evaluation, assignment, warmup, maintenance })
         {
             command.Options.Add(option);
         }
@@ -63,6 +65,8 @@ internal static partial class SimFlCommand
                     Zones = parse.GetValue(zones),
                     AppCounts = ParseList(parse.GetValue(apps)!, "--apps", int.Parse),
                     Assignment = ParseAssignment(parse.GetValue(assignment)!),
+                    RingWarmup = Seconds(parse.GetValue(warmup), "--ring-warmup"),
+                    RingMaintenance = Seconds(parse.GetValue(maintenance), "--ring-maintenance"),
                     FanOuts = ParseList(parse.GetValue(fanOut)!, "--fanout", int.Parse),
                     ServerBandwidths = ParseList(parse.GetValue(bandwidth)!, "--server-bandwidth", s => double.Parse(s, CultureInfo.InvariantCulture)),
                     ServerCompute = parse.GetValue(compute),
@@ -228,6 +232,12 @@ internal static partial class SimFlCommand
         "disjoint" => FlAssignment.Disjoint,
         _ => throw new FormatException($"--assignment: '{text}' is not shared or disjoint"),
     };
+
+    /// <summary>A finite, non-negative number of seconds below a day (so TimeSpan cannot overflow), or a FormatException naming the option.</summary>
+    private static TimeSpan Seconds(double value, string option) =>
+        double.IsFinite(value) && value >= 0 && value <= 86_400
+            ? TimeSpan.FromSeconds(value)
+            : throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"{option}: {value} is not a number of seconds in [0, 86400]"));
 
     private static FlNetworkProfile ParseNetwork(string text) => text switch
     {

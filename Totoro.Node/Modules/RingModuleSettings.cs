@@ -51,6 +51,7 @@ internal sealed record RingModuleSettings(NodeId NodeId, int Zone, RingSettings 
             HopAckTimeout = ring.Duration("hop-ack-timeout", min: TimeSpan.FromMilliseconds(1)),
             AnnounceRows = ring.Int("announce-rows", min: 0, max: 128),
             TableMaintenanceInterval = ring.Duration("table-maintenance-interval", min: TimeSpan.Zero),
+            ProximityProbes = ring.Int("proximity-probes", min: 0, max: 1024),
         };
         var settings = new RingModuleSettings(
             nodeId,

@@ -51,9 +51,9 @@ public class RingTableMaintenanceTests
     }
 
     [Test]
-    public void Full_rows_cost_nothing_and_the_timer_stays_off_when_disabled()
+    public void Full_rows_cost_nothing_without_the_proximity_refresh_and_the_timer_stays_off_when_disabled()
     {
-        var settings = RingSettings.Default with { CandidatesPerSlot = 1 };
+        var settings = RingSettings.Default with { CandidatesPerSlot = 1, ProximityProbes = 0 };
         var rowZero = Enumerable.Range(0, 16).Where(column => column != 8)
             .Select(column => new NodeHandle(new NodeId((UInt128)column << 124 | 1), new NodeAddress(10 + column)))
             .ToArray();

@@ -13,6 +13,7 @@ public sealed class SimCommandFlagTests
     [TestCase("--leaf-set", "3", "leaf-set-size must be even", "(got 3)")]
     [TestCase("--candidates", "0", "candidates-per-slot must be ≥ 1", "(got 0)")]
     [TestCase("--nodes", "ten", "--nodes: 'ten' is not a node count", "")]
+    [TestCase("--proximity-probes", "-1", "totoro.ring.proximity-probes must be in 0..1024", "(got -1)")]
     public async Task A_bad_sim_ring_flag_is_reported_in_one_line(string flag, string value, string expected, string actual)
     {
         string[] args = flag == "--nodes" ? ["ring", flag, value, "--json"] : ["ring", "--nodes", "1000", flag, value, "--json"];
@@ -43,6 +44,17 @@ public sealed class SimCommandFlagTests
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(lines, Has.Length.EqualTo(1), string.Join('\n', lines));
         Assert.That(lines[0], Does.StartWith("totoro sim forest: ").And.Contain("--members").And.Contain("(got 20)"));
+    }
+
+    [TestCase("--ring-warmup", "-5", "--ring-warmup: -5 is not a number of seconds")]
+    [TestCase("--ring-maintenance", "NaN", "--ring-maintenance: NaN is not a number of seconds")]
+    public async Task A_bad_sim_fl_ring_flag_is_reported_in_one_line(string flag, string value, string expected)
+    {
+        var (exit, lines) = await Invoke(SimFlCommand.Create(), ["fl", "--dataset", "synthetic", flag, value, "--json"]).ConfigureAwait(false);
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(lines, Has.Length.EqualTo(1), string.Join('\n', lines));
+        Assert.That(lines[0], Does.StartWith("sim fl: ").And.Contain(expected));
     }
 
     private static async Task<(int Exit, string[] Lines)> Invoke(Command command, string[] args)
