@@ -217,10 +217,16 @@ public static partial class FlSerializers
         };
         if (m.Folded is { } folded)
         {
-            wire.Folded = new PartialWire
-            {
-                Mean = Encode(folded.Shape.ArchitectureId, (ulong)m.Round, folded.Mean.Span), TotalWeight = folded.TotalWeight,
-            };
+            wire.Folded = folded.FixedPoint is { } format
+                ? new PartialWire
+                {
+                    FixedSums = EncodeFixed(folded.FixedSums.Span, folded.WireBytesPerCoordinate), FixedWidth = folded.WireBytesPerCoordinate,
+                    FractionBits = format.FractionBits, Architecture = folded.Shape.ArchitectureId, TotalWeight = folded.TotalWeight,
+                }
+                : new PartialWire
+                {
+                    Mean = Encode(folded.Shape.ArchitectureId, (ulong)m.Round, folded.Mean.Span), TotalWeight = folded.TotalWeight,
+                };
             wire.Folded.Contributors.AddRange(folded.Contributors);
             wire.Folded.MetricSums.Add(folded.MetricSums);
         }
@@ -238,7 +244,16 @@ public static partial class FlSerializers
     private static SubtreeResult FromWire(SubtreeResultWire w)
     {
         PartialAggregate? folded = null;
-        if (w.Folded is { } f)
+        if (w.Folded is { FractionBits: not 0 } x)
+        {
+            var sums = DecodeFixed(x.FixedSums, x.FixedWidth);
+            if (!PartialAggregate.TryCreateFixed(
+                new ModelShape(x.Architecture, sums.Length), sums, x.FractionBits, x.TotalWeight, [.. x.Contributors], Metrics(x.MetricSums), AggregationLimits.Default, out folded, out var why))
+            {
+                throw new MessageSerializationException($"fl.subtree-result.v1: partial refused: {why.Detail}");
+            }
+        }
+        else if (w.Folded is { } f)
         {
             var mean = Decode(f.Mean);
             var shape = new ModelShape(mean.Header.ArchitectureId, mean.Values.Length);

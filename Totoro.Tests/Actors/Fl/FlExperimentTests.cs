@@ -139,7 +139,7 @@ public sealed class FlExperimentTests
                 (round, _) = round.OnChild(1, children[i], parts[i], [], RoundCounters.Zero);
             }
 
-            return round.Close().Fold(new FedAvgRule(AggregationLimits.Default), shape)!.Mean.ToArray();
+            return round.Close().Fold(new FedAvgRule(AggregationLimits.Default), shape, AggregationLimits.Default)!.Mean.ToArray();
         }
 
         var reference = FoldIn([0, 1, 2, 3, 4, 5]);
