@@ -65,9 +65,32 @@ public sealed class FlExperimentTests
             Assert.That(invited[1], Is.EqualTo(invited[0]));
         }
 
-        // The baseline family trains once; Totoro's tree folds in another order, so its models differ in the last
-        // bits after round 1 and the cache (rightly) recomputes them: misses = distinct computations.
+        // The baseline family trains once, and reuses it at every server size; Totoro's family has its own cache.
         Assert.That(result.Cache.TrainHits, Is.GreaterThan(0));
+    }
+
+    [Test]
+    public void With_the_exact_fold_totoro_and_the_server_train_bit_identical_models_every_round()
+    {
+        // Every round of the budget runs (target 1.0) with all 16 workers, so Totoro's tree folds in several levels.
+        var config = Tiny with { Target = 1.0, AppCounts = [1], ClientsPerRound = 16, Rounds = 5 };
+        var (server, totoro) = Curves(config);
+
+        Assert.That(totoro.Select(p => p.Round), Is.EqualTo(server.Select(p => p.Round)));
+        Assert.That(totoro.Select(p => (p.Accuracy, p.Loss)), Is.EqualTo(server.Select(p => (p.Accuracy, p.Loss))), "same accuracy and same test loss to the last bit");
+
+        // The float fold (the old default) rounds the tree's partials differently from the flat server: the models part.
+        var (floatServer, floatTotoro) = Curves(config with { Fold = null });
+        Assert.That(floatTotoro.Select(p => p.Loss), Is.Not.EqualTo(floatServer.Select(p => p.Loss)));
+    }
+
+    private static (IReadOnlyList<FlCurvePoint> Server, IReadOnlyList<FlCurvePoint> Totoro) Curves(FlExperimentConfig config)
+    {
+        var result = FlExperiment.Run(config, SimFlCommand.Synthetic, _ => { }, _ => { }, parallelism: 1);
+        var server = result.Runs.Single(r => r.FanOut is null).AppResults.Single().Curve;
+        var totoro = result.Runs.Single(r => r.FanOut is not null).AppResults.Single().Curve;
+        Assert.That(server, Has.Count.EqualTo(config.Rounds));
+        return (server, totoro);
     }
 
     [Test]
