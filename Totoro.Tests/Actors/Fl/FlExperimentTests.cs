@@ -74,23 +74,29 @@ public sealed class FlExperimentTests
     {
         // Every round of the budget runs (target 1.0) with all 16 workers, so Totoro's tree folds in several levels.
         var config = Tiny with { Target = 1.0, AppCounts = [1], ClientsPerRound = 16, Rounds = 5 };
-        var (server, totoro) = Curves(config);
+        var (server, totoro, cache) = Curves(config);
 
         Assert.That(totoro.Select(p => p.Round), Is.EqualTo(server.Select(p => p.Round)));
         Assert.That(totoro.Select(p => (p.Accuracy, p.Loss)), Is.EqualTo(server.Select(p => (p.Accuracy, p.Loss))), "same accuracy and same test loss to the last bit");
 
-        // The float fold (the old default) rounds the tree's partials differently from the flat server: the models part.
-        var (floatServer, floatTotoro) = Curves(config with { Fold = null });
+        // One family after another share the cache, so Totoro's identical rounds were all answered from it.
+        Assert.That(cache.TrainMisses, Is.EqualTo(config.Rounds * config.ClientsPerRound));
+        Assert.That(cache.TrainHits, Is.EqualTo(config.Rounds * config.ClientsPerRound));
+
+        // The float fold (the old default) rounds the tree's partials differently from the flat server: the models part,
+        // and Totoro's rounds after the first are computed anew.
+        var (floatServer, floatTotoro, floatCache) = Curves(config with { Fold = null });
         Assert.That(floatTotoro.Select(p => p.Loss), Is.Not.EqualTo(floatServer.Select(p => p.Loss)));
+        Assert.That(floatCache.TrainMisses, Is.GreaterThan(config.Rounds * config.ClientsPerRound));
     }
 
-    private static (IReadOnlyList<FlCurvePoint> Server, IReadOnlyList<FlCurvePoint> Totoro) Curves(FlExperimentConfig config)
+    private static (IReadOnlyList<FlCurvePoint> Server, IReadOnlyList<FlCurvePoint> Totoro, TrainingCacheStats Cache) Curves(FlExperimentConfig config)
     {
         var result = FlExperiment.Run(config, SimFlCommand.Synthetic, _ => { }, _ => { }, parallelism: 1);
         var server = result.Runs.Single(r => r.FanOut is null).AppResults.Single().Curve;
         var totoro = result.Runs.Single(r => r.FanOut is not null).AppResults.Single().Curve;
         Assert.That(server, Has.Count.EqualTo(config.Rounds));
-        return (server, totoro);
+        return (server, totoro, result.Cache);
     }
 
     [Test]
