@@ -71,7 +71,7 @@ internal sealed record Admission(string App, long Run, long Round, int Worker, b
 internal sealed record SubtreeResult(string App, long Run, long Round, Address From, PartialAggregate? Folded, ImmutableArray<ClientUpdate> Relayed, RoundCounters Counters) : ISizedMessage
 {
     public int WireSize =>
-        128 + (Folded is null ? 0 : (Folded.Shape.ElementCount * Folded.WireBytesPerCoordinate) + (Folded.ContributorCount * 8) + 40)
+        128 + (Folded is null ? 0 : Folded.VectorWireBytes + (Folded.ContributorCount * 8) + 40)
         + Relayed.Sum(u => (u.Delta.Length * 4) + 64);
 }
 

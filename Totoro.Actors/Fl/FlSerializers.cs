@@ -220,7 +220,8 @@ public static partial class FlSerializers
             wire.Folded = folded.FixedPoint is { } format
                 ? new PartialWire
                 {
-                    FixedSums = EncodeFixed(folded.FixedSums.Span, folded.WireBytesPerCoordinate), FixedWidth = folded.WireBytesPerCoordinate,
+                    FixedSums = ByteString.CopyFrom(FixedPointCodec.Encode(folded.FixedSums.Span)), FixedBlock = FixedPointCodec.DefaultBlock,
+                    ElementCount = folded.Shape.ElementCount,
                     FractionBits = format.FractionBits, Architecture = folded.Shape.ArchitectureId, TotalWeight = folded.TotalWeight,
                 }
                 : new PartialWire
@@ -246,7 +247,16 @@ public static partial class FlSerializers
         PartialAggregate? folded = null;
         if (w.Folded is { FractionBits: not 0 } x)
         {
-            var sums = DecodeFixed(x.FixedSums, x.FixedWidth);
+            if (x.ElementCount > CodecLimits.Default.MaxElementCount)
+            {
+                throw new MessageSerializationException($"fl.subtree-result.v1: {x.ElementCount} fixed-point sums exceed {CodecLimits.Default.MaxElementCount}");
+            }
+
+            if (!FixedPointCodec.TryDecode(x.FixedSums.Span, x.ElementCount, x.FixedBlock, out var sums, out var malformed))
+            {
+                throw new MessageSerializationException($"fl.subtree-result.v1: fixed-point sums refused: {malformed}");
+            }
+
             if (!PartialAggregate.TryCreateFixed(
                 new ModelShape(x.Architecture, sums.Length), sums, x.FractionBits, x.TotalWeight, [.. x.Contributors], Metrics(x.MetricSums), AggregationLimits.Default, out folded, out var why))
             {

@@ -27,6 +27,7 @@ public sealed class PartialAggregate
 
     // Fixed point: derived on first use. Two threads that race here compute the same array, so either may win.
     private float[]? _mean;
+    private int? _vectorWireBytes;
 
     internal PartialAggregate(
         ModelShape shape,
@@ -76,8 +77,8 @@ public sealed class PartialAggregate
     /// <summary>max |<see cref="FixedSums"/>|: a parent's overflow bound, and the wire width.</summary>
     public ulong MaxAbsFixedSum { get; }
 
-    /// <summary>Bytes per coordinate on the wire: 4 (float32) or the fewest two's-complement bytes that hold every sum.</summary>
-    public int WireBytesPerCoordinate => FixedPoint is null ? sizeof(float) : FixedPointKernels.BytesFor(MaxAbsFixedSum);
+    /// <summary>Bytes of the vector on the wire: 4 per coordinate (float32), or <see cref="FixedPointCodec"/>'s per-block widths.</summary>
+    public int VectorWireBytes => _vectorWireBytes ??= FixedPoint is null ? Shape.ElementCount * sizeof(float) : FixedPointCodec.EncodedLength(_fixedSums);
 
     /// <summary>Σwᵢ (Σnᵢ for sample weighting).</summary>
     public double TotalWeight { get; }

@@ -162,8 +162,7 @@ public sealed class FlSerializersTests
         Assert.That(back.FixedSums.ToArray(), Is.EqualTo(partial.FixedSums.ToArray()));
         Assert.That(back.Mean.ToArray(), Is.EqualTo(partial.Mean.ToArray()));
         Assert.That((back.FixedPoint, back.TotalWeight, back.Shape), Is.EqualTo((partial.FixedPoint, partial.TotalWeight, shape)));
-        Assert.That(wire.Folded.FixedWidth, Is.EqualTo(partial.WireBytesPerCoordinate).And.LessThan(8));
-        Assert.That(wire.Folded.FixedSums.Length, Is.EqualTo(300 * partial.WireBytesPerCoordinate));
+        Assert.That(wire.Folded.FixedSums.Length, Is.EqualTo(partial.VectorWireBytes).And.LessThan(300 * 8));
         Assert.That(message.WireSize, Is.GreaterThanOrEqualTo(bytes.Length), "the sim charges at least the bytes sent");
     }
 
@@ -182,11 +181,13 @@ public sealed class FlSerializersTests
 
         var forged = new[]
         {
-            Edited(p => p.FixedWidth = 9),
-            Edited(p => p.FixedWidth = 0),
+            Edited(p => p.FixedBlock = 0),
+            Edited(p => p.ElementCount = 3),
+            Edited(p => p.ElementCount = -1),
             Edited(p => p.FixedSums = Google.Protobuf.ByteString.CopyFrom(p.FixedSums.Span[1..])),
+            Edited(p => p.FixedSums = Google.Protobuf.ByteString.CopyFrom([9, .. p.FixedSums.Span[1..]])),
             Edited(p => p.FractionBits = 60),
-            Edited(p => (p.FixedWidth, p.FixedSums) = (8, Google.Protobuf.ByteString.CopyFrom([.. BitConverter.GetBytes(long.MaxValue), .. new byte[8]]))),
+            Edited(p => p.FixedSums = Google.Protobuf.ByteString.CopyFrom([8, .. BitConverter.GetBytes(long.MaxValue), .. new byte[8]])),
         };
         foreach (var wire in forged)
         {

@@ -229,6 +229,33 @@ public sealed class FixedPointFoldTests
     public void The_wire_width_is_the_fewest_bytes_that_hold_the_largest_sum(ulong maxAbs, int bytes) =>
         Assert.That(FixedPointKernels.BytesFor(maxAbs), Is.EqualTo(bytes));
 
+    [Test]
+    public void The_codec_round_trips_any_sums_with_per_block_widths_and_refuses_malformed_bytes()
+    {
+        var rng = new Random(12);
+        // Blocks of very different magnitudes, the extremes, and a short last block.
+        var sums = Enumerable.Range(0, 64 * 5 + 7).Select(i => (i / 64) switch
+        {
+            0 => (long)rng.Next(-100, 100),
+            1 => rng.NextInt64(-(1L << 40), 1L << 40),
+            2 => i % 2 == 0 ? long.MaxValue : long.MinValue + 1,
+            3 => 0,
+            _ => rng.NextInt64(-(1L << 20), 1L << 20),
+        }).ToArray();
+
+        var bytes = FixedPointCodec.Encode(sums);
+
+        Assert.That(FixedPointCodec.TryDecode(bytes, sums.Length, FixedPointCodec.DefaultBlock, out var back, out _), Is.True);
+        Assert.That(back, Is.EqualTo(sums));
+        Assert.That(bytes, Has.Length.EqualTo(FixedPointCodec.EncodedLength(sums)));
+        Assert.That(bytes, Has.Length.EqualTo(6 + (64 * (1 + 6 + 8 + 1)) + (71 * 3)), "one width byte per block; 1, 6, 8, 1 and 3 bytes per value");
+        Assert.That(FixedPointCodec.TryDecode(bytes[..^1], sums.Length, 64, out _, out var truncated), Is.False);
+        Assert.That(truncated, Does.Contain("fewer bytes"));
+        Assert.That(FixedPointCodec.TryDecode([.. bytes, 0], sums.Length, 64, out _, out var trailing), Is.False);
+        Assert.That(trailing, Does.Contain("after the last"));
+        Assert.That(FixedPointCodec.TryDecode(bytes, sums.Length, 0, out _, out _), Is.False);
+    }
+
     internal static List<ClientUpdate> Updates(Random rng, int count, int length) =>
         [.. Enumerable.Range(1, count).Select(i => new ClientUpdate(
             (ulong)i, Fixtures.Architecture,
