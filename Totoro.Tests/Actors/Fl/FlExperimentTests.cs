@@ -90,6 +90,17 @@ public sealed class FlExperimentTests
         Assert.That(floatCache.TrainMisses, Is.GreaterThan(config.Rounds * config.ClientsPerRound));
     }
 
+    [Test]
+    public void The_fold_option_parses_fixed_point_with_optional_bits_and_float_and_names_a_bad_value()
+    {
+        Assert.That(SimFlCommand.ParseFold("fixed-point"), Is.EqualTo(FixedPointFormat.Default));
+        Assert.That(SimFlCommand.ParseFold("fixed-point:28")!.FractionBits, Is.EqualTo(28));
+        Assert.That(SimFlCommand.ParseFold("float"), Is.Null);
+        Assert.That(() => SimFlCommand.ParseFold("exact"), Throws.TypeOf<FormatException>().With.Message.EqualTo("--fold: 'exact' is not fixed-point[:F] or float"));
+        Assert.That(() => SimFlCommand.ParseFold("fixed-point:64"), Throws.TypeOf<FormatException>().With.Message.Contains("[8, 48]"));
+        Assert.That(() => SimFlCommand.ParseFold("float:3"), Throws.TypeOf<FormatException>());
+    }
+
     private static (IReadOnlyList<FlCurvePoint> Server, IReadOnlyList<FlCurvePoint> Totoro, TrainingCacheStats Cache) Curves(FlExperimentConfig config)
     {
         var result = FlExperiment.Run(config, SimFlCommand.Synthetic, _ => { }, _ => { }, parallelism: 1);
