@@ -11,13 +11,16 @@ namespace Totoro.Ml.Aggregation;
 internal static class FixedPointKernels
 {
     /// <summary>
-    /// q[j] = RNE(x[j] · factor) with factor = c·2^F (exact: a power-of-two scaling of c). Returns −1 when every
-    /// |x[j]·factor| ≤ 2^53, else the first coordinate that is not (NaN included); <paramref name="maxAbs"/> is max |q[j]|.
+    /// sum[j] += RNE(x[j] · factor), or −= when <paramref name="subtract"/>, fused in one pass; factor = c·2^F (exact: a
+    /// power-of-two scaling of c). Returns −1 when every |x[j]·factor| ≤ 2^53 (<paramref name="maxAbs"/> is then
+    /// max |q[j]|), else the first coordinate that is not (NaN included); only the coordinates before it were changed,
+    /// and the caller undoes them exactly by subtracting over that prefix. The caller's bound keeps |sum| ≤ 2^62
+    /// before the call, so adding values of |q| ≤ 2^53 cannot wrap.
     /// </summary>
-    public static int Quantize(ReadOnlySpan<float> x, double factor, Span<long> q, out long maxAbs)
+    public static int QuantizeAdd(ReadOnlySpan<float> x, double factor, Span<long> sum, bool subtract, out long maxAbs)
     {
         var limit = Vector512.Create(FixedPointFormat.MaxQuantized);
-        var scale = Vector512.Create(factor);
+        var scale = Vector512.Create(subtract ? -factor : factor);
         var max = Vector512<double>.Zero;
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
@@ -35,8 +38,10 @@ internal static class FixedPointKernels
                 }
 
                 max = Vector512.Max(max, Vector512.Max(absLo, absHi));
-                Vector512.ConvertToInt64(lo).CopyTo(q.Slice(i));
-                Vector512.ConvertToInt64(hi).CopyTo(q.Slice(i + Vector512<double>.Count));
+                var s0 = sum.Slice(i, Vector512<long>.Count);
+                var s1 = sum.Slice(i + Vector512<long>.Count, Vector512<long>.Count);
+                (Vector512.Create((ReadOnlySpan<long>)s0) + Vector512.ConvertToInt64(lo)).CopyTo(s0);
+                (Vector512.Create((ReadOnlySpan<long>)s1) + Vector512.ConvertToInt64(hi)).CopyTo(s1);
             }
         }
 
@@ -46,9 +51,10 @@ internal static class FixedPointKernels
             scalarMax = Math.Max(scalarMax, max[k]);
         }
 
+        double signedFactor = subtract ? -factor : factor;
         for (; i < x.Length; i++)
         {
-            double r = Math.Round(x[i] * factor, MidpointRounding.ToEven);
+            double r = Math.Round(x[i] * signedFactor, MidpointRounding.ToEven);
             if (!(Math.Abs(r) <= FixedPointFormat.MaxQuantized))
             {
                 maxAbs = 0;
@@ -56,7 +62,7 @@ internal static class FixedPointKernels
             }
 
             scalarMax = Math.Max(scalarMax, Math.Abs(r));
-            q[i] = (long)r;
+            sum[i] += (long)r;
         }
 
         maxAbs = (long)scalarMax;

@@ -4,36 +4,51 @@ namespace Totoro.Ml.Aggregation;
 /// The int64 sums of an <see cref="UpdateAccumulator"/> in fixed-point mode, and the bound that keeps them from
 /// wrapping around: the sum of the largest |q| of every input folded so far, which can only over-estimate the
 /// largest |sum|. An input that would take the bound past <see cref="FixedPointFormat.MaxBound"/> is refused.
-/// Every input is quantized into scratch and checked before it touches the sums. Not thread-safe (one owner).
+/// A refused input leaves the sums exactly as they were (integer additions undo exactly). Not thread-safe (one owner).
 /// </summary>
 internal sealed class FixedPointSums(FixedPointFormat format, int length)
 {
     private long[] _sums = new long[length];
-    private long[]? _scratch;
-    private long _scratchMax;
     private double _bound;
     private bool _isZero = true;
 
     public FixedPointFormat Format { get; } = format;
 
-    /// <summary>Quantizes c·Δ into scratch (not yet added). Null when it may be added by <see cref="CommitScratch"/>.</summary>
-    public UpdateRejected? Quantize(ulong id, ReadOnlySpan<float> delta, double coefficient)
+    /// <summary>
+    /// Adds RNE(c·Δ·2^F) in one fused pass; null when added. On a refusal (a coordinate out of range, or a bound past
+    /// 2^62) the sums are restored exactly — integer additions undo — so nothing of the update remains.
+    /// </summary>
+    public UpdateRejected? Add(ulong id, ReadOnlySpan<float> delta, double coefficient)
     {
-        _scratch ??= new long[_sums.Length];
-        int bad = FixedPointKernels.Quantize(delta, coefficient * Format.Scale, _scratch, out _scratchMax);
-        if (bad >= 0)
+        double factor = coefficient * Format.Scale;
+        if (_isZero)
         {
-            return float.IsFinite(delta[bad]) ? Format.OutOfRange(id, bad, coefficient * delta[bad]) : Validation.NonFinite(id);
+            // Nothing to keep: quantize straight into the sums and only mark them live once the update is accepted.
+            _sums.AsSpan().Clear();
         }
 
-        return CheckBound(id, _scratchMax);
+        int bad = FixedPointKernels.QuantizeAdd(delta, factor, _sums, subtract: false, out long maxAbs);
+        var rejection = bad >= 0
+            ? float.IsFinite(delta[bad]) ? Format.OutOfRange(id, bad, coefficient * delta[bad]) : Validation.NonFinite(id)
+            : CheckBound(id, maxAbs);
+        if (rejection is not null)
+        {
+            if (!_isZero)
+            {
+                FixedPointKernels.QuantizeAdd(delta[..(bad >= 0 ? bad : delta.Length)], factor, _sums, subtract: true, out _);
+            }
+
+            return rejection;
+        }
+
+        _isZero = false;
+        _bound += maxAbs;
+        return null;
     }
 
     /// <summary>Null when adding an input of largest magnitude <paramref name="maxAbs"/> cannot wrap any sum around.</summary>
     public UpdateRejected? CheckBound(ulong? id, double maxAbs) =>
         _bound + maxAbs <= FixedPointFormat.MaxBound ? null : FixedPointFormat.Exhausted(id, _bound + maxAbs);
-
-    public void CommitScratch() => Add(_scratch!, _scratchMax);
 
     public void Add(ReadOnlySpan<long> values, double maxAbs)
     {

@@ -69,13 +69,12 @@ public sealed class UpdateAccumulator
 
         if (_fixed is not null)
         {
-            rejection = _fixed.Quantize(update.ContributorId, update.Delta.Span, coefficient);
+            rejection = _fixed.Add(update.ContributorId, update.Delta.Span, coefficient);
             if (rejection is not null)
             {
                 return rejection;
             }
 
-            _fixed.CommitScratch();
             Commit(update.ContributorId, weight, update.MetricSums);
             return null;
         }

@@ -213,11 +213,13 @@ public sealed class FixedPointFoldTests
         var x = Enumerable.Range(-20, 37).Select(k => k + 0.5f).ToArray();
         var q = new long[x.Length];
 
-        Assert.That(FixedPointKernels.Quantize(x, 1.0, q, out long maxAbs), Is.EqualTo(-1));
+        Assert.That(FixedPointKernels.QuantizeAdd(x, 1.0, q, subtract: false, out long maxAbs), Is.EqualTo(-1));
         Assert.That(q, Is.EqualTo(x.Select(v => (long)Math.Round((double)v, MidpointRounding.ToEven)).ToArray()));
         Assert.That(maxAbs, Is.EqualTo(20));
+        Assert.That(FixedPointKernels.QuantizeAdd(x, 1.0, q, subtract: true, out _), Is.EqualTo(-1));
+        Assert.That(q, Is.All.EqualTo(0L), "subtracting the same input undoes it exactly");
         x[33] = float.PositiveInfinity;
-        Assert.That(FixedPointKernels.Quantize(x, 1.0, q, out _), Is.EqualTo(33));
+        Assert.That(FixedPointKernels.QuantizeAdd(x, 1.0, q, subtract: false, out _), Is.EqualTo(33));
     }
 
     [TestCase(0UL, 1)]
