@@ -4,10 +4,11 @@ namespace Totoro.Ml.Aggregation;
 
 /// <summary>
 /// The wire form of a fixed-point partial's int64 sums: the vector in blocks of <c>block</c> coordinates (the last may
-/// be shorter), each block one width byte w ∈ [1, 8] — the fewest bytes of two's complement that hold the block's
-/// largest |sum| — then w little-endian bytes per coordinate. Model updates vary in magnitude between layers, so
-/// per-block widths cost well under the 8 bytes of a plain int64 (docs/aggregation.md, "The exact fold").
-/// Lossless: the decoder sign-extends, and returns exactly the sums that were encoded.
+/// be shorter), each block one byte b ∈ [1, 64] — the fewest bits of two's complement that hold the block's largest
+/// |sum| — then the block's values packed b bits each, least significant bit first, padded to a whole byte. Model
+/// updates vary in magnitude between layers and the low bits of a sum are noise, so bit-exact widths per block cost
+/// well under the 8 bytes of a plain int64 (docs/aggregation.md, "The exact fold"). Lossless: the decoder
+/// sign-extends and returns exactly the sums that were encoded.
 /// </summary>
 public static class FixedPointCodec
 {
@@ -23,7 +24,7 @@ public static class FixedPointCodec
         for (int start = 0; start < sums.Length; start += block)
         {
             var slice = sums.Slice(start, Math.Min(block, sums.Length - start));
-            length += 1 + ((long)FixedPointKernels.BytesFor(FixedPointKernels.MaxAbs(slice)) * slice.Length);
+            length += 1 + ((((long)BitsFor(FixedPointKernels.MaxAbs(slice)) * slice.Length) + 7) / 8);
         }
 
         return checked((int)length);
@@ -36,15 +37,26 @@ public static class FixedPointCodec
         for (int start = 0; start < sums.Length; start += block)
         {
             var slice = sums.Slice(start, Math.Min(block, sums.Length - start));
-            int width = FixedPointKernels.BytesFor(FixedPointKernels.MaxAbs(slice));
-            bytes[at++] = (byte)width;
+            int bits = BitsFor(FixedPointKernels.MaxAbs(slice));
+            bytes[at++] = (byte)bits;
+            UInt128 pending = 0;
+            int pendingBits = 0;
+            ulong mask = bits == 64 ? ulong.MaxValue : (1UL << bits) - 1;
             foreach (long value in slice)
             {
-                ulong v = (ulong)value;
-                for (int b = 0; b < width; b++)
+                pending |= (UInt128)((ulong)value & mask) << pendingBits;
+                pendingBits += bits;
+                while (pendingBits >= 8)
                 {
-                    bytes[at++] = (byte)(v >> (8 * b));
+                    bytes[at++] = (byte)pending;
+                    pending >>= 8;
+                    pendingBits -= 8;
                 }
+            }
+
+            if (pendingBits > 0)
+            {
+                bytes[at++] = (byte)pending;
             }
         }
 
@@ -66,23 +78,27 @@ public static class FixedPointCodec
         for (int start = 0; start < elementCount; start += block)
         {
             int count = Math.Min(block, elementCount - start);
-            int width = at < bytes.Length ? bytes[at++] : 0;
-            if (width is < 1 or > 8 || bytes.Length - at < (long)width * count)
+            int bits = at < bytes.Length ? bytes[at++] : 0;
+            if (bits is < 1 or > 64 || bytes.Length - at < (((long)bits * count) + 7) / 8)
             {
-                error = string.Create(CultureInfo.InvariantCulture, $"block at coordinate {start}: width {width} outside [1, 8] or fewer bytes than it needs");
+                error = string.Create(CultureInfo.InvariantCulture, $"block at coordinate {start}: width {bits} bits outside [1, 64] or fewer bytes than it needs");
                 return false;
             }
 
-            int shift = 64 - (8 * width);
+            UInt128 pending = 0;
+            int pendingBits = 0;
+            int shift = 64 - bits;
             for (int i = 0; i < count; i++)
             {
-                ulong v = 0;
-                for (int b = 0; b < width; b++)
+                while (pendingBits < bits)
                 {
-                    v |= (ulong)bytes[at++] << (8 * b);
+                    pending |= (UInt128)bytes[at++] << pendingBits;
+                    pendingBits += 8;
                 }
 
-                decoded[start + i] = (long)(v << shift) >> shift;
+                decoded[start + i] = (long)((ulong)pending << shift) >> shift;
+                pending >>= bits;
+                pendingBits -= bits;
             }
         }
 
@@ -96,4 +112,7 @@ public static class FixedPointCodec
         error = "";
         return true;
     }
+
+    /// <summary>The fewest bits (1..64) of two's complement that hold every value of magnitude ≤ <paramref name="maxAbs"/>.</summary>
+    internal static int BitsFor(ulong maxAbs) => maxAbs == 0 ? 1 : Math.Min(64, 65 - System.Numerics.BitOperations.LeadingZeroCount(maxAbs));
 }

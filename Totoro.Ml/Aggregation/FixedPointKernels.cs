@@ -92,16 +92,4 @@ internal static class FixedPointKernels
 
         return max;
     }
-
-    /// <summary>The fewest bytes (1..8) of two's complement that hold every value of magnitude ≤ <paramref name="maxAbs"/>.</summary>
-    public static int BytesFor(ulong maxAbs)
-    {
-        int bytes = 1;
-        while (bytes < 8 && maxAbs > (1UL << ((8 * bytes) - 1)) - 1)
-        {
-            bytes++;
-        }
-
-        return bytes;
-    }
 }

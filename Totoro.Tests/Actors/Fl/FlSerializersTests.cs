@@ -185,9 +185,11 @@ public sealed class FlSerializersTests
             Edited(p => p.ElementCount = 3),
             Edited(p => p.ElementCount = -1),
             Edited(p => p.FixedSums = Google.Protobuf.ByteString.CopyFrom(p.FixedSums.Span[1..])),
-            Edited(p => p.FixedSums = Google.Protobuf.ByteString.CopyFrom([9, .. p.FixedSums.Span[1..]])),
+            Edited(p => p.FixedSums = Google.Protobuf.ByteString.CopyFrom([65, .. p.FixedSums.Span[1..]])),
+            Edited(p => p.FixedSums = Google.Protobuf.ByteString.CopyFrom([0, .. p.FixedSums.Span[1..]])),
             Edited(p => p.FractionBits = 60),
-            Edited(p => p.FixedSums = Google.Protobuf.ByteString.CopyFrom([8, .. BitConverter.GetBytes(long.MaxValue), .. new byte[8]])),
+            // Well-formed bytes, impossible sums: 2^63 − 1 from one contributor.
+            Edited(p => p.FixedSums = Google.Protobuf.ByteString.CopyFrom([64, .. BitConverter.GetBytes(long.MaxValue), .. new byte[8]])),
         };
         foreach (var wire in forged)
         {
