@@ -228,7 +228,7 @@ internal sealed class AggregatorActor : ReceiveActor
         _folded = null;
         if (_start!.Spec.Strategy.CreateRule() is IFoldableRule foldable)
         {
-            _folder!.Tell(new FoldJob(foldable, new ModelShape(_start.Model.ArchitectureId, _start.Model.Length), _round), Self);
+            _folder!.Tell(new FoldJob(foldable, new ModelShape(_start.Model.ArchitectureId, _start.Model.Length), _round, _options.Settings.FoldLimits), Self);
         }
         else
         {

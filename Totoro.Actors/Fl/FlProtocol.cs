@@ -71,7 +71,7 @@ internal sealed record Admission(string App, long Run, long Round, int Worker, b
 internal sealed record SubtreeResult(string App, long Run, long Round, Address From, PartialAggregate? Folded, ImmutableArray<ClientUpdate> Relayed, RoundCounters Counters) : ISizedMessage
 {
     public int WireSize =>
-        128 + (Folded is null ? 0 : (Folded.Mean.Length * 4) + (Folded.ContributorCount * 8) + 40)
+        128 + (Folded is null ? 0 : Folded.VectorWireBytes + (Folded.ContributorCount * 8) + 40)
         + Relayed.Sum(u => (u.Delta.Length * 4) + 64);
 }
 
@@ -139,7 +139,7 @@ internal sealed record AggregateJob(long Round, IAggregationRule Rule, ModelShap
 internal sealed record AggregateDone(long Round, AggregationResult? Result, double Flops) : ILocalMessage;
 
 /// <summary>Aggregator → its trainer: fold what this node collected for the round.</summary>
-internal sealed record FoldJob(IFoldableRule Rule, ModelShape Shape, SubtreeRound Collected) : ILocalMessage;
+internal sealed record FoldJob(IFoldableRule Rule, ModelShape Shape, SubtreeRound Collected, AggregationLimits Limits) : ILocalMessage;
 
 /// <summary>Trainer → aggregator: the folded partial (null when nothing arrived) and the FLOPs spent.</summary>
 internal sealed record FoldDone(long Round, PartialAggregate? Folded, double Flops) : ILocalMessage;

@@ -217,10 +217,17 @@ public static partial class FlSerializers
         };
         if (m.Folded is { } folded)
         {
-            wire.Folded = new PartialWire
-            {
-                Mean = Encode(folded.Shape.ArchitectureId, (ulong)m.Round, folded.Mean.Span), TotalWeight = folded.TotalWeight,
-            };
+            wire.Folded = folded.FixedPoint is { } format
+                ? new PartialWire
+                {
+                    FixedSums = ByteString.CopyFrom(FixedPointCodec.Encode(folded.FixedSums.Span)), FixedBlock = FixedPointCodec.DefaultBlock,
+                    ElementCount = folded.Shape.ElementCount,
+                    FractionBits = format.FractionBits, Architecture = folded.Shape.ArchitectureId, TotalWeight = folded.TotalWeight,
+                }
+                : new PartialWire
+                {
+                    Mean = Encode(folded.Shape.ArchitectureId, (ulong)m.Round, folded.Mean.Span), TotalWeight = folded.TotalWeight,
+                };
             wire.Folded.Contributors.AddRange(folded.Contributors);
             wire.Folded.MetricSums.Add(folded.MetricSums);
         }
@@ -238,7 +245,25 @@ public static partial class FlSerializers
     private static SubtreeResult FromWire(SubtreeResultWire w)
     {
         PartialAggregate? folded = null;
-        if (w.Folded is { } f)
+        if (w.Folded is { FractionBits: not 0 } x)
+        {
+            if (x.ElementCount > CodecLimits.Default.MaxElementCount)
+            {
+                throw new MessageSerializationException($"fl.subtree-result.v1: {x.ElementCount} fixed-point sums exceed {CodecLimits.Default.MaxElementCount}");
+            }
+
+            if (!FixedPointCodec.TryDecode(x.FixedSums.Span, x.ElementCount, x.FixedBlock, out var sums, out var malformed))
+            {
+                throw new MessageSerializationException($"fl.subtree-result.v1: fixed-point sums refused: {malformed}");
+            }
+
+            if (!PartialAggregate.TryCreateFixed(
+                new ModelShape(x.Architecture, sums.Length), sums, x.FractionBits, x.TotalWeight, [.. x.Contributors], Metrics(x.MetricSums), AggregationLimits.Default, out folded, out var why))
+            {
+                throw new MessageSerializationException($"fl.subtree-result.v1: partial refused: {why.Detail}");
+            }
+        }
+        else if (w.Folded is { } f)
         {
             var mean = Decode(f.Mean);
             var shape = new ModelShape(mean.Header.ArchitectureId, mean.Values.Length);

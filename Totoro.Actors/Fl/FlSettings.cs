@@ -1,3 +1,5 @@
+using Totoro.Ml.Aggregation;
+
 namespace Totoro.Actors.Fl;
 
 /// <summary>When the root evaluates a round's new global model relative to the next round.</summary>
@@ -48,6 +50,16 @@ public sealed record FlSettings(string? TrainingDispatcher, double LevelBudgetFa
     /// 20 apps that costs more than it saves (docs/benchmarks.md, "sim fl: overlapped evaluation").
     /// </remarks>
     public EvaluationMode Evaluation { get; init; } = EvaluationMode.Inline;
+
+    /// <summary>
+    /// How tree nodes fold a foldable rule's sums (<c>totoro.fl.aggregation.fold</c> = fixed-point | float,
+    /// <c>fraction-bits</c>): integer fixed point in this format, exact in any tree shape and order (the default), or
+    /// null for the float fold. Partials of another format are refused, so every node of an app must agree.
+    /// </summary>
+    public FixedPointFormat? Fold { get; init; } = FixedPointFormat.Default;
+
+    /// <summary>The aggregation limits a tree node folds with.</summary>
+    internal AggregationLimits FoldLimits => AggregationLimits.Default with { FixedPoint = Fold };
 
     /// <summary>The HOCON spelling of <paramref name="text"/> (<c>overlapped</c> | <c>inline</c>); null when it is neither.</summary>
     public static EvaluationMode? ParseEvaluation(string text) => text.Trim().ToLowerInvariant() switch

@@ -107,16 +107,18 @@ internal sealed record SubtreeRound(
     /// The one partial this node forwards for a foldable rule: its worker's update folded by the rule (clipping
     /// applies there) merged with the children's partials; null when nothing arrived.
     /// </summary>
-    public PartialAggregate? Fold(IFoldableRule rule, ModelShape shape)
+    public PartialAggregate? Fold(IFoldableRule rule, ModelShape shape, AggregationLimits limits)
     {
+        ArgumentNullException.ThrowIfNull(limits);
         if (Contributors.IsEmpty)
         {
             return null;
         }
 
-        // Inputs in contributor order, not arrival order: the float sums then round the same way however the network
-        // timed the round, so a tree shape always yields the same bits (the sim's training cache relies on it).
-        var accumulator = new UpdateAccumulator(shape, AggregationLimits.Default);
+        // Inputs in contributor order, not arrival order. The fixed-point fold (the default) is exact in any order and
+        // grouping; the float fold's sums then round the same way however the network timed the round, so one tree
+        // shape always yields the same bits.
+        var accumulator = new UpdateAccumulator(shape, limits);
         var refused = rule.FoldBatch(accumulator, [.. Updates.OrderBy(u => u.ContributorId)]);
         if (refused.Count > 0)
         {

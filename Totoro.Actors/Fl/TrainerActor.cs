@@ -77,9 +77,10 @@ internal sealed class TrainerActor : ReceiveActor
     private void OnFold(FoldJob job)
     {
         var collected = job.Collected;
-        // Folding costs about two FLOPs per coordinate per input (a multiply-add into float64 sums).
+        // Folding costs about two operations per coordinate per input (a multiply-add into float64 sums, or a
+        // multiply-round into int64 and an integer add).
         var flops = 2.0 * (collected.Parts.Count + collected.Updates.Count) * job.Shape.ElementCount;
-        Sender!.Tell(new FoldDone(collected.Round, collected.Fold(job.Rule, job.Shape), flops), Self);
+        Sender!.Tell(new FoldDone(collected.Round, collected.Fold(job.Rule, job.Shape, job.Limits), flops), Self);
     }
 
     private void OnAggregate(AggregateJob job)

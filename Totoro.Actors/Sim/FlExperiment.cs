@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using Totoro.Actors.Fl;
 using Totoro.Actors.Forest;
 using Totoro.Kernel;
+using Totoro.Ml.Aggregation;
 
 namespace Totoro.Actors.Sim;
 
@@ -107,8 +108,14 @@ internal sealed record FlExperimentConfig
     /// </summary>
     public EvaluationMode Evaluation { get; init; } = FlSettings.Default.Evaluation;
 
+    /// <summary>
+    /// How every node folds (both systems alike): exact fixed point by default, so Totoro's trees and the server's flat
+    /// fold produce bit-identical models and the two need the same rounds; null for the float fold.
+    /// </summary>
+    public FixedPointFormat? Fold { get; init; } = FlSettings.Default.Fold;
+
     /// <summary>The role settings every node of every system runs with.</summary>
-    public FlSettings RoleSettings() => FlSettings.Default with { ModelChunkBytes = ModelChunkBytes, Evaluation = Evaluation };
+    public FlSettings RoleSettings() => FlSettings.Default with { ModelChunkBytes = ModelChunkBytes, Evaluation = Evaluation, Fold = Fold };
 
     /// <summary>Every error in the configuration, each naming its option.</summary>
     public ImmutableArray<string> Validate()

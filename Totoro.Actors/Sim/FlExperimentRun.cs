@@ -5,8 +5,14 @@ using Totoro.Actors.Fl;
 
 namespace Totoro.Actors.Sim;
 
-/// <summary>One evaluated round of one app: accuracy after round <see cref="Round"/>, at virtual time since the app started.</summary>
-internal sealed record FlCurvePoint(long Round, double Accuracy, double VirtualSeconds);
+/// <summary>
+/// One evaluated round of one app: accuracy after round <see cref="Round"/>, at virtual time since the app started, and
+/// the test loss (a float64 of the model's every bit, so two systems that trained the same model report the same loss).
+/// </summary>
+internal sealed record FlCurvePoint(long Round, double Accuracy, double VirtualSeconds)
+{
+    public double Loss { get; init; } = double.NaN;
+}
 
 /// <summary>One app in one run: where it was rooted, how it ended, its time-to-target (null: missed) and its curve.</summary>
 internal sealed record FlAppResult(
@@ -86,7 +92,7 @@ internal static class FlSystemRun
 
     private static FlAppResult Summarize(AppSpec spec, string root, AppHandle handle, List<RoundReport> reports)
     {
-        var curve = reports.Select(r => new FlCurvePoint(r.Round, r.Accuracy, r.VirtualTime.TotalSeconds)).ToImmutableArray();
+        var curve = reports.Select(r => new FlCurvePoint(r.Round, r.Accuracy, r.VirtualTime.TotalSeconds) { Loss = r.Loss }).ToImmutableArray();
         var reached = reports.FirstOrDefault(r => r.Accuracy >= spec.TargetAccuracy);
         var outcome = handle.Completion.IsCompletedSuccessfully ? handle.Completion.Result.Outcome.ToString() : "Unfinished";
         return new FlAppResult(

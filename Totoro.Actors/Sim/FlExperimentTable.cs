@@ -29,7 +29,9 @@ internal static class FlExperiment
     /// Runs every system at every app count. Runs that train the same models form a family — the baseline at every
     /// server size (the server folds each round in one batch), Totoro at one fan-out (one tree shape) — and run in
     /// order of app count with one training cache, which computes each app's rounds once per family; up to
-    /// <paramref name="parallelism"/> families run at once, each on its own thread and deterministic worlds.
+    /// <paramref name="parallelism"/> families run at once, each on its own thread and deterministic worlds. With
+    /// parallelism 1 the families share one cache, so models they have in common (all of them, with the exact fold)
+    /// are trained once.
     /// </summary>
     public static FlExperimentResult Run(
         FlExperimentConfig config, FlDataCatalog catalog, Action<FlProgress> progress, Action<string> log, int parallelism = 1, string? cacheDirectory = null)
@@ -57,9 +59,13 @@ internal static class FlExperiment
             }
         }
 
+        // One family at a time: they all share one cache (it has no locks, and runs one after another here). With the
+        // exact fold every family trains the same models, so each app's rounds are computed once in all.
+        using var shared = parallelism == 1 ? new TrainingResultCache(cacheDirectory) : null;
         Parallel.ForEach(families, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, (family, _, familyIndex) =>
         {
-            using var cache = new TrainingResultCache(cacheDirectory);
+            using var own = shared is null ? new TrainingResultCache(cacheDirectory) : null;
+            var cache = shared ?? own!;
             (ForestTopology Topology, int MaxChildren)? forest = null;
             if (family[0].FanOut is { } fanOut)
             {
@@ -95,11 +101,11 @@ internal static class FlExperiment
                 Log($"{label}: total time-to-target {Format(result.TotalTimeToTargetSeconds)} (wall {result.WallSeconds:F0} s; family cache {stats.TrainHits} hits / {stats.TrainMisses} misses so far)");
             }
 
-            caches[familyIndex] = cache.Stats;
+            caches[familyIndex] = own?.Stats ?? TrainingCacheStats.Zero;
         });
 
         var runs = results.Select(r => r!).ToList();
-        return new FlExperimentResult(config, runs, Speedups(runs), caches.Aggregate(TrainingCacheStats.Zero, (sum, c) => sum.Plus(c)));
+        return new FlExperimentResult(config, runs, Speedups(runs), shared?.Stats ?? caches.Aggregate(TrainingCacheStats.Zero, (sum, c) => sum.Plus(c)));
     }
 
     /// <summary>Baseline total time-to-target over Totoro's, for every (apps, fan-out, server bandwidth).</summary>

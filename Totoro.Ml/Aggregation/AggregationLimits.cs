@@ -43,6 +43,13 @@ public sealed record AggregationLimits
 
     private readonly int _maxDegreeOfParallelism = Environment.ProcessorCount;
 
+    /// <summary>
+    /// How foldable sums are kept: integer fixed point in this format (the default: the fold is exact, so every tree
+    /// shape and order gives the flat fold's bits), or null for the float fold (float64 sums, a float32 mean per
+    /// partial, equal to the flat fold up to rounding). docs/aggregation.md §1.
+    /// </summary>
+    public FixedPointFormat? FixedPoint { get; init; } = FixedPointFormat.Default;
+
     /// <summary>One million samples per worker per round: far above any edge device's local data.</summary>
     public static AggregationLimits Default { get; } = new(1_000_000);
 }

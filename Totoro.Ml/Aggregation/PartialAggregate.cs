@@ -7,7 +7,13 @@ namespace Totoro.Ml.Aggregation;
 /// The message an interior tree node forwards to its parent: the fold of its subtree's updates.
 /// It is an element of a commutative monoid — <see cref="Empty"/> is the identity and
 /// <see cref="TryCombine"/> the operation — so any tree shape and any arrival order yield the same
-/// weighted mean at the root (up to float rounding; docs/aggregation.md).
+/// weighted mean at the root. With a <see cref="FixedPointFormat"/> (the default) the vector is an integer sum and
+/// the root's mean is bit-identical for every tree shape and order; with the float fold it is equal up to float
+/// rounding (docs/aggregation.md).
+/// <para>
+/// Fixed point: <see cref="FixedSums"/> holds Σ RNE(cᵢ·Δᵢ·2^F) as int64 and <see cref="Mean"/> is derived from it once,
+/// on first use. Float: the vector is carried as below.
+/// </para>
 /// <para>
 /// The vector is carried as the weighted mean Σwᵢ·Δᵢ / Σwᵢ rather than the raw sum: it has the magnitude
 /// of one update, so the float32 wire form can never overflow however many samples were folded; the sum
@@ -17,7 +23,11 @@ namespace Totoro.Ml.Aggregation;
 /// </summary>
 public sealed class PartialAggregate
 {
-    private readonly float[] _mean;
+    private readonly long[]? _fixedSums;
+
+    // Fixed point: derived on first use. Two threads that race here compute the same array, so either may win.
+    private float[]? _mean;
+    private int? _vectorWireBytes;
 
     internal PartialAggregate(
         ModelShape shape,
@@ -33,10 +43,42 @@ public sealed class PartialAggregate
         MetricSums = metricSums;
     }
 
+    internal PartialAggregate(
+        ModelShape shape,
+        long[] ownedSums,
+        FixedPointFormat format,
+        double totalWeight,
+        ImmutableArray<ulong> sortedContributors,
+        ImmutableSortedDictionary<string, double> metricSums)
+    {
+        Shape = shape;
+        _fixedSums = ownedSums;
+        FixedPoint = format;
+        MaxAbsFixedSum = FixedPointKernels.MaxAbs(ownedSums);
+        TotalWeight = totalWeight;
+        Contributors = sortedContributors;
+        MetricSums = metricSums;
+    }
+
     public ModelShape Shape { get; }
 
-    /// <summary>Σwᵢ·Δᵢ / Σwᵢ; all zeros when nothing was folded. For FedAvg this is the round's delta.</summary>
-    public ReadOnlyMemory<float> Mean => _mean;
+    /// <summary>
+    /// Σwᵢ·Δᵢ / Σwᵢ; all zeros when nothing was folded. For FedAvg this is the round's delta. Fixed point: the integer
+    /// sum dequantized once, (float)(ΣQ · 2^−F / W), so equal sums give equal bits.
+    /// </summary>
+    public ReadOnlyMemory<float> Mean => _mean ??= Dequantize();
+
+    /// <summary>The format of <see cref="FixedSums"/>; null for a float partial (the vector is then <see cref="Mean"/> itself).</summary>
+    public FixedPointFormat? FixedPoint { get; }
+
+    /// <summary>Fixed point: Σ RNE(cᵢ·Δᵢⱼ·2^F) per coordinate; empty for a float partial.</summary>
+    public ReadOnlyMemory<long> FixedSums => _fixedSums;
+
+    /// <summary>max |<see cref="FixedSums"/>|: a parent's overflow bound, and the wire width.</summary>
+    public ulong MaxAbsFixedSum { get; }
+
+    /// <summary>Bytes of the vector on the wire: 4 per coordinate (float32), or <see cref="FixedPointCodec"/>'s per-block widths.</summary>
+    public int VectorWireBytes => _vectorWireBytes ??= FixedPoint is null ? Shape.ElementCount * sizeof(float) : FixedPointCodec.EncodedLength(_fixedSums);
 
     /// <summary>Σwᵢ (Σnᵢ for sample weighting).</summary>
     public double TotalWeight { get; }
@@ -82,6 +124,35 @@ public sealed class PartialAggregate
     }
 
     /// <summary>
+    /// Builds a fixed-point partial from decoded wire fields, copying <paramref name="sums"/>. Checked like
+    /// <see cref="TryCreate"/>, plus: the fraction bits are in range and no sum exceeds what its contributors could
+    /// have produced (|sum| ≤ n·2^53, and ≤ 2^62).
+    /// </summary>
+    public static bool TryCreateFixed(
+        ModelShape shape,
+        ReadOnlySpan<long> sums,
+        int fractionBits,
+        double totalWeight,
+        ImmutableArray<ulong> sortedContributors,
+        ImmutableSortedDictionary<string, double> metricSums,
+        AggregationLimits limits,
+        [NotNullWhen(true)] out PartialAggregate? aggregate,
+        [NotNullWhen(false)] out UpdateRejected? rejection)
+    {
+        ArgumentNullException.ThrowIfNull(metricSums);
+        ArgumentNullException.ThrowIfNull(limits);
+        aggregate = null;
+        rejection = Validation.CheckFixedPartial(shape, sums, fractionBits, totalWeight, sortedContributors, metricSums, limits);
+        if (rejection is not null)
+        {
+            return false;
+        }
+
+        aggregate = new PartialAggregate(shape, sums.ToArray(), new FixedPointFormat(fractionBits), totalWeight, sortedContributors, metricSums);
+        return true;
+    }
+
+    /// <summary>
     /// The monoid operation. Refuses (and returns no result) when shapes differ or the two sides share a
     /// contributor, because adding a worker twice would double its weight.
     /// </summary>
@@ -102,9 +173,12 @@ public sealed class PartialAggregate
         [NotNullWhen(false)] out UpdateRejected? rejection)
     {
         ArgumentNullException.ThrowIfNull(parts);
-        // Parts were validated when they were built, so the update limits play no role here.
-        var accumulator = new UpdateAccumulator(shape, AggregationLimits.Default);
-        rejection = accumulator.MergeBatch(parts.ToList());
+        var list = parts.ToList();
+        // Parts were validated when they were built, so the update limits play no role here; the representation is
+        // the parts' own (an empty part is the identity in either).
+        var format = list.FirstOrDefault(p => p.ContributorCount > 0)?.FixedPoint;
+        var accumulator = new UpdateAccumulator(shape, AggregationLimits.Default with { FixedPoint = format });
+        rejection = accumulator.MergeBatch(list);
         if (rejection is not null)
         {
             folded = null;
@@ -114,6 +188,17 @@ public sealed class PartialAggregate
         folded = accumulator.ToPartial();
         rejection = null;
         return true;
+    }
+
+    private float[] Dequantize()
+    {
+        var mean = new float[Shape.ElementCount];
+        if (_fixedSums is not null && TotalWeight > 0)
+        {
+            FixedPointKernels.Dequantize(_fixedSums, Math.ScaleB(1.0, -FixedPoint!.FractionBits) / TotalWeight, mean);
+        }
+
+        return mean;
     }
 
     /// <summary>A metric's weighted mean (e.g. "loss_sum" → mean loss per sample); NaN when absent or empty.</summary>

@@ -6,18 +6,21 @@ namespace Totoro.Ml.Aggregation;
 /// <summary>
 /// The mutable hot-path accumulator of one (application, round) at one node: Σwᵢ·Δᵢ in float64,
 /// Σwᵢ, the contributor set and metric sums. Every input is validated completely before it is added,
-/// so a refused input leaves the accumulator exactly as it was.
+/// so a refused input leaves the accumulator exactly as it was. With <see cref="AggregationLimits.FixedPoint"/> set
+/// (the default) the vector sum is integer fixed point instead (<see cref="FixedPointSums"/>): every input is
+/// quantized once and the fold is exact in any order; otherwise it is float64.
 /// <para>
 /// Ownership: the accumulator owns its buffers and is not thread-safe (one actor owns it). It reads an
 /// update's <see cref="ClientUpdate.Delta"/> only during the call. <see cref="ToPartial"/> returns an
 /// independent immutable snapshot; the accumulator stays usable.
 /// </para>
 /// </summary>
-public sealed class UpdateAccumulator
+public sealed partial class UpdateAccumulator
 {
     private readonly AggregationLimits _limits;
     private readonly HashSet<ulong> _contributors = [];
     private readonly SortedDictionary<string, double> _metrics = new(StringComparer.Ordinal);
+    private readonly FixedPointSums? _fixed;
     private double[] _sum;
     private double[]? _batchScratch;
     private double _totalWeight;
@@ -34,7 +37,8 @@ public sealed class UpdateAccumulator
         ArgumentOutOfRangeException.ThrowIfNegative(shape.ElementCount);
         Shape = shape;
         _limits = limits;
-        _sum = new double[shape.ElementCount];
+        _fixed = limits.FixedPoint is { } format ? new FixedPointSums(format, shape.ElementCount) : null;
+        _sum = _fixed is null ? new double[shape.ElementCount] : [];
     }
 
     public ModelShape Shape { get; }
@@ -61,6 +65,18 @@ public sealed class UpdateAccumulator
         if (rejection is not null)
         {
             return rejection;
+        }
+
+        if (_fixed is not null)
+        {
+            rejection = _fixed.Add(update.ContributorId, update.Delta.Span, coefficient);
+            if (rejection is not null)
+            {
+                return rejection;
+            }
+
+            Commit(update.ContributorId, weight, update.MetricSums);
+            return null;
         }
 
         // A separate validation pass: folding the check into the FMA loop would discover a bad value only
@@ -95,6 +111,21 @@ public sealed class UpdateAccumulator
     internal IReadOnlyList<UpdateRejected> AccumulateBatch(
         IReadOnlyList<ClientUpdate> updates, double[] weights, double[] coefficients)
     {
+        if (_fixed is not null)
+        {
+            // Integer sums are exact in any order, so one input at a time loses nothing but the blocked float path's speed.
+            var refused = new List<UpdateRejected>();
+            for (int i = 0; i < updates.Count; i++)
+            {
+                if (Accumulate(updates[i], weights[i], coefficients[i]) is { } rejection)
+                {
+                    refused.Add(rejection);
+                }
+            }
+
+            return refused;
+        }
+
         var rejected = new List<UpdateRejected>();
         var accepted = new List<int>(updates.Count);
         var seen = new HashSet<ulong>();
@@ -157,13 +188,20 @@ public sealed class UpdateAccumulator
     public UpdateRejected? Merge(PartialAggregate part)
     {
         ArgumentNullException.ThrowIfNull(part);
-        var rejection = CheckPart(part, _contributors);
+        var rejection = CheckPart(part, _contributors) ?? CheckFixedBound(part.ContributorCount == 0 ? 0 : part.MaxAbsFixedSum);
         if (rejection is not null)
         {
             return rejection;
         }
 
-        if (part.TotalWeight > 0)
+        if (_fixed is not null)
+        {
+            if (part.ContributorCount > 0)
+            {
+                _fixed.Add(part.FixedSums.Span, part.MaxAbsFixedSum);
+            }
+        }
+        else if (part.TotalWeight > 0)
         {
             AggregationKernels.AddScaled(part.Mean.Span, part.TotalWeight, LiveSum());
         }
@@ -181,6 +219,7 @@ public sealed class UpdateAccumulator
     {
         ArgumentNullException.ThrowIfNull(parts);
         var seen = new HashSet<ulong>(_contributors);
+        double bound = 0;
         foreach (var part in parts)
         {
             ArgumentNullException.ThrowIfNull(part);
@@ -191,6 +230,23 @@ public sealed class UpdateAccumulator
             }
 
             seen.UnionWith(part.Contributors);
+            bound += part.ContributorCount == 0 ? 0 : part.MaxAbsFixedSum;
+        }
+
+        if (_fixed is not null)
+        {
+            if (CheckFixedBound(bound) is { } exhausted)
+            {
+                return exhausted;
+            }
+
+            foreach (var part in parts.Where(p => p.ContributorCount > 0))
+            {
+                _fixed.Add(part.FixedSums.Span, part.MaxAbsFixedSum);
+                CommitPart(part);
+            }
+
+            return null;
         }
 
         // Parts were validated finite when built; a non-finite block can only be float32 group overflow.
@@ -213,6 +269,14 @@ public sealed class UpdateAccumulator
     /// <summary>An immutable snapshot: the weighted mean rounded once to float32.</summary>
     public PartialAggregate ToPartial()
     {
+        if (_fixed is not null)
+        {
+            var ids = _contributors.ToArray();
+            Array.Sort(ids);
+            return new PartialAggregate(
+                Shape, _fixed.Snapshot(), _fixed.Format, _totalWeight, ImmutableArray.Create(ids), _metrics.ToImmutableSortedDictionary(StringComparer.Ordinal));
+        }
+
         // Every element is written below, so the (large-object-heap) array need not be zeroed first.
         var mean = GC.AllocateUninitializedArray<float>(Shape.ElementCount);
         if (_totalWeight > 0 && !_sumIsZero)
@@ -237,6 +301,7 @@ public sealed class UpdateAccumulator
     public void Reset()
     {
         _sumIsZero = true;
+        _fixed?.Reset();
         _totalWeight = 0;
         _contributors.Clear();
         _metrics.Clear();
@@ -252,62 +317,6 @@ public sealed class UpdateAccumulator
         }
 
         return _sum;
-    }
-
-    private UpdateRejected? CheckBeforeAdding(ClientUpdate update)
-    {
-        var rejection = Validation.CheckUpdate(update, Shape, _limits);
-        if (rejection is null && _contributors.Contains(update.ContributorId))
-        {
-            rejection = Duplicate(update.ContributorId);
-        }
-
-        return rejection;
-    }
-
-    private static UpdateRejected Duplicate(ulong id) =>
-        new(id, RejectionReason.DuplicateContributor, "this contributor was already counted in this round");
-
-    private void Commit(ulong contributorId, double weight, ImmutableSortedDictionary<string, double> metrics)
-    {
-        _contributors.Add(contributorId);
-        _totalWeight += weight;
-        AddMetrics(metrics);
-    }
-
-    private void AddMetrics(IEnumerable<KeyValuePair<string, double>> metrics)
-    {
-        foreach (var (name, value) in metrics)
-        {
-            _metrics[name] = _metrics.GetValueOrDefault(name) + value;
-        }
-    }
-
-    private UpdateRejected? CheckPart(PartialAggregate part, HashSet<ulong> counted)
-    {
-        if (part.Shape != Shape)
-        {
-            return part.Shape.ArchitectureId != Shape.ArchitectureId
-                ? new(null, RejectionReason.ArchitectureMismatch, "partial aggregate of another architecture")
-                : new(null, RejectionReason.ElementCountMismatch, "partial aggregate of another length");
-        }
-
-        foreach (ulong id in part.Contributors)
-        {
-            if (counted.Contains(id))
-            {
-                return Duplicate(id) with { ContributorId = null };
-            }
-        }
-
-        return null;
-    }
-
-    private void CommitPart(PartialAggregate part)
-    {
-        _totalWeight += part.TotalWeight;
-        _contributors.UnionWith(part.Contributors);
-        AddMetrics(part.MetricSums);
     }
 
     /// <summary>Adds the scratch sums to the accumulator; when it was empty the buffers simply swap.</summary>

@@ -9,6 +9,9 @@ public enum RejectionReason
     WeightOutOfRange,
     NonFiniteMetric,
     DuplicateContributor,
+
+    /// <summary>A coordinate outside the fixed-point range, or a fixed-point partial that is impossible or of another format.</summary>
+    ValueOutOfRange,
 }
 
 /// <summary>

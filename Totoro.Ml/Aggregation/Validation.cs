@@ -61,6 +61,67 @@ internal static class Validation
                 $"{mean.Length} elements, expected {shape.ElementCount}"));
         }
 
+        var rejection = CheckContributorsAndWeight(totalWeight, contributors, limits);
+        if (rejection is not null)
+        {
+            return rejection;
+        }
+
+        if (!AggregationKernels.AllFinite(mean))
+        {
+            return NonFinite(null);
+        }
+
+        return CheckMetrics(null, metrics);
+    }
+
+    /// <summary>
+    /// A fixed-point partial from a peer: length, fraction bits, contributors and weight as for a float partial, and
+    /// every |sum| possible: each contributor adds at most 2^53 units, and a sum past 2^62 would leave a parent no room.
+    /// </summary>
+    public static UpdateRejected? CheckFixedPartial(
+        ModelShape shape,
+        ReadOnlySpan<long> sums,
+        int fractionBits,
+        double totalWeight,
+        ImmutableArray<ulong> contributors,
+        ImmutableSortedDictionary<string, double> metrics,
+        AggregationLimits limits)
+    {
+        if (sums.Length != shape.ElementCount)
+        {
+            return new(null, RejectionReason.ElementCountMismatch, string.Create(CultureInfo.InvariantCulture,
+                $"{sums.Length} elements, expected {shape.ElementCount}"));
+        }
+
+        if (fractionBits is < FixedPointFormat.MinFractionBits or > FixedPointFormat.MaxFractionBits)
+        {
+            return new(null, RejectionReason.ValueOutOfRange, string.Create(CultureInfo.InvariantCulture,
+                $"fraction bits {fractionBits} outside [{FixedPointFormat.MinFractionBits}, {FixedPointFormat.MaxFractionBits}]"));
+        }
+
+        var rejection = CheckContributorsAndWeight(totalWeight, contributors, limits);
+        if (rejection is not null)
+        {
+            return rejection;
+        }
+
+        double possible = Math.Min(FixedPointFormat.MaxBound, contributors.Length * FixedPointFormat.MaxQuantized);
+        for (int i = 0; i < sums.Length; i++)
+        {
+            long v = sums[i];
+            if (v == long.MinValue || Math.Abs(v) > possible)
+            {
+                return new(null, RejectionReason.ValueOutOfRange, string.Create(CultureInfo.InvariantCulture,
+                    $"coordinate {i}: fixed-point sum {v} is impossible for {contributors.Length} contributors (|sum| ≤ {possible:R})"));
+            }
+        }
+
+        return CheckMetrics(null, metrics);
+    }
+
+    private static UpdateRejected? CheckContributorsAndWeight(double totalWeight, ImmutableArray<ulong> contributors, AggregationLimits limits)
+    {
         if (contributors.IsDefault)
         {
             return new(null, RejectionReason.DuplicateContributor, "contributor list is missing");
@@ -82,11 +143,6 @@ internal static class Validation
                 $"total weight {totalWeight} is impossible for {contributors.Length} contributors of weight ≤ {limits.MaxWeight}"));
         }
 
-        if (!AggregationKernels.AllFinite(mean))
-        {
-            return NonFinite(null);
-        }
-
-        return CheckMetrics(null, metrics);
+        return null;
     }
 }

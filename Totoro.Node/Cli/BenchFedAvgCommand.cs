@@ -91,9 +91,10 @@ internal static class BenchFedAvgCommand
 
         double inputBytes = 4.0 * elements * updateCount;
         double oneUpdateBytes = 4.0 * elements;
-        var singleThread = AggregationLimits.Default with { MaxDegreeOfParallelism = 1 };
+        // The float fold's kernels (fixed point is the default fold; its own rows follow fold_partials).
+        var singleThread = AggregationLimits.Default with { MaxDegreeOfParallelism = 1, FixedPoint = null };
         var accumulator = new UpdateAccumulator(shape, singleThread);
-        var parallelAccumulator = new UpdateAccumulator(shape, AggregationLimits.Default with { MaxDegreeOfParallelism = threads });
+        var parallelAccumulator = new UpdateAccumulator(shape, AggregationLimits.Default with { MaxDegreeOfParallelism = threads, FixedPoint = null });
         var rows = new List<ThroughputRow>();
 
         float sink = 0;
@@ -160,6 +161,27 @@ internal static class BenchFedAvgCommand
             accumulator.Reset();
             accumulator.MergeBatch(parts);
             sink += (float)accumulator.TotalWeight;
+        }));
+
+        // The exact fold (the default): quantize each update once and add integers; and its interior-node merge.
+        var exact = new UpdateAccumulator(shape, AggregationLimits.Default);
+        rows.Add(Time("fedavg_fixed_point", repetitions, inputBytes, progress, () =>
+        {
+            exact.Reset();
+            exact.AccumulateBatch(updates);
+            sink += exact.ToPartial().Mean.Span[0];
+        }));
+        var exactParts = parts.Select((_, p) =>
+        {
+            var child = new UpdateAccumulator(shape, AggregationLimits.Default);
+            child.AccumulateBatch(updates.Where((_, i) => i % partCount == p).ToList());
+            return child.ToPartial();
+        }).ToList();
+        rows.Add(Time("fold_partials_fixed_point", repetitions, oneUpdateBytes * partCount, progress, () =>
+        {
+            exact.Reset();
+            exact.MergeBatch(exactParts);
+            sink += (float)exact.TotalWeight;
         }));
 
         var values = updates[0].Delta;

@@ -5,6 +5,7 @@ using System.Globalization;
 using Spectre.Console;
 using Totoro.Actors.Fl;
 using Totoro.Actors.Sim;
+using Totoro.Ml.Aggregation;
 using Totoro.Ml.Data;
 
 namespace Totoro.Node.Cli;
@@ -48,8 +49,9 @@ internal static partial class SimFlCommand
         var assignment = new Option<string>("--assignment") { Description = "shared (each app samples workers from all nodes; apps overlap) | disjoint (the paper's setup: every node works for at most one app; needs --nodes ≥ apps × --workers-per-app)", DefaultValueFactory = _ => defaults.Assignment.ToString().ToLowerInvariant() };
         var warmup = new Option<double>("--ring-warmup") { Description = "virtual seconds the rings run after the last join, before apps subscribe (table maintenance with proximity refresh)", DefaultValueFactory = _ => defaults.RingWarmup.TotalSeconds };
         var maintenance = new Option<double>("--ring-maintenance") { Description = "routing-table maintenance period in virtual seconds (totoro.ring.table-maintenance-interval; 0 = off)", DefaultValueFactory = _ => defaults.RingMaintenance.TotalSeconds };
+        var fold = new Option<string>("--fold") { Description = "fixed-point[:F] (exact, F fraction bits, default 32) | float, for both systems (totoro.fl.aggregation)", DefaultValueFactory = _ => "fixed-point" };
         var command = new Command("fl", "Totoro (per-app forest trees) vs a shared central server: time-to-target for 1–20 concurrent apps");
-        foreach (var option in new Option[] { nodes, zones, apps, fanOut, model, target, partition, workers, clients, bandwidth, compute, network, rounds, learningRate, seed, dataset, data, output, parallel, json, chunk, evaluation, assignment, warmup, maintenance })
+        foreach (var option in new Option[] { nodes, zones, apps, fanOut, model, target, partition, workers, clients, bandwidth, compute, network, rounds, learningRate, seed, dataset, data, output, parallel, json, chunk, evaluation, assignment, warmup, maintenance, fold })
         {
             command.Options.Add(option);
         }
@@ -82,6 +84,7 @@ internal static partial class SimFlCommand
                     ModelChunkBytes = parse.GetValue(chunk),
                     Evaluation = FlSettings.ParseEvaluation(parse.GetValue(evaluation)!)
                         ?? throw new FormatException($"--evaluation: '{parse.GetValue(evaluation)}' is not overlapped or inline"),
+                    Fold = ParseFold(parse.GetValue(fold)!),
                 };
             }
             catch (FormatException error)
@@ -225,6 +228,31 @@ internal static partial class SimFlCommand
         PartitionKind.LabelShards => string.Create(CultureInfo.InvariantCulture, $"shards:{p.Parameter}"),
         _ => string.Create(CultureInfo.InvariantCulture, $"quantity:{p.Parameter}"),
     };
+
+    /// <summary>"fixed-point" (F = 32), "fixed-point:F" or "float" (null: the float fold).</summary>
+    internal static FixedPointFormat? ParseFold(string text)
+    {
+        var parts = text.Split(':', 2);
+        if (parts[0] == "float" && parts.Length == 1)
+        {
+            return null;
+        }
+
+        if (parts[0] != "fixed-point")
+        {
+            throw new FormatException($"--fold: '{text}' is not fixed-point[:F] or float");
+        }
+
+        if (parts.Length == 1)
+        {
+            return FixedPointFormat.Default;
+        }
+
+        return int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int bits)
+            && bits is >= FixedPointFormat.MinFractionBits and <= FixedPointFormat.MaxFractionBits
+            ? new FixedPointFormat(bits)
+            : throw new FormatException($"--fold: fraction bits '{parts[1]}' are not a whole number in [{FixedPointFormat.MinFractionBits}, {FixedPointFormat.MaxFractionBits}]");
+    }
 
     internal static FlAssignment ParseAssignment(string text) => text switch
     {

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Totoro.Actors.Fl;
 using Totoro.Kernel.Hocon;
 using Totoro.Kernel.Settings;
+using Totoro.Ml.Aggregation;
 using Totoro.Ml.Data;
 
 namespace Totoro.Node.Modules;
@@ -41,6 +42,10 @@ internal sealed record FlModuleSettings(
         var evaluationText = fl.String("evaluation");
         var evaluation = FlSettings.ParseEvaluation(evaluationText);
         fl.Require(evaluation is not null, "evaluation", $"'{evaluationText}' is not an evaluation mode: expected overlapped or inline");
+        var foldText = fl.String("aggregation.fold");
+        bool? fixedFold = foldText.Trim().ToLowerInvariant() switch { "fixed-point" => true, "float" => false, _ => null };
+        fl.Require(fixedFold is not null, "aggregation.fold", $"'{foldText}' is not a fold: expected fixed-point or float");
+        int fractionBits = fl.Int("aggregation.fraction-bits", min: FixedPointFormat.MinFractionBits, max: FixedPointFormat.MaxFractionBits);
         var roles = new FlSettings(
             FlSettings.Default.TrainingDispatcher,
             fl.Double("level-budget-factor", min: 0.01, max: 1.0),
@@ -50,6 +55,7 @@ internal sealed record FlModuleSettings(
             MaxSubmitHops = fl.Int("max-submit-hops", min: 1, max: 64),
             ModelChunkBytes = (int)fl.Bytes("model-chunk-size", min: FlSettings.MinModelChunkBytes, max: FlSettings.MaxModelChunkBytes),
             Evaluation = evaluation ?? FlSettings.Default.Evaluation,
+            Fold = fixedFold == false ? null : new FixedPointFormat(Math.Clamp(fractionBits, FixedPointFormat.MinFractionBits, FixedPointFormat.MaxFractionBits)),
         };
         var blobsOn = fl.Boolean("data.blobs.enabled");
         var blobs = new BlobsSettings(

@@ -123,6 +123,19 @@ public sealed class FlSpecFileTests
     }
 
     [Test]
+    public void The_fold_is_exact_fixed_point_by_default_float_on_request_and_bad_values_are_named()
+    {
+        Assert.That(FlModuleSettings.FromConfig(NodeTestKit.Config("fl-fold-default")).Roles.Fold, Is.EqualTo(new Totoro.Ml.Aggregation.FixedPointFormat(32)));
+        Assert.That(FlModuleSettings.FromConfig(NodeTestKit.Config("fl-fold-40", "totoro.fl.aggregation.fraction-bits = 40")).Roles.Fold!.FractionBits, Is.EqualTo(40));
+        Assert.That(FlModuleSettings.FromConfig(NodeTestKit.Config("fl-fold-float", "totoro.fl.aggregation.fold = float")).Roles.Fold, Is.Null);
+
+        var failure = Assert.Throws<SettingsException>(() => FlModuleSettings.FromConfig(
+            NodeTestKit.Config("fl-fold-bad", "totoro.fl.aggregation { fold = fuzzy, fraction-bits = 60 }")))!;
+        Assert.That(failure.Errors, Has.Some.EqualTo("totoro.fl.aggregation.fold: 'fuzzy' is not a fold: expected fixed-point or float"));
+        Assert.That(failure.Errors, Has.Some.StartsWith("totoro.fl.aggregation.fraction-bits"));
+    }
+
+    [Test]
     public void Evaluation_is_inline_by_default_and_overlapped_on_request()
     {
         Assert.That(FlModuleSettings.FromConfig(NodeTestKit.Config("fl-eval-default")).Roles.Evaluation, Is.EqualTo(EvaluationMode.Inline));

@@ -65,9 +65,49 @@ public sealed class FlExperimentTests
             Assert.That(invited[1], Is.EqualTo(invited[0]));
         }
 
-        // The baseline family trains once; Totoro's tree folds in another order, so its models differ in the last
-        // bits after round 1 and the cache (rightly) recomputes them: misses = distinct computations.
+        // The baseline family trains once, and reuses it at every server size; Totoro's family has its own cache.
         Assert.That(result.Cache.TrainHits, Is.GreaterThan(0));
+    }
+
+    [Test]
+    public void With_the_exact_fold_totoro_and_the_server_train_bit_identical_models_every_round()
+    {
+        // Every round of the budget runs (target 1.0) with all 16 workers, so Totoro's tree folds in several levels.
+        var config = Tiny with { Target = 1.0, AppCounts = [1], ClientsPerRound = 16, Rounds = 5 };
+        var (server, totoro, cache) = Curves(config);
+
+        Assert.That(totoro.Select(p => p.Round), Is.EqualTo(server.Select(p => p.Round)));
+        Assert.That(totoro.Select(p => (p.Accuracy, p.Loss)), Is.EqualTo(server.Select(p => (p.Accuracy, p.Loss))), "same accuracy and same test loss to the last bit");
+
+        // One family after another share the cache, so Totoro's identical rounds were all answered from it.
+        Assert.That(cache.TrainMisses, Is.EqualTo(config.Rounds * config.ClientsPerRound));
+        Assert.That(cache.TrainHits, Is.EqualTo(config.Rounds * config.ClientsPerRound));
+
+        // The float fold (the old default) rounds the tree's partials differently from the flat server: the models part,
+        // and Totoro's rounds after the first are computed anew.
+        var (floatServer, floatTotoro, floatCache) = Curves(config with { Fold = null });
+        Assert.That(floatTotoro.Select(p => p.Loss), Is.Not.EqualTo(floatServer.Select(p => p.Loss)));
+        Assert.That(floatCache.TrainMisses, Is.GreaterThan(config.Rounds * config.ClientsPerRound));
+    }
+
+    [Test]
+    public void The_fold_option_parses_fixed_point_with_optional_bits_and_float_and_names_a_bad_value()
+    {
+        Assert.That(SimFlCommand.ParseFold("fixed-point"), Is.EqualTo(FixedPointFormat.Default));
+        Assert.That(SimFlCommand.ParseFold("fixed-point:28")!.FractionBits, Is.EqualTo(28));
+        Assert.That(SimFlCommand.ParseFold("float"), Is.Null);
+        Assert.That(() => SimFlCommand.ParseFold("exact"), Throws.TypeOf<FormatException>().With.Message.EqualTo("--fold: 'exact' is not fixed-point[:F] or float"));
+        Assert.That(() => SimFlCommand.ParseFold("fixed-point:64"), Throws.TypeOf<FormatException>().With.Message.Contains("[8, 48]"));
+        Assert.That(() => SimFlCommand.ParseFold("float:3"), Throws.TypeOf<FormatException>());
+    }
+
+    private static (IReadOnlyList<FlCurvePoint> Server, IReadOnlyList<FlCurvePoint> Totoro, TrainingCacheStats Cache) Curves(FlExperimentConfig config)
+    {
+        var result = FlExperiment.Run(config, SimFlCommand.Synthetic, _ => { }, _ => { }, parallelism: 1);
+        var server = result.Runs.Single(r => r.FanOut is null).AppResults.Single().Curve;
+        var totoro = result.Runs.Single(r => r.FanOut is not null).AppResults.Single().Curve;
+        Assert.That(server, Has.Count.EqualTo(config.Rounds));
+        return (server, totoro, result.Cache);
     }
 
     [Test]
@@ -139,7 +179,7 @@ public sealed class FlExperimentTests
                 (round, _) = round.OnChild(1, children[i], parts[i], [], RoundCounters.Zero);
             }
 
-            return round.Close().Fold(new FedAvgRule(AggregationLimits.Default), shape)!.Mean.ToArray();
+            return round.Close().Fold(new FedAvgRule(AggregationLimits.Default), shape, AggregationLimits.Default)!.Mean.ToArray();
         }
 
         var reference = FoldIn([0, 1, 2, 3, 4, 5]);

@@ -29,6 +29,8 @@ public sealed class FlSerializersTests
         accumulator.Accumulate(update);
         accumulator.Accumulate(update with { ContributorId = 9, Weight = 4 });
         var partial = accumulator.ToPartial();
+        var floatPartial = new UpdateAccumulator(shape, AggregationLimits.Default with { FixedPoint = null });
+        floatPartial.Accumulate(update);
         var counters = new RoundCounters(1, 2, 300, 400);
 
         yield return Case("fl.submit-app.v1", new SubmitApp(Spec, System.Resolve("totoro://totoro@node-1:2552/user/client")));
@@ -41,6 +43,7 @@ public sealed class FlSerializersTests
         yield return Case("fl.admission.v1", new Admission("app", 77, 4, 5, true));
         yield return Case("fl.subtree-result.v1", new SubtreeResult("app", 77, 4, Node, partial, [], counters));
         yield return Case("fl.subtree-result.v1", new SubtreeResult("app", 77, 4, Node, null, [update], counters));
+        yield return Case("fl.subtree-result.v1", new SubtreeResult("app", 77, 4, Node, floatPartial.ToPartial(), [], counters));
         yield return Case("fl.round-report.v1", new RoundReport("app", 4, 0.9, 0.3, 0.4, 5, [1, 2, 3], 1, 2, 100, 200, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(1)));
         yield return Case("fl.app-result.v1", new AppResult("app", AppOutcome.TargetReached, 4, 0.9, TimeSpan.FromMinutes(2), null));
         yield return Case("fl.app-result.v1", new AppResult("app", AppOutcome.Failed, 0, double.NaN, TimeSpan.Zero, "no data"));
@@ -134,6 +137,64 @@ public sealed class FlSerializersTests
         wire.Folded.TotalWeight = -1;
 
         Assert.Throws<MessageSerializationException>(() => FlTestBed.Registry.Deserialize(manifest, Google.Protobuf.MessageExtensions.ToByteArray(wire), System));
+    }
+
+    [TestCase(1e-3f, 10)]
+    [TestCase(-250f, 1)]
+    [TestCase(0f, 3)]
+    public void A_fixed_point_partial_crosses_the_wire_bit_exact_in_the_fewest_bytes(float scale, double weight)
+    {
+        var shape = new ModelShape(99, 300);
+        var accumulator = new UpdateAccumulator(shape, AggregationLimits.Default);
+        var random = new Random(3);
+        for (ulong id = 1; id <= 5; id++)
+        {
+            var delta = Enumerable.Range(0, 300).Select(_ => (float)((random.NextDouble() - 0.5) * scale)).ToArray();
+            Assert.That(accumulator.Accumulate(new ClientUpdate(id, 99, delta, weight)), Is.Null);
+        }
+
+        var partial = accumulator.ToPartial();
+        var message = new SubtreeResult("app", 77, 1, Node, partial, [], RoundCounters.Zero);
+        var (manifest, bytes) = FlTestBed.Registry.Serialize(message);
+        var wire = Totoro.Actors.Fl.Wire.SubtreeResultWire.Parser.ParseFrom(bytes);
+        var back = ((SubtreeResult)FlTestBed.Registry.Deserialize(manifest, bytes, System)).Folded!;
+
+        Assert.That(back.FixedSums.ToArray(), Is.EqualTo(partial.FixedSums.ToArray()));
+        Assert.That(back.Mean.ToArray(), Is.EqualTo(partial.Mean.ToArray()));
+        Assert.That((back.FixedPoint, back.TotalWeight, back.Shape), Is.EqualTo((partial.FixedPoint, partial.TotalWeight, shape)));
+        Assert.That(wire.Folded.FixedSums.Length, Is.EqualTo(partial.VectorWireBytes).And.LessThan(300 * 8));
+        Assert.That(message.WireSize, Is.GreaterThanOrEqualTo(bytes.Length), "the sim charges at least the bytes sent");
+    }
+
+    [Test]
+    public void A_fixed_point_partial_that_is_impossible_or_malformed_is_refused()
+    {
+        var accumulator = new UpdateAccumulator(new ModelShape(99, 2), AggregationLimits.Default);
+        accumulator.Accumulate(new ClientUpdate(1, 99, new float[] { 1, 2 }, 1));
+        var (manifest, bytes) = FlTestBed.Registry.Serialize(new SubtreeResult("app", 77, 1, Node, accumulator.ToPartial(), [], RoundCounters.Zero));
+        Totoro.Actors.Fl.Wire.SubtreeResultWire Edited(Action<Totoro.Actors.Fl.Wire.PartialWire> edit)
+        {
+            var wire = Totoro.Actors.Fl.Wire.SubtreeResultWire.Parser.ParseFrom(bytes);
+            edit(wire.Folded);
+            return wire;
+        }
+
+        var forged = new[]
+        {
+            Edited(p => p.FixedBlock = 0),
+            Edited(p => p.ElementCount = 3),
+            Edited(p => p.ElementCount = -1),
+            Edited(p => p.FixedSums = Google.Protobuf.ByteString.CopyFrom(p.FixedSums.Span[1..])),
+            Edited(p => p.FixedSums = Google.Protobuf.ByteString.CopyFrom([65, .. p.FixedSums.Span[1..]])),
+            Edited(p => p.FixedSums = Google.Protobuf.ByteString.CopyFrom([0, .. p.FixedSums.Span[1..]])),
+            Edited(p => p.FractionBits = 60),
+            // Well-formed bytes, impossible sums: 2^63 − 1 from one contributor.
+            Edited(p => p.FixedSums = Google.Protobuf.ByteString.CopyFrom([64, .. BitConverter.GetBytes(long.MaxValue), .. new byte[8]])),
+        };
+        foreach (var wire in forged)
+        {
+            Assert.Throws<MessageSerializationException>(() => FlTestBed.Registry.Deserialize(manifest, Google.Protobuf.MessageExtensions.ToByteArray(wire), System));
+        }
     }
 
     private static object RoundTrip(object message)

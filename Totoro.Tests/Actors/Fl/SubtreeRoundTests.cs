@@ -56,7 +56,7 @@ public sealed class SubtreeRoundTests
         (round, _) = round.OnChild(1, ChildB, Fold(updates[2], updates[3]), [], RoundCounters.Zero);
         (round, _) = round.OnOwn(1, updates[4]);
 
-        var folded = round.Fold(new FedAvgRule(AggregationLimits.Default), Shape)!;
+        var folded = round.Fold(new FedAvgRule(AggregationLimits.Default), Shape, AggregationLimits.Default)!;
 
         var expected = new double[Shape.ElementCount];
         var total = updates.Sum(u => u.Weight);

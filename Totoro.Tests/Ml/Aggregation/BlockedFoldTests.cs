@@ -62,7 +62,7 @@ public class BlockedFoldTests
         var updates = Fixtures.RandomUpdates(new Random(22), updateCount, length);
         var means = new[] { 1, 2, 3 }.Select(threads =>
         {
-            var accumulator = new UpdateAccumulator(shape, AggregationLimits.Default with { MaxDegreeOfParallelism = threads });
+            var accumulator = new UpdateAccumulator(shape, Fixtures.FloatFold with { MaxDegreeOfParallelism = threads });
             Assert.That(accumulator.AccumulateBatch(updates), Is.Empty);
             return accumulator.ToPartial().Mean.ToArray();
         }).ToList();
@@ -79,7 +79,7 @@ public class BlockedFoldTests
         var shape = Fixtures.Shape(length);
         var previous = Fixtures.RandomUpdates(new Random(23), 9, length);
         var next = Fixtures.RandomUpdates(new Random(24), 9, length).Select(u => u with { ContributorId = u.ContributorId + 100 }).ToList();
-        var accumulator = new UpdateAccumulator(shape, AggregationLimits.Default with { MaxDegreeOfParallelism = 2 });
+        var accumulator = new UpdateAccumulator(shape, Fixtures.FloatFold with { MaxDegreeOfParallelism = 2 });
         void StartWithPreviousRound()
         {
             accumulator.Reset();
@@ -95,12 +95,12 @@ public class BlockedFoldTests
         // A batch: bit-identical to a fresh accumulator.
         StartWithPreviousRound();
         Assert.That(accumulator.AccumulateBatch(next), Is.Empty);
-        var fresh = new UpdateAccumulator(shape, AggregationLimits.Default with { MaxDegreeOfParallelism = 2 });
+        var fresh = new UpdateAccumulator(shape, Fixtures.FloatFold with { MaxDegreeOfParallelism = 2 });
         fresh.AccumulateBatch(next);
         Assert.That(accumulator.ToPartial().Mean.ToArray(), Is.EqualTo(fresh.ToPartial().Mean.ToArray()));
 
         // A merged partial: its mean again.
-        var part = Fixtures.Fold(shape, next);
+        var part = Fixtures.Fold(shape, next, Fixtures.FloatFold);
         StartWithPreviousRound();
         Assert.That(accumulator.Merge(part), Is.Null);
         Assert.That(Fixtures.RelativeL2(accumulator.ToPartial().Mean.Span, part.Mean.Span), Is.LessThanOrEqualTo(1e-7));

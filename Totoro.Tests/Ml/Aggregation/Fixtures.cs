@@ -83,9 +83,12 @@ internal static class Fixtures
         return RelativeL2(a, wide);
     }
 
-    public static PartialAggregate Fold(ModelShape shape, IEnumerable<ClientUpdate> updates)
+    /// <summary>The float fold (float64 sums, float32 means): the tests of its blocked kernels and its precision use it.</summary>
+    public static AggregationLimits FloatFold { get; } = AggregationLimits.Default with { FixedPoint = null };
+
+    public static PartialAggregate Fold(ModelShape shape, IEnumerable<ClientUpdate> updates, AggregationLimits? limits = null)
     {
-        var accumulator = new UpdateAccumulator(shape, AggregationLimits.Default);
+        var accumulator = new UpdateAccumulator(shape, limits ?? AggregationLimits.Default);
         foreach (var update in updates)
         {
             Assert.That(accumulator.Accumulate(update), Is.Null);

@@ -166,7 +166,7 @@ public class PartialAggregateTests
         System.Numerics.Tensors.TensorPrimitives.Divide(float32Sum, totalWeight, float32Sum);
         double float32Error = Fixtures.RelativeL2(float32Sum, reference);
         double accumulatorError = Fixtures.RelativeL2(Fixtures.Fold(Fixtures.Shape(length), updates).Mean.Span, reference);
-        var batched = new UpdateAccumulator(Fixtures.Shape(length), AggregationLimits.Default);
+        var batched = new UpdateAccumulator(Fixtures.Shape(length), Fixtures.FloatFold);
         batched.AccumulateBatch(updates);
         double batchError = Fixtures.RelativeL2(batched.ToPartial().Mean.Span, reference);
         TestContext.Out.WriteLine(

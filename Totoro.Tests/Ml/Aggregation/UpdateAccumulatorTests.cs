@@ -76,9 +76,9 @@ public class UpdateAccumulatorTests
             updates[0] with { Delta = Fixtures.RandomVector(new Random(10), length) },
         };
 
-        var batched = new UpdateAccumulator(shape, AggregationLimits.Default);
+        var batched = new UpdateAccumulator(shape, Fixtures.FloatFold);
         var rejected = batched.AccumulateBatch(batch);
-        var single = Fixtures.Fold(shape, updates);
+        var single = Fixtures.Fold(shape, updates, Fixtures.FloatFold);
 
         Assert.That(rejected.Select(r => (r.ContributorId, r.Reason)), Is.EquivalentTo(new (ulong?, RejectionReason)[]
         {
@@ -100,10 +100,10 @@ public class UpdateAccumulatorTests
         var updates = Enumerable.Range(1, 8)
             .Select(i => new ClientUpdate((ulong)i, Fixtures.Architecture, Fixtures.RandomVector(new Random(i), length, 3e38f), 1000))
             .ToList();
-        var accumulator = new UpdateAccumulator(shape, AggregationLimits.Default);
+        var accumulator = new UpdateAccumulator(shape, Fixtures.FloatFold);
 
         Assert.That(accumulator.AccumulateBatch(updates), Is.Empty);
-        Assert.That(accumulator.MergeBatch([Fixtures.Fold(shape, updates.Select(u => u with { ContributorId = u.ContributorId + 100 }))]), Is.Null);
+        Assert.That(accumulator.MergeBatch([Fixtures.Fold(shape, updates.Select(u => u with { ContributorId = u.ContributorId + 100 }), Fixtures.FloatFold)]), Is.Null);
 
         var mean = accumulator.ToPartial().Mean.Span;
         Assert.That(Fixtures.RelativeL2(mean, Fixtures.ReferenceMean(updates)), Is.LessThanOrEqualTo(1e-6));
@@ -178,8 +178,8 @@ public class UpdateAccumulatorTests
         const int length = (5 * 32768) + 123;
         var shape = Fixtures.Shape(length);
         var updates = Fixtures.RandomUpdates(new Random(11), 9, length);
-        var serial = new UpdateAccumulator(shape, AggregationLimits.Default with { MaxDegreeOfParallelism = 1 });
-        var parallel = new UpdateAccumulator(shape, AggregationLimits.Default with { MaxDegreeOfParallelism = threads });
+        var serial = new UpdateAccumulator(shape, Fixtures.FloatFold with { MaxDegreeOfParallelism = 1 });
+        var parallel = new UpdateAccumulator(shape, Fixtures.FloatFold with { MaxDegreeOfParallelism = threads });
 
         Assert.That(serial.AccumulateBatch(updates), Is.Empty);
         Assert.That(parallel.AccumulateBatch(updates), Is.Empty);
@@ -197,7 +197,7 @@ public class UpdateAccumulatorTests
         var poisoned = Fixtures.RandomVector(new Random(13), length);
         poisoned[length - 3] = float.NaN;
         updates.Add(new ClientUpdate(777, Fixtures.Architecture, poisoned, 4));
-        var accumulator = new UpdateAccumulator(shape, AggregationLimits.Default with { MaxDegreeOfParallelism = 2 });
+        var accumulator = new UpdateAccumulator(shape, Fixtures.FloatFold with { MaxDegreeOfParallelism = 2 });
 
         var rejected = accumulator.AccumulateBatch(updates);
 
