@@ -15,6 +15,12 @@ internal enum RouteRule
 
     /// <summary>The slot is empty: a known node with prefix ≥ l that is numerically closer.</summary>
     RareCase,
+
+    /// <summary>
+    /// Final approach: the numerically closest known node that is a valid hop (longer prefix, or at least as long and
+    /// closer) lies within this node's leaf-set reach of the key, so its own leaf set very likely covers the key.
+    /// </summary>
+    NearKey,
 }
 
 /// <summary>
@@ -23,9 +29,48 @@ internal enum RouteRule
 /// strictly closer under <see cref="NodeId.IsCloserTo"/>, or — leaf-set rule, or a route already
 /// <see cref="RouteMessage.Converging"/> — is strictly closer. See <see cref="RouteDecider"/> for why no route can loop.
 /// </summary>
-internal sealed record RouteDecision(RouteRule Rule, ImmutableArray<PeerEntry> Candidates, ImmutableArray<PeerEntry> Alternatives)
+internal sealed class RouteDecision
 {
+    private Func<ImmutableArray<PeerEntry>>? pendingAlternatives;
+    private ImmutableArray<PeerEntry> alternatives;
+
+    public RouteDecision(RouteRule rule, ImmutableArray<PeerEntry> candidates, ImmutableArray<PeerEntry> alternatives)
+    {
+        Rule = rule;
+        Candidates = candidates;
+        this.alternatives = alternatives;
+    }
+
+    /// <summary>
+    /// A decision whose alternatives are listed only if a planner asks: the default planner never does, and listing them
+    /// (every known node closer to the key, sorted) was most of the cost of a routing decision.
+    /// </summary>
+    public RouteDecision(RouteRule rule, ImmutableArray<PeerEntry> candidates, Func<ImmutableArray<PeerEntry>> alternatives)
+    {
+        Rule = rule;
+        Candidates = candidates;
+        pendingAlternatives = alternatives;
+    }
+
     public static RouteDecision DeliverHere { get; } = new(RouteRule.DeliverHere, [], []);
+
+    public RouteRule Rule { get; }
+
+    public ImmutableArray<PeerEntry> Candidates { get; }
+
+    public ImmutableArray<PeerEntry> Alternatives
+    {
+        get
+        {
+            if (pendingAlternatives is { } list)
+            {
+                alternatives = list();
+                pendingAlternatives = null;
+            }
+
+            return alternatives;
+        }
+    }
 
     public bool IsDeliverHere => Rule == RouteRule.DeliverHere;
 }
@@ -117,12 +162,20 @@ internal static class RouteDecider
             }
 
             return closest is { } target
-                ? new RouteDecision(RouteRule.LeafSet, [target], Progressing(self, key, leafSet, table, neighborhood, target.Id, -1))
+                ? new RouteDecision(RouteRule.LeafSet, [target], () => Progressing(self, key, leafSet, table, neighborhood, target.Id, -1))
                 : RouteDecision.DeliverHere;
         }
 
         var shared = geometry.SharedPrefixLength(self, key);
         var slot = table.Slot(shared, geometry.Digit(key, shared));
+        if (NearestWithinReach(self, key, leafSet, table, neighborhood, shared, converging) is { } near && slot.IndexOfId(near.Id) < 0)
+        {
+            // The closest valid node is not a slot candidate (when it is, the planner still picks among the slot's
+            // candidates by RTT: proximity routing keeps its choice).
+            var nearId = near.Id;
+            return new RouteDecision(RouteRule.NearKey, [near], () => Progressing(self, key, leafSet, table, neighborhood, nearId, converging ? -1 : shared - 1));
+        }
+
         var fromSlot = ImmutableArray.CreateBuilder<PeerEntry>(slot.Length);
         foreach (var entry in slot)
         {
@@ -135,9 +188,8 @@ internal static class RouteDecider
         if (fromSlot.Count > 0)
         {
             var chosen = fromSlot.ToImmutable();
-            var others = Progressing(self, key, leafSet, table, neighborhood, null, shared)
-                .RemoveAll(entry => chosen.AsSpan().IndexOfId(entry.Id) >= 0);
-            return new RouteDecision(RouteRule.RoutingTable, chosen, others);
+            return new RouteDecision(RouteRule.RoutingTable, chosen, () => Progressing(self, key, leafSet, table, neighborhood, null, shared)
+                .RemoveAll(entry => chosen.AsSpan().IndexOfId(entry.Id) >= 0));
         }
 
         var progressing = Progressing(self, key, leafSet, table, neighborhood, null, -1);
@@ -150,6 +202,73 @@ internal static class RouteDecider
         // to one with a shorter prefix makes the route converging, see Next).
         var preferred = progressing.FirstOrDefault(entry => geometry.SharedPrefixLength(entry.Id, key) >= shared, progressing[0]);
         return new RouteDecision(RouteRule.RareCase, [preferred], progressing.RemoveAll(entry => entry.Id == preferred.Id));
+    }
+
+    /// <summary>
+    /// Pastry's final approach, generalised: once the key is within leaf-set reach of a known node, hop straight to the
+    /// numerically closest such node instead of extending the prefix by one digit. Its leaf set (about as wide as ours)
+    /// then almost surely covers the key, so the route ends there or one leaf hop later; the slot entry, one digit
+    /// further but anywhere in its block, may be farther and need a table hop of its own. Only valid hops count: a
+    /// longer prefix, or (prefix ≥ <paramref name="shared"/> and strictly closer) — once converging, strictly closer —
+    /// so (shared prefix, −distance) still strictly increases and no route can loop. Null when the leaf set is not full
+    /// (a small ring: the other rules already see every node) or no valid node is that close.
+    /// </summary>
+    private static PeerEntry? NearestWithinReach(
+        NodeId self, NodeId key, LeafSet leafSet, RoutingTable table, NeighborhoodSet neighborhood, int shared, bool converging)
+    {
+        if (leafSet.Clockwise.Length < leafSet.HalfSize || leafSet.CounterClockwise.Length < leafSet.HalfSize)
+        {
+            return null;
+        }
+
+        var clockwiseReach = self.ClockwiseTo(leafSet.Clockwise[^1].Id);
+        var counterReach = self.CounterClockwiseTo(leafSet.CounterClockwise[^1].Id);
+        var reach = clockwiseReach < counterReach ? clockwiseReach : counterReach;
+        var geometry = table.Geometry;
+        PeerEntry? best = null;
+        var bestDistance = UInt128.MaxValue;
+        void Consider(in PeerEntry entry)
+        {
+            var distance = entry.Id.DistanceTo(key);
+            if (distance > reach || distance > bestDistance || (distance == bestDistance && best is { } current && !entry.Id.IsCloserTo(key, current.Id)))
+            {
+                return;
+            }
+
+            var valid = entry.Id.IsCloserTo(key, self)
+                ? converging || geometry.SharedPrefixLength(entry.Id, key) >= shared
+                : !converging && geometry.SharedPrefixLength(entry.Id, key) > shared;
+            if (valid)
+            {
+                best = entry;
+                bestDistance = distance;
+            }
+        }
+
+        foreach (var entry in leafSet.Clockwise)
+        {
+            Consider(entry);
+        }
+
+        foreach (var entry in leafSet.CounterClockwise)
+        {
+            Consider(entry);
+        }
+
+        for (var row = 0; row < table.Depth; row++)
+        {
+            foreach (var entry in table.Row(row))
+            {
+                Consider(entry);
+            }
+        }
+
+        foreach (var entry in neighborhood.Entries)
+        {
+            Consider(entry);
+        }
+
+        return best;
     }
 
     /// <summary>

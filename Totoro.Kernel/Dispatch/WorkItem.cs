@@ -26,4 +26,5 @@ internal enum WorkKind : byte
     Drain,
     Continuation,
     Callback,
+    Tell,
 }

@@ -104,6 +104,21 @@ public sealed class DeterministicWorld
         _later.Enqueue(item, (_elapsedTicks + delay.Ticks, item.Seq));
     }
 
+    /// <summary>
+    /// Tells <paramref name="message"/> to <paramref name="receiver"/> after <paramref name="delay"/>: the step a one-shot
+    /// virtual timer would run (same sequence number position, same due time), without the timer.
+    /// </summary>
+    internal void ScheduleTell(TimeSpan delay, IActorRef receiver, object message, IActorRef? sender)
+    {
+        if (delay <= TimeSpan.Zero)
+        {
+            EnqueueNow(WorkKind.Tell, receiver, message, sender);
+            return;
+        }
+        var item = new WorkItem(_seq++, WorkKind.Tell, receiver, message, sender);
+        _later.Enqueue(item, (_elapsedTicks + delay.Ticks, item.Seq));
+    }
+
     private bool TryStep(long limitTicks)
     {
         WorkItem item;
@@ -153,6 +168,9 @@ public sealed class DeterministicWorld
                 break;
             case WorkKind.Callback:
                 ((Action<object?>)item.Target!)(item.Extra);
+                break;
+            case WorkKind.Tell:
+                ((IActorRef)item.Target!).Tell(item.Message!, (IActorRef?)item.Extra);
                 break;
         }
     }

@@ -14,6 +14,8 @@ public sealed class VirtualTimeProvider : TimeProvider
 
     public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.Utc;
 
+    internal DeterministicWorld World => _world;
+
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
     public override DateTimeOffset GetUtcNow() => _epoch + _world.Elapsed;
