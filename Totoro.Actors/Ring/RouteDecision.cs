@@ -172,8 +172,16 @@ internal static class RouteDecider
         {
             // The closest valid node is not a slot candidate (when it is, the planner still picks among the slot's
             // candidates by RTT: proximity routing keeps its choice).
+            // Alternatives: what the table rule would have offered (the slot's candidates, then closer nodes with a
+            // longer prefix), so planners keep the strategy sets they had.
             var nearId = near.Id;
-            return new RouteDecision(RouteRule.NearKey, [near], () => Progressing(self, key, leafSet, table, neighborhood, nearId, converging ? -1 : shared - 1));
+            var slotEntries = slot.ToArray();
+            return new RouteDecision(RouteRule.NearKey, [near], () =>
+            [
+                .. slotEntries.Where(entry => entry.Id != nearId && (!converging || entry.Id.IsCloserTo(key, self))),
+                .. Progressing(self, key, leafSet, table, neighborhood, nearId, converging ? -1 : shared)
+                    .Where(entry => Array.FindIndex(slotEntries, existing => existing.Id == entry.Id) < 0),
+            ]);
         }
 
         var fromSlot = ImmutableArray.CreateBuilder<PeerEntry>(slot.Length);

@@ -55,8 +55,8 @@ internal sealed class TimerScheduler(ActorCell cell) : ITimerScheduler
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(message);
         Cancel(key);
-        var fired = new Fired(key, message, ++_generation);
-        var timer = cell.System.Time.CreateTimer(static state => ((Fired)state!).Owner!.TellLocal(state!, null), fired with { Owner = cell }, dueTime, period);
+        var fired = new Fired(key, message, ++_generation) { Owner = cell };
+        var timer = cell.System.Time.CreateTimer(static state => ((Fired)state!).Owner!.TellLocal(state!, null), fired, dueTime, period);
         _timers[key] = new Entry(timer, fired.Generation, period != Timeout.InfiniteTimeSpan);
     }
 

@@ -27,4 +27,5 @@ internal enum WorkKind : byte
     Continuation,
     Callback,
     Tell,
+    Timer,
 }
