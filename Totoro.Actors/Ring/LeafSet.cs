@@ -112,6 +112,24 @@ internal sealed class LeafSet
             : new LeafSet(Owner, HalfSize, newClockwise, newCounter);
     }
 
+    /// <summary>
+    /// The same as inserting each entry in turn, with at most one new array per side instead of one per entry (a joiner
+    /// and an announcer's neighbours learn a whole leaf set at once).
+    /// </summary>
+    public LeafSet InsertMany(ReadOnlySpan<PeerEntry> entries)
+    {
+        if (entries.Length <= 1)
+        {
+            return entries.Length == 0 ? this : Insert(entries[0]);
+        }
+
+        var newClockwise = InsertManySide(clockwise, entries, clockwiseSide: true);
+        var newCounter = InsertManySide(counterClockwise, entries, clockwiseSide: false);
+        return ReferenceEquals(newClockwise, clockwise) && ReferenceEquals(newCounter, counterClockwise)
+            ? this
+            : new LeafSet(Owner, HalfSize, newClockwise, newCounter);
+    }
+
     public LeafSet Remove(NodeId id)
     {
         var newClockwise = RemoveFrom(clockwise, id);
@@ -168,6 +186,58 @@ internal sealed class LeafSet
         result[position] = entry;
         side.AsSpan(position, length - position - 1).CopyTo(result.AsSpan(position + 1));
         return result;
+    }
+
+    private PeerEntry[] InsertManySide(PeerEntry[] side, ReadOnlySpan<PeerEntry> entries, bool clockwiseSide)
+    {
+        var buffer = HalfSize <= 128 ? stackalloc PeerEntry[HalfSize] : new PeerEntry[HalfSize];
+        side.CopyTo(buffer);
+        var count = side.Length;
+        var changed = false;
+        foreach (var entry in entries)
+        {
+            if (entry.Id == Owner)
+            {
+                continue;
+            }
+
+            var existing = ((ReadOnlySpan<PeerEntry>)buffer[..count]).IndexOfId(entry.Id);
+            if (existing >= 0)
+            {
+                if (entry.HasRtt && buffer[existing].RttMicros != entry.RttMicros)
+                {
+                    buffer[existing] = entry;
+                    changed = true;
+                }
+
+                continue;
+            }
+
+            var newDistance = Distance(entry.Id, clockwiseSide);
+            if (newDistance > HalfRing)
+            {
+                continue;
+            }
+
+            var position = 0;
+            while (position < count && Distance(buffer[position].Id, clockwiseSide) < newDistance)
+            {
+                position++;
+            }
+
+            if (position >= HalfSize)
+            {
+                continue;
+            }
+
+            var length = Math.Min(count + 1, HalfSize);
+            buffer.Slice(position, length - position - 1).CopyTo(buffer[(position + 1)..]);
+            buffer[position] = entry;
+            count = length;
+            changed = true;
+        }
+
+        return changed ? buffer[..count].ToArray() : side;
     }
 
     private static PeerEntry[] RemoveFrom(PeerEntry[] side, NodeId id)

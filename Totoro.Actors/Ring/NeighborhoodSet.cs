@@ -37,6 +37,12 @@ internal sealed class NeighborhoodSet
             return this;
         }
 
+        if (existing < 0 && entries.Length >= Capacity && RoutingTable.CompareByProximity(entry, entries[^1]) > 0)
+        {
+            // Full of closer nodes: the common case for every measured peer that is not a neighbour.
+            return this;
+        }
+
         var list = new List<PeerEntry>(entries.Length + 1);
         foreach (var current in entries)
         {

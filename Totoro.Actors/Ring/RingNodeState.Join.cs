@@ -56,7 +56,7 @@ internal sealed partial record RingNodeState
             message.Hops - 1,
             rows.ToImmutable(),
             message.Hops == 1 ? Handles(state.Neighbors.Entries.ToArray()) : [],
-            isFinal ? Handles(state.Leaves.Members()) : [],
+            isFinal ? LeafHandles(state.Leaves) : [],
             isFinal ? message.Hops : null)));
         if (!isFinal)
         {
@@ -121,7 +121,7 @@ internal sealed partial record RingNodeState
         var state = HeardFrom(announce.Sender).LearnUnmeasured(announce.Sender, now);
         if (state.Leaves.Contains(announce.Sender.Id))
         {
-            effects.Add(new Send(announce.Sender.Address, new AnnounceReply(Self, announce.SentAt, now, Handles(state.Leaves.Members()))));
+            effects.Add(new Send(announce.Sender.Address, new AnnounceReply(Self, announce.SentAt, now, LeafHandles(state.Leaves))));
         }
 
         return state;

@@ -42,20 +42,18 @@ internal sealed partial record RingNodeState
     /// <summary>Learns many unmeasured peers at once: the routing table takes them in one batch (one copy per touched row).</summary>
     private RingNodeState LearnAll(ImmutableArray<NodeHandle> peers, TimeSpan now)
     {
-        var leaves = Leaves;
-        var learned = new PeerEntry[peers.Length];
+        var learned = peers.Length <= 256 ? stackalloc PeerEntry[peers.Length] : new PeerEntry[peers.Length];
         var count = 0;
         foreach (var peer in peers)
         {
             if (peer.Id != Self.Id && !IsTombstoned(peer.Id, now))
             {
-                var entry = peer.Unmeasured();
-                leaves = leaves.Insert(entry);
-                learned[count++] = entry;
+                learned[count++] = peer.Unmeasured();
             }
         }
 
-        var table = Table.InsertMany(learned.AsSpan(0, count));
+        var leaves = Leaves.InsertMany(learned[..count]);
+        var table = Table.InsertMany(learned[..count]);
         return ReferenceEquals(leaves, Leaves) && ReferenceEquals(table, Table) ? this : this with { Leaves = leaves, Table = table };
     }
 
@@ -109,4 +107,25 @@ internal sealed partial record RingNodeState
             : [];
 
     private static ImmutableArray<NodeHandle> Handles(IEnumerable<PeerEntry> entries) => [.. entries.Select(NodeHandle.Of)];
+
+    /// <summary>The leaf set's distinct members as handles, in <see cref="LeafSet.Members"/> order, with one allocation.</summary>
+    private static ImmutableArray<NodeHandle> LeafHandles(LeafSet leaves)
+    {
+        var handles = new NodeHandle[leaves.Clockwise.Length + leaves.CounterClockwise.Length];
+        var count = 0;
+        foreach (var entry in leaves.Clockwise)
+        {
+            handles[count++] = NodeHandle.Of(entry);
+        }
+
+        foreach (var entry in leaves.CounterClockwise)
+        {
+            if (!leaves.IsOnClockwiseSide(entry.Id))
+            {
+                handles[count++] = NodeHandle.Of(entry);
+            }
+        }
+
+        return System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(count == handles.Length ? handles : handles[..count]);
+    }
 }

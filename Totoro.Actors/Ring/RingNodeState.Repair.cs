@@ -183,16 +183,28 @@ internal sealed partial record RingNodeState
             return this;
         }
 
-        var members = Leaves.Members().ToArray();
-
-        var monitors = ImmutableArray.CreateBuilder<LeafMonitor>(members.Length);
-        foreach (var member in members)
+        var monitors = new LeafMonitor[distinct];
+        var count = 0;
+        foreach (var member in Leaves.Clockwise)
         {
-            var index = IndexOfMonitor(member.Id);
-            monitors.Add(index >= 0 ? Monitors[index] : new LeafMonitor(member.Id, PhiAccrualDetector.Start(now, Settings.FailureDetector)));
+            monitors[count++] = MonitorOf(member.Id, now);
         }
 
-        return this with { Monitors = monitors.MoveToImmutable() };
+        foreach (var member in Leaves.CounterClockwise)
+        {
+            if (!Leaves.IsOnClockwiseSide(member.Id))
+            {
+                monitors[count++] = MonitorOf(member.Id, now);
+            }
+        }
+
+        return this with { Monitors = System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(monitors) };
+    }
+
+    private LeafMonitor MonitorOf(NodeId id, TimeSpan now)
+    {
+        var index = IndexOfMonitor(id);
+        return index >= 0 ? Monitors[index] : new LeafMonitor(id, PhiAccrualDetector.Start(now, Settings.FailureDetector));
     }
 
     private int IndexOfMonitor(NodeId id)

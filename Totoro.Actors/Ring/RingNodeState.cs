@@ -132,7 +132,7 @@ internal sealed partial record RingNodeState
     public RingStep<RingNodeState> Leave()
     {
         var effects = ImmutableArray.CreateBuilder<RingEffect>();
-        var leaves = Handles(Leaves.Members());
+        var leaves = LeafHandles(Leaves);
         foreach (var leaf in leaves)
         {
             effects.Add(new Send(leaf.Address, new LeaveNotice(Self, leaves)));
@@ -167,7 +167,7 @@ internal sealed partial record RingNodeState
                 AnnounceReply reply => OnAnnounceReply(reply, now, effects),
                 Probe probe => OnProbe(probe, now, effects),
                 ProbeReply reply => HeardFrom(reply.Sender).LearnMeasured(reply.Sender, now - reply.EchoSentAt, now),
-                LeafSetRequest request => Reply(request.Sender, new LeafSetReply(Self, Handles(Leaves.Members())), effects),
+                LeafSetRequest request => Reply(request.Sender, new LeafSetReply(Self, LeafHandles(Leaves)), effects),
                 LeafSetReply reply => HeardFrom(reply.Sender).LearnAll([reply.Sender, .. reply.LeafSet], now),
                 RowEntryRequest request => Reply(request.Sender, new RowEntryReply(Self, SlotHandles(request.Row, request.Column)), effects),
                 RowEntryReply reply => OnRowEntryReply(reply, now, effects),

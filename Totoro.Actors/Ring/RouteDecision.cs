@@ -15,6 +15,12 @@ internal enum RouteRule
 
     /// <summary>The slot is empty: a known node with prefix ≥ l that is numerically closer.</summary>
     RareCase,
+
+    /// <summary>
+    /// Final approach: the numerically closest known node that is a valid hop (longer prefix, or at least as long and
+    /// closer) lies within this node's leaf-set reach of the key, so its own leaf set very likely covers the key.
+    /// </summary>
+    NearKey,
 }
 
 /// <summary>
@@ -23,9 +29,48 @@ internal enum RouteRule
 /// strictly closer under <see cref="NodeId.IsCloserTo"/>, or — leaf-set rule, or a route already
 /// <see cref="RouteMessage.Converging"/> — is strictly closer. See <see cref="RouteDecider"/> for why no route can loop.
 /// </summary>
-internal sealed record RouteDecision(RouteRule Rule, ImmutableArray<PeerEntry> Candidates, ImmutableArray<PeerEntry> Alternatives)
+internal sealed class RouteDecision
 {
+    private Func<ImmutableArray<PeerEntry>>? pendingAlternatives;
+    private ImmutableArray<PeerEntry> alternatives;
+
+    public RouteDecision(RouteRule rule, ImmutableArray<PeerEntry> candidates, ImmutableArray<PeerEntry> alternatives)
+    {
+        Rule = rule;
+        Candidates = candidates;
+        this.alternatives = alternatives;
+    }
+
+    /// <summary>
+    /// A decision whose alternatives are listed only if a planner asks: the default planner never does, and listing them
+    /// (every known node closer to the key, sorted) was most of the cost of a routing decision.
+    /// </summary>
+    public RouteDecision(RouteRule rule, ImmutableArray<PeerEntry> candidates, Func<ImmutableArray<PeerEntry>> alternatives)
+    {
+        Rule = rule;
+        Candidates = candidates;
+        pendingAlternatives = alternatives;
+    }
+
     public static RouteDecision DeliverHere { get; } = new(RouteRule.DeliverHere, [], []);
+
+    public RouteRule Rule { get; }
+
+    public ImmutableArray<PeerEntry> Candidates { get; }
+
+    public ImmutableArray<PeerEntry> Alternatives
+    {
+        get
+        {
+            if (pendingAlternatives is { } list)
+            {
+                alternatives = list();
+                pendingAlternatives = null;
+            }
+
+            return alternatives;
+        }
+    }
 
     public bool IsDeliverHere => Rule == RouteRule.DeliverHere;
 }
@@ -83,7 +128,7 @@ internal sealed class LowestRttPlanner : INextHopPlanner
 /// option is strictly closer numerically, so distance strictly decreases. A route therefore visits a node at most
 /// once per phase, and ends even when routing state is inconsistent.
 /// </summary>
-internal static class RouteDecider
+internal static partial class RouteDecider
 {
     /// <summary>Whether the route is converging after the hop from <paramref name="self"/> to <paramref name="next"/> under <paramref name="decision"/>.</summary>
     public static bool Next(bool converging, RouteDecision decision, IdGeometry geometry, NodeId self, NodeId next, NodeId key)
@@ -117,12 +162,28 @@ internal static class RouteDecider
             }
 
             return closest is { } target
-                ? new RouteDecision(RouteRule.LeafSet, [target], Progressing(self, key, leafSet, table, neighborhood, target.Id, -1))
+                ? new RouteDecision(RouteRule.LeafSet, [target], () => Progressing(self, key, leafSet, table, neighborhood, target.Id, -1))
                 : RouteDecision.DeliverHere;
         }
 
         var shared = geometry.SharedPrefixLength(self, key);
         var slot = table.Slot(shared, geometry.Digit(key, shared));
+        if (NearestWithinReach(self, key, leafSet, table, neighborhood, shared, converging) is { } near && slot.IndexOfId(near.Id) < 0)
+        {
+            // The closest valid node is not a slot candidate (when it is, the planner still picks among the slot's
+            // candidates by RTT: proximity routing keeps its choice).
+            // Alternatives: what the table rule would have offered (the slot's candidates, then closer nodes with a
+            // longer prefix), so planners keep the strategy sets they had.
+            var nearId = near.Id;
+            var slotEntries = slot.ToArray();
+            return new RouteDecision(RouteRule.NearKey, [near], () =>
+            [
+                .. slotEntries.Where(entry => entry.Id != nearId && (!converging || entry.Id.IsCloserTo(key, self))),
+                .. Progressing(self, key, leafSet, table, neighborhood, nearId, converging ? -1 : shared)
+                    .Where(entry => Array.FindIndex(slotEntries, existing => existing.Id == entry.Id) < 0),
+            ]);
+        }
+
         var fromSlot = ImmutableArray.CreateBuilder<PeerEntry>(slot.Length);
         foreach (var entry in slot)
         {
@@ -135,9 +196,8 @@ internal static class RouteDecider
         if (fromSlot.Count > 0)
         {
             var chosen = fromSlot.ToImmutable();
-            var others = Progressing(self, key, leafSet, table, neighborhood, null, shared)
-                .RemoveAll(entry => chosen.AsSpan().IndexOfId(entry.Id) >= 0);
-            return new RouteDecision(RouteRule.RoutingTable, chosen, others);
+            return new RouteDecision(RouteRule.RoutingTable, chosen, () => Progressing(self, key, leafSet, table, neighborhood, null, shared)
+                .RemoveAll(entry => chosen.AsSpan().IndexOfId(entry.Id) >= 0));
         }
 
         var progressing = Progressing(self, key, leafSet, table, neighborhood, null, -1);
@@ -150,42 +210,5 @@ internal static class RouteDecider
         // to one with a shorter prefix makes the route converging, see Next).
         var preferred = progressing.FirstOrDefault(entry => geometry.SharedPrefixLength(entry.Id, key) >= shared, progressing[0]);
         return new RouteDecision(RouteRule.RareCase, [preferred], progressing.RemoveAll(entry => entry.Id == preferred.Id));
-    }
-
-    /// <summary>
-    /// Known nodes strictly closer to the key than <paramref name="self"/>, nearest first, excluding
-    /// <paramref name="exclude"/>; with <paramref name="minimumPrefix"/> ≥ 0 only those sharing more than that many digits.
-    /// </summary>
-    private static ImmutableArray<PeerEntry> Progressing(
-        NodeId self, NodeId key, LeafSet leafSet, RoutingTable table, NeighborhoodSet neighborhood, NodeId? exclude, int minimumPrefix)
-    {
-        var found = new List<PeerEntry>();
-        void Consider(PeerEntry entry)
-        {
-            if (entry.Id != exclude && entry.Id.IsCloserTo(key, self) &&
-                (minimumPrefix < 0 || table.Geometry.SharedPrefixLength(entry.Id, key) > minimumPrefix) &&
-                found.FindIndex(existing => existing.Id == entry.Id) < 0)
-            {
-                found.Add(entry);
-            }
-        }
-
-        foreach (var entry in leafSet.Members())
-        {
-            Consider(entry);
-        }
-
-        foreach (var entry in table.Entries())
-        {
-            Consider(entry);
-        }
-
-        foreach (var entry in neighborhood.Entries)
-        {
-            Consider(entry);
-        }
-
-        found.Sort((left, right) => left.Id.IsCloserTo(key, right.Id) ? -1 : left.Id == right.Id ? 0 : 1);
-        return [.. found];
     }
 }

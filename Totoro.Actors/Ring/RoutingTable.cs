@@ -128,6 +128,16 @@ internal sealed class RoutingTable
             return this;
         }
 
+        if (index >= 0 && length == 1)
+        {
+            // A slot's only candidate gets a new address or RTT (the common update with one candidate per slot): no
+            // re-ranking, one copied row.
+            var refreshed = entry.HasRtt ? entry : entry with { RttMicros = slot[0].RttMicros };
+            var row1 = current.ToArray();
+            row1[start] = refreshed;
+            return WithRow(row, row1);
+        }
+
         var candidates = new List<PeerEntry>(length + 1);
         var known = false;
         foreach (var existing in slot)

@@ -36,6 +36,9 @@ internal sealed record RouteAudit(
     ImmutableArray<string> LongRouteExamples)
 {
     public static RouteAudit Empty { get; } = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, []);
+
+    /// <summary>Hops under the final-approach rule (<see cref="RouteRule.NearKey"/>, 'N' in the examples).</summary>
+    public long NearKeyHops { get; init; }
 }
 
 /// <summary>Audits of a ring's routing state from a snapshot of all live nodes' states (simulation only: it reads every node).</summary>
@@ -108,7 +111,7 @@ internal static class RingTableAudit
 
         var geometry = states[live[0]]!.Settings.Geometry;
         var threshold = (int)Math.Ceiling(Math.Log(live.Length) / Math.Log(geometry.Columns) - 1e-9);
-        long table = 0, rare = 0, leaf = 0, holes = 0, border = 0, total = 0;
+        long table = 0, rare = 0, leaf = 0, near = 0, holes = 0, border = 0, total = 0;
         var max = 0;
         var longRoutes = 0;
         var examples = new List<(int Hops, string Path)>();
@@ -132,6 +135,10 @@ internal static class RingTableAudit
                 var shared = geometry.SharedPrefixLength(node.Self.Id, key);
                 switch (decision.Rule)
                 {
+                    case RouteRule.NearKey:
+                        near++;
+                        path.Append('N');
+                        break;
                     case RouteRule.RoutingTable:
                         table++;
                         path.Append('T');
@@ -181,7 +188,10 @@ internal static class RingTableAudit
             }
         }
 
-        return new RouteAudit(lookups, (double)total / lookups, max, table, rare, leaf, holes, border, threshold, longRoutes, [.. examples.Select(example => example.Path)]);
+        return new RouteAudit(lookups, (double)total / lookups, max, table, rare, leaf, holes, border, threshold, longRoutes, [.. examples.Select(example => example.Path)])
+        {
+            NearKeyHops = near,
+        };
     }
 
     /// <summary>

@@ -60,7 +60,7 @@ internal sealed class SimulatedRingNetwork(NetworkModel network, IScheduler sche
             Dropped++;
             if (message.Message is RouteMessage)
             {
-                scheduler.ScheduleTellOnce(HopTimeout, sender, new RingEnvelope(message.Ring, new DeliveryFailed(to, message.Message)));
+                scheduler.ScheduleTellOnceUncancellable(HopTimeout, sender, new RingEnvelope(message.Ring, new DeliveryFailed(to, message.Message)));
             }
 
             return;
@@ -74,6 +74,6 @@ internal sealed class SimulatedRingNetwork(NetworkModel network, IScheduler sche
             return;
         }
 
-        scheduler.ScheduleTellOnce(outcome.Arrival - now, target, message, sender);
+        scheduler.ScheduleTellOnceUncancellable(outcome.Arrival - now, target, message, sender);
     }
 }

@@ -26,4 +26,6 @@ internal enum WorkKind : byte
     Drain,
     Continuation,
     Callback,
+    Tell,
+    Timer,
 }

@@ -104,6 +104,36 @@ public sealed class DeterministicWorld
         _later.Enqueue(item, (_elapsedTicks + delay.Ticks, item.Seq));
     }
 
+    /// <summary>Queues <paramref name="timer"/>'s next firing after <paramref name="delay"/>; returns the step's sequence number.</summary>
+    internal long ScheduleTimer(TimeSpan delay, IWorldTimer timer)
+    {
+        var item = new WorkItem(_seq++, WorkKind.Timer, timer, null, null);
+        if (delay <= TimeSpan.Zero)
+        {
+            _now.Enqueue(item);
+        }
+        else
+        {
+            _later.Enqueue(item, (_elapsedTicks + delay.Ticks, item.Seq));
+        }
+        return item.Seq;
+    }
+
+    /// <summary>
+    /// Tells <paramref name="message"/> to <paramref name="receiver"/> after <paramref name="delay"/>: the step a one-shot
+    /// virtual timer would run (same sequence number position, same due time), without the timer.
+    /// </summary>
+    internal void ScheduleTell(TimeSpan delay, IActorRef receiver, object message, IActorRef? sender)
+    {
+        if (delay <= TimeSpan.Zero)
+        {
+            EnqueueNow(WorkKind.Tell, receiver, message, sender);
+            return;
+        }
+        var item = new WorkItem(_seq++, WorkKind.Tell, receiver, message, sender);
+        _later.Enqueue(item, (_elapsedTicks + delay.Ticks, item.Seq));
+    }
+
     private bool TryStep(long limitTicks)
     {
         WorkItem item;
@@ -154,6 +184,18 @@ public sealed class DeterministicWorld
             case WorkKind.Callback:
                 ((Action<object?>)item.Target!)(item.Extra);
                 break;
+            case WorkKind.Timer:
+                ((IWorldTimer)item.Target!).Fire(item.Seq);
+                break;
+            case WorkKind.Tell:
+                ((IActorRef)item.Target!).Tell(item.Message!, (IActorRef?)item.Extra);
+                break;
         }
     }
+}
+
+/// <summary>A virtual timer's firing step: <paramref name="seq"/> is the step's sequence number, stale unless the timer still expects it.</summary>
+internal interface IWorldTimer
+{
+    void Fire(long seq);
 }

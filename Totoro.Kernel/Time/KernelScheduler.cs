@@ -15,6 +15,21 @@ internal sealed class KernelScheduler(TimeProvider time) : IScheduler
         return time.CreateTimer(static state => ((ScheduledTell)state!).Run(), new ScheduledTell(receiver, message, sender), initialDelay, interval);
     }
 
+    public void ScheduleTellOnceUncancellable(TimeSpan delay, IActorRef receiver, object message, IActorRef? sender = null)
+    {
+        ArgumentNullException.ThrowIfNull(receiver);
+        ArgumentNullException.ThrowIfNull(message);
+        if (time is VirtualTimeProvider world)
+        {
+            // Same step order as a one-shot timer (one world step at the due time, sequenced when scheduled) without
+            // the timer, its callback delegate and the boxed generation.
+            world.World.ScheduleTell(delay, receiver, message, sender);
+            return;
+        }
+
+        ScheduleTellOnce(delay, receiver, message, sender);
+    }
+
     /// <summary>Delays a system message (supervision back-off).</summary>
     internal void ScheduleSystemMessage(TimeSpan delay, InternalActorRef receiver, SystemMessage message)
     {

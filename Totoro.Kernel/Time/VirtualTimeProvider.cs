@@ -14,6 +14,8 @@ public sealed class VirtualTimeProvider : TimeProvider
 
     public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.Utc;
 
+    internal DeterministicWorld World => _world;
+
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
     public override DateTimeOffset GetUtcNow() => _epoch + _world.Elapsed;
@@ -28,13 +30,16 @@ public sealed class VirtualTimeProvider : TimeProvider
         return timer;
     }
 
-    private sealed class VirtualTimer : ITimer
+    /// <summary>
+    /// A timer is one pending world step at a time; the step's sequence number doubles as the timer's generation, so a
+    /// reschedule or dispose makes the older step a no-op without a delegate or a boxed generation per timer.
+    /// </summary>
+    private sealed class VirtualTimer : ITimer, IWorldTimer
     {
         private readonly DeterministicWorld _world;
         private readonly TimerCallback _callback;
         private readonly object? _state;
-        private readonly Action<object?> _fire;
-        private long _generation;
+        private long _pendingSeq = -1;
         private TimeSpan _period;
         private bool _disposed;
 
@@ -43,7 +48,6 @@ public sealed class VirtualTimeProvider : TimeProvider
             _world = world;
             _callback = callback;
             _state = state;
-            _fire = Fire;
         }
 
         public bool Change(TimeSpan dueTime, TimeSpan period)
@@ -52,19 +56,15 @@ public sealed class VirtualTimeProvider : TimeProvider
             {
                 return false;
             }
-            _generation++;
             _period = period;
-            if (dueTime != Timeout.InfiniteTimeSpan)
-            {
-                _world.Schedule(dueTime, _fire, _generation);
-            }
+            _pendingSeq = dueTime != Timeout.InfiniteTimeSpan ? _world.ScheduleTimer(dueTime, this) : -1;
             return true;
         }
 
         public void Dispose()
         {
             _disposed = true;
-            _generation++;
+            _pendingSeq = -1;
         }
 
         public ValueTask DisposeAsync()
@@ -73,16 +73,13 @@ public sealed class VirtualTimeProvider : TimeProvider
             return ValueTask.CompletedTask;
         }
 
-        private void Fire(object? generation)
+        public void Fire(long seq)
         {
-            if (_disposed || (long)generation! != _generation)
+            if (_disposed || seq != _pendingSeq)
             {
                 return;
             }
-            if (_period > TimeSpan.Zero && _period != Timeout.InfiniteTimeSpan)
-            {
-                _world.Schedule(_period, _fire, _generation);
-            }
+            _pendingSeq = _period > TimeSpan.Zero && _period != Timeout.InfiniteTimeSpan ? _world.ScheduleTimer(_period, this) : -1;
             _callback(_state);
         }
     }

@@ -100,8 +100,25 @@ internal sealed record RingRunSummary(
     /// <summary>Routing-table completeness against the live membership, after the build (and settle).</summary>
     public TableAudit? TableFill { get; init; }
 
+    /// <summary>Garbage collection during the build: pause time, collections per generation, and bytes allocated.</summary>
+    public BuildGcSummary? BuildGc { get; init; }
+
     /// <summary>Replayed routes: hops per routing rule, hole hops, and a few long routes spelled out.</summary>
     public RouteAudit? RouteRules { get; init; }
+}
+
+/// <summary>What the build cost the garbage collector (process-wide counters, so only meaningful for one run per process).</summary>
+internal sealed record BuildGcSummary(double PauseSeconds, int Gen0Collections, int Gen1Collections, int Gen2Collections, double AllocatedGiB)
+{
+    public static BuildGcSummary Since(BuildGcSummary start) => new(
+        Math.Round(GC.GetTotalPauseDuration().TotalSeconds - start.PauseSeconds, 2),
+        GC.CollectionCount(0) - start.Gen0Collections,
+        GC.CollectionCount(1) - start.Gen1Collections,
+        GC.CollectionCount(2) - start.Gen2Collections,
+        Math.Round((GC.GetTotalAllocatedBytes() / 1073741824.0) - start.AllocatedGiB, 2));
+
+    public static BuildGcSummary Now() => new(
+        GC.GetTotalPauseDuration().TotalSeconds, GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalAllocatedBytes() / 1073741824.0);
 }
 
 /// <summary>The JSON summary of <c>totoro sim ring</c>: one object, one entry per N.</summary>
@@ -231,6 +248,7 @@ internal static class SimRingCommand
         var memory = new PeakMemory();
         var total = Stopwatch.StartNew();
         var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+        var gcAtStart = BuildGcSummary.Now();
         var simulation = new RingSimulation(options);
         var sampleEvery = Math.Max(1, options.Nodes / 100);
         var nextSample = sampleEvery;
@@ -244,6 +262,7 @@ internal static class SimRingCommand
             }
         });
         var buildWall = total.Elapsed.TotalSeconds;
+        var buildGc = BuildGcSummary.Since(gcAtStart);
         var buildVirtual = simulation.VirtualTime.TotalSeconds;
         var joinMessages = simulation.JoinMessages;
         var buildMessages = simulation.MessagesSent;
@@ -319,6 +338,7 @@ internal static class SimRingCommand
             TableMaintenanceMessagesPerNodePerPeriod = options.MaintenanceRounds == 0 ? 0 : Math.Round((double)maintenanceMessages / options.Nodes / options.MaintenanceRounds, 2),
             AllMessagesPerNodeDuringMaintenance = Math.Round((double)periodMessages / options.Nodes, 2),
             CpuSeconds = Math.Round(Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - cpuAtStart, 1),
+            BuildGc = buildGc,
             TableFill = tableFill with
             {
                 IdealSlotsPerNode = Math.Round(tableFill.IdealSlotsPerNode, 2),

@@ -225,4 +225,63 @@ public class RouteDeciderTests
         Assert.That(decision.Rule, Is.EqualTo(RouteRule.RareCase));
         Assert.That(decision.Candidates.Single().Address.Value, Is.EqualTo(2));
     }
+    /// <summary>Self 80…, full leaf set reaching 2^121 either way; slot R[0][4] holds 40… (one digit of the key 4ff…).</summary>
+    private static (NodeId Self, LeafSet Leaves, RoutingTable Table, PeerEntry Slot) FinalApproach(string sideways)
+    {
+        var self = NodeId.Parse("80000000000000000000000000000000");
+        var leaves = LeafSet.Empty(self, 4)
+            .Insert(new PeerEntry(NodeId.Parse("81000000000000000000000000000000"), new NodeAddress(1), 1))
+            .Insert(new PeerEntry(NodeId.Parse("82000000000000000000000000000000"), new NodeAddress(2), 1))
+            .Insert(new PeerEntry(NodeId.Parse("7f000000000000000000000000000000"), new NodeAddress(3), 1))
+            .Insert(new PeerEntry(NodeId.Parse("7e000000000000000000000000000000"), new NodeAddress(4), 1));
+        var slot = new PeerEntry(NodeId.Parse("40000000000000000000000000000000"), new NodeAddress(5), 1);
+        var table = RoutingTable.Empty(self, IdGeometry.Default, 1)
+            .Insert(slot)
+            .Insert(new PeerEntry(NodeId.Parse(sideways), new NodeAddress(6), 1));
+        return (self, leaves, table, slot);
+    }
+
+    [Test]
+    public void A_known_node_within_leaf_set_reach_of_the_key_is_taken_before_a_farther_slot_entry()
+    {
+        // 50… shares no digit with the key 4ff… (like self) but is 2^116 from it, well inside the 2^121 leaf-set reach;
+        // the slot entry 40… shares a digit but is ~2^124 away and would need another table hop.
+        var (self, leaves, table, _) = FinalApproach("50000000000000000000000000000000");
+        var key = NodeId.Parse("4ff00000000000000000000000000000");
+
+        var decision = RouteDecider.Decide(self, leaves, table, NeighborhoodSet.Empty(4), key);
+
+        Assert.That(decision.Rule, Is.EqualTo(RouteRule.NearKey));
+        Assert.That(decision.Candidates.Single().Address.Value, Is.EqualTo(6));
+        Assert.That(RouteDecider.Next(false, decision, IdGeometry.Default, self, decision.Candidates[0].Id, key), Is.False,
+            "a closer node with the same prefix keeps prefix routing: (prefix, −distance) still increases");
+        Assert.That(decision.Alternatives.Select(a => a.Id), Does.Not.Contain(decision.Candidates[0].Id));
+    }
+
+    [Test]
+    public void A_closer_node_outside_leaf_set_reach_leaves_the_table_hop_alone()
+    {
+        // 54… is closer to the key than self but ~2^122 from it, beyond the 2^121 reach: Pastry's table hop stands.
+        var (self, leaves, table, slot) = FinalApproach("54000000000000000000000000000000");
+        var key = NodeId.Parse("4ff00000000000000000000000000000");
+
+        var decision = RouteDecider.Decide(self, leaves, table, NeighborhoodSet.Empty(4), key);
+
+        Assert.That(decision.Rule, Is.EqualTo(RouteRule.RoutingTable));
+        Assert.That(decision.Candidates.Single(), Is.EqualTo(slot));
+    }
+
+    [Test]
+    public void The_final_approach_needs_a_full_leaf_set()
+    {
+        var self = NodeId.Parse("80000000000000000000000000000000");
+        var leaves = LeafSet.Empty(self, 4).Insert(new PeerEntry(NodeId.Parse("f0000000000000000000000000000000"), new NodeAddress(1), 1));
+        var table = RoutingTable.Empty(self, IdGeometry.Default, 1)
+            .Insert(new PeerEntry(NodeId.Parse("40000000000000000000000000000000"), new NodeAddress(5), 1))
+            .Insert(new PeerEntry(NodeId.Parse("50000000000000000000000000000000"), new NodeAddress(6), 1));
+
+        var decision = RouteDecider.Decide(self, leaves, table, NeighborhoodSet.Empty(4), NodeId.Parse("4ff00000000000000000000000000000"));
+
+        Assert.That(decision.Rule, Is.EqualTo(RouteRule.RoutingTable), "without a full leaf set there is no reach to compare with");
+    }
 }

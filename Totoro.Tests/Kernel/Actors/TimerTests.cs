@@ -99,4 +99,47 @@ public sealed class TimerTests
         system.Stop(actor);
         journal.ExpectNoMsg(TimeSpan.FromSeconds(5));
     }
+    private sealed record StartMany(int Count);
+
+    private sealed class ManyTimersActor(IActorRef journal) : ReceiveActor
+    {
+        protected override void PreStart()
+        {
+            // Keys 0..n-1 fire after n−key seconds (so in reverse key order); every third key is then cancelled, and
+            // key 1 is restarted to fire first. Crosses the scheduler's switch from its small array to a dictionary.
+            Receive<StartMany>(start =>
+            {
+                for (var key = 0; key < start.Count; key++)
+                {
+                    Timers.StartSingleTimer(key, new Tick(key), TimeSpan.FromSeconds(start.Count - key));
+                }
+
+                for (var key = 0; key < start.Count; key += 3)
+                {
+                    Timers.Cancel(key);
+                }
+
+                Timers.StartSingleTimer(1, new Tick(1), TimeSpan.FromMilliseconds(500));
+            });
+            Receive<Tick>(t => journal.Tell(t));
+        }
+    }
+
+    [TestCase(5)]
+    [TestCase(20)]
+    public void Many_keys_on_one_actor_fire_cancel_and_restart_independently(int count)
+    {
+        var system = Worlds.Deterministic();
+        var journal = new TestProbe(system);
+        var actor = system.ActorOf(Props.Create(() => new ManyTimersActor(journal.Ref)));
+        actor.Tell(new StartMany(count));
+        journal.ExpectMsg(new Tick(1), TimeSpan.FromSeconds(0.6));
+        var expected = Enumerable.Range(0, count).Where(key => key % 3 != 0 && key != 1).OrderByDescending(key => key);
+        foreach (var key in expected)
+        {
+            journal.ExpectMsg(new Tick(key), TimeSpan.FromSeconds(2.01));
+        }
+
+        journal.ExpectNoMsg(TimeSpan.FromSeconds(count + 5));
+    }
 }
