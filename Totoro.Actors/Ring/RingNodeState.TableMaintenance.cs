@@ -12,7 +12,8 @@ namespace Totoro.Actors.Ring;
 /// holes when they answer. Cost per node and period: one request and one reply (≤ 2^b × candidates handles) per row
 /// with room, plus one probe and reply per new entry that fits.
 /// <para>
-/// Proximity refresh (<see cref="RingSettings.ProximityProbes"/>): a join copies rows from nodes that are near the
+/// Proximity refresh (<see cref="RingSettings.ProximityProbes"/>, every <see cref="RingSettings.ProximityRefreshEvery"/>-th
+/// period): a join copies rows from nodes that are near the
 /// joiner's path, not near the joiner, and full slots would keep the first nodes they heard of forever (the early
 /// joiners, who then forward for a large share of all routes). So each period also fetches one full row, rotating,
 /// and spends a budget of probes, first on that row's unmeasured entries (join copies), then on returned nodes we
@@ -48,8 +49,9 @@ internal sealed partial record RingNodeState
             effects.Add(new Send(contact.Address, new RowRequest(Self, row)));
         }
 
-        var budget = Settings.ProximityProbes;
-        if (ProximityRow() is { } full && MaintenanceContact(full) is { } refresher)
+        var refresh = (MaintenanceRound + 1) % Settings.ProximityRefreshEvery == 0;
+        var budget = refresh ? Settings.ProximityProbes : 0;
+        if (refresh && ProximityRow() is { } full && MaintenanceContact(full) is { } refresher)
         {
             effects.Add(new Send(refresher.Address, new RowRequest(Self, full)));
 
@@ -106,7 +108,7 @@ internal sealed partial record RingNodeState
         return budget == state.ProximityBudget ? state : state with { ProximityBudget = budget };
     }
 
-    /// <summary>The full row this period's proximity refresh fetches: rows rotate with <see cref="MaintenanceRound"/>.</summary>
+    /// <summary>The full row this period's proximity refresh fetches: rows rotate from one refresh to the next.</summary>
     private int? ProximityRow()
     {
         if (Settings.ProximityProbes == 0)
@@ -117,7 +119,7 @@ internal sealed partial record RingNodeState
         var depth = Table.Depth;
         for (var i = 0; i < depth; i++)
         {
-            var row = (int)((MaintenanceRound + i) % depth);
+            var row = (int)(((MaintenanceRound / Settings.ProximityRefreshEvery) + i) % depth);
             if (Table.Row(row).Length > 0 && !RowHasRoom(row))
             {
                 return row;

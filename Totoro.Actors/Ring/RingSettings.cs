@@ -33,6 +33,13 @@ internal sealed record RingSettings(
     /// </summary>
     public int ProximityProbes { get; init; } = 8;
 
+    /// <summary>
+    /// The proximity refresh runs on every this-many-th maintenance period (the 5th, 10th, … after a node starts):
+    /// it is a slow background convergence, and a node that just joined first has its holes filled. Default 5, i.e.
+    /// every 5 min at the default 1-min period (FreePastry-like cadence); 1 = every period.
+    /// </summary>
+    public int ProximityRefreshEvery { get; init; } = 5;
+
     public static RingSettings Default { get; } = new(
         Geometry: IdGeometry.Default,
         LeafSetSize: 16,
@@ -86,6 +93,11 @@ internal sealed record RingSettings(
         if (ProximityProbes is < 0 or > 1024)
         {
             throw new ArgumentOutOfRangeException(nameof(ProximityProbes), ProximityProbes, "totoro.ring.proximity-probes must be in 0..1024 (0 = off)");
+        }
+
+        if (ProximityRefreshEvery is < 1 or > 10_000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ProximityRefreshEvery), ProximityRefreshEvery, "totoro.ring.proximity-refresh-every must be in 1..10000 (maintenance periods)");
         }
 
         FailureDetector.Validate();

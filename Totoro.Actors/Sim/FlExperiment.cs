@@ -256,7 +256,8 @@ internal sealed record FlExperimentPlan(
     {
         var driver = new ForestDriver(Edge, Config.Seed, ForestSettings.Default with { FanOutCap = fanOut })
         {
-            RingSettings = RingSettings.Default with { TableMaintenanceInterval = Config.RingMaintenance },
+            // Warm-up compresses time: every (short) maintenance period also refreshes proximity.
+            RingSettings = RingSettings.Default with { TableMaintenanceInterval = Config.RingMaintenance, ProximityRefreshEvery = 1 },
         };
         driver.Build(TimeSpan.FromMilliseconds(50), Config.RingWarmup);
         var topology = driver.GrowTrees(Apps, Addresses[..Edge.Nodes.Length], TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(30));

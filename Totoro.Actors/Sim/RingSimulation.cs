@@ -24,6 +24,7 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
         LeafSetSize = LeafSetSize,
         TableMaintenanceInterval = TableMaintenanceInterval,
         ProximityProbes = ProximityProbes,
+        ProximityRefreshEvery = ProximityRefreshEvery,
         HeartbeatInterval = TimeSpan.FromSeconds(30),
         LeafSetExchangeInterval = TimeSpan.FromSeconds(60),
         JoinRetryInterval = TimeSpan.FromSeconds(30),
@@ -60,6 +61,9 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
 
     /// <summary>Proximity-refresh probes per maintenance period (<c>--proximity-probes</c>, <c>totoro.ring.proximity-probes</c>; 0 = off).</summary>
     public int ProximityProbes { get; init; } = RingSettings.Default.ProximityProbes;
+
+    /// <summary>The proximity refresh runs every this-many maintenance periods (<c>--proximity-every</c>, <c>totoro.ring.proximity-refresh-every</c>).</summary>
+    public int ProximityRefreshEvery { get; init; } = RingSettings.Default.ProximityRefreshEvery;
 
     /// <summary>Leaf-set size L (<c>--leaf-set</c>, <c>totoro.ring.leaf-set-size</c>; even, ≥ 2).</summary>
     public int LeafSetSize { get; init; } = RingSettings.Default.LeafSetSize;

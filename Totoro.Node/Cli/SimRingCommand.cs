@@ -68,6 +68,9 @@ internal sealed record RingRunSummary(
     /// <summary>Proximity-refresh probes per maintenance period (<c>--proximity-probes</c>; 0 = off).</summary>
     public int ProximityProbes { get; init; }
 
+    /// <summary>The proximity refresh runs every this-many maintenance periods (<c>--proximity-every</c>).</summary>
+    public int ProximityRefreshEvery { get; init; }
+
     /// <summary>Started nodes whose join had not completed when the build ended (after <c>--build-timeout</c>); must be 0.</summary>
     public int JoinsUnfinished { get; init; }
 
@@ -157,12 +160,13 @@ internal static class SimRingCommand
         var tableMaintenance = new Option<double>("--table-maintenance") { Description = "Routing-table maintenance period in virtual seconds (totoro.ring.table-maintenance-interval; 0 = off)", DefaultValueFactory = _ => 20 };
         var maintenanceRounds = new Option<int>("--maintenance-rounds") { Description = "Maintenance periods run after the build, before measuring", DefaultValueFactory = _ => 1 };
         var proximityProbes = new Option<int>("--proximity-probes") { Description = "Proximity-refresh probes per maintenance period (totoro.ring.proximity-probes; 0 = off)", DefaultValueFactory = _ => RingSettings.Default.ProximityProbes };
+        var proximityEvery = new Option<int>("--proximity-every") { Description = "The proximity refresh runs every this-many maintenance periods (totoro.ring.proximity-refresh-every; 1 = every period)", DefaultValueFactory = _ => RingSettings.Default.ProximityRefreshEvery };
         var announceRows = new Option<int>("--announce-rows") { Description = "Deepest routing-table rows a joined node announces itself to (totoro.ring.announce-rows)", DefaultValueFactory = _ => 2 };
         var leafSet = new Option<int>("--leaf-set") { Description = "Leaf-set size L, even and ≥ 2 (totoro.ring.leaf-set-size)", DefaultValueFactory = _ => 16 };
         var output = new Option<string?>("--out") { Description = "Directory for CSV and SVG output" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON summary object on stdout" };
         var command = new Command("ring", "Build a Pastry multi-ring overlay through joins and measure lookups, state, messages, memory");
-        foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, landmarks, joinRate, growth, buildTimeout, settle, tableMaintenance, maintenanceRounds, proximityProbes, announceRows, leafSet, output, json })
+        foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, landmarks, joinRate, growth, buildTimeout, settle, tableMaintenance, maintenanceRounds, proximityProbes, proximityEvery, announceRows, leafSet, output, json })
         {
             command.Options.Add(option);
         }
@@ -186,6 +190,7 @@ internal static class SimRingCommand
                     TableMaintenanceInterval = TimeSpan.FromSeconds(parse.GetValue(tableMaintenance)),
                     MaintenanceRounds = parse.GetValue(maintenanceRounds),
                     ProximityProbes = parse.GetValue(proximityProbes),
+                    ProximityRefreshEvery = parse.GetValue(proximityEvery),
                 }).ToList();
                 options.ForEach(run => run.Validated());
             }
@@ -328,6 +333,7 @@ internal static class SimRingCommand
             JoinRatePerVirtualSecond = options.JoinRate,
             LeafSetSize = options.LeafSetSize,
             ProximityProbes = options.ProximityProbes,
+            ProximityRefreshEvery = options.ProximityRefreshEvery,
             JoinsUnfinished = unfinished,
             BuildTimeoutVirtualSeconds = options.BuildTimeout.TotalSeconds,
             BusiestUplinkBusySeconds = Math.Round(busiest.BusySeconds, 2),

@@ -52,6 +52,7 @@ internal sealed record RingModuleSettings(NodeId NodeId, int Zone, RingSettings 
             AnnounceRows = ring.Int("announce-rows", min: 0, max: 128),
             TableMaintenanceInterval = ring.Duration("table-maintenance-interval", min: TimeSpan.Zero),
             ProximityProbes = ring.Int("proximity-probes", min: 0, max: 1024),
+            ProximityRefreshEvery = ring.Int("proximity-refresh-every", min: 1, max: 10_000),
         };
         var settings = new RingModuleSettings(
             nodeId,

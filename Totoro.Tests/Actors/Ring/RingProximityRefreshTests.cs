@@ -39,7 +39,7 @@ public class RingProximityRefreshTests
     [Test]
     public void A_closer_node_from_a_row_exchange_replaces_the_far_candidate_of_a_full_slot()
     {
-        var settings = RingSettings.Default with { CandidatesPerSlot = 1 };
+        var settings = RingSettings.Default with { CandidatesPerSlot = 1, ProximityRefreshEvery = 1 };
         var state = FullRowZero(settings, TimeSpan.FromMilliseconds(80));
         Assert.That(state.MaintenanceTargets(), Is.Empty, "precondition: row 0 has no room");
 
@@ -63,7 +63,7 @@ public class RingProximityRefreshTests
     [Test]
     public void Unmeasured_join_copies_are_measured_first_so_a_farther_measured_node_cannot_displace_them()
     {
-        var settings = RingSettings.Default with { CandidatesPerSlot = 1, ProximityProbes = 2 };
+        var settings = RingSettings.Default with { CandidatesPerSlot = 1, ProximityProbes = 2, ProximityRefreshEvery = 1 };
         var state = RingNodeState.CreateFirst(Self, settings, LowestRttPlanner.Instance).State;
         foreach (var column in Enumerable.Range(0, 16).Where(column => column != 8))
         {
@@ -81,9 +81,32 @@ public class RingProximityRefreshTests
     }
 
     [Test]
+    public void With_the_default_cadence_only_every_fifth_period_refreshes()
+    {
+        var settings = RingSettings.Default with { CandidatesPerSlot = 1 };
+        Assert.That(settings.ProximityRefreshEvery, Is.EqualTo(5));
+        var state = FullRowZero(settings, TimeSpan.FromMilliseconds(80));
+        var requests = new List<int>();
+        for (var period = 1; period <= 10; period++)
+        {
+            var tick = state.Handle(TableMaintenanceTick.Instance, Now, new Ignore());
+            if (tick.Effects.OfType<Send>().Any(send => send.Message is RowRequest))
+            {
+                requests.Add(period);
+            }
+
+            state = tick.State;
+        }
+
+        Assert.That(requests, Is.EqualTo(new[] { 5, 10 }), "row 0 is full: only refresh periods ask for it");
+        Assert.That(() => (RingSettings.Default with { ProximityRefreshEvery = 0 }).Validated(),
+            Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("totoro.ring.proximity-refresh-every"));
+    }
+
+    [Test]
     public void Probes_per_reply_are_bounded_and_one_per_slot_and_zero_turns_the_refresh_off()
     {
-        var settings = RingSettings.Default with { CandidatesPerSlot = 1, ProximityProbes = 3 };
+        var settings = RingSettings.Default with { CandidatesPerSlot = 1, ProximityProbes = 3, ProximityRefreshEvery = 1 };
         var state = FullRowZero(settings, TimeSpan.FromMilliseconds(80));
         var offered = Enumerable.Range(0, 16).Where(column => column != 8)
             .SelectMany(column => new[] { InColumn(column, 2, 100 + column), InColumn(column, 3, 200 + column) })
@@ -129,7 +152,7 @@ public class RingProximityRefreshTests
 
     private static RingWorld Maintained(int nodes, int probes)
     {
-        var settings = RingSettings.Default with { TableMaintenanceInterval = TimeSpan.FromSeconds(20), ProximityProbes = probes };
+        var settings = RingSettings.Default with { TableMaintenanceInterval = TimeSpan.FromSeconds(20), ProximityProbes = probes, ProximityRefreshEvery = 1 };
         var world = RingWorld.Create(nodes, seed: 11, settings);
         world.BuildByJoining(nodes, TimeSpan.FromMilliseconds(50));
         world.Pump.RunFor(TimeSpan.FromSeconds(20) + (settings.TableMaintenanceInterval * 10));
