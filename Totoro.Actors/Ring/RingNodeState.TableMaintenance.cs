@@ -75,7 +75,8 @@ internal sealed partial record RingNodeState
     /// The replier is alive (it answered) and is learned at once. Its entries are hearsay: one may name a node that
     /// crashed and that the replier has not noticed yet, so each entry that would fill a slot with room is probed
     /// first, and enters the table (and, if it belongs there, the leaf set) only when its <see cref="ProbeReply"/>
-    /// arrives, with its RTT measured. Entries we know, tombstoned nodes and full slots cost nothing.
+    /// arrives, with its RTT measured. Entries we know and tombstoned nodes cost nothing; a full slot costs a probe only
+    /// while a proximity refresh has budget left (<see cref="ProximityBudget"/>), for the replier's best candidate of it.
     /// </summary>
     private RingNodeState OnRowReply(RowReply reply, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
     {
