@@ -55,13 +55,7 @@ internal static class Validation
         ImmutableSortedDictionary<string, double> metrics,
         AggregationLimits limits)
     {
-        if (mean.Length != shape.ElementCount)
-        {
-            return new(null, RejectionReason.ElementCountMismatch, string.Create(CultureInfo.InvariantCulture,
-                $"{mean.Length} elements, expected {shape.ElementCount}"));
-        }
-
-        var rejection = CheckContributorsAndWeight(totalWeight, contributors, limits);
+        var rejection = CheckLength(shape, mean.Length) ?? CheckContributorsAndWeight(totalWeight, contributors, limits);
         if (rejection is not null)
         {
             return rejection;
@@ -88,10 +82,9 @@ internal static class Validation
         ImmutableSortedDictionary<string, double> metrics,
         AggregationLimits limits)
     {
-        if (sums.Length != shape.ElementCount)
+        if (CheckLength(shape, sums.Length) is { } wrongLength)
         {
-            return new(null, RejectionReason.ElementCountMismatch, string.Create(CultureInfo.InvariantCulture,
-                $"{sums.Length} elements, expected {shape.ElementCount}"));
+            return wrongLength;
         }
 
         if (fractionBits is < FixedPointFormat.MinFractionBits or > FixedPointFormat.MaxFractionBits)
@@ -119,6 +112,12 @@ internal static class Validation
 
         return CheckMetrics(null, metrics);
     }
+
+    private static UpdateRejected? CheckLength(ModelShape shape, int length) =>
+        length == shape.ElementCount
+            ? null
+            : new(null, RejectionReason.ElementCountMismatch, string.Create(CultureInfo.InvariantCulture,
+                $"{length} elements, expected {shape.ElementCount}"));
 
     private static UpdateRejected? CheckContributorsAndWeight(double totalWeight, ImmutableArray<ulong> contributors, AggregationLimits limits)
     {
