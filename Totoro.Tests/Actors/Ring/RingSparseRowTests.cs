@@ -125,6 +125,31 @@ public class RingSparseRowTests
         Assert.That(next, Is.EqualTo(extra > 0 ? closest.Address : blockMate.Address), because);
     }
 
+    [TestCase(1, "the block holds about one node: the closest slot candidate ends the route")]
+    [TestCase(0, "without the extra candidate the slot keeps only the nearer block-mate")]
+    public void In_a_nearly_empty_block_the_final_approach_takes_the_closest_slot_candidate_over_a_nearer_one(int extra, string because)
+    {
+        var settings = RingSettings.Default with { CandidatesPerSlot = 1, SparseExtraCandidates = extra };
+        var state = RingNodeState.CreateFirst(Self, settings, LowestRttPlanner.Instance).State;
+        for (var k = 1; k <= 8; k++)
+        {
+            state = state.Handle(new Announce(At(Owner.Value + ((UInt128)k << 100), 2 * k), Now), Now, new Ignore()).State;
+            state = state.Handle(new Announce(At(Owner.Value - ((UInt128)k << 100), (2 * k) + 1), Now), Now, new Ignore()).State;
+        }
+
+        // The leaf set spans 2¹⁰⁴, so a row-6 block (2¹⁰⁰ wide) is under an eighth of it: about one node. The key is in
+        // row 6's column C, outside the leaf set; both nodes of its slot are kept, the farther one is the key's closest.
+        var key = new NodeId(Owner.Value + ((UInt128)0xC << 100));
+        var closest = At(key.Value + 1, 50);
+        var blockMate = At(key.Value + ((UInt128)1 << 96), 51);
+        state = state.Handle(new ProbeReply(blockMate, Now), Now + TimeSpan.FromMilliseconds(5), new Ignore()).State;
+        state = state.Handle(new Announce(closest, Now), Now, new Ignore()).State;
+        Assert.That(state.Table.Slot(6, 0xC).Length, Is.EqualTo(1 + extra), "precondition: the slot keeps 1 + extra candidates");
+
+        var step = state.Handle(new RouteMessage(Self, key, "lookup", 0), Now, new Ignore());
+        Assert.That(step.Effects.OfType<Send>().Single().To, Is.EqualTo(extra > 0 ? closest.Address : blockMate.Address), because);
+    }
+
     [Test]
     public void The_extra_candidates_are_validated_and_default_to_one()
     {
