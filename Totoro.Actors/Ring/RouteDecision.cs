@@ -139,10 +139,14 @@ internal static partial class RouteDecider
                (geometry.SharedPrefixLength(next, key) == geometry.SharedPrefixLength(self, key) && !next.IsCloserTo(key, self));
     }
 
-    /// <summary>Whether a row-<paramref name="row"/> slot block holds at most ~2 nodes: no wider than an eighth of the full leaf set's span.</summary>
+    /// <summary>
+    /// Whether a row-<paramref name="row"/> slot block holds at most ~2 nodes: no wider than an eighth of the full leaf
+    /// set's span. Never row 0: a ring whose row-0 blocks are that small has at most ~2·L nodes, its routes take one or
+    /// two hops either way, and its Scribe trees are shaped by the proximity choice of those hops.
+    /// </summary>
     private static bool IsNearlyEmptyBlock(NodeId self, LeafSet leafSet, IdGeometry geometry, int row)
     {
-        if (leafSet.Clockwise.Length < leafSet.HalfSize || leafSet.CounterClockwise.Length < leafSet.HalfSize || geometry.BitsPerDigit * (row + 1) >= 128)
+        if (row == 0 || leafSet.Clockwise.Length < leafSet.HalfSize || leafSet.CounterClockwise.Length < leafSet.HalfSize || geometry.BitsPerDigit * (row + 1) >= 128)
         {
             return false;
         }
