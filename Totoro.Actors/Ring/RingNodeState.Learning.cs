@@ -53,7 +53,7 @@ internal sealed partial record RingNodeState
         }
 
         var leaves = Leaves.InsertMany(learned[..count]);
-        var table = Table.InsertMany(learned[..count]);
+        var table = Sparsened(leaves).InsertMany(learned[..count]);
         return ReferenceEquals(leaves, Leaves) && ReferenceEquals(table, Table) ? this : this with { Leaves = leaves, Table = table };
     }
 
@@ -65,7 +65,7 @@ internal sealed partial record RingNodeState
         }
 
         var leaves = Leaves.Insert(peer.Unmeasured());
-        var table = Table.Insert(peer.Unmeasured());
+        var table = Sparsened(leaves).Insert(peer.Unmeasured());
         return ReferenceEquals(leaves, Leaves) && ReferenceEquals(table, Table) ? this : this with { Leaves = leaves, Table = table };
     }
 
@@ -89,11 +89,36 @@ internal sealed partial record RingNodeState
             ? Monitors
             : Monitors.SetItem(index, Monitors[index] with { Detector = Monitors[index].Detector.Heartbeat(now, Settings.FailureDetector) });
         var leaves = Leaves.Insert(entry);
-        var table = Table.Insert(entry);
+        var table = Sparsened(leaves).Insert(entry);
         var neighbors = Neighbors.Insert(entry);
         return index < 0 && ReferenceEquals(leaves, Leaves) && ReferenceEquals(table, Table) && ReferenceEquals(neighbors, Neighbors)
             ? this
             : this with { Leaves = leaves, Table = table, Neighbors = neighbors, Monitors = monitors };
+    }
+
+    /// <summary>
+    /// The table with its sparse rows placed for <paramref name="leaves"/>: from the first row whose slot blocks are no
+    /// wider than the leaf set's span (so each holds about L nodes or fewer). Unchanged while the leaf set is not full
+    /// (a small ring, whose leaf set sees nearly everything).
+    /// </summary>
+    private RoutingTable Sparsened(LeafSet leaves)
+    {
+        if (Table.SparseCandidates == Table.CandidatesPerSlot || leaves.Clockwise.Length < leaves.HalfSize || leaves.CounterClockwise.Length < leaves.HalfSize)
+        {
+            return Table;
+        }
+
+        var clockwise = Self.Id.ClockwiseTo(leaves.Clockwise[^1].Id);
+        var counter = Self.Id.CounterClockwiseTo(leaves.CounterClockwise[^1].Id);
+        var span = clockwise > UInt128.MaxValue - counter ? UInt128.MaxValue : clockwise + counter;
+        var geometry = Settings.Geometry;
+        var row = 0;
+        while (row < geometry.DigitCount - 1 && (UInt128.One << (128 - (geometry.BitsPerDigit * (row + 1)))) > span)
+        {
+            row++;
+        }
+
+        return Table.WithSparseFromRow(row);
     }
 
     private static bool IsJitter(uint stored, uint sample) => (ulong)Math.Abs((long)sample - stored) * 8 <= stored;

@@ -140,7 +140,8 @@ internal sealed partial record RingNodeState
     private bool RowHasRoom(int row)
     {
         var entries = Table.Row(row);
-        if (entries.Length >= (Settings.Geometry.Columns - 1) * Table.CandidatesPerSlot)
+        // A sparse row's slots may hold more than the base count; holes are judged against the base count only.
+        if (entries.Length >= (Settings.Geometry.Columns - 1) * Table.CapacityOf(row))
         {
             return false;
         }

@@ -41,7 +41,7 @@ internal sealed partial record RingNodeState
         Planner = planner;
         Phase = phase;
         Leaves = LeafSet.Empty(self.Id, settings.LeafSetSize);
-        Table = RoutingTable.Empty(self.Id, settings.Geometry, settings.CandidatesPerSlot);
+        Table = RoutingTable.Empty(self.Id, settings.Geometry, settings.CandidatesPerSlot, settings.SparseExtraCandidates);
         Neighbors = NeighborhoodSet.Empty(settings.NeighborhoodSize);
     }
 

@@ -40,6 +40,14 @@ internal sealed record RingSettings(
     /// </summary>
     public int ProximityRefreshEvery { get; init; } = 5;
 
+    /// <summary>
+    /// Extra candidates a slot keeps, beyond <see cref="CandidatesPerSlot"/>, in the sparse rows: those whose slot blocks
+    /// are no wider than the leaf set's span, so that each holds about L nodes of the ring or fewer. There a slot's
+    /// candidates are nearly its whole block, so one more costs little memory and lets the final approach hop straight
+    /// to the key's closest node instead of through a block-mate that the proximity order kept. 0 = off.
+    /// </summary>
+    public int SparseExtraCandidates { get; init; } = 1;
+
     public static RingSettings Default { get; } = new(
         Geometry: IdGeometry.Default,
         LeafSetSize: 16,
@@ -98,6 +106,11 @@ internal sealed record RingSettings(
         if (ProximityRefreshEvery is < 1 or > 10_000)
         {
             throw new ArgumentOutOfRangeException(nameof(ProximityRefreshEvery), ProximityRefreshEvery, "totoro.ring.proximity-refresh-every must be in 1..10000 (maintenance periods)");
+        }
+
+        if (SparseExtraCandidates is < 0 or > 16)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SparseExtraCandidates), SparseExtraCandidates, "totoro.ring.sparse-extra-candidates must be in 0..16 (0 = off)");
         }
 
         FailureDetector.Validate();

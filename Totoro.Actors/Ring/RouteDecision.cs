@@ -139,6 +139,24 @@ internal static partial class RouteDecider
                (geometry.SharedPrefixLength(next, key) == geometry.SharedPrefixLength(self, key) && !next.IsCloserTo(key, self));
     }
 
+    /// <summary>
+    /// Whether a row-<paramref name="row"/> slot block holds at most ~2 nodes: no wider than an eighth of the full leaf
+    /// set's span. Never row 0: a ring whose row-0 blocks are that small has at most ~2·L nodes, its routes take one or
+    /// two hops either way, and its Scribe trees are shaped by the proximity choice of those hops.
+    /// </summary>
+    private static bool IsNearlyEmptyBlock(NodeId self, LeafSet leafSet, IdGeometry geometry, int row)
+    {
+        if (row == 0 || leafSet.Clockwise.Length < leafSet.HalfSize || leafSet.CounterClockwise.Length < leafSet.HalfSize || geometry.BitsPerDigit * (row + 1) >= 128)
+        {
+            return false;
+        }
+
+        var clockwise = self.ClockwiseTo(leafSet.Clockwise[^1].Id);
+        var counter = self.CounterClockwiseTo(leafSet.CounterClockwise[^1].Id);
+        var span = clockwise > UInt128.MaxValue - counter ? UInt128.MaxValue : clockwise + counter;
+        return (UInt128.One << (128 - (geometry.BitsPerDigit * (row + 1)))) <= span / 8;
+    }
+
     public static RouteDecision Decide(NodeId self, LeafSet leafSet, RoutingTable table, NeighborhoodSet neighborhood, NodeId key, bool converging = false)
     {
         ArgumentNullException.ThrowIfNull(leafSet);
@@ -168,7 +186,8 @@ internal static partial class RouteDecider
 
         var shared = geometry.SharedPrefixLength(self, key);
         var slot = table.Slot(shared, geometry.Digit(key, shared));
-        if (NearestWithinReach(self, key, leafSet, table, neighborhood, shared, converging) is { } near && slot.IndexOfId(near.Id) < 0)
+        if (NearestWithinReach(self, key, leafSet, table, neighborhood, shared, converging) is { } near &&
+            (slot.IndexOfId(near.Id) < 0 || IsNearlyEmptyBlock(self, leafSet, geometry, shared)))
         {
             // The closest valid node is not a slot candidate (when it is, the planner still picks among the slot's
             // candidates by RTT: proximity routing keeps its choice).

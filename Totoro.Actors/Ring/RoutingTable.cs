@@ -15,11 +15,13 @@ internal sealed class RoutingTable
     private static readonly PeerEntry[]?[] NoRows = [];
     private readonly PeerEntry[]?[] rows;
 
-    private RoutingTable(NodeId owner, IdGeometry geometry, int candidatesPerSlot, PeerEntry[]?[] rows)
+    private RoutingTable(NodeId owner, IdGeometry geometry, int candidatesPerSlot, int sparseCandidates, int sparseFromRow, PeerEntry[]?[] rows)
     {
         Owner = owner;
         Geometry = geometry;
         CandidatesPerSlot = candidatesPerSlot;
+        SparseCandidates = sparseCandidates;
+        SparseFromRow = sparseFromRow;
         this.rows = rows;
     }
 
@@ -28,6 +30,19 @@ internal sealed class RoutingTable
     public IdGeometry Geometry { get; }
 
     public int CandidatesPerSlot { get; }
+
+    /// <summary>Candidates a slot keeps in the sparse rows (from <see cref="SparseFromRow"/> down); ≥ <see cref="CandidatesPerSlot"/>.</summary>
+    public int SparseCandidates { get; }
+
+    /// <summary>
+    /// The first sparse row: one whose slot blocks hold only a few nodes in the whole ring, so a slot's candidates are
+    /// nearly all the nodes of its block. Set by the owner from its leaf set's span (<see cref="WithSparseFromRow"/>);
+    /// <see cref="int.MaxValue"/> (none) until then.
+    /// </summary>
+    public int SparseFromRow { get; }
+
+    /// <summary>How many candidates a slot of <paramref name="row"/> keeps.</summary>
+    public int CapacityOf(int row) => row >= SparseFromRow ? SparseCandidates : CandidatesPerSlot;
 
     /// <summary>Number of allocated rows (one past the deepest non-empty row).</summary>
     public int Depth => rows.Length;
@@ -46,10 +61,54 @@ internal sealed class RoutingTable
         }
     }
 
-    public static RoutingTable Empty(NodeId owner, IdGeometry geometry, int candidatesPerSlot)
+    public static RoutingTable Empty(NodeId owner, IdGeometry geometry, int candidatesPerSlot, int sparseExtraCandidates = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(candidatesPerSlot, 1);
-        return new RoutingTable(owner, geometry, candidatesPerSlot, NoRows);
+        ArgumentOutOfRangeException.ThrowIfNegative(sparseExtraCandidates);
+        return new RoutingTable(owner, geometry, candidatesPerSlot, candidatesPerSlot + sparseExtraCandidates, int.MaxValue, NoRows);
+    }
+
+    /// <summary>
+    /// This table with <paramref name="row"/> as its first sparse row. Rows that stop being sparse (the ring grew) drop
+    /// their extra candidates, worst first; rows that become sparse keep room for more from now on.
+    /// </summary>
+    public RoutingTable WithSparseFromRow(int row)
+    {
+        if (row == SparseFromRow || SparseCandidates == CandidatesPerSlot)
+        {
+            return row == SparseFromRow ? this : new RoutingTable(Owner, Geometry, CandidatesPerSlot, SparseCandidates, row, rows);
+        }
+
+        var copy = rows;
+        for (var trimmed = SparseFromRow; trimmed < Math.Min(row, rows.Length); trimmed++)
+        {
+            if (rows[trimmed] is not { } entries)
+            {
+                continue;
+            }
+
+            var kept = new List<PeerEntry>(entries.Length);
+            var column = -1;
+            var inSlot = 0;
+            foreach (var entry in entries)
+            {
+                var digit = Geometry.Digit(entry.Id, trimmed);
+                inSlot = digit == column ? inSlot + 1 : 1;
+                column = digit;
+                if (inSlot <= CandidatesPerSlot)
+                {
+                    kept.Add(entry);
+                }
+            }
+
+            if (kept.Count < entries.Length)
+            {
+                copy = ReferenceEquals(copy, rows) ? (PeerEntry[]?[])rows.Clone() : copy;
+                copy[trimmed] = [.. kept];
+            }
+        }
+
+        return new RoutingTable(Owner, Geometry, CandidatesPerSlot, SparseCandidates, row, copy);
     }
 
     public (int Row, int Column) PlaceOf(NodeId id)
@@ -121,7 +180,7 @@ internal sealed class RoutingTable
         var (start, length) = SlotRange(current, row, column);
         var slot = current.Slice(start, length);
         var index = slot.IndexOfId(entry.Id);
-        if (index < 0 ? length >= CandidatesPerSlot && Rank(entry, slot[^1]) > 0
+        if (index < 0 ? length >= CapacityOf(row) && Rank(entry, slot[^1]) > 0
                       : slot[index].Address == entry.Address && (!entry.HasRtt || slot[index].RttMicros == entry.RttMicros))
         {
             // The common case while a ring fills up: the slot is full of better candidates, or nothing changes.
@@ -165,7 +224,7 @@ internal sealed class RoutingTable
         }
 
         candidates.Sort(Rank);
-        if (candidates.Count > CandidatesPerSlot)
+        if (candidates.Count > CapacityOf(row))
         {
             if (candidates[^1].Id == entry.Id)
             {
@@ -203,7 +262,7 @@ internal sealed class RoutingTable
             var (start, length) = SlotRange(current, row, column);
             var slot = current.Slice(start, length);
             var index = slot.IndexOfId(entry.Id);
-            if (index < 0 ? length >= CandidatesPerSlot && Rank(entry, slot[^1]) > 0
+            if (index < 0 ? length >= CapacityOf(row) && Rank(entry, slot[^1]) > 0
                           : slot[index].Address == entry.Address && (!entry.HasRtt || slot[index].RttMicros == entry.RttMicros))
             {
                 continue;
@@ -233,7 +292,7 @@ internal sealed class RoutingTable
             }
 
             list.Insert(position, updated);
-            if (length + 1 > CandidatesPerSlot)
+            if (length + 1 > CapacityOf(row))
             {
                 list.RemoveAt(start + length);
             }
@@ -260,7 +319,7 @@ internal sealed class RoutingTable
             depth--;
         }
 
-        return new RoutingTable(Owner, Geometry, CandidatesPerSlot, depth == copy.Length ? copy : depth == 0 ? NoRows : copy[..depth]);
+        return new RoutingTable(Owner, Geometry, CandidatesPerSlot, SparseCandidates, SparseFromRow, depth == copy.Length ? copy : depth == 0 ? NoRows : copy[..depth]);
     }
 
     public RoutingTable Remove(NodeId id)
@@ -384,7 +443,7 @@ internal sealed class RoutingTable
             depth--;
         }
 
-        return new RoutingTable(Owner, Geometry, CandidatesPerSlot, depth == copy.Length ? copy : depth == 0 ? NoRows : copy[..depth]);
+        return new RoutingTable(Owner, Geometry, CandidatesPerSlot, SparseCandidates, SparseFromRow, depth == copy.Length ? copy : depth == 0 ? NoRows : copy[..depth]);
     }
 }
 

@@ -20,6 +20,7 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
     {
         Geometry = new IdGeometry(BitsPerDigit),
         CandidatesPerSlot = CandidatesPerSlot,
+        SparseExtraCandidates = SparseExtraCandidates,
         AnnounceRows = AnnounceRows,
         LeafSetSize = LeafSetSize,
         TableMaintenanceInterval = TableMaintenanceInterval,
@@ -64,6 +65,9 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
 
     /// <summary>The proximity refresh runs every this-many maintenance periods (<c>--proximity-every</c>, <c>totoro.ring.proximity-refresh-every</c>).</summary>
     public int ProximityRefreshEvery { get; init; } = RingSettings.Default.ProximityRefreshEvery;
+
+    /// <summary>Extra candidates per slot in the sparse rows (<c>--sparse-extra</c>, <c>totoro.ring.sparse-extra-candidates</c>; 0 = off).</summary>
+    public int SparseExtraCandidates { get; init; } = RingSettings.Default.SparseExtraCandidates;
 
     /// <summary>Leaf-set size L (<c>--leaf-set</c>, <c>totoro.ring.leaf-set-size</c>; even, ≥ 2).</summary>
     public int LeafSetSize { get; init; } = RingSettings.Default.LeafSetSize;

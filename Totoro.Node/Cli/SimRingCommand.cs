@@ -71,6 +71,9 @@ internal sealed record RingRunSummary(
     /// <summary>The proximity refresh runs every this-many maintenance periods (<c>--proximity-every</c>).</summary>
     public int ProximityRefreshEvery { get; init; }
 
+    /// <summary>Extra candidates per slot in the sparse rows (<c>--sparse-extra</c>).</summary>
+    public int SparseExtraCandidates { get; init; }
+
     /// <summary>Started nodes whose join had not completed when the build ended (after <c>--build-timeout</c>); must be 0.</summary>
     public int JoinsUnfinished { get; init; }
 
@@ -161,12 +164,13 @@ internal static class SimRingCommand
         var maintenanceRounds = new Option<int>("--maintenance-rounds") { Description = "Maintenance periods run after the build, before measuring", DefaultValueFactory = _ => 1 };
         var proximityProbes = new Option<int>("--proximity-probes") { Description = "Proximity-refresh probes per maintenance period (totoro.ring.proximity-probes; 0 = off)", DefaultValueFactory = _ => RingSettings.Default.ProximityProbes };
         var proximityEvery = new Option<int>("--proximity-every") { Description = "The proximity refresh runs every this-many maintenance periods (totoro.ring.proximity-refresh-every; 1 = every period)", DefaultValueFactory = _ => RingSettings.Default.ProximityRefreshEvery };
+        var sparseExtra = new Option<int>("--sparse-extra") { Description = "Extra candidates per slot in the sparse rows, whose blocks are no wider than the leaf set (totoro.ring.sparse-extra-candidates; 0 = off)", DefaultValueFactory = _ => RingSettings.Default.SparseExtraCandidates };
         var announceRows = new Option<int>("--announce-rows") { Description = "Deepest routing-table rows a joined node announces itself to (totoro.ring.announce-rows)", DefaultValueFactory = _ => 2 };
         var leafSet = new Option<int>("--leaf-set") { Description = "Leaf-set size L, even and ≥ 2 (totoro.ring.leaf-set-size)", DefaultValueFactory = _ => 16 };
         var output = new Option<string?>("--out") { Description = "Directory for CSV and SVG output" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON summary object on stdout" };
         var command = new Command("ring", "Build a Pastry multi-ring overlay through joins and measure lookups, state, messages, memory");
-        foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, landmarks, joinRate, growth, buildTimeout, settle, tableMaintenance, maintenanceRounds, proximityProbes, proximityEvery, announceRows, leafSet, output, json })
+        foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, landmarks, joinRate, growth, buildTimeout, settle, tableMaintenance, maintenanceRounds, proximityProbes, proximityEvery, sparseExtra, announceRows, leafSet, output, json })
         {
             command.Options.Add(option);
         }
@@ -191,6 +195,7 @@ internal static class SimRingCommand
                     MaintenanceRounds = parse.GetValue(maintenanceRounds),
                     ProximityProbes = parse.GetValue(proximityProbes),
                     ProximityRefreshEvery = parse.GetValue(proximityEvery),
+                    SparseExtraCandidates = parse.GetValue(sparseExtra),
                 }).ToList();
                 options.ForEach(run => run.Validated());
             }
@@ -334,6 +339,7 @@ internal static class SimRingCommand
             LeafSetSize = options.LeafSetSize,
             ProximityProbes = options.ProximityProbes,
             ProximityRefreshEvery = options.ProximityRefreshEvery,
+            SparseExtraCandidates = options.SparseExtraCandidates,
             JoinsUnfinished = unfinished,
             BuildTimeoutVirtualSeconds = options.BuildTimeout.TotalSeconds,
             BusiestUplinkBusySeconds = Math.Round(busiest.BusySeconds, 2),

@@ -53,6 +53,7 @@ internal sealed record RingModuleSettings(NodeId NodeId, int Zone, RingSettings 
             TableMaintenanceInterval = ring.Duration("table-maintenance-interval", min: TimeSpan.Zero),
             ProximityProbes = ring.Int("proximity-probes", min: 0, max: 1024),
             ProximityRefreshEvery = ring.Int("proximity-refresh-every", min: 1, max: 10_000),
+            SparseExtraCandidates = ring.Int("sparse-extra-candidates", min: 0, max: 16),
         };
         var settings = new RingModuleSettings(
             nodeId,
