@@ -124,6 +124,15 @@ internal sealed partial class ActorCell : InternalActorRef, IActorContext, IThre
         _dispatcher.Dispatch(this, new Envelope(message, sender));
     }
 
+    /// <summary>A single timer's world step: delivered only while the timer is still pending (else it was cancelled).</summary>
+    internal void FireTimer(TimerScheduler.Fired fired)
+    {
+        if (_timers is { } timers && timers.IsCurrent(fired))
+        {
+            TellLocal(fired, null);
+        }
+    }
+
     public override void SendSystemMessage(SystemMessage message) => _dispatcher.SystemDispatch(this, message);
 
     public IActorRef ActorOf(Props props, string? name = null) => CreateChild(props, name);
