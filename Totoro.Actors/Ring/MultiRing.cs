@@ -78,7 +78,8 @@ internal sealed record MultiRingNodeState(int Zone, RingNodeState ZoneRing, Ring
             return ContinueCrossZone(envelope.Ring, new RouteContext(arriving.Key, crossing, arriving.Sender, arriving.Hops, []), crossing);
         }
 
-        var adapter = new CrossZoneApplication(application);
+        // Only routed messages (and failed hops, which re-route them) reach the forward upcall; the rest need no adapter.
+        var adapter = envelope.Message is RouteMessage or DeliveryFailed ? new CrossZoneApplication(application) : application;
         if (envelope.Ring == ZoneRingId)
         {
             var step = ZoneRing.Handle(envelope.Message, now, adapter);
@@ -112,8 +113,8 @@ internal sealed record MultiRingNodeState(int Zone, RingNodeState ZoneRing, Ring
     private static RingEffect Tag(RingId ring, RingEffect effect) => effect switch
     {
         Send send => new Send(send.To, new RingEnvelope(ring, send.Message)),
-        ScheduleTimer timer => new ScheduleTimer(new RingEnvelope(ring, timer.Timer), timer.Delay),
-        CancelTimer cancel => new CancelTimer(new RingEnvelope(ring, cancel.Timer)),
+        ScheduleTimer timer => new ScheduleTimer(RingEnvelope.ForTimer(ring, timer.Timer), timer.Delay),
+        CancelTimer cancel => new CancelTimer(RingEnvelope.ForTimer(ring, cancel.Timer)),
         _ => effect,
     };
 
