@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 
 namespace Totoro.Actors.Ring;
 
@@ -101,13 +102,13 @@ internal sealed record MultiRingNodeState(int Zone, RingNodeState ZoneRing, Ring
 
     public static ImmutableArray<RingEffect> Tag(RingId ring, ImmutableArray<RingEffect> effects)
     {
-        var tagged = ImmutableArray.CreateBuilder<RingEffect>(effects.Length);
-        foreach (var effect in effects)
+        var tagged = new RingEffect[effects.Length];
+        for (var i = 0; i < tagged.Length; i++)
         {
-            tagged.Add(Tag(ring, effect));
+            tagged[i] = Tag(ring, effects[i]);
         }
 
-        return tagged.MoveToImmutable();
+        return ImmutableCollectionsMarshal.AsImmutableArray(tagged);
     }
 
     private static RingEffect Tag(RingId ring, RingEffect effect) => effect switch
@@ -124,6 +125,12 @@ internal sealed record MultiRingNodeState(int Zone, RingNodeState ZoneRing, Ring
         if (step.Effects.IsEmpty)
         {
             return new(this, []);
+        }
+
+        if (!step.Effects.Any(static effect => effect is Deliver { Context.Payload: CrossZonePayload }))
+        {
+            // The common case: every effect tagged in place, one array and no builder.
+            return new(this, Tag(ring, step.Effects));
         }
 
         var state = this;
