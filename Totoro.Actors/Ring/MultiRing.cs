@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 
 namespace Totoro.Actors.Ring;
 
@@ -78,7 +79,8 @@ internal sealed record MultiRingNodeState(int Zone, RingNodeState ZoneRing, Ring
             return ContinueCrossZone(envelope.Ring, new RouteContext(arriving.Key, crossing, arriving.Sender, arriving.Hops, []), crossing);
         }
 
-        var adapter = new CrossZoneApplication(application);
+        // Only routed messages (and failed hops, which re-route them) reach the forward upcall; the rest need no adapter.
+        var adapter = envelope.Message is RouteMessage or DeliveryFailed ? new CrossZoneApplication(application) : application;
         if (envelope.Ring == ZoneRingId)
         {
             var step = ZoneRing.Handle(envelope.Message, now, adapter);
@@ -100,20 +102,20 @@ internal sealed record MultiRingNodeState(int Zone, RingNodeState ZoneRing, Ring
 
     public static ImmutableArray<RingEffect> Tag(RingId ring, ImmutableArray<RingEffect> effects)
     {
-        var tagged = ImmutableArray.CreateBuilder<RingEffect>(effects.Length);
-        foreach (var effect in effects)
+        var tagged = new RingEffect[effects.Length];
+        for (var i = 0; i < tagged.Length; i++)
         {
-            tagged.Add(Tag(ring, effect));
+            tagged[i] = Tag(ring, effects[i]);
         }
 
-        return tagged.MoveToImmutable();
+        return ImmutableCollectionsMarshal.AsImmutableArray(tagged);
     }
 
     private static RingEffect Tag(RingId ring, RingEffect effect) => effect switch
     {
         Send send => new Send(send.To, new RingEnvelope(ring, send.Message)),
-        ScheduleTimer timer => new ScheduleTimer(new RingEnvelope(ring, timer.Timer), timer.Delay),
-        CancelTimer cancel => new CancelTimer(new RingEnvelope(ring, cancel.Timer)),
+        ScheduleTimer timer => new ScheduleTimer(RingEnvelope.ForTimer(ring, timer.Timer), timer.Delay),
+        CancelTimer cancel => new CancelTimer(RingEnvelope.ForTimer(ring, cancel.Timer)),
         _ => effect,
     };
 
@@ -123,6 +125,12 @@ internal sealed record MultiRingNodeState(int Zone, RingNodeState ZoneRing, Ring
         if (step.Effects.IsEmpty)
         {
             return new(this, []);
+        }
+
+        if (!step.Effects.Any(static effect => effect is Deliver { Context.Payload: CrossZonePayload }))
+        {
+            // The common case: every effect tagged in place, one array and no builder.
+            return new(this, Tag(ring, step.Effects));
         }
 
         var state = this;

@@ -4,41 +4,33 @@ using Totoro.Kernel;
 namespace Totoro.Actors.Ring;
 
 /// <summary>
-/// The shell's state: the ring core's state, the applications registered per payload type, and the subscribers to
-/// ring events. Immutable; the actor swaps it whole.
-/// </summary>
-internal sealed record RingShellState(
-    MultiRingNodeState Ring,
-    ApplicationRouter Applications,
-    ImmutableArray<IActorRef> Subscribers,
-    ImmutableArray<IActorRef> LeafSetWatchers);
-
-/// <summary>
 /// Hosts one node of the multi-ring overlay. Every ring message and timer goes to the functional core
 /// (<see cref="MultiRingNodeState"/>); the actor swaps in the new state and performs the effects in order: sends
 /// through <see cref="IRingLinks"/>, timers as keyed actor timers (the key is the timer message itself), deliveries
 /// to the application registered for the payload's type (else <paramref name="fallback"/>), and notifications to
 /// subscribers.
 /// </summary>
-internal sealed class RingMembershipActor : ReceiveActor
+internal sealed class RingMembershipActor : UntypedActor
 {
     private readonly RingMembershipStart _start;
     private readonly IRingLinks _links;
-    private readonly IRouteApplication _fallback;
-    private readonly ImmutableArray<IActorRef> _subscribersAtStart;
     private Dictionary<long, (NodeAddress To, RingEnvelope Envelope, TimeSpan SentAt)>? _unacknowledged;
-    private RingShellState _state = null!;
     private long _nextHop;
+
+    // The shell's state: the ring core's state (immutable, swapped whole), the applications registered per payload
+    // type, and the subscribers to ring events. Separate fields rather than one record, so that a message that
+    // changes only the core's state allocates no shell record (10⁸ messages in a 10⁶-node simulation).
+    private MultiRingNodeState _ring = null!;
+    private ApplicationRouter _applications;
+    private ImmutableArray<IActorRef> _subscribers;
+    private ImmutableArray<IActorRef> _leafSetWatchers = [];
 
     public RingMembershipActor(RingMembershipStart start, IRingLinks links, IRouteApplication fallback, ImmutableArray<IActorRef> subscribers)
     {
         _start = start;
         _links = links;
-        _fallback = fallback;
-        _subscribersAtStart = subscribers;
-        // One registered handler that dispatches to the named ones: each registration costs ~100 B per actor, and
-        // the simulator hosts 10⁶ of these.
-        ReceiveAny(OnMessage);
+        _applications = new ApplicationRouter(ImmutableDictionary<Type, IRouteApplication>.Empty, fallback);
+        _subscribers = subscribers;
     }
 
     public static Props Props(RingMembershipStart start, IRingLinks links, IRouteApplication fallback, ImmutableArray<IActorRef> subscribers) =>
@@ -47,13 +39,14 @@ internal sealed class RingMembershipActor : ReceiveActor
     protected override void PreStart()
     {
         var begin = _start.Begin(_start.Planner);
-        _state = new RingShellState(begin.State, new ApplicationRouter(ImmutableDictionary<Type, IRouteApplication>.Empty, _fallback), _subscribersAtStart, []);
+        _ring = begin.State;
         Perform(begin.Effects);
     }
 
     private TimeSpan Now => RingClock.Now(Context.Time);
 
-    private void OnMessage(object message)
+    // No handler table (an UntypedActor): the simulator hosts 10⁶ of these, and a table costs ~200 B per actor.
+    protected override void OnReceive(object message)
     {
         switch (message)
         {
@@ -80,18 +73,14 @@ internal sealed class RingMembershipActor : ReceiveActor
 
     private void OnRingMessage(RingEnvelope envelope)
     {
-        var leaves = _state.Ring.ZoneRing.Leaves;
-        var step = _state.Ring.Handle(envelope, Now, _state.Applications);
-        if (!ReferenceEquals(step.State, _state.Ring))
-        {
-            _state = _state with { Ring = step.State };
-        }
-
+        var leaves = _ring.ZoneRing.Leaves;
+        var step = _ring.Handle(envelope, Now, _applications);
+        _ring = step.State;
         Perform(step.Effects);
-        if (!_state.LeafSetWatchers.IsEmpty && !ReferenceEquals(leaves, _state.Ring.ZoneRing.Leaves))
+        if (!_leafSetWatchers.IsEmpty && !ReferenceEquals(leaves, _ring.ZoneRing.Leaves))
         {
-            var changed = new RingLeafSetChanged(_state.Ring.ZoneRing.Self, [.. _state.Ring.ZoneRing.Leaves.Members().Select(NodeHandle.Of)]);
-            foreach (var watcher in _state.LeafSetWatchers)
+            var changed = new RingLeafSetChanged(_ring.ZoneRing.Self, [.. _ring.ZoneRing.Leaves.Members().Select(NodeHandle.Of)]);
+            foreach (var watcher in _leafSetWatchers)
             {
                 watcher.Tell(changed, Self);
             }
@@ -133,19 +122,19 @@ internal sealed class RingMembershipActor : ReceiveActor
                 OnRoute(route);
                 break;
             case RegisterRouteApplication register:
-                _state = _state with { Applications = _state.Applications.With(register.PayloadType, register.Application) };
+                _applications = _applications.With(register.PayloadType, register.Application);
                 break;
             case SubscribeRingEvents subscribe:
-                _state = _state with { Subscribers = _state.Subscribers.Add(subscribe.Subscriber) };
+                _subscribers = _subscribers.Add(subscribe.Subscriber);
                 break;
             case WatchLeafSet watch:
-                _state = _state with { LeafSetWatchers = _state.LeafSetWatchers.Add(watch.Watcher) };
+                _leafSetWatchers = _leafSetWatchers.Add(watch.Watcher);
                 break;
             case LeaveRing:
                 OnLeave();
                 break;
             case GetRingState:
-                Sender?.Tell(new RingStateSnapshot(_state.Ring), Self);
+                Sender?.Tell(new RingStateSnapshot(_ring), Self);
                 break;
             default:
                 Unhandled(command);
@@ -155,17 +144,17 @@ internal sealed class RingMembershipActor : ReceiveActor
 
     private void OnRoute(RouteRequest route)
     {
-        var step = _state.Ring.Route(route.Key, route.Ring, route.Payload);
-        _state = _state with { Ring = step.State };
+        var step = _ring.Route(route.Key, route.Ring, route.Payload);
+        _ring = step.State;
         Perform(step.Effects);
     }
 
     private void OnLeave()
     {
-        var ring = _state.Ring;
+        var ring = _ring;
         var zone = ring.ZoneRing.Leave();
         var global = ring.GlobalRing?.Leave();
-        _state = _state with { Ring = ring with { ZoneRing = zone.State, GlobalRing = global?.State } };
+        _ring = ring with { ZoneRing = zone.State, GlobalRing = global?.State };
         Perform(MultiRingNodeState.Tag(ring.ZoneRingId, zone.Effects));
         if (global is { } globalStep)
         {
@@ -195,7 +184,7 @@ internal sealed class RingMembershipActor : ReceiveActor
                     Timers.Cancel(cancel.Timer);
                     break;
                 case Deliver deliver:
-                    _state.Applications.Deliver(deliver.Context);
+                    _applications.Deliver(deliver.Context);
                     break;
                 case JoinCompleted joined:
                     RingLog.Joined(Log, joined.Self);
@@ -225,7 +214,7 @@ internal sealed class RingMembershipActor : ReceiveActor
 
     private void Publish(object notification)
     {
-        foreach (var subscriber in _state.Subscribers)
+        foreach (var subscriber in _subscribers)
         {
             subscriber.Tell(notification, Self);
         }

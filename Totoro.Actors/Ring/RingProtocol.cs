@@ -131,7 +131,19 @@ internal readonly record struct RingId(int Value)
 }
 
 /// <summary>A ring message tagged with the ring it belongs to (a gateway runs two rings behind one address).</summary>
-internal sealed record RingEnvelope(RingId Ring, RingMessage Message) : RingMessage;
+internal sealed record RingEnvelope(RingId Ring, RingMessage Message) : RingMessage
+{
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(RingId Ring, RingMessage Timer), RingEnvelope> Timers = new();
+
+    /// <summary>
+    /// The envelope of a timer message (the actor timer's key and message): one shared instance per ring and timer
+    /// message, since every node re-arms its maintenance timers each period (3 envelopes per node otherwise retained).
+    /// Envelopes are immutable, so sharing is invisible; only the field-less ticks are cached (rings × 4 entries).
+    /// </summary>
+    public static RingEnvelope ForTimer(RingId ring, RingMessage timer) => timer is HeartbeatTick or LeafSetExchangeTick or TableMaintenanceTick or JoinRetryTick
+        ? Timers.GetOrAdd((ring, timer), static key => new RingEnvelope(key.Ring, key.Timer))
+        : new RingEnvelope(ring, timer);
+}
 
 /// <summary>
 /// Routed payload of a cross-zone route: the real key, the ring that resolves it, the application payload, and the

@@ -154,7 +154,7 @@ internal sealed partial class ActorCell
             return;
         }
         Set(CellFlags.RecreatePending);
-        _extras?.Timers?.CancelAll();
+        _timers?.CancelAll();
         var failedActor = _actor;
         var failedMessage = _extras?.FailedMessage;
         Extras.FailedMessage = null;
@@ -197,7 +197,7 @@ internal sealed partial class ActorCell
             return;
         }
         Set(CellFlags.Terminating);
-        _extras?.Timers?.CancelAll();
+        _timers?.CancelAll();
         foreach (var child in SnapshotChildren())
         {
             child.SendSystemMessage(new Terminate());

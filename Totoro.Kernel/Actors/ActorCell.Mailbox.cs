@@ -233,7 +233,7 @@ internal sealed partial class ActorCell
             switch (message)
             {
                 case TimerScheduler.Fired fired:
-                    if (_extras?.Timers is not { } timers || !timers.TryAccept(fired))
+                    if (_timers is not { } timers || !timers.TryAccept(fired))
                     {
                         return;
                     }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Totoro.Kernel;
 
@@ -26,6 +27,7 @@ internal sealed partial class ActorCell : InternalActorRef, IActorContext, IThre
     private SystemMessage? _systemHead;
     private ConcurrentQueue<Envelope>? _mailbox;
     private CellExtras? _extras;
+    private TimerScheduler? _timers;
     private object? _currentMessage;
     private IActorRef? _currentSender;
 
@@ -70,7 +72,10 @@ internal sealed partial class ActorCell : InternalActorRef, IActorContext, IThre
 
     public TimeProvider Time => _system.Time;
 
-    public ILogger Log => Extras.Logger ??= _system.LoggerFactory.CreateLogger(_actor?.GetType().FullName ?? "Totoro.Kernel.Actor");
+    /// <summary>The actor's logger; with the default null factory no per-actor state is allocated for it.</summary>
+    public ILogger Log => ReferenceEquals(_system.LoggerFactory, NullLoggerFactory.Instance)
+        ? NullLogger.Instance
+        : Extras.Logger ??= _system.LoggerFactory.CreateLogger(_actor?.GetType().FullName ?? "Totoro.Kernel.Actor");
 
     internal Dispatcher Dispatcher => _dispatcher;
 
@@ -82,7 +87,8 @@ internal sealed partial class ActorCell : InternalActorRef, IActorContext, IThre
         init => _flags |= value ? CellFlags.Guardian : CellFlags.None;
     }
 
-    internal ITimerScheduler Timers => Extras.Timers ??= new TimerScheduler(this);
+    /// <summary>A field of the cell rather than of <see cref="CellExtras"/>: most long-lived actors use timers, and the extras object is ~120 B.</summary>
+    internal ITimerScheduler Timers => _timers ??= new TimerScheduler(this);
 
     internal IStash Stash => Extras.Stash ??= new StashBuffer(this);
 
@@ -116,6 +122,15 @@ internal sealed partial class ActorCell : InternalActorRef, IActorContext, IThre
             return;
         }
         _dispatcher.Dispatch(this, new Envelope(message, sender));
+    }
+
+    /// <summary>A single timer's world step: delivered only while the timer is still pending (else it was cancelled).</summary>
+    internal void FireTimer(TimerScheduler.Fired fired)
+    {
+        if (_timers is { } timers && timers.IsCurrent(fired))
+        {
+            TellLocal(fired, null);
+        }
     }
 
     public override void SendSystemMessage(SystemMessage message) => _dispatcher.SystemDispatch(this, message);

@@ -7,7 +7,6 @@ internal sealed class CellExtras
 {
     public HashSet<InternalActorRef>? WatchedBy;
     public HashSet<InternalActorRef>? Watching;
-    public TimerScheduler? Timers;
     public StashBuffer? Stash;
     public Queue<Envelope>? Unstashed;
     public Dictionary<ActorCell, RestartStatistics>? ChildStats;

@@ -33,7 +33,7 @@ internal sealed class TimerScheduler(ActorCell cell) : ITimerScheduler
         {
             if (_large.Remove(key, out var removed))
             {
-                removed.Timer.Dispose();
+                removed.Timer?.Dispose();
             }
             return;
         }
@@ -42,7 +42,7 @@ internal sealed class TimerScheduler(ActorCell cell) : ITimerScheduler
         {
             var entry = _timers[index];
             RemoveAt(index);
-            entry.Timer.Dispose();
+            entry.Timer?.Dispose();
         }
     }
 
@@ -52,18 +52,23 @@ internal sealed class TimerScheduler(ActorCell cell) : ITimerScheduler
         {
             foreach (var entry in _large.Values)
             {
-                entry.Timer.Dispose();
+                entry.Timer?.Dispose();
             }
             _large.Clear();
             return;
         }
         for (var index = 0; index < _count; index++)
         {
-            _timers[index].Timer.Dispose();
+            _timers[index].Timer?.Dispose();
         }
         Array.Clear(_timers, 0, _count);
         _count = 0;
     }
+
+    /// <summary>True if <paramref name="fired"/> is still its key's pending firing (not cancelled, restarted or already taken).</summary>
+    internal bool IsCurrent(Fired fired) => _large is not null
+        ? _large.TryGetValue(fired.Key, out var found) && found.Generation == fired.Generation
+        : IndexOf(fired.Key) is var index && index >= 0 && _timers[index].Generation == fired.Generation;
 
     /// <summary>True if the firing is current; a single timer is then forgotten.</summary>
     internal bool TryAccept(Fired fired)
@@ -77,7 +82,7 @@ internal sealed class TimerScheduler(ActorCell cell) : ITimerScheduler
             if (!found.Periodic)
             {
                 _large.Remove(fired.Key);
-                found.Timer.Dispose();
+                found.Timer?.Dispose();
             }
             return true;
         }
@@ -90,7 +95,7 @@ internal sealed class TimerScheduler(ActorCell cell) : ITimerScheduler
         {
             var entry = _timers[index];
             RemoveAt(index);
-            entry.Timer.Dispose();
+            entry.Timer?.Dispose();
         }
         return true;
     }
@@ -101,7 +106,18 @@ internal sealed class TimerScheduler(ActorCell cell) : ITimerScheduler
         ArgumentNullException.ThrowIfNull(message);
         Cancel(key);
         var fired = new Fired(key, message, ++_generation) { Owner = cell };
-        var timer = cell.System.Time.CreateTimer(static state => ((Fired)state!).Owner!.TellLocal(state!, null), fired, dueTime, period);
+        ITimer? timer = null;
+        if (period == Timeout.InfiniteTimeSpan && dueTime != Timeout.InfiniteTimeSpan && cell.System.Time is VirtualTimeProvider virtualTime)
+        {
+            // Under a world a single timer is its firing step alone (the step a virtual timer would queue: same due
+            // time, same sequence position); cancelling forgets the entry, and the step then finds it not current.
+            virtualTime.World.ScheduleTimer(dueTime, fired);
+        }
+        else
+        {
+            timer = cell.System.Time.CreateTimer(static state => ((Fired)state!).Owner!.TellLocal(state!, null), fired, dueTime, period);
+        }
+
         var added = new Entry(key, timer, fired.Generation, period != Timeout.InfiniteTimeSpan);
         if (_large is null && _count == SmallLimit)
         {
@@ -145,10 +161,14 @@ internal sealed class TimerScheduler(ActorCell cell) : ITimerScheduler
         _timers[_count] = default;
     }
 
-    private readonly record struct Entry(object Key, ITimer Timer, long Generation, bool Periodic);
+    /// <summary>A pending timer; <paramref name="Timer"/> is null for a single timer under a world (see <see cref="Start"/>).</summary>
+    private readonly record struct Entry(object Key, ITimer? Timer, long Generation, bool Periodic);
 
-    internal sealed record Fired(object Key, object Message, long Generation)
+    internal sealed record Fired(object Key, object Message, long Generation) : IWorldTimer
     {
         public ActorCell? Owner { get; init; }
+
+        /// <summary>The world step of a single timer: delivered as a disposed virtual timer would be, i.e. only if still current.</summary>
+        void IWorldTimer.Fire(long seq) => Owner!.FireTimer(this);
     }
 }

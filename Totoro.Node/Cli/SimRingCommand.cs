@@ -128,7 +128,11 @@ internal sealed record BuildGcSummary(double PauseSeconds, int Gen0Collections, 
 }
 
 /// <summary>The JSON summary of <c>totoro sim ring</c>: one object, one entry per N.</summary>
-internal sealed record RingSimSummary(string Simulation, string DateUtc, int ProcessorCount, IReadOnlyList<RingRunSummary> Runs);
+internal sealed record RingSimSummary(string Simulation, string DateUtc, int ProcessorCount, IReadOnlyList<RingRunSummary> Runs)
+{
+    /// <summary>The garbage-collector settings the run had (<c>--gc</c>; see <see cref="SimGcLauncher"/>).</summary>
+    public SimGcReport? Gc { get; init; }
+}
 
 /// <summary>
 /// <c>totoro sim ring</c>: builds the overlay through the real join protocol on virtual time, then measures lookups
@@ -169,8 +173,9 @@ internal static class SimRingCommand
         var leafSet = new Option<int>("--leaf-set") { Description = "Leaf-set size L, even and ≥ 2 (totoro.ring.leaf-set-size)", DefaultValueFactory = _ => 16 };
         var output = new Option<string?>("--out") { Description = "Directory for CSV and SVG output" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON summary object on stdout" };
+        var gc = new Option<string>("--gc") { Description = "GC settings: sim (re-run in a child process with a 512 MiB gen-0 budget) or default (the runtime's)", DefaultValueFactory = _ => "sim" };
         var command = new Command("ring", "Build a Pastry multi-ring overlay through joins and measure lookups, state, messages, memory");
-        foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, landmarks, joinRate, growth, buildTimeout, settle, tableMaintenance, maintenanceRounds, proximityProbes, proximityEvery, sparseExtra, announceRows, leafSet, output, json })
+        foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, landmarks, joinRate, growth, buildTimeout, settle, tableMaintenance, maintenanceRounds, proximityProbes, proximityEvery, sparseExtra, announceRows, leafSet, output, json, gc })
         {
             command.Options.Add(option);
         }
@@ -198,6 +203,7 @@ internal static class SimRingCommand
                     SparseExtraCandidates = parse.GetValue(sparseExtra),
                 }).ToList();
                 options.ForEach(run => run.Validated());
+                SimGcProfile.Parse(parse.GetValue(gc));
             }
             catch (Exception error) when (error is ArgumentException or FormatException or OverflowException)
             {
@@ -250,7 +256,10 @@ internal static class SimRingCommand
             }
         }
 
-        return new RingSimSummary("ring", TimeProvider.System.GetUtcNow().ToString("yyyy-MM-dd'T'HH:mm'Z'", CultureInfo.InvariantCulture), Environment.ProcessorCount, results);
+        return new RingSimSummary("ring", TimeProvider.System.GetUtcNow().ToString("yyyy-MM-dd'T'HH:mm'Z'", CultureInfo.InvariantCulture), Environment.ProcessorCount, results)
+        {
+            Gc = SimGcReport.Current(),
+        };
     }
 
     private static RingRunSummary RunOne(RingSimOptions options, Action<int> started, Action<string> phase)

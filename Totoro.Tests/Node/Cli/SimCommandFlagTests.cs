@@ -15,6 +15,7 @@ public sealed class SimCommandFlagTests
     [TestCase("--nodes", "ten", "--nodes: 'ten' is not a node count", "")]
     [TestCase("--proximity-probes", "-1", "totoro.ring.proximity-probes must be in 0..1024", "(got -1)")]
     [TestCase("--sparse-extra", "-1", "totoro.ring.sparse-extra-candidates must be in 0..16", "(got -1)")]
+    [TestCase("--gc", "fast", "--gc: 'fast' is not a GC profile (expected sim or default)", "")]
     public async Task A_bad_sim_ring_flag_is_reported_in_one_line(string flag, string value, string expected, string actual)
     {
         string[] args = flag == "--nodes" ? ["ring", flag, value, "--json"] : ["ring", "--nodes", "1000", flag, value, "--json"];
