@@ -128,6 +128,8 @@ internal sealed partial record ForestState
     /// <summary>
     /// The ring's forward upcall. A subscribe passing through a tree member is adopted here and absorbed; through
     /// a node outside the tree, the node adopts it, becomes a forwarder and continues the route as its own subscribe.
+    /// A node at its cross-tree child budget does neither (an existing child's re-subscribe is still refreshed): the
+    /// subscribe continues along the ring route.
     /// </summary>
     public (ForestStep Step, ForwardVerdict Verdict) OnForward(RouteContext context, TimeSpan now)
     {
@@ -141,7 +143,8 @@ internal sealed partial record ForestState
         if (Trees.GetValueOrDefault(request.Topic) is { } tree)
         {
             // A zone head is only grafted onto attached members: their paths hold home-zone nodes only, so no loop can close.
-            if (tree.Path.Contains(request.Subscriber.Id) || (crossZone && !tree.IsAttached))
+            if (tree.Path.Contains(request.Subscriber.Id) || (crossZone && !tree.IsAttached) ||
+                (tree.IndexOfChild(request.Subscriber.Id) < 0 && AtChildBudget))
             {
                 return (new(this, []), ForwardVerdict.Continue);
             }
@@ -149,7 +152,7 @@ internal sealed partial record ForestState
             return (Done(Adopt(tree, request, effects), effects), ForwardVerdict.Absorb);
         }
 
-        if (crossZone)
+        if (crossZone || AtChildBudget)
         {
             return (new(this, []), ForwardVerdict.Continue);
         }
@@ -158,6 +161,16 @@ internal sealed partial record ForestState
         var onward = request with { Subscriber = Self, SubscriberZone = Zone, SubtreeSize = forwarder.SubtreeSize };
         return (Done(forwarder, effects), ForwardVerdict.Replace(onward));
     }
+
+    /// <summary>Children this node keeps, summed over all its trees (what <see cref="ForestSettings.NodeChildBudget"/> limits).</summary>
+    public int ChildLoad => Trees.Values.Sum(tree => tree.Children.Length);
+
+    /// <summary>
+    /// Whether this node is at its cross-tree child budget: a subscribe routed through it then continues toward the
+    /// key (transparent forwarding) instead of being adopted here. Loop-free: nothing changes here, and the route
+    /// still progresses to the node closest to the key, the root, which always accepts.
+    /// </summary>
+    private bool AtChildBudget => Settings.NodeChildBudget > 0 && ChildLoad >= Settings.NodeChildBudget;
 
     /// <summary>The ring delivered a routed forest message here: this node is the closest to the key in its ring.</summary>
     public ForestStep OnDeliver(RouteContext context, TimeSpan now)
