@@ -162,15 +162,23 @@ internal sealed partial record ForestState
         return (Done(forwarder, effects), ForwardVerdict.Replace(onward));
     }
 
-    /// <summary>Children this node keeps, summed over all its trees (what <see cref="ForestSettings.NodeChildBudget"/> limits).</summary>
+    /// <summary>Children this node keeps, summed over all its trees.</summary>
     public int ChildLoad => Trees.Values.Sum(tree => tree.Children.Length);
+
+    /// <summary>
+    /// What <see cref="ForestSettings.NodeChildBudget"/> limits: the children over all trees, where a tree this node is
+    /// the root (or a zone head) of counts as full (the fan-out cap) from the start. A root must accept every subscribe
+    /// that reaches it, and its tree fills only as the subscribes arrive, so it reserves that load up front rather than
+    /// first filling its budget with forwarding for other trees.
+    /// </summary>
+    public int BudgetedLoad => Trees.Values.Sum(tree => tree.IsScopeRoot ? Math.Max(tree.Children.Length, Settings.FanOutCap) : tree.Children.Length);
 
     /// <summary>
     /// Whether this node is at its cross-tree child budget: a subscribe routed through it then continues toward the
     /// key (transparent forwarding) instead of being adopted here. Loop-free: nothing changes here, and the route
     /// still progresses to the node closest to the key, the root, which always accepts.
     /// </summary>
-    private bool AtChildBudget => Settings.NodeChildBudget > 0 && ChildLoad >= Settings.NodeChildBudget;
+    private bool AtChildBudget => Settings.NodeChildBudget > 0 && BudgetedLoad >= Settings.NodeChildBudget;
 
     /// <summary>The ring delivered a routed forest message here: this node is the closest to the key in its ring.</summary>
     public ForestStep OnDeliver(RouteContext context, TimeSpan now)

@@ -95,6 +95,26 @@ public class ForestChildBudgetTests
     }
 
     [Test]
+    public void A_root_reserves_its_fan_out_cap_and_forwards_for_no_other_tree_once_that_reaches_the_budget()
+    {
+        var settings = WithBudget(8) with { FanOutCap = 8 };
+        var root = ForestState.Create(H(1), 0, settings, new FoldCombiners([VectorSum.Combiner])).State;
+        root = root.OnDeliver(Routed(new CreateTopicRequest(Topic, 0), Topic.Key), T0).State;
+        root = root.OnDeliver(Routed(Sub(10, Topic), Topic.Key), T0).State;
+        Assert.That(root.ChildLoad, Is.EqualTo(1));
+        Assert.That(root.BudgetedLoad, Is.EqualTo(8), "its own tree counts as full: the root must accept up to the cap");
+
+        var (step, verdict) = root.OnForward(Routed(Sub(9, Other), Other.Key), T0);
+        Assert.That(verdict, Is.EqualTo(ForwardVerdict.Continue));
+        Assert.That(step.State.Describe(Other), Is.Null);
+
+        // With a budget above the reservation it still forwards.
+        var roomy = ForestState.Create(H(1), 0, WithBudget(9) with { FanOutCap = 8 }, new FoldCombiners([VectorSum.Combiner])).State
+            .OnDeliver(Routed(new CreateTopicRequest(Topic, 0), Topic.Key), T0).State;
+        Assert.That(roomy.OnForward(Routed(Sub(9, Other), Other.Key), T0).Verdict, Is.TypeOf<ForwardVerdict.ReplaceVerdict>());
+    }
+
+    [Test]
     public void A_negative_budget_is_refused_naming_its_key()
     {
         Assert.That(
