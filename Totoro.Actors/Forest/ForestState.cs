@@ -253,7 +253,7 @@ internal sealed partial record ForestState
             SubscribeAccepted accepted => OnAccepted(tree, accepted, now, effects),
             PushDown push => tree is null || push.Request.Subscriber.Id == Self.Id || tree.Path.Contains(push.Request.Subscriber.Id)
                 ? new(this, [])
-                : Done(Adopt(tree, push.Request, effects), effects),
+                : Done(Adopt(tree, push.Request, effects, pushedDown: true), effects),
             Unsubscribe leaving => tree is null ? new(this, []) : Done(RemoveChild(tree, leaving.Child.Id, effects), effects),
             TreeHeartbeat heartbeat => OnHeartbeat(tree, heartbeat, now, effects),
             Multicast multicast => tree is null ? new(this, []) : OnMulticast(tree, multicast, now, effects),
@@ -463,11 +463,17 @@ internal sealed partial record ForestState
     /// default the one sharing the longest id prefix with it, smallest subtree on a tie). The pushed-to child is below this node and the subscriber is not an ancestor
     /// of this node, so the subscriber is not an ancestor of the child either: push-down cannot close a loop.
     /// </summary>
-    private TreeTopology Adopt(TreeTopology tree, SubscribeRequest request, ImmutableArray<ForestEffect>.Builder effects)
+    /// <remarks>
+    /// A node a newcomer was pushed down to that is at its cross-tree child budget and already has children in this
+    /// tree passes it further down the same way (Scribe's push-down to a child) instead of adopting it; a leaf of the
+    /// tree always adopts, so the push-down ends. The loop argument above holds for every step.
+    /// </remarks>
+    private TreeTopology Adopt(TreeTopology tree, SubscribeRequest request, ImmutableArray<ForestEffect>.Builder effects, bool pushedDown = false)
     {
         var subscriber = request.Subscriber;
         var index = tree.IndexOfChild(subscriber.Id);
-        if (index < 0 && tree.Children.Length >= Settings.FanOutCap)
+        var loaded = pushedDown && !tree.IsScopeRoot && !tree.Children.IsEmpty && AtChildBudget;
+        if (index < 0 && (tree.Children.Length >= Settings.FanOutCap || loaded))
         {
             var target = PushDownChooser.Choose(Self, tree.Topic, subscriber, tree.Children);
             effects.Add(new SendToPeer(target.Handle.Address, new PushDown(tree.Topic, request)));

@@ -95,6 +95,29 @@ public class ForestChildBudgetTests
     }
 
     [Test]
+    public void A_member_at_its_budget_with_children_in_the_tree_passes_a_pushed_down_newcomer_further_down()
+    {
+        // Node 3: forwarder of Other with 2 children (its budget), member of Topic below node 1, with one child (node 4) in Topic.
+        var member = ForwarderOfOther(3, WithBudget(2), 5, 6).Subscribe(Topic, 0, T0).State;
+        member = member.Handle(new SubscribeAccepted(Topic, H(1), 0, [H(1).Id]), T0).State;
+        member = member.Handle(new PushDown(Topic, Sub(4, Topic)), T0).State;
+        Assert.That(member.Describe(Topic)!.FanOut, Is.EqualTo(1), "a leaf of the tree adopts even at its budget");
+
+        var pushed = member.Handle(new PushDown(Topic, Sub(9, Topic)), T0);
+
+        var onward = pushed.Effects.OfType<SendToPeer>().Single();
+        Assert.That(onward.To, Is.EqualTo(H(4).Address), "handed down to its child, below it");
+        Assert.That(((PushDown)onward.Message).Request.Subscriber, Is.EqualTo(H(9)));
+        Assert.That(pushed.State.Describe(Topic)!.FanOut, Is.EqualTo(1));
+
+        // Without the budget it adopts (its fan-out cap is far away).
+        var free = ForwarderOfOther(3, WithBudget(0), 5, 6).Subscribe(Topic, 0, T0).State;
+        free = free.Handle(new SubscribeAccepted(Topic, H(1), 0, [H(1).Id]), T0).State;
+        free = free.Handle(new PushDown(Topic, Sub(4, Topic)), T0).State;
+        Assert.That(free.Handle(new PushDown(Topic, Sub(9, Topic)), T0).State.Describe(Topic)!.FanOut, Is.EqualTo(2));
+    }
+
+    [Test]
     public void A_root_reserves_its_fan_out_cap_and_forwards_for_no_other_tree_once_that_reaches_the_budget()
     {
         var settings = WithBudget(8) with { FanOutCap = 8 };
