@@ -38,8 +38,12 @@ internal sealed record ForestSettings(
         RoundMemory: 16,
         NodeChildBudget: DefaultNodeChildBudget);
 
-    /// <summary>The product default of <see cref="NodeChildBudget"/> (<c>totoro.forest.node-child-budget</c>).</summary>
-    public const int DefaultNodeChildBudget = 8;
+    /// <summary>
+    /// The product default of <see cref="NodeChildBudget"/> (<c>totoro.forest.node-child-budget</c>): off. With a budget
+    /// of 8 a single 1,000-member tree on 10⁴ nodes (cap 32) got one level deeper than its bound (depth 6 > 5): subscribes
+    /// that pass loaded nodes end at the root and are pushed down (docs/benchmarks.md, "sim fl: cross-tree load budget").
+    /// </summary>
+    public const int DefaultNodeChildBudget = 0;
 
     /// <summary>Throws naming the offending key when a value is out of range.</summary>
     public ForestSettings Validated()
