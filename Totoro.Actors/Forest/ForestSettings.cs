@@ -11,6 +11,13 @@ namespace Totoro.Actors.Forest;
 /// </param>
 /// <param name="RecentMessageIds">Multicast ids remembered per topic for de-duplication.</param>
 /// <param name="RoundMemory">Closed fold rounds remembered per topic, so late partials are recognised and dropped.</param>
+/// <param name="NodeChildBudget">
+/// Most children a node takes on along subscribe routes, summed over all its trees (0: no budget). A node at its
+/// budget that a subscribe passes through lets the subscribe continue toward the key instead of adopting it (it
+/// becomes no new forwarder and adopts no new child in a tree it is already in): the next hop, closer to the root,
+/// adopts it. The root always accepts (then <paramref name="FanOutCap"/> and push-down apply), and so does a member
+/// a full parent pushes a newcomer down to, so every subscribe still ends attached.
+/// </param>
 internal sealed record ForestSettings(
     int FanOutCap,
     TimeSpan TickInterval,
@@ -18,7 +25,8 @@ internal sealed record ForestSettings(
     TimeSpan SubscribeRetry,
     TimeSpan LevelSlack,
     int RecentMessageIds,
-    int RoundMemory)
+    int RoundMemory,
+    int NodeChildBudget = 0)
 {
     public static ForestSettings Default { get; } = new(
         FanOutCap: 32,
@@ -27,7 +35,15 @@ internal sealed record ForestSettings(
         SubscribeRetry: TimeSpan.FromSeconds(3),
         LevelSlack: TimeSpan.FromSeconds(1),
         RecentMessageIds: 64,
-        RoundMemory: 16);
+        RoundMemory: 16,
+        NodeChildBudget: DefaultNodeChildBudget);
+
+    /// <summary>
+    /// The product default of <see cref="NodeChildBudget"/> (<c>totoro.forest.node-child-budget</c>): off. With a budget
+    /// of 8 a single 1,000-member tree on 10⁴ nodes (cap 32) got one level deeper than its bound (depth 6 > 5): subscribes
+    /// that pass loaded nodes end at the root and are pushed down (docs/benchmarks.md, "sim fl: cross-tree load budget").
+    /// </summary>
+    public const int DefaultNodeChildBudget = 0;
 
     /// <summary>Throws naming the offending key when a value is out of range.</summary>
     public ForestSettings Validated()
@@ -50,6 +66,11 @@ internal sealed record ForestSettings(
         if (RecentMessageIds < 1 || RoundMemory < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(RecentMessageIds), "totoro.forest.recent-message-ids and round-memory must be ≥ 1");
+        }
+
+        if (NodeChildBudget < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(NodeChildBudget), NodeChildBudget, "totoro.forest.node-child-budget must be ≥ 0 (0: no budget)");
         }
 
         return this;

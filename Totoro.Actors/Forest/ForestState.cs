@@ -128,6 +128,8 @@ internal sealed partial record ForestState
     /// <summary>
     /// The ring's forward upcall. A subscribe passing through a tree member is adopted here and absorbed; through
     /// a node outside the tree, the node adopts it, becomes a forwarder and continues the route as its own subscribe.
+    /// A node at its cross-tree child budget does neither (an existing child's re-subscribe is still refreshed): the
+    /// subscribe continues along the ring route.
     /// </summary>
     public (ForestStep Step, ForwardVerdict Verdict) OnForward(RouteContext context, TimeSpan now)
     {
@@ -141,7 +143,8 @@ internal sealed partial record ForestState
         if (Trees.GetValueOrDefault(request.Topic) is { } tree)
         {
             // A zone head is only grafted onto attached members: their paths hold home-zone nodes only, so no loop can close.
-            if (tree.Path.Contains(request.Subscriber.Id) || (crossZone && !tree.IsAttached))
+            if (tree.Path.Contains(request.Subscriber.Id) || (crossZone && !tree.IsAttached) ||
+                (tree.IndexOfChild(request.Subscriber.Id) < 0 && AtChildBudget))
             {
                 return (new(this, []), ForwardVerdict.Continue);
             }
@@ -149,7 +152,7 @@ internal sealed partial record ForestState
             return (Done(Adopt(tree, request, effects), effects), ForwardVerdict.Absorb);
         }
 
-        if (crossZone)
+        if (crossZone || AtChildBudget)
         {
             return (new(this, []), ForwardVerdict.Continue);
         }
@@ -158,6 +161,24 @@ internal sealed partial record ForestState
         var onward = request with { Subscriber = Self, SubscriberZone = Zone, SubtreeSize = forwarder.SubtreeSize };
         return (Done(forwarder, effects), ForwardVerdict.Replace(onward));
     }
+
+    /// <summary>Children this node keeps, summed over all its trees.</summary>
+    public int ChildLoad => Trees.Values.Sum(tree => tree.Children.Length);
+
+    /// <summary>
+    /// What <see cref="ForestSettings.NodeChildBudget"/> limits: the children over all trees, where a tree this node is
+    /// the root (or a zone head) of counts as full (the fan-out cap) from the start. A root must accept every subscribe
+    /// that reaches it, and its tree fills only as the subscribes arrive, so it reserves that load up front rather than
+    /// first filling its budget with forwarding for other trees.
+    /// </summary>
+    public int BudgetedLoad => Trees.Values.Sum(tree => tree.IsScopeRoot ? Math.Max(tree.Children.Length, Settings.FanOutCap) : tree.Children.Length);
+
+    /// <summary>
+    /// Whether this node is at its cross-tree child budget: a subscribe routed through it then continues toward the
+    /// key (transparent forwarding) instead of being adopted here. Loop-free: nothing changes here, and the route
+    /// still progresses to the node closest to the key, the root, which always accepts.
+    /// </summary>
+    private bool AtChildBudget => Settings.NodeChildBudget > 0 && BudgetedLoad >= Settings.NodeChildBudget;
 
     /// <summary>The ring delivered a routed forest message here: this node is the closest to the key in its ring.</summary>
     public ForestStep OnDeliver(RouteContext context, TimeSpan now)
@@ -232,7 +253,7 @@ internal sealed partial record ForestState
             SubscribeAccepted accepted => OnAccepted(tree, accepted, now, effects),
             PushDown push => tree is null || push.Request.Subscriber.Id == Self.Id || tree.Path.Contains(push.Request.Subscriber.Id)
                 ? new(this, [])
-                : Done(Adopt(tree, push.Request, effects), effects),
+                : Done(Adopt(tree, push.Request, effects, pushedDown: true), effects),
             Unsubscribe leaving => tree is null ? new(this, []) : Done(RemoveChild(tree, leaving.Child.Id, effects), effects),
             TreeHeartbeat heartbeat => OnHeartbeat(tree, heartbeat, now, effects),
             Multicast multicast => tree is null ? new(this, []) : OnMulticast(tree, multicast, now, effects),
@@ -442,11 +463,17 @@ internal sealed partial record ForestState
     /// default the one sharing the longest id prefix with it, smallest subtree on a tie). The pushed-to child is below this node and the subscriber is not an ancestor
     /// of this node, so the subscriber is not an ancestor of the child either: push-down cannot close a loop.
     /// </summary>
-    private TreeTopology Adopt(TreeTopology tree, SubscribeRequest request, ImmutableArray<ForestEffect>.Builder effects)
+    /// <remarks>
+    /// A node a newcomer was pushed down to that is at its cross-tree child budget and already has children in this
+    /// tree passes it further down the same way (Scribe's push-down to a child) instead of adopting it; a leaf of the
+    /// tree always adopts, so the push-down ends. The loop argument above holds for every step.
+    /// </remarks>
+    private TreeTopology Adopt(TreeTopology tree, SubscribeRequest request, ImmutableArray<ForestEffect>.Builder effects, bool pushedDown = false)
     {
         var subscriber = request.Subscriber;
         var index = tree.IndexOfChild(subscriber.Id);
-        if (index < 0 && tree.Children.Length >= Settings.FanOutCap)
+        var loaded = pushedDown && !tree.IsScopeRoot && !tree.Children.IsEmpty && AtChildBudget;
+        if (index < 0 && (tree.Children.Length >= Settings.FanOutCap || loaded))
         {
             var target = PushDownChooser.Choose(Self, tree.Topic, subscriber, tree.Children);
             effects.Add(new SendToPeer(target.Handle.Address, new PushDown(tree.Topic, request)));

@@ -72,6 +72,19 @@ internal sealed record FlExperimentConfig
 
     public FlNetworkProfile Network { get; init; } = FlNetworkProfile.Uniform;
 
+    /// <summary>
+    /// The forest's cross-tree child budget while the trees grow (<c>--child-budget</c>;
+    /// <c>totoro.forest.node-child-budget</c>, 0 = none): a node already keeping this many children over all trees
+    /// lets a passing subscribe continue toward the root instead of adopting it.
+    /// </summary>
+    public int ChildBudget { get; init; } = ForestSettings.DefaultNodeChildBudget;
+
+    /// <summary>
+    /// Whether to also run each app of the largest app count alone on Totoro, on the same trees, data and selections
+    /// (<c>--solo-baseline</c>), for the per-app interference figure (<see cref="FlInterference"/>).
+    /// </summary>
+    public bool SoloBaseline { get; init; }
+
     public string Model { get; init; } = "lenet5";
 
     public string Dataset { get; init; } = "fashion-mnist";
@@ -135,6 +148,7 @@ internal sealed record FlExperimentConfig
         Check(!FanOuts.IsDefaultOrEmpty && FanOuts.All(f => f >= 2), "--fanout needs one or more fan-outs ≥ 2");
         Check(!ServerBandwidths.IsDefaultOrEmpty && ServerBandwidths.All(b => b > 0 && double.IsFinite(b)), "--server-bandwidth needs one or more positive factors");
         Check(ServerCompute > 0 && double.IsFinite(ServerCompute), "--server-compute must be positive");
+        Check(ChildBudget >= 0, "--child-budget must be ≥ 0 (0 = no budget)");
         Check(RingWarmup >= TimeSpan.Zero, "--ring-warmup must be ≥ 0 seconds");
         Check(RingMaintenance >= TimeSpan.Zero, "--ring-maintenance must be ≥ 0 seconds (0 = off)");
         Check(WorkersPerApp >= 1 && WorkersPerApp <= Nodes, "--workers-per-app must be in [1, --nodes]");
@@ -254,7 +268,7 @@ internal sealed record FlExperimentPlan(
     /// <summary>Totoro's placement for fan-out cap <paramref name="fanOut"/>: the ring built by joins, the trees grown by subscriptions.</summary>
     public (ForestTopology Topology, int MaxChildren) GrowForest(int fanOut)
     {
-        var driver = new ForestDriver(Edge, Config.Seed, ForestSettings.Default with { FanOutCap = fanOut })
+        var driver = new ForestDriver(Edge, Config.Seed, ForestSettings.Default with { FanOutCap = fanOut, NodeChildBudget = Config.ChildBudget })
         {
             // Warm-up compresses time: every (short) maintenance period also refreshes proximity.
             RingSettings = RingSettings.Default with { TableMaintenanceInterval = Config.RingMaintenance, ProximityRefreshEvery = 1 },

@@ -36,16 +36,21 @@ internal static class FlSystemRun
     /// <summary>The virtual time a run may take before it is cut off (apps then report "Unfinished").</summary>
     public static readonly TimeSpan Limit = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// Runs <paramref name="specs"/> together until each ends. App i is submitted at node <paramref name="firstSubmitter"/> + i,
+    /// so an app run alone can be submitted where it was among the others.
+    /// </summary>
     public static FlRunResult Execute(
         string system, int? fanOut, double? serverBandwidth, int? maxChildren, NetworkTopology network, IFlTopology topology,
-        IReadOnlyList<AppSpec> specs, FlDataCatalog catalog, int seed, ITrainingResultCache? cache, Action<long> roundsDone, FlSettings? settings = null)
+        IReadOnlyList<AppSpec> specs, FlDataCatalog catalog, int seed, ITrainingResultCache? cache, Action<long> roundsDone, FlSettings? settings = null,
+        int firstSubmitter = 0)
     {
         ArgumentNullException.ThrowIfNull(specs);
         ArgumentNullException.ThrowIfNull(roundsDone);
         var wall = Stopwatch.StartNew();
         var cluster = InProcessFlCluster.Create(network, topology, catalog, seed, cache, settings);
         var reports = new ConcurrentQueue<RoundReport>();
-        var handles = specs.Select((spec, i) => cluster.Submit(i % network.Nodes.Length, spec)).ToArray();
+        var handles = specs.Select((spec, i) => cluster.Submit((firstSubmitter + i) % network.Nodes.Length, spec)).ToArray();
         var readers = handles.Select(h => Task.Run(async () =>
         {
             await foreach (var report in h.Reports.ConfigureAwait(false))

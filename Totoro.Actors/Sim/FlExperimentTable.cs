@@ -16,7 +16,11 @@ internal sealed record FlSpeedup(
 
 /// <summary>Everything an experiment measured: every run, the speedup table, and what the training cache saved.</summary>
 internal sealed record FlExperimentResult(
-    FlExperimentConfig Config, IReadOnlyList<FlRunResult> Runs, IReadOnlyList<FlSpeedup> Speedups, TrainingCacheStats Cache);
+    FlExperimentConfig Config, IReadOnlyList<FlRunResult> Runs, IReadOnlyList<FlSpeedup> Speedups, TrainingCacheStats Cache)
+{
+    /// <summary>Per fan-out, each app of the largest app count among the others and alone (<see cref="FlExperimentConfig.SoloBaseline"/>; empty otherwise).</summary>
+    public IReadOnlyList<FlInterference> Interference { get; init; } = [];
+}
 
 /// <summary>
 /// Runs a whole experiment: per app count, the baseline at each server bandwidth and Totoro at each fan-out, all on
@@ -51,6 +55,7 @@ internal static class FlExperiment
         var results = new FlRunResult?[order.Count];
         var caches = new TrainingCacheStats[families.Count];
         var gate = new Lock();
+        var interference = new List<FlInterference>();
         void Log(string line)
         {
             lock (gate)
@@ -101,11 +106,30 @@ internal static class FlExperiment
                 Log($"{label}: total time-to-target {Format(result.TotalTimeToTargetSeconds)} (wall {result.WallSeconds:F0} s; family cache {stats.TrainHits} hits / {stats.TrainMisses} misses so far)");
             }
 
+            if (config.SoloBaseline && forest is { } grown && family[0].FanOut is { } soloFanOut)
+            {
+                var largest = family.Max(r => r.Apps);
+                var together = results[order.IndexOf(family.Single(r => r.Apps == largest))]!;
+                var alone = Enumerable.Range(0, largest).Select(i => FlSystemRun.Execute(
+                    $"totoro f={soloFanOut}, {plan.Specs[i].Name} alone", soloFanOut, null, grown.MaxChildren, plan.Edge, grown.Topology,
+                    [plan.Specs[i]], catalog, config.Seed, cache, _ => { }, config.RoleSettings(), firstSubmitter: i)).ToList();
+                var comparison = FlInterference.Compare(together, alone);
+                lock (gate)
+                {
+                    interference.Add(comparison);
+                }
+
+                Log($"totoro f={soloFanOut}: each of {largest} apps alone — among ÷ alone median {comparison.MedianRatio:F3}, max {comparison.MaxRatio:F3}; total ÷ slowest alone {comparison.TotalOverSlowestAlone:F3}");
+            }
+
             caches[familyIndex] = own?.Stats ?? TrainingCacheStats.Zero;
         });
 
         var runs = results.Select(r => r!).ToList();
-        return new FlExperimentResult(config, runs, Speedups(runs), shared?.Stats ?? caches.Aggregate(TrainingCacheStats.Zero, (sum, c) => sum.Plus(c)));
+        return new FlExperimentResult(config, runs, Speedups(runs), shared?.Stats ?? caches.Aggregate(TrainingCacheStats.Zero, (sum, c) => sum.Plus(c)))
+        {
+            Interference = [.. interference.OrderBy(i => i.FanOut)],
+        };
     }
 
     /// <summary>Baseline total time-to-target over Totoro's, for every (apps, fan-out, server bandwidth).</summary>

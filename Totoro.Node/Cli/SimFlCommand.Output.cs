@@ -67,6 +67,12 @@ internal static partial class SimFlCommand
         console.Write(table);
         output.WriteLine("Same rounds (Totoro's time to finish the rounds each app needed on the server ÷ into the server's total):");
         console.Write(sameRounds);
+        foreach (var i in summary.Interference)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Per-app interference, Totoro f={i.FanOut}, {i.Apps} apps (each app's time-to-target among them ÷ alone on the same tree): median {Ratio(i.MedianRatio)}, max {Ratio(i.MaxRatio)}; total {Seconds(i.TotalSeconds)} ÷ slowest app alone {Seconds(i.SlowestAloneSeconds)} = {Ratio(i.TotalOverSlowestAlone)}"));
+        }
+
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"training cache: {summary.Cache.TrainHits} hits / {summary.Cache.TrainMisses} misses (local rounds), {summary.Cache.EvalHits} / {summary.Cache.EvalMisses} (evaluations); wall {summary.WallSeconds:F0} s"));
     }
@@ -95,6 +101,24 @@ internal static partial class SimFlCommand
             speedups.Append(string.Create(CultureInfo.InvariantCulture, $"{s.Apps},{s.FanOut},{s.ServerBandwidth},{s.TotoroSeconds},{s.BaselineSeconds},{s.Speedup},{s.TotoroSameRoundsSeconds},{s.SameRoundsSpeedup}\n"));
         }
 
+        if (summary.Interference.Count > 0)
+        {
+            var solo = new StringBuilder("apps,fanout,app,among_tta_s,alone_tta_s,ratio\n");
+            foreach (var i in summary.Interference)
+            {
+                foreach (var a in i.PerApp)
+                {
+                    solo.Append(string.Create(CultureInfo.InvariantCulture, $"{i.Apps},{i.FanOut},{a.App},{a.AmongSeconds},{a.AloneSeconds},{a.Ratio}\n"));
+                }
+
+                solo.Append(string.Create(CultureInfo.InvariantCulture, $"{i.Apps},{i.FanOut},median,,,{i.MedianRatio}\n"));
+                solo.Append(string.Create(CultureInfo.InvariantCulture, $"{i.Apps},{i.FanOut},max,,,{i.MaxRatio}\n"));
+                solo.Append(string.Create(CultureInfo.InvariantCulture, $"{i.Apps},{i.FanOut},total/slowest-alone,{i.TotalSeconds},{i.SlowestAloneSeconds},{i.TotalOverSlowestAlone}\n"));
+            }
+
+            File.WriteAllText(Path.Combine(directory, "fl-interference.csv"), solo.ToString());
+        }
+
         File.WriteAllText(Path.Combine(directory, "fl-runs.csv"), runs.ToString());
         File.WriteAllText(Path.Combine(directory, "fl-curves.csv"), curves.ToString());
         File.WriteAllText(Path.Combine(directory, "fl-speedup.csv"), speedups.ToString());
@@ -110,7 +134,7 @@ internal static partial class SimFlCommand
             }
         }
 
-        log.WriteLine($"wrote fl-runs.csv, fl-curves.csv, fl-speedup.csv and fl-tta-*apps.svg to {directory}");
+        log.WriteLine($"wrote fl-runs.csv, fl-curves.csv, fl-speedup.csv{(summary.Interference.Count > 0 ? ", fl-interference.csv" : "")} and fl-tta-*apps.svg to {directory}");
     }
 
     /// <summary>The mean over apps of each app's latest test accuracy, at every moment one of them reported.</summary>
@@ -130,6 +154,8 @@ internal static partial class SimFlCommand
 
     /// <summary>The system without its app count ("totoro f=8", "baseline 10x"): CSV-safe, the same across app counts.</summary>
     private static string Label(FlRunResult run) => run.System.Split(',')[0];
+
+    private static string Ratio(double? value) => value is { } r ? r.ToString("F3", CultureInfo.InvariantCulture) : "—";
 
     private static string Seconds(double? value) => value is { } s ? s.ToString("F1", CultureInfo.InvariantCulture) + " s" : "missed";
 }

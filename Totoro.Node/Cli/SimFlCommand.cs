@@ -19,7 +19,11 @@ internal static partial class SimFlCommand
 {
     internal sealed record SimFlSummary(
         string Kind, string Date, int Cores, FlExperimentConfig Config, string Partition, IReadOnlyList<FlRunResult> Runs,
-        IReadOnlyList<FlSpeedup> Speedups, TrainingCacheStats Cache, double WallSeconds);
+        IReadOnlyList<FlSpeedup> Speedups, TrainingCacheStats Cache, double WallSeconds)
+    {
+        /// <summary>Per fan-out, each app of the largest count among the others and alone (<c>--solo-baseline</c>; empty otherwise).</summary>
+        public IReadOnlyList<FlInterference> Interference { get; init; } = [];
+    }
 
     public static Command Create()
     {
@@ -50,8 +54,10 @@ internal static partial class SimFlCommand
         var warmup = new Option<double>("--ring-warmup") { Description = "virtual seconds the rings run after the last join, before apps subscribe (table maintenance with proximity refresh)", DefaultValueFactory = _ => defaults.RingWarmup.TotalSeconds };
         var maintenance = new Option<double>("--ring-maintenance") { Description = "routing-table maintenance period in virtual seconds (totoro.ring.table-maintenance-interval; 0 = off)", DefaultValueFactory = _ => defaults.RingMaintenance.TotalSeconds };
         var fold = new Option<string>("--fold") { Description = "fixed-point[:F] (exact, F fraction bits, default 32) | float, for both systems (totoro.fl.aggregation)", DefaultValueFactory = _ => "fixed-point" };
+        var childBudget = new Option<int>("--child-budget") { Description = "forest: most children a node takes on along subscribe routes over all its trees (totoro.forest.node-child-budget; 0 = no budget)", DefaultValueFactory = _ => defaults.ChildBudget };
+        var solo = new Option<bool>("--solo-baseline") { Description = "also run each app of the largest app count alone on Totoro (same trees, data, selections): per-app interference" };
         var command = new Command("fl", "Totoro (per-app forest trees) vs a shared central server: time-to-target for 1–20 concurrent apps");
-        foreach (var option in new Option[] { nodes, zones, apps, fanOut, model, target, partition, workers, clients, bandwidth, compute, network, rounds, learningRate, seed, dataset, data, output, parallel, json, chunk, evaluation, assignment, warmup, maintenance, fold })
+        foreach (var option in new Option[] { nodes, zones, apps, fanOut, model, target, partition, workers, clients, bandwidth, compute, network, rounds, learningRate, seed, dataset, data, output, parallel, json, chunk, evaluation, assignment, warmup, maintenance, fold, childBudget, solo })
         {
             command.Options.Add(option);
         }
@@ -85,6 +91,8 @@ internal static partial class SimFlCommand
                     Evaluation = FlSettings.ParseEvaluation(parse.GetValue(evaluation)!)
                         ?? throw new FormatException($"--evaluation: '{parse.GetValue(evaluation)}' is not overlapped or inline"),
                     Fold = ParseFold(parse.GetValue(fold)!),
+                    ChildBudget = parse.GetValue(childBudget),
+                    SoloBaseline = parse.GetValue(solo),
                 };
             }
             catch (FormatException error)
@@ -183,7 +191,10 @@ internal static partial class SimFlCommand
 
         return new SimFlSummary(
             "fl", TimeProvider.System.GetUtcNow().ToString("yyyy-MM-dd'T'HH:mm'Z'", CultureInfo.InvariantCulture), Environment.ProcessorCount,
-            config, Describe(config.Partitioning), result.Runs, result.Speedups, result.Cache, wall.Elapsed.TotalSeconds);
+            config, Describe(config.Partitioning), result.Runs, result.Speedups, result.Cache, wall.Elapsed.TotalSeconds)
+        {
+            Interference = result.Interference,
+        };
     }
 
     internal static FlDataCatalog LoadCatalog(string dataset, string directory, ref FlExperimentConfig config)

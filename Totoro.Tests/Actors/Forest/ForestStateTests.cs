@@ -193,7 +193,8 @@ public class ForestStateTests
     [Test]
     public void Trees_of_different_topics_never_mix()
     {
-        var root = Root(0, null, 2);
+        // No child budget: a root reserves its fan-out cap against the budget and would forward for no other tree.
+        var root = Root(0, ForestSettings.Default with { NodeChildBudget = 0 }, 2);
         var (step, verdict) = root.OnForward(Routed(Sub(7, Other), Other.Key), T0);
         Assert.That(verdict, Is.TypeOf<ForwardVerdict.ReplaceVerdict>(), "not yet in the other tree: become its forwarder");
         var state = step.State;

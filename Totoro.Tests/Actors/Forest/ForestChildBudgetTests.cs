@@ -1,0 +1,215 @@
+using Totoro.Actors.Forest;
+using Totoro.Actors.Ring;
+
+namespace Totoro.Tests.Actors.Forest;
+
+/// <summary>
+/// The cross-tree child budget (<c>totoro.forest.node-child-budget</c>): a node that keeps its budget of children over
+/// all its trees lets passing subscribes continue toward the root instead of becoming interior in yet another tree.
+/// </summary>
+public class ForestChildBudgetTests
+{
+    private static readonly TopicId Topic = TopicId.For("unit");
+    private static readonly TopicId Other = TopicId.For("other");
+    private static readonly TimeSpan T0 = TimeSpan.FromSeconds(100);
+
+    private static NodeHandle H(int i) => new(NodeId.FromName("node" + i), new NodeAddress(i));
+
+    private static ForestSettings WithBudget(int budget) => ForestSettings.Default with { NodeChildBudget = budget };
+
+    private static SubscribeRequest Sub(int i, TopicId topic) => new(topic, 0, 0, H(i), 0, 1);
+
+    private static RouteContext Routed(ForestMessage payload, NodeId key) => new(key, payload, null, 1, []);
+
+    /// <summary>Node <paramref name="i"/> after forwarding <paramref name="children"/> subscribes of <see cref="Other"/>: a forwarder of Other with that many children.</summary>
+    private static ForestState ForwarderOfOther(int i, ForestSettings settings, params int[] children)
+    {
+        var state = ForestState.Create(H(i), 0, settings, new FoldCombiners([VectorSum.Combiner])).State;
+        foreach (var child in children)
+        {
+            state = state.OnForward(Routed(Sub(child, Other), Other.Key), T0).Step.State;
+        }
+
+        Assert.That(state.Describe(Other)!.FanOut, Is.EqualTo(children.Length));
+        return state;
+    }
+
+    [Test]
+    public void A_node_at_its_budget_does_not_become_a_forwarder_of_another_tree_and_the_subscribe_continues()
+    {
+        var loaded = ForwarderOfOther(1, WithBudget(2), 5, 6);
+
+        var (step, verdict) = loaded.OnForward(Routed(Sub(9, Topic), Topic.Key), T0);
+
+        Assert.That(verdict, Is.EqualTo(ForwardVerdict.Continue), "the route goes on toward the key; the next hop adopts");
+        Assert.That(step.Effects, Is.Empty);
+        Assert.That(step.State.Describe(Topic), Is.Null, "not made interior (nor a member) of the new tree");
+        Assert.That(step.State.ChildLoad, Is.EqualTo(2));
+
+        // Without the budget (and below it) the same node adopts and forwards, as Scribe does.
+        foreach (var settings in new[] { WithBudget(0), WithBudget(3) })
+        {
+            var (free, freeVerdict) = ForwarderOfOther(1, settings, 5, 6).OnForward(Routed(Sub(9, Topic), Topic.Key), T0);
+            Assert.That(freeVerdict, Is.TypeOf<ForwardVerdict.ReplaceVerdict>(), $"budget {settings.NodeChildBudget}");
+            Assert.That(free.State.Describe(Topic)!.Role, Is.EqualTo(TreeRole.Forwarder));
+        }
+    }
+
+    [Test]
+    public void A_member_at_its_budget_lets_a_newcomer_continue_but_still_refreshes_an_existing_child()
+    {
+        var loaded = ForwarderOfOther(1, WithBudget(2), 5, 6);
+
+        var (_, newcomer) = loaded.OnForward(Routed(Sub(7, Other), Other.Key), T0);
+        Assert.That(newcomer, Is.EqualTo(ForwardVerdict.Continue), "a third child would exceed the budget");
+
+        var (refresh, again) = loaded.OnForward(Routed(Sub(5, Other), Other.Key), T0);
+        Assert.That(again, Is.EqualTo(ForwardVerdict.Absorb), "a child re-subscribing through its parent costs nothing new");
+        Assert.That(refresh.Effects.OfType<SendToPeer>().Single().Message, Is.TypeOf<SubscribeAccepted>());
+        Assert.That(refresh.State.Describe(Other)!.FanOut, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void The_root_always_accepts_and_a_member_a_full_parent_pushes_down_to_adopts_over_budget()
+    {
+        // The root of Topic is at its budget through Other, yet takes children of its own topic up to the fan-out cap.
+        var root = ForwarderOfOther(1, WithBudget(2), 5, 6);
+        root = root.OnDeliver(Routed(new CreateTopicRequest(Topic, 0), Topic.Key), T0).State;
+        foreach (var child in new[] { 10, 11, 12 })
+        {
+            root = root.OnDeliver(Routed(Sub(child, Topic), Topic.Key), T0).State;
+        }
+
+        Assert.That(root.Describe(Topic)!.Role, Is.EqualTo(TreeRole.Root));
+        Assert.That(root.Describe(Topic)!.FanOut, Is.EqualTo(3));
+        Assert.That(root.ChildLoad, Is.EqualTo(5));
+
+        // A member of Topic at its budget: push-down is the parent's choice inside the tree, so it adopts (cap permitting).
+        var member = ForwarderOfOther(3, WithBudget(2), 5, 6).Subscribe(Topic, 0, T0).State;
+        member = member.Handle(new SubscribeAccepted(Topic, H(1), 0, [H(1).Id]), T0).State;
+        var pushed = member.Handle(new PushDown(Topic, Sub(9, Topic)), T0);
+        var accept = pushed.Effects.OfType<SendToPeer>().Single();
+        Assert.That(accept.To, Is.EqualTo(H(9).Address));
+        Assert.That(accept.Message, Is.TypeOf<SubscribeAccepted>());
+        Assert.That(pushed.State.Describe(Topic)!.FanOut, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void A_member_at_its_budget_with_children_in_the_tree_passes_a_pushed_down_newcomer_further_down()
+    {
+        // Node 3: forwarder of Other with 2 children (its budget), member of Topic below node 1, with one child (node 4) in Topic.
+        var member = ForwarderOfOther(3, WithBudget(2), 5, 6).Subscribe(Topic, 0, T0).State;
+        member = member.Handle(new SubscribeAccepted(Topic, H(1), 0, [H(1).Id]), T0).State;
+        member = member.Handle(new PushDown(Topic, Sub(4, Topic)), T0).State;
+        Assert.That(member.Describe(Topic)!.FanOut, Is.EqualTo(1), "a leaf of the tree adopts even at its budget");
+
+        var pushed = member.Handle(new PushDown(Topic, Sub(9, Topic)), T0);
+
+        var onward = pushed.Effects.OfType<SendToPeer>().Single();
+        Assert.That(onward.To, Is.EqualTo(H(4).Address), "handed down to its child, below it");
+        Assert.That(((PushDown)onward.Message).Request.Subscriber, Is.EqualTo(H(9)));
+        Assert.That(pushed.State.Describe(Topic)!.FanOut, Is.EqualTo(1));
+
+        // Without the budget it adopts (its fan-out cap is far away).
+        var free = ForwarderOfOther(3, WithBudget(0), 5, 6).Subscribe(Topic, 0, T0).State;
+        free = free.Handle(new SubscribeAccepted(Topic, H(1), 0, [H(1).Id]), T0).State;
+        free = free.Handle(new PushDown(Topic, Sub(4, Topic)), T0).State;
+        Assert.That(free.Handle(new PushDown(Topic, Sub(9, Topic)), T0).State.Describe(Topic)!.FanOut, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void A_root_reserves_its_fan_out_cap_and_forwards_for_no_other_tree_once_that_reaches_the_budget()
+    {
+        var settings = WithBudget(8) with { FanOutCap = 8 };
+        var root = ForestState.Create(H(1), 0, settings, new FoldCombiners([VectorSum.Combiner])).State;
+        root = root.OnDeliver(Routed(new CreateTopicRequest(Topic, 0), Topic.Key), T0).State;
+        root = root.OnDeliver(Routed(Sub(10, Topic), Topic.Key), T0).State;
+        Assert.That(root.ChildLoad, Is.EqualTo(1));
+        Assert.That(root.BudgetedLoad, Is.EqualTo(8), "its own tree counts as full: the root must accept up to the cap");
+
+        var (step, verdict) = root.OnForward(Routed(Sub(9, Other), Other.Key), T0);
+        Assert.That(verdict, Is.EqualTo(ForwardVerdict.Continue));
+        Assert.That(step.State.Describe(Other), Is.Null);
+
+        // With a budget above the reservation it still forwards.
+        var roomy = ForestState.Create(H(1), 0, WithBudget(9) with { FanOutCap = 8 }, new FoldCombiners([VectorSum.Combiner])).State
+            .OnDeliver(Routed(new CreateTopicRequest(Topic, 0), Topic.Key), T0).State;
+        Assert.That(roomy.OnForward(Routed(Sub(9, Other), Other.Key), T0).Verdict, Is.TypeOf<ForwardVerdict.ReplaceVerdict>());
+    }
+
+    [Test]
+    public void A_negative_budget_is_refused_naming_its_key()
+    {
+        Assert.That(
+            () => WithBudget(-1).Validated(),
+            Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("totoro.forest.node-child-budget"));
+        Assert.That(WithBudget(0).Validated().NodeChildBudget, Is.Zero);
+        Assert.That(ForestSettings.Default.NodeChildBudget, Is.EqualTo(ForestSettings.DefaultNodeChildBudget));
+    }
+
+    /// <summary>
+    /// Twenty topics of 15 disjoint subscribers each on 300 nodes, joined interleaved as in sim fl, fan-out cap 8: with the budget no node
+    /// forwards in more trees than its budget (without it, some node does), and every tree still folds each subscriber
+    /// exactly once.
+    /// </summary>
+    [Test]
+    [Category("Simulation")]
+    public void With_the_budget_fewer_trees_share_an_interior_node_and_every_tree_still_folds_exactly_once()
+    {
+        var (free, _) = Grow(WithBudget(0) with { FanOutCap = 8 });
+        var (budgeted, subscribers) = Grow(WithBudget(2) with { FanOutCap = 8 });
+
+        var budget = budgeted.Forest(0).Settings.NodeChildBudget;
+        var forwardingFree = MaxForwarderTrees(free, subscribers.Keys);
+        var forwardingBudgeted = MaxForwarderTrees(budgeted, subscribers.Keys);
+        TestContext.Out.WriteLine(
+            $"seed {budgeted.Seed}: most trees one node forwards in (not subscribed, not root) {forwardingFree} without the budget, {forwardingBudgeted} with budget {budget}; " +
+            $"most trees one non-root node is interior in {MaxInteriorTrees(free, subscribers.Keys)} → {MaxInteriorTrees(budgeted, subscribers.Keys)}; most children per node {MaxLoad(free)} → {MaxLoad(budgeted)}");
+
+        // A node becomes a forwarder of a tree only while below its budget, and each of its forwarder trees keeps ≥ 1 child.
+        Assert.That(forwardingBudgeted, Is.LessThanOrEqualTo(budget));
+        Assert.That(forwardingFree, Is.GreaterThan(budget), "the scenario loads some node beyond the budget without the mechanism");
+
+        budgeted.Contribution = (node, topic, round) => VectorSum.For(budgeted.Ids[node], topic, round);
+        foreach (var (topic, members) in subscribers)
+        {
+            Assert.That(budgeted.WalkToRoot(topic).Keys, Is.SupersetOf(members), $"{topic}: every subscriber attached, no loop");
+            var result = ForestScenarioTests.RunRound(budgeted, topic, 1);
+            ForestScenarioTests.AssertFlatSum(budgeted, result, topic, members);
+            var received = budgeted.AppDeliveries.Where(d => d.Topic == topic).Select(d => d.Node).ToList();
+            Assert.That(received, Is.EquivalentTo(members), $"{topic}: each subscriber got the publish once");
+        }
+
+        Assert.That(budgeted.Abandoned, Is.Empty);
+    }
+
+    private static (ForestWorld World, Dictionary<TopicId, List<int>> Subscribers) Grow(ForestSettings settings)
+    {
+        const int nodes = 300;
+        const int per = 15;
+        var world = ForestScenarioTests.Build(nodes, settings: settings, seed: 11);
+        var shuffled = Enumerable.Range(0, nodes).OrderBy(n => (n * 7919) % nodes).ToList();
+        var subscribers = Enumerable.Range(0, 20).ToDictionary(i => TopicId.For("budget-app" + i), i => shuffled.GetRange(i * per, per));
+
+        // Interleaved as in sim fl: the first subscriber of every topic, then the second of every topic, and so on.
+        for (var k = 0; k < per; k++)
+        {
+            foreach (var (topic, members) in subscribers)
+            {
+                world.Subscribe(members[k], topic);
+                world.RunFor(TimeSpan.FromMilliseconds(20));
+            }
+        }
+
+        world.RunFor(TimeSpan.FromSeconds(10));
+        return (world, subscribers);
+    }
+
+    private static int MaxInteriorTrees(ForestWorld world, IEnumerable<TopicId> topics) =>
+        world.LiveNodes.Max(n => topics.Count(t => world.Forest(n).Describe(t) is { FanOut: > 0, Role: not TreeRole.Root }));
+
+    private static int MaxForwarderTrees(ForestWorld world, IEnumerable<TopicId> topics) =>
+        world.LiveNodes.Max(n => topics.Count(t => world.Forest(n).Describe(t) is { Role: TreeRole.Forwarder }));
+
+    private static int MaxLoad(ForestWorld world) => world.LiveNodes.Max(n => world.Forest(n).ChildLoad);
+}
