@@ -12,10 +12,10 @@ namespace Totoro.Actors.Forest;
 /// <param name="RecentMessageIds">Multicast ids remembered per topic for de-duplication.</param>
 /// <param name="RoundMemory">Closed fold rounds remembered per topic, so late partials are recognised and dropped.</param>
 /// <param name="NodeChildBudget">
-/// Most children a node takes on along subscribe routes, summed over all its trees (0: no budget). A node at its
-/// budget that a subscribe passes through lets the subscribe continue toward the key instead of adopting it (it
-/// becomes no new forwarder and adopts no new child in a tree it is already in): the next hop, closer to the root,
-/// adopts it. The root always accepts (then <paramref name="FanOutCap"/> and push-down apply), and so does a member
+/// Most children a node keeps in its other trees and still takes on a subscribe of a tree (0: no budget). A node
+/// whose children in other trees reach the budget lets a passing subscribe continue toward the key instead of
+/// adopting it (it becomes no new forwarder and adopts no new child in a tree it is already in): the next hop,
+/// closer to the root, adopts it. A tree's own children never count, so a single tree is shaped as without a budget. The root always accepts (then <paramref name="FanOutCap"/> and push-down apply), and so does a member
 /// a full parent pushes a newcomer down to, so every subscribe still ends attached.
 /// </param>
 internal sealed record ForestSettings(
@@ -39,11 +39,12 @@ internal sealed record ForestSettings(
         NodeChildBudget: DefaultNodeChildBudget);
 
     /// <summary>
-    /// The product default of <see cref="NodeChildBudget"/> (<c>totoro.forest.node-child-budget</c>): off. With a budget
-    /// of 8 a single 1,000-member tree on 10⁴ nodes (cap 32) got one level deeper than its bound (depth 6 > 5): subscribes
-    /// that pass loaded nodes end at the root and are pushed down (docs/benchmarks.md, "sim fl: cross-tree load budget").
+    /// The product default of <see cref="NodeChildBudget"/> (<c>totoro.forest.node-child-budget</c>): 8. It counts other
+    /// trees' children only; the first version counted every tree, and then a single 1,000-member tree on 10⁴ nodes
+    /// (cap 32) got one level deeper than its bound (depth 6 > 5), so it was off (docs/benchmarks.md, "sim fl: cross-tree
+    /// load budget").
     /// </summary>
-    public const int DefaultNodeChildBudget = 0;
+    public const int DefaultNodeChildBudget = 8;
 
     /// <summary>Throws naming the offending key when a value is out of range.</summary>
     public ForestSettings Validated()

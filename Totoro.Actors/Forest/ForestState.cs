@@ -144,7 +144,7 @@ internal sealed partial record ForestState
         {
             // A zone head is only grafted onto attached members: their paths hold home-zone nodes only, so no loop can close.
             if (tree.Path.Contains(request.Subscriber.Id) || (crossZone && !tree.IsAttached) ||
-                (tree.IndexOfChild(request.Subscriber.Id) < 0 && AtChildBudget))
+                (tree.IndexOfChild(request.Subscriber.Id) < 0 && AtChildBudget(request.Topic)))
             {
                 return (new(this, []), ForwardVerdict.Continue);
             }
@@ -152,7 +152,7 @@ internal sealed partial record ForestState
             return (Done(Adopt(tree, request, effects), effects), ForwardVerdict.Absorb);
         }
 
-        if (crossZone || AtChildBudget)
+        if (crossZone || AtChildBudget(request.Topic))
         {
             return (new(this, []), ForwardVerdict.Continue);
         }
@@ -166,19 +166,33 @@ internal sealed partial record ForestState
     public int ChildLoad => Trees.Values.Sum(tree => tree.Children.Length);
 
     /// <summary>
-    /// What <see cref="ForestSettings.NodeChildBudget"/> limits: the children over all trees, where a tree this node is
-    /// the root (or a zone head) of counts as full (the fan-out cap) from the start. A root must accept every subscribe
-    /// that reaches it, and its tree fills only as the subscribes arrive, so it reserves that load up front rather than
-    /// first filling its budget with forwarding for other trees.
+    /// What <see cref="ForestSettings.NodeChildBudget"/> limits for a subscribe of <paramref name="topic"/>: the children
+    /// this node keeps in its *other* trees, where a tree it is the root (or a zone head) of counts as full (the fan-out
+    /// cap) from the start. A root must accept every subscribe that reaches it, and its tree fills only as the
+    /// subscribes arrive, so it reserves that load up front rather than first filling its budget with forwarding for
+    /// other trees. Children of <paramref name="topic"/>'s own tree never count: a single tree is shaped by the fan-out
+    /// cap alone, exactly as without a budget.
     /// </summary>
-    public int BudgetedLoad => Trees.Values.Sum(tree => tree.IsScopeRoot ? Math.Max(tree.Children.Length, Settings.FanOutCap) : tree.Children.Length);
+    public int OtherTreesLoad(TopicId topic)
+    {
+        var load = 0;
+        foreach (var (other, tree) in Trees)
+        {
+            if (other != topic)
+            {
+                load += tree.IsScopeRoot ? Math.Max(tree.Children.Length, Settings.FanOutCap) : tree.Children.Length;
+            }
+        }
+
+        return load;
+    }
 
     /// <summary>
-    /// Whether this node is at its cross-tree child budget: a subscribe routed through it then continues toward the
-    /// key (transparent forwarding) instead of being adopted here. Loop-free: nothing changes here, and the route
-    /// still progresses to the node closest to the key, the root, which always accepts.
+    /// Whether this node is at its cross-tree child budget for <paramref name="topic"/>: a subscribe routed through it
+    /// then continues toward the key (transparent forwarding) instead of being adopted here. Loop-free: nothing
+    /// changes here, and the route still progresses to the node closest to the key, the root, which always accepts.
     /// </summary>
-    private bool AtChildBudget => Settings.NodeChildBudget > 0 && BudgetedLoad >= Settings.NodeChildBudget;
+    private bool AtChildBudget(TopicId topic) => Settings.NodeChildBudget > 0 && OtherTreesLoad(topic) >= Settings.NodeChildBudget;
 
     /// <summary>The ring delivered a routed forest message here: this node is the closest to the key in its ring.</summary>
     public ForestStep OnDeliver(RouteContext context, TimeSpan now)
@@ -472,7 +486,7 @@ internal sealed partial record ForestState
     {
         var subscriber = request.Subscriber;
         var index = tree.IndexOfChild(subscriber.Id);
-        var loaded = pushedDown && !tree.IsScopeRoot && !tree.Children.IsEmpty && AtChildBudget;
+        var loaded = pushedDown && !tree.IsScopeRoot && !tree.Children.IsEmpty && AtChildBudget(tree.Topic);
         if (index < 0 && (tree.Children.Length >= Settings.FanOutCap || loaded))
         {
             var target = PushDownChooser.Choose(Self, tree.Topic, subscriber, tree.Children);

@@ -58,15 +58,39 @@ public class ForestChildBudgetTests
     [Test]
     public void A_member_at_its_budget_lets_a_newcomer_continue_but_still_refreshes_an_existing_child()
     {
-        var loaded = ForwarderOfOther(1, WithBudget(2), 5, 6);
+        // Node 1 forwards Topic for node 7 first, then Other for nodes 5 and 6: its other-tree load for Topic is 2.
+        var state = ForestState.Create(H(1), 0, WithBudget(2), new FoldCombiners([VectorSum.Combiner])).State;
+        state = state.OnForward(Routed(Sub(7, Topic), Topic.Key), T0).Step.State;
+        state = state.OnForward(Routed(Sub(5, Other), Other.Key), T0).Step.State;
+        state = state.OnForward(Routed(Sub(6, Other), Other.Key), T0).Step.State;
+        Assert.That(state.Describe(Other)!.FanOut, Is.EqualTo(2), "precondition: Topic's one child is below the budget");
 
-        var (_, newcomer) = loaded.OnForward(Routed(Sub(7, Other), Other.Key), T0);
-        Assert.That(newcomer, Is.EqualTo(ForwardVerdict.Continue), "a third child would exceed the budget");
+        var (_, newcomer) = state.OnForward(Routed(Sub(8, Topic), Topic.Key), T0);
+        Assert.That(newcomer, Is.EqualTo(ForwardVerdict.Continue), "two children in another tree: no new child in Topic");
 
-        var (refresh, again) = loaded.OnForward(Routed(Sub(5, Other), Other.Key), T0);
+        var (refresh, again) = state.OnForward(Routed(Sub(7, Topic), Topic.Key), T0);
         Assert.That(again, Is.EqualTo(ForwardVerdict.Absorb), "a child re-subscribing through its parent costs nothing new");
         Assert.That(refresh.Effects.OfType<SendToPeer>().Single().Message, Is.TypeOf<SubscribeAccepted>());
-        Assert.That(refresh.State.Describe(Other)!.FanOut, Is.EqualTo(2));
+        Assert.That(refresh.State.Describe(Topic)!.FanOut, Is.EqualTo(1));
+
+        // Other's own children do not count against Other: Topic's one child is below the budget, so it adopts a third.
+        var (grown, same) = state.OnForward(Routed(Sub(9, Other), Other.Key), T0);
+        Assert.That(same, Is.EqualTo(ForwardVerdict.Absorb));
+        Assert.That(grown.State.Describe(Other)!.FanOut, Is.EqualTo(3));
+    }
+
+    [Test]
+    public void A_single_tree_is_shaped_as_without_a_budget()
+    {
+        var budgeted = ForestState.Create(H(1), 0, WithBudget(1), new FoldCombiners([VectorSum.Combiner])).State;
+        foreach (var child in new[] { 5, 6, 7, 8 })
+        {
+            var (step, verdict) = budgeted.OnForward(Routed(Sub(child, Topic), Topic.Key), T0);
+            Assert.That(verdict, Is.Not.EqualTo(ForwardVerdict.Continue), $"child {child}: the tree's own load never counts");
+            budgeted = step.State;
+        }
+
+        Assert.That(budgeted.Describe(Topic)!.FanOut, Is.EqualTo(4));
     }
 
     [Test]
@@ -125,7 +149,8 @@ public class ForestChildBudgetTests
         root = root.OnDeliver(Routed(new CreateTopicRequest(Topic, 0), Topic.Key), T0).State;
         root = root.OnDeliver(Routed(Sub(10, Topic), Topic.Key), T0).State;
         Assert.That(root.ChildLoad, Is.EqualTo(1));
-        Assert.That(root.BudgetedLoad, Is.EqualTo(8), "its own tree counts as full: the root must accept up to the cap");
+        Assert.That(root.OtherTreesLoad(Other), Is.EqualTo(8), "its own tree counts as full: the root must accept up to the cap");
+        Assert.That(root.OtherTreesLoad(Topic), Is.Zero, "a tree's own children never count against it");
 
         var (step, verdict) = root.OnForward(Routed(Sub(9, Other), Other.Key), T0);
         Assert.That(verdict, Is.EqualTo(ForwardVerdict.Continue));
