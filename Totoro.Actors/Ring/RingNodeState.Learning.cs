@@ -98,7 +98,7 @@ internal sealed partial record RingNodeState
 
     /// <summary>
     /// The table with its sparse rows placed for <paramref name="leaves"/>: from the first row whose slot blocks are no
-    /// wider than the leaf set's span (so each holds about L nodes or fewer). Unchanged while the leaf set is not full
+    /// wider than half the leaf set's span (so each holds about L/2 nodes or fewer). Unchanged while the leaf set is not full
     /// (a small ring, whose leaf set sees nearly everything).
     /// </summary>
     private RoutingTable Sparsened(LeafSet leaves)
@@ -113,7 +113,7 @@ internal sealed partial record RingNodeState
         var span = clockwise > UInt128.MaxValue - counter ? UInt128.MaxValue : clockwise + counter;
         var geometry = Settings.Geometry;
         var row = 0;
-        while (row < geometry.DigitCount - 1 && (UInt128.One << (128 - (geometry.BitsPerDigit * (row + 1)))) > span)
+        while (row < geometry.DigitCount - 1 && (UInt128.One << (128 - (geometry.BitsPerDigit * (row + 1)))) > span / 2)
         {
             row++;
         }

@@ -42,7 +42,7 @@ internal sealed record RingSettings(
 
     /// <summary>
     /// Extra candidates a slot keeps, beyond <see cref="CandidatesPerSlot"/>, in the sparse rows: those whose slot blocks
-    /// are no wider than the leaf set's span, so that each holds about L nodes of the ring or fewer. There a slot's
+    /// are no wider than half the leaf set's span, so that each holds about L/2 nodes of the ring or fewer. There a slot's
     /// candidates are nearly its whole block, so one more costs little memory and lets the final approach hop straight
     /// to the key's closest node instead of through a block-mate that the proximity order kept. 0 = off.
     /// </summary>

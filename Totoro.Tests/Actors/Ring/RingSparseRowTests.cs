@@ -94,8 +94,9 @@ public class RingSparseRowTests
         state = state.Handle(new Announce(At(Owner.Value + ((UInt128)8 << 100), 16), Now), Now, new Ignore()).State;
         state = state.Handle(new Announce(At(Owner.Value - ((UInt128)8 << 100), 17), Now), Now, new Ignore()).State;
 
-        // The leaf set spans 16 · 2¹⁰⁰ = 2¹⁰⁴; a row-r slot block is 2^(128 − 4(r + 1)) wide, so rows from 5 are sparse.
-        Assert.That(state.Table.SparseFromRow, Is.EqualTo(5));
+        // The leaf set spans 16 · 2¹⁰⁰ = 2¹⁰⁴; a row-r slot block is 2^(128 − 4(r + 1)) wide, so rows from 6 (blocks of
+        // 2¹⁰⁰, at most half the span) are sparse; row 5's blocks are as wide as the whole span.
+        Assert.That(state.Table.SparseFromRow, Is.EqualTo(6));
     }
 
     [TestCase(1, "the sparse row keeps the key's closest node beside its block-mate: the route hops straight to it")]
@@ -110,12 +111,13 @@ public class RingSparseRowTests
             state = state.Handle(new Announce(At(Owner.Value - ((UInt128)k << 100), (2 * k) + 1), Now), Now, new Ignore()).State;
         }
 
-        // Rows from 5 are sparse (the leaf set spans 2¹⁰⁴, 2¹⁰³ each side). The key is the last id of row 5's column-3
-        // block; its closest node is the first one of column 4's block, whose measured block-mate is nearer to us.
-        var key = new NodeId(Owner.Value + ((UInt128)4 << 104) - 1);
-        var columnThree = At(Owner.Value + ((UInt128)3 << 104), 49);
-        var closest = At(Owner.Value + ((UInt128)4 << 104) + 1, 50);
-        var blockMate = At(Owner.Value + ((UInt128)4 << 104) + ((UInt128)1 << 100), 51);
+        // Rows from 6 are sparse (the leaf set spans 2¹⁰⁴, 2¹⁰³ each side). The key is the last id of row 6's column-B
+        // block, outside the leaf set; its closest node is the first one of column C's block, whose measured block-mate
+        // is nearer to us.
+        var key = new NodeId(Owner.Value + ((UInt128)0xC << 100) - 1);
+        var columnThree = At(Owner.Value + ((UInt128)0xB << 100), 49);
+        var closest = At(Owner.Value + ((UInt128)0xC << 100) + 1, 50);
+        var blockMate = At(Owner.Value + ((UInt128)0xC << 100) + ((UInt128)1 << 96), 51);
         state = state.Handle(new Announce(columnThree, Now), Now, new Ignore()).State;
         state = state.Handle(new ProbeReply(blockMate, Now), Now + TimeSpan.FromMilliseconds(5), new Ignore()).State;
         state = state.Handle(new Announce(closest, Now), Now, new Ignore()).State;
