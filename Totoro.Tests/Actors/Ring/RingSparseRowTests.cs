@@ -27,6 +27,19 @@ public class RingSparseRowTests
 
     private static NodeHandle At(UInt128 id, int address) => new(new NodeId(id), new NodeAddress(address));
 
+    /// <summary>A first node that heard from <paramref name="perSide"/> nodes on each side, k · 2¹⁰⁰ away (k = 1, 2, …).</summary>
+    private static RingNodeState WithLeaves(RingSettings settings, int perSide)
+    {
+        var state = RingNodeState.CreateFirst(Self, settings, LowestRttPlanner.Instance).State;
+        for (var k = 1; k <= perSide; k++)
+        {
+            state = state.Handle(new Announce(At(Owner.Value + ((UInt128)k << 100), 2 * k), Now), Now, new Ignore()).State;
+            state = state.Handle(new Announce(At(Owner.Value - ((UInt128)k << 100), (2 * k) + 1), Now), Now, new Ignore()).State;
+        }
+
+        return state;
+    }
+
     [Test]
     public void A_sparse_row_keeps_one_more_candidate_per_slot_and_a_dense_row_does_not()
     {
@@ -79,15 +92,9 @@ public class RingSparseRowTests
     }
 
     [Test]
-    public void A_node_places_its_sparse_rows_where_slot_blocks_are_no_wider_than_its_leaf_set()
+    public void A_node_places_its_sparse_rows_where_slot_blocks_are_at_most_half_its_leaf_set_span()
     {
-        var settings = RingSettings.Default with { CandidatesPerSlot = 1, SparseExtraCandidates = 1 };
-        var state = RingNodeState.CreateFirst(Self, settings, LowestRttPlanner.Instance).State;
-        for (var k = 1; k <= 7; k++)
-        {
-            state = state.Handle(new Announce(At(Owner.Value + ((UInt128)k << 100), 2 * k), Now), Now, new Ignore()).State;
-            state = state.Handle(new Announce(At(Owner.Value - ((UInt128)k << 100), (2 * k) + 1), Now), Now, new Ignore()).State;
-        }
+        var state = WithLeaves(RingSettings.Default with { CandidatesPerSlot = 1, SparseExtraCandidates = 1 }, 7);
 
         Assert.That(state.Table.SparseFromRow, Is.EqualTo(int.MaxValue), "no sparse rows until the leaf set is full");
 
@@ -103,13 +110,7 @@ public class RingSparseRowTests
     [TestCase(0, "without the extra candidate the slot keeps only the nearer block-mate")]
     public void The_final_approach_hops_straight_to_the_closest_node_when_a_sparse_slot_keeps_both_block_mates(int extra, string because)
     {
-        var settings = RingSettings.Default with { CandidatesPerSlot = 1, SparseExtraCandidates = extra };
-        var state = RingNodeState.CreateFirst(Self, settings, LowestRttPlanner.Instance).State;
-        for (var k = 1; k <= 8; k++)
-        {
-            state = state.Handle(new Announce(At(Owner.Value + ((UInt128)k << 100), 2 * k), Now), Now, new Ignore()).State;
-            state = state.Handle(new Announce(At(Owner.Value - ((UInt128)k << 100), (2 * k) + 1), Now), Now, new Ignore()).State;
-        }
+        var state = WithLeaves(RingSettings.Default with { CandidatesPerSlot = 1, SparseExtraCandidates = extra }, 8);
 
         // Rows from 6 are sparse (the leaf set spans 2¹⁰⁴, 2¹⁰³ each side). The key is the last id of row 6's column-B
         // block, outside the leaf set; its closest node is the first one of column C's block, whose measured block-mate
@@ -131,13 +132,7 @@ public class RingSparseRowTests
     [TestCase(0, "without the extra candidate the slot keeps only the nearer block-mate")]
     public void In_a_nearly_empty_block_the_final_approach_takes_the_closest_slot_candidate_over_a_nearer_one(int extra, string because)
     {
-        var settings = RingSettings.Default with { CandidatesPerSlot = 1, SparseExtraCandidates = extra };
-        var state = RingNodeState.CreateFirst(Self, settings, LowestRttPlanner.Instance).State;
-        for (var k = 1; k <= 8; k++)
-        {
-            state = state.Handle(new Announce(At(Owner.Value + ((UInt128)k << 100), 2 * k), Now), Now, new Ignore()).State;
-            state = state.Handle(new Announce(At(Owner.Value - ((UInt128)k << 100), (2 * k) + 1), Now), Now, new Ignore()).State;
-        }
+        var state = WithLeaves(RingSettings.Default with { CandidatesPerSlot = 1, SparseExtraCandidates = extra }, 8);
 
         // The leaf set spans 2¹⁰⁴, so a row-6 block (2¹⁰⁰ wide) is under an eighth of it: about one node. The key is in
         // row 6's column C, outside the leaf set; both nodes of its slot are kept, the farther one is the key's closest.
