@@ -87,6 +87,25 @@ internal sealed class LeafSet
 
     public PeerEntry? FarthestClockwise => clockwise.Length > 0 ? clockwise[^1] : null;
 
+    /// <summary>
+    /// The arc from the farthest counter-clockwise leaf to the farthest clockwise one (saturating), or null while a side
+    /// is not full: about L node spacings, the owner's local estimate of the ring's density.
+    /// </summary>
+    public UInt128? FullSpan
+    {
+        get
+        {
+            if (clockwise.Length < HalfSize || counterClockwise.Length < HalfSize)
+            {
+                return null;
+            }
+
+            var forward = Owner.ClockwiseTo(clockwise[^1].Id);
+            var backward = Owner.CounterClockwiseTo(counterClockwise[^1].Id);
+            return forward > UInt128.MaxValue - backward ? UInt128.MaxValue : forward + backward;
+        }
+    }
+
     public PeerEntry? FarthestCounterClockwise => counterClockwise.Length > 0 ? counterClockwise[^1] : null;
 
     public PeerEntry? NearestClockwise => clockwise.Length > 0 ? clockwise[0] : null;

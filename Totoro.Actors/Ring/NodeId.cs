@@ -96,6 +96,9 @@ public readonly record struct IdGeometry
 
     public int DigitCount => (128 + BitsPerDigit - 1) / BitsPerDigit;
 
+    /// <summary>Width of a row-<paramref name="row"/> slot block: the ids sharing <paramref name="row"/> + 1 leading digits (2^(128 − b·(row + 1)); 1 past the last digit).</summary>
+    public UInt128 BlockWidth(int row) => BitsPerDigit * (row + 1) >= 128 ? UInt128.One : UInt128.One << (128 - (BitsPerDigit * (row + 1)));
+
     /// <summary>Digit <paramref name="position"/> of <paramref name="id"/>, position 0 being the most significant.</summary>
     public int Digit(NodeId id, int position)
     {

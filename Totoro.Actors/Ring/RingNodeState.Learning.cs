@@ -103,17 +103,14 @@ internal sealed partial record RingNodeState
     /// </summary>
     private RoutingTable Sparsened(LeafSet leaves)
     {
-        if (Table.SparseCandidates == Table.CandidatesPerSlot || leaves.Clockwise.Length < leaves.HalfSize || leaves.CounterClockwise.Length < leaves.HalfSize)
+        if (Table.SparseCandidates == Table.CandidatesPerSlot || leaves.FullSpan is not { } span)
         {
             return Table;
         }
 
-        var clockwise = Self.Id.ClockwiseTo(leaves.Clockwise[^1].Id);
-        var counter = Self.Id.CounterClockwiseTo(leaves.CounterClockwise[^1].Id);
-        var span = clockwise > UInt128.MaxValue - counter ? UInt128.MaxValue : clockwise + counter;
         var geometry = Settings.Geometry;
         var row = 0;
-        while (row < geometry.DigitCount - 1 && (UInt128.One << (128 - (geometry.BitsPerDigit * (row + 1)))) > span / 2)
+        while (row < geometry.DigitCount - 1 && geometry.BlockWidth(row) > span / 2)
         {
             row++;
         }

@@ -144,17 +144,9 @@ internal static partial class RouteDecider
     /// set's span. Never row 0: a ring whose row-0 blocks are that small has at most ~2·L nodes, its routes take one or
     /// two hops either way, and its Scribe trees are shaped by the proximity choice of those hops.
     /// </summary>
-    private static bool IsNearlyEmptyBlock(NodeId self, LeafSet leafSet, IdGeometry geometry, int row)
+    private static bool IsNearlyEmptyBlock(LeafSet leafSet, IdGeometry geometry, int row)
     {
-        if (row == 0 || leafSet.Clockwise.Length < leafSet.HalfSize || leafSet.CounterClockwise.Length < leafSet.HalfSize || geometry.BitsPerDigit * (row + 1) >= 128)
-        {
-            return false;
-        }
-
-        var clockwise = self.ClockwiseTo(leafSet.Clockwise[^1].Id);
-        var counter = self.CounterClockwiseTo(leafSet.CounterClockwise[^1].Id);
-        var span = clockwise > UInt128.MaxValue - counter ? UInt128.MaxValue : clockwise + counter;
-        return (UInt128.One << (128 - (geometry.BitsPerDigit * (row + 1)))) <= span / 8;
+        return row > 0 && leafSet.FullSpan is { } span && geometry.BlockWidth(row) <= span / 8;
     }
 
     public static RouteDecision Decide(NodeId self, LeafSet leafSet, RoutingTable table, NeighborhoodSet neighborhood, NodeId key, bool converging = false)
@@ -187,10 +179,11 @@ internal static partial class RouteDecider
         var shared = geometry.SharedPrefixLength(self, key);
         var slot = table.Slot(shared, geometry.Digit(key, shared));
         if (NearestWithinReach(self, key, leafSet, table, neighborhood, shared, converging) is { } near &&
-            (slot.IndexOfId(near.Id) < 0 || IsNearlyEmptyBlock(self, leafSet, geometry, shared)))
+            (slot.IndexOfId(near.Id) < 0 || IsNearlyEmptyBlock(leafSet, geometry, shared)))
         {
             // The closest valid node is not a slot candidate (when it is, the planner still picks among the slot's
-            // candidates by RTT: proximity routing keeps its choice).
+            // candidates by RTT: proximity routing keeps its choice), or the slot's block is nearly empty: there the
+            // candidates are no proximity choice among equivalent nodes, and the key's closest ends the route.
             // Alternatives: what the table rule would have offered (the slot's candidates, then closer nodes with a
             // longer prefix), so planners keep the strategy sets they had.
             var nearId = near.Id;

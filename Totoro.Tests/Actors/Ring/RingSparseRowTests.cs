@@ -148,6 +148,18 @@ public class RingSparseRowTests
     }
 
     [Test]
+    public void The_leaf_span_and_block_widths_the_rules_compare()
+    {
+        var leaves = LeafSet.Empty(Owner, 4).Insert(Entry("81")).Insert(Entry("82")).Insert(Entry("7f"));
+        Assert.That(leaves.FullSpan, Is.Null, "one side is not full");
+        leaves = leaves.Insert(Entry("7e"));
+        Assert.That(leaves.FullSpan, Is.EqualTo((UInt128)4 << 120), "from 7e… to 82…");
+        Assert.That(IdGeometry.Default.BlockWidth(0), Is.EqualTo(UInt128.One << 124));
+        Assert.That(IdGeometry.Default.BlockWidth(5), Is.EqualTo(UInt128.One << 104));
+        Assert.That(IdGeometry.Default.BlockWidth(31), Is.EqualTo(UInt128.One), "past the last digit a block is one id");
+    }
+
+    [Test]
     public void The_extra_candidates_are_validated_and_default_to_one()
     {
         Assert.That(RingSettings.Default.SparseExtraCandidates, Is.EqualTo(1));
