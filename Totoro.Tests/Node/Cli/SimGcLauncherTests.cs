@@ -9,15 +9,14 @@ public sealed class SimGcLauncherTests
     private static readonly string[] Ring = ["sim", "ring", "--nodes", "1000", "--json"];
 
     [Test]
-    public void Sim_ring_runs_in_a_child_with_the_gen0_budget_and_the_marker()
+    public void Sim_ring_runs_in_a_child_with_server_gc_and_the_marker()
     {
         var environment = SimGcLauncher.ChildEnvironment(Ring, new Hashtable { ["PATH"] = "/bin" });
 
         Assert.That(environment, Is.Not.Null);
         var variables = environment!.ToDictionary(variable => variable.Key, variable => variable.Value);
-        Assert.That(variables["DOTNET_GCgen0size"], Is.EqualTo("0x20000000"));
-        Assert.That(variables["DOTNET_GCGen0MaxBudget"], Is.EqualTo("0x20000000"));
-        Assert.That(variables, Has.Count.EqualTo(3));
+        Assert.That(variables["DOTNET_gcServer"], Is.EqualTo("1"));
+        Assert.That(variables, Has.Count.EqualTo(2));
         Assert.That(variables[SimGcProfile.ChildMarker], Is.EqualTo("sim"));
     }
 
