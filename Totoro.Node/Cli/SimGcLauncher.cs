@@ -21,15 +21,17 @@ internal sealed record SimGcProfile(string Name, IReadOnlyList<KeyValuePair<stri
     public static SimGcProfile Default { get; } = new("default", []);
 
     /// <summary>
-    /// Server GC (one heap per core): the single-threaded world leaves the second core idle, and server GC marks and
+    /// Server GC with two heaps: the single-threaded world leaves the second core idle, and server GC marks and
     /// compacts on both. At 10⁶ nodes it took the build from 548 s to 403 s (GC pause 233 → 104 s) at a peak RSS of
-    /// 7.64 GiB. The previous profile, a 512 MiB gen-0 budget on the workstation GC, was slower at 10⁵ (29.0 s against
+    /// 7.64 GiB. The heap count is fixed because it also turns off .NET's dynamic adaptation (DATAS), which starts
+    /// server GC with one heap and grows it for memory, not speed: <c>DOTNET_gcServer=1</c> alone built in 544 s. The previous profile, a 512 MiB gen-0 budget on the workstation GC, was slower at 10⁵ (29.0 s against
     /// 24.7 s) and together with server GC no better than server GC alone. See docs/benchmarks.md, "Main after the
     /// session-6 merges".
     /// </summary>
     public static SimGcProfile Simulator { get; } = new("sim",
     [
         new("DOTNET_gcServer", "1"),
+        new("DOTNET_GCHeapCount", "2"),
     ]);
 
     public static SimGcProfile Parse(string? text) => text switch

@@ -173,7 +173,7 @@ internal static class SimRingCommand
         var leafSet = new Option<int>("--leaf-set") { Description = "Leaf-set size L, even and ≥ 2 (totoro.ring.leaf-set-size)", DefaultValueFactory = _ => 16 };
         var output = new Option<string?>("--out") { Description = "Directory for CSV and SVG output" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON summary object on stdout" };
-        var gc = new Option<string>("--gc") { Description = "GC settings: sim (re-run in a child process with server GC, one heap per core) or default (the runtime's)", DefaultValueFactory = _ => "sim" };
+        var gc = new Option<string>("--gc") { Description = "GC settings: sim (re-run in a child process with server GC on two heaps) or default (the runtime's)", DefaultValueFactory = _ => "sim" };
         var command = new Command("ring", "Build a Pastry multi-ring overlay through joins and measure lookups, state, messages, memory");
         foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, landmarks, joinRate, growth, buildTimeout, settle, tableMaintenance, maintenanceRounds, proximityProbes, proximityEvery, sparseExtra, announceRows, leafSet, output, json, gc })
         {
