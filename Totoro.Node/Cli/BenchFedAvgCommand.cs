@@ -150,12 +150,13 @@ internal static class BenchFedAvgCommand
         // snapshot for the parent (ToPartial) is left out because its large-object allocation makes the
         // row bimodal (a gen-2 collection lands in some repetitions), and fedavg_batch already includes one.
         int partCount = Math.Min(10, updateCount);
-        var parts = Enumerable.Range(0, partCount).Select(p =>
+        List<PartialAggregate> PartsFoldedWith(AggregationLimits limits) => Enumerable.Range(0, partCount).Select(p =>
         {
-            var child = new UpdateAccumulator(shape, singleThread);
+            var child = new UpdateAccumulator(shape, limits);
             child.AccumulateBatch(updates.Where((_, i) => i % partCount == p).ToList());
             return child.ToPartial();
         }).ToList();
+        var parts = PartsFoldedWith(singleThread);
         rows.Add(Time("fold_partials", repetitions, oneUpdateBytes * partCount, progress, () =>
         {
             accumulator.Reset();
@@ -171,12 +172,7 @@ internal static class BenchFedAvgCommand
             exact.AccumulateBatch(updates);
             sink += exact.ToPartial().Mean.Span[0];
         }));
-        var exactParts = parts.Select((_, p) =>
-        {
-            var child = new UpdateAccumulator(shape, AggregationLimits.Default);
-            child.AccumulateBatch(updates.Where((_, i) => i % partCount == p).ToList());
-            return child.ToPartial();
-        }).ToList();
+        var exactParts = PartsFoldedWith(AggregationLimits.Default);
         rows.Add(Time("fold_partials_fixed_point", repetitions, oneUpdateBytes * partCount, progress, () =>
         {
             exact.Reset();
