@@ -9,7 +9,7 @@ namespace Totoro.Kernel;
 public sealed class DeterministicWorld
 {
     private readonly Queue<WorkItem> _now = new();
-    private readonly PriorityQueue<WorkItem, (long Time, long Seq)> _later = new();
+    private readonly TimedStepQueue _later = new();
     private readonly DeterministicDispatcher _dispatcher;
     private long _seq;
     private long _elapsedTicks;
@@ -101,7 +101,7 @@ public sealed class DeterministicWorld
             return;
         }
         var item = new WorkItem(_seq++, WorkKind.Callback, callback, null, state);
-        _later.Enqueue(item, (_elapsedTicks + delay.Ticks, item.Seq));
+        _later.Enqueue(item, _elapsedTicks + delay.Ticks);
     }
 
     /// <summary>Queues <paramref name="timer"/>'s next firing after <paramref name="delay"/>; returns the step's sequence number.</summary>
@@ -114,7 +114,7 @@ public sealed class DeterministicWorld
         }
         else
         {
-            _later.Enqueue(item, (_elapsedTicks + delay.Ticks, item.Seq));
+            _later.Enqueue(item, _elapsedTicks + delay.Ticks);
         }
         return item.Seq;
     }
@@ -131,7 +131,7 @@ public sealed class DeterministicWorld
             return;
         }
         var item = new WorkItem(_seq++, WorkKind.Tell, receiver, message, sender);
-        _later.Enqueue(item, (_elapsedTicks + delay.Ticks, item.Seq));
+        _later.Enqueue(item, _elapsedTicks + delay.Ticks);
     }
 
     private bool TryStep(long limitTicks)
@@ -139,7 +139,7 @@ public sealed class DeterministicWorld
         WorkItem item;
         if (_now.Count > 0)
         {
-            if (_later.TryPeek(out var timed, out var due) && due.Time <= _elapsedTicks && due.Seq < _now.Peek().Seq)
+            if (_later.TryPeek(out var due, out var seq) && due <= _elapsedTicks && seq < _now.Peek().Seq)
             {
                 item = _later.Dequeue();
             }
@@ -148,12 +148,12 @@ public sealed class DeterministicWorld
                 item = _now.Dequeue();
             }
         }
-        else if (_later.TryPeek(out _, out var due) && due.Time <= limitTicks)
+        else if (_later.TryPeek(out var due, out _) && due <= limitTicks)
         {
             item = _later.Dequeue();
-            if (due.Time > _elapsedTicks)
+            if (due > _elapsedTicks)
             {
-                _elapsedTicks = due.Time;
+                _elapsedTicks = due;
             }
         }
         else
