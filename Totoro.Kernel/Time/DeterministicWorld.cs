@@ -9,7 +9,7 @@ namespace Totoro.Kernel;
 public sealed class DeterministicWorld
 {
     private readonly Queue<WorkItem> _now = new();
-    private readonly TimedStepQueue _later = new();
+    private readonly CalendarStepQueue _later = new();
     private readonly DeterministicDispatcher _dispatcher;
     private long _seq;
     private long _elapsedTicks;

@@ -1,0 +1,193 @@
+namespace Totoro.Kernel;
+
+/// <summary>
+/// The world's future steps, popped in (due time, sequence number) order — exactly the order of a priority queue
+/// keyed by (due, seq), since sequence numbers are unique — but built for a simulation's load: 10⁶–10⁷ steps
+/// pending (timers of every node) while the steps that run are mostly messages due a few milliseconds ahead.
+/// </summary>
+/// <remarks>
+/// A calendar queue: time is cut into buckets of 2^<see cref="WidthShift"/> ticks (1.6 ms), and the next
+/// <see cref="BucketCount"/> buckets (13.4 s) form a ring of chains through one shared pool of entries (so memory
+/// follows the steps pending, not each bucket's busiest moment). Scheduling a step into a future bucket appends it
+/// to the chain (no heap walk over millions of timers); when the clock reaches a bucket, its steps are copied out,
+/// sorted once and read in order. Steps that fall outside the ring — beyond its horizon (e.g. minute-long timers),
+/// or into the bucket being read or an earlier one — go to an overflow <see cref="TimedStepQueue"/>; the queue's head is the
+/// earlier of the two heads. Not thread-safe: the world's single thread owns it.
+/// </remarks>
+internal sealed class CalendarStepQueue
+{
+    internal const int WidthShift = 14;
+    internal const int BucketCount = 1 << 13;
+    private const long Mask = BucketCount - 1;
+
+    private readonly Bucket[] _buckets = new Bucket[BucketCount];
+    private readonly TimedStepQueue _overflow = new();
+    private Node[] _pool = new Node[256];
+    private int _poolUsed;
+    private int _free = -1;
+    private Entry[] _reading = new Entry[256];
+    private int _readCount;
+    private long _active = -1;
+    private int _read;
+    private int _bucketed;
+
+    /// <summary>Steps pending (in buckets, including the unread part of the bucket being read, and in the overflow).</summary>
+    public int Count => _bucketed + _overflow.Count;
+
+    public void Enqueue(in WorkItem item, long due)
+    {
+        var bucketNumber = due >> WidthShift;
+        if (bucketNumber <= _active || bucketNumber - _active >= BucketCount)
+        {
+            _overflow.Enqueue(item, due);
+            return;
+        }
+
+        var node = TakeNode();
+        _pool[node] = new Node(new Entry(due, item));
+        ref var bucket = ref _buckets[bucketNumber & Mask];
+        if (bucket.Count++ == 0)
+        {
+            bucket.Head = node;
+        }
+        else
+        {
+            _pool[bucket.Tail].Next = node;
+        }
+
+        bucket.Tail = node;
+        _bucketed++;
+    }
+
+    /// <summary>The earliest step's due time and sequence number, if any.</summary>
+    public bool TryPeek(out long due, out long seq)
+    {
+        var fromBuckets = NextBucketed(out var entry);
+        var fromOverflow = _overflow.TryPeek(out var overflowDue, out var overflowSeq);
+        if (fromBuckets && (!fromOverflow || Before(entry.Due, entry.Item.Seq, overflowDue, overflowSeq)))
+        {
+            due = entry.Due;
+            seq = entry.Item.Seq;
+            return true;
+        }
+
+        due = overflowDue;
+        seq = overflowSeq;
+        return fromOverflow;
+    }
+
+    public WorkItem Dequeue()
+    {
+        var fromBuckets = NextBucketed(out var entry);
+        if (fromBuckets && (!_overflow.TryPeek(out var overflowDue, out var overflowSeq) || Before(entry.Due, entry.Item.Seq, overflowDue, overflowSeq)))
+        {
+            _read++;
+            _bucketed--;
+            return entry.Item;
+        }
+
+        return _overflow.Dequeue();
+    }
+
+    private static bool Before(long due, long seq, long otherDue, long otherSeq) => due < otherDue || (due == otherDue && seq < otherSeq);
+
+    /// <summary>
+    /// The next unread step of the buckets: the active bucket's, or, once it is read to the end, the first of the
+    /// next non-empty bucket (which becomes active and is sorted).
+    /// </summary>
+    private bool NextBucketed(out Entry entry)
+    {
+        if (_read < _readCount)
+        {
+            entry = _reading[_read];
+            return true;
+        }
+
+        if (_readCount > 0)
+        {
+            // Read to the end: drop its references (the GC would otherwise keep delivered messages alive).
+            Array.Clear(_reading, 0, _readCount);
+            _readCount = 0;
+            _read = 0;
+        }
+
+        if (_bucketed == 0)
+        {
+            entry = default;
+            return false;
+        }
+
+        do
+        {
+            _active++;
+        }
+        while (_buckets[_active & Mask].Count == 0);
+
+        Activate(ref _buckets[_active & Mask]);
+        entry = _reading[0];
+        return true;
+    }
+
+    /// <summary>Moves the bucket's steps out of the pool into the reading array, sorted.</summary>
+    private void Activate(ref Bucket bucket)
+    {
+        if (_reading.Length < bucket.Count)
+        {
+            _reading = new Entry[Math.Max(bucket.Count, _reading.Length * 2)];
+        }
+
+        var node = bucket.Head;
+        for (var index = 0; index < bucket.Count; index++)
+        {
+            ref var pooled = ref _pool[node];
+            _reading[index] = pooled.Entry;
+            var next = pooled.Next;
+            pooled = new Node(default) { Next = _free };
+            _free = node;
+            node = next;
+        }
+
+        _readCount = bucket.Count;
+        bucket = default;
+        _reading.AsSpan(0, _readCount).Sort();
+    }
+
+    private int TakeNode()
+    {
+        if (_free >= 0)
+        {
+            var node = _free;
+            _free = _pool[node].Next;
+            return node;
+        }
+
+        if (_poolUsed == _pool.Length)
+        {
+            Array.Resize(ref _pool, _pool.Length * 2);
+        }
+
+        return _poolUsed++;
+    }
+
+    /// <summary>A bucket's steps: a chain through the pool, in scheduling order.</summary>
+    private struct Bucket
+    {
+        public int Head;
+        public int Tail;
+        public int Count;
+    }
+
+    private struct Node(Entry entry)
+    {
+        public readonly Entry Entry = entry;
+        public int Next;
+    }
+
+    private readonly struct Entry(long due, WorkItem item) : IComparable<Entry>
+    {
+        public readonly long Due = due;
+        public readonly WorkItem Item = item;
+
+        public int CompareTo(Entry other) => Due != other.Due ? Due.CompareTo(other.Due) : Item.Seq.CompareTo(other.Item.Seq);
+    }
+}
