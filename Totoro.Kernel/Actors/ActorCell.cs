@@ -113,6 +113,25 @@ internal sealed partial class ActorCell : InternalActorRef, IActorContext, IThre
         _dispatcher.Dispatch(this, new Envelope(message, sender));
     }
 
+    /// <summary>
+    /// Deterministic world: the checks of <see cref="Tell"/> for a tell that the world delivers in the same step
+    /// (it has made sure the delivery would be the very next step). False if the message went to dead letters.
+    /// </summary>
+    internal bool AcceptTellNow(ref object message, IActorRef? sender)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (IsTerminated)
+        {
+            _system.PublishDeadLetter(message, sender, this);
+            return false;
+        }
+        if (_system.SerializeAllMessages && message is not ILocalMessage)
+        {
+            message = _system.Serialization.RoundTrip(message, _system);
+        }
+        return true;
+    }
+
     /// <summary>Kernel-internal delivery (timers, probes) that skips the serialize-everything check.</summary>
     internal void TellLocal(object message, IActorRef? sender)
     {

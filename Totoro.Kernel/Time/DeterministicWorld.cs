@@ -161,8 +161,37 @@ public sealed class DeterministicWorld
             return false;
         }
         StepsExecuted++;
-        Execute(item);
+        if (item.Kind == WorkKind.Tell && item.Target is ActorCell cell && cell.Dispatcher is DeterministicDispatcher { World: var world } && world == this)
+        {
+            TellNow(cell, item.Message!, (IActorRef?)item.Extra);
+        }
+        else
+        {
+            Execute(item);
+        }
         return true;
+    }
+
+    /// <summary>
+    /// A scheduled tell to an actor of this world. The tell queues the delivery as a step due now with the next
+    /// sequence number, so when nothing else is due now (no step queued for now, no timed step due by now — any
+    /// such has a lower sequence number and would run first) the delivery is the very next step: it runs here,
+    /// with the same sequence number and step count, and skips the round trip through the queue.
+    /// </summary>
+    private void TellNow(ActorCell cell, object message, IActorRef? sender)
+    {
+        if (_now.Count > 0 || (_later.TryPeek(out var due, out _) && due <= _elapsedTicks))
+        {
+            cell.Tell(message, sender);
+            return;
+        }
+        if (!cell.AcceptTellNow(ref message, sender))
+        {
+            return;
+        }
+        _seq++;
+        StepsExecuted++;
+        cell.DeliverDeterministic(new Envelope(message, sender));
     }
 
     private static void Execute(in WorkItem item)
