@@ -120,6 +120,25 @@ public sealed class DeterministicWorld
     }
 
     /// <summary>
+    /// Queues the firing of <paramref name="cell"/>'s single timer <paramref name="key"/> after <paramref name="delay"/>;
+    /// returns the step's sequence number, which is the firing's generation (see <see cref="TimerScheduler"/>). The step
+    /// holds the key and message, so a timer costs no object until it fires.
+    /// </summary>
+    internal long ScheduleActorTimer(TimeSpan delay, ActorCell cell, object key, object message)
+    {
+        var item = new WorkItem(_seq++, WorkKind.ActorTimer, cell, message, key);
+        if (delay <= TimeSpan.Zero)
+        {
+            _now.Enqueue(item);
+        }
+        else
+        {
+            _later.Enqueue(item, _elapsedTicks + delay.Ticks);
+        }
+        return item.Seq;
+    }
+
+    /// <summary>
     /// Tells <paramref name="message"/> to <paramref name="receiver"/> after <paramref name="delay"/>: the step a one-shot
     /// virtual timer would run (same sequence number position, same due time), without the timer.
     /// </summary>
@@ -161,31 +180,55 @@ public sealed class DeterministicWorld
             return false;
         }
         StepsExecuted++;
-        if (item.Kind == WorkKind.Tell && item.Target is ActorCell cell && cell.Dispatcher is DeterministicDispatcher { World: var world } && world == this)
+        switch (item.Kind)
         {
-            TellNow(cell, item.Message!, (IActorRef?)item.Extra);
-        }
-        else
-        {
-            Execute(item);
+            case WorkKind.Tell when item.Target is ActorCell cell && IsOwnDeterministic(cell):
+                TellNow(cell, item.Message!, (IActorRef?)item.Extra, local: false);
+                break;
+            case WorkKind.ActorTimer:
+                var owner = (ActorCell)item.Target!;
+                if (owner.TimerFiring(item.Extra!, item.Message!, item.Seq) is { } fired)
+                {
+                    if (IsOwnDeterministic(owner))
+                    {
+                        TellNow(owner, fired, null, local: true);
+                    }
+                    else
+                    {
+                        owner.TellLocal(fired, null);
+                    }
+                }
+                break;
+            default:
+                Execute(item);
+                break;
         }
         return true;
     }
 
+    private bool IsOwnDeterministic(ActorCell cell) => cell.Dispatcher is DeterministicDispatcher { World: var world } && world == this;
+
     /// <summary>
-    /// A scheduled tell to an actor of this world. The tell queues the delivery as a step due now with the next
+    /// A scheduled tell (or a timer's firing, a local tell) to an actor of this world. The tell queues the delivery as a step due now with the next
     /// sequence number, so when nothing else is due now (no step queued for now, no timed step due by now — any
     /// such has a lower sequence number and would run first) the delivery is the very next step: it runs here,
     /// with the same sequence number and step count, and skips the round trip through the queue.
     /// </summary>
-    private void TellNow(ActorCell cell, object message, IActorRef? sender)
+    private void TellNow(ActorCell cell, object message, IActorRef? sender, bool local)
     {
         if (_now.Count > 0 || (_later.TryPeek(out var due, out _) && due <= _elapsedTicks))
         {
-            cell.Tell(message, sender);
+            if (local)
+            {
+                cell.TellLocal(message, sender);
+            }
+            else
+            {
+                cell.Tell(message, sender);
+            }
             return;
         }
-        if (!cell.AcceptTellNow(ref message, sender))
+        if (!cell.AcceptTellNow(ref message, sender, local))
         {
             return;
         }
