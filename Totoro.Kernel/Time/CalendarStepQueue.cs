@@ -7,24 +7,28 @@ namespace Totoro.Kernel;
 /// </summary>
 /// <remarks>
 /// A calendar queue: time is cut into buckets of 2^<see cref="WidthShift"/> ticks (1.6 ms), and the next
-/// <see cref="BucketCount"/> buckets (13.4 s) form a ring of chains through one shared pool of entries (so memory
-/// follows the steps pending, not each bucket's busiest moment). Scheduling a step into a future bucket appends it
-/// to the chain (no heap walk over millions of timers); when the clock reaches a bucket, its steps are copied out,
-/// sorted once and read in order. Steps that fall outside the ring — beyond its horizon (e.g. minute-long timers),
-/// or into the bucket being read or an earlier one — go to an overflow <see cref="TimedStepQueue"/>; the queue's head is the
-/// earlier of the two heads. Not thread-safe: the world's single thread owns it.
+/// <see cref="BucketCount"/> buckets (13.4 s) form a ring of chains of 16-entry chunks from one shared pool (so
+/// memory follows the steps pending, not each bucket's busiest moment, and a bucket's steps sit together). Scheduling
+/// a step into a future bucket appends it to the bucket's last chunk (no heap walk over millions of timers); when the
+/// clock reaches a bucket, its steps are copied out, sorted once and read in order. Steps that fall outside the
+/// ring — beyond its horizon (e.g. minute-long timers), or into the bucket being read or an earlier one — go to an
+/// overflow <see cref="TimedStepQueue"/>; the queue's head is the earlier of the two heads. Not thread-safe: the
+/// world's single thread owns it.
 /// </remarks>
 internal sealed class CalendarStepQueue
 {
     internal const int WidthShift = 14;
     internal const int BucketCount = 1 << 13;
     private const long Mask = BucketCount - 1;
+    private const int ChunkShift = 4;
+    private const int ChunkSize = 1 << ChunkShift;
 
     private readonly Bucket[] _buckets = new Bucket[BucketCount];
     private readonly TimedStepQueue _overflow = new();
-    private Node[] _pool = new Node[256];
-    private int _poolUsed;
-    private int _free = -1;
+    private Entry[] _chunks = new Entry[ChunkSize * 64];
+    private int[] _chunkNext = new int[64];
+    private int _chunksUsed;
+    private int _freeChunk = -1;
     private Entry[] _reading = new Entry[256];
     private int _readCount;
     private long _active = -1;
@@ -43,19 +47,25 @@ internal sealed class CalendarStepQueue
             return;
         }
 
-        var node = TakeNode();
-        _pool[node] = new Node(new Entry(due, item));
         ref var bucket = ref _buckets[bucketNumber & Mask];
-        if (bucket.Count++ == 0)
+        var offset = bucket.Count & (ChunkSize - 1);
+        if (offset == 0)
         {
-            bucket.Head = node;
-        }
-        else
-        {
-            _pool[bucket.Tail].Next = node;
+            var chunk = TakeChunk();
+            if (bucket.Count == 0)
+            {
+                bucket.Head = chunk;
+            }
+            else
+            {
+                _chunkNext[bucket.Tail] = chunk;
+            }
+
+            bucket.Tail = chunk;
         }
 
-        bucket.Tail = node;
+        _chunks[(bucket.Tail << ChunkShift) + offset] = new Entry(due, item);
+        bucket.Count++;
         _bucketed++;
     }
 
@@ -128,7 +138,7 @@ internal sealed class CalendarStepQueue
         return true;
     }
 
-    /// <summary>Moves the bucket's steps out of the pool into the reading array, sorted.</summary>
+    /// <summary>Moves the bucket's steps out of its chunks into the reading array, sorted, and frees the chunks.</summary>
     private void Activate(ref Bucket bucket)
     {
         if (_reading.Length < bucket.Count)
@@ -136,15 +146,16 @@ internal sealed class CalendarStepQueue
             _reading = new Entry[Math.Max(bucket.Count, _reading.Length * 2)];
         }
 
-        var node = bucket.Head;
-        for (var index = 0; index < bucket.Count; index++)
+        var chunk = bucket.Head;
+        for (var copied = 0; copied < bucket.Count; copied += ChunkSize)
         {
-            ref var pooled = ref _pool[node];
-            _reading[index] = pooled.Entry;
-            var next = pooled.Next;
-            pooled = new Node(default) { Next = _free };
-            _free = node;
-            node = next;
+            var entries = _chunks.AsSpan(chunk << ChunkShift, Math.Min(ChunkSize, bucket.Count - copied));
+            entries.CopyTo(_reading.AsSpan(copied));
+            entries.Clear();
+            var next = _chunkNext[chunk];
+            _chunkNext[chunk] = _freeChunk;
+            _freeChunk = chunk;
+            chunk = next;
         }
 
         _readCount = bucket.Count;
@@ -152,35 +163,30 @@ internal sealed class CalendarStepQueue
         _reading.AsSpan(0, _readCount).Sort();
     }
 
-    private int TakeNode()
+    private int TakeChunk()
     {
-        if (_free >= 0)
+        if (_freeChunk >= 0)
         {
-            var node = _free;
-            _free = _pool[node].Next;
-            return node;
+            var chunk = _freeChunk;
+            _freeChunk = _chunkNext[chunk];
+            return chunk;
         }
 
-        if (_poolUsed == _pool.Length)
+        if (_chunksUsed == _chunkNext.Length)
         {
-            Array.Resize(ref _pool, _pool.Length * 2);
+            Array.Resize(ref _chunkNext, _chunkNext.Length * 2);
+            Array.Resize(ref _chunks, _chunkNext.Length << ChunkShift);
         }
 
-        return _poolUsed++;
+        return _chunksUsed++;
     }
 
-    /// <summary>A bucket's steps: a chain through the pool, in scheduling order.</summary>
+    /// <summary>A bucket's steps in scheduling order: a chain of chunks of <see cref="ChunkSize"/> entries, the last one filling.</summary>
     private struct Bucket
     {
         public int Head;
         public int Tail;
         public int Count;
-    }
-
-    private struct Node(Entry entry)
-    {
-        public readonly Entry Entry = entry;
-        public int Next;
     }
 
     private readonly struct Entry(long due, WorkItem item) : IComparable<Entry>

@@ -24,6 +24,25 @@ public sealed class CalendarStepQueueTests
     }
 
     [Test]
+    public void A_bucket_spanning_many_chunks_pops_sorted_and_its_chunks_are_reused()
+    {
+        var queue = new CalendarStepQueue();
+        for (var round = 0; round < 3; round++)
+        {
+            // 100 steps into one bucket (several 16-entry chunks), due times descending, then drained.
+            var bucketStart = (round + 1) * 10 * Width;
+            for (var i = 0; i < 100; i++)
+            {
+                queue.Enqueue(Item((round * 100) + i), bucketStart + Width - 1 - (i / 2));
+            }
+
+            var popped = Drain(queue);
+            var expected = Enumerable.Range(0, 100).OrderByDescending(i => i / 2).ThenBy(i => i).Select(i => (long)((round * 100) + i));
+            Assert.That(popped, Is.EqualTo(expected), $"round {round}");
+        }
+    }
+
+    [Test]
     public void An_idle_gap_longer_than_the_horizon_keeps_the_order()
     {
         var queue = new CalendarStepQueue();
