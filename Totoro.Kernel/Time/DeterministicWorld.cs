@@ -209,10 +209,11 @@ public sealed class DeterministicWorld
     private bool IsOwnDeterministic(ActorCell cell) => cell.Dispatcher is DeterministicDispatcher { World: var world } && world == this;
 
     /// <summary>
-    /// A scheduled tell (or a timer's firing, a local tell) to an actor of this world. The tell queues the delivery as a step due now with the next
-    /// sequence number, so when nothing else is due now (no step queued for now, no timed step due by now — any
-    /// such has a lower sequence number and would run first) the delivery is the very next step: it runs here,
-    /// with the same sequence number and step count, and skips the round trip through the queue.
+    /// A scheduled tell (or a timer's firing, a local tell) to an actor of this world. The tell queues the delivery
+    /// as a step due now with the next sequence number, so when nothing else is due now (no step queued for now, no
+    /// timed step due by now — any such has a lower sequence number and would run first) the delivery is the very
+    /// next step: it runs here, with the same sequence number and step count, and skips the round trip through the
+    /// queue.
     /// </summary>
     private void TellNow(ActorCell cell, object message, IActorRef? sender, bool local)
     {
