@@ -35,12 +35,23 @@ internal sealed class CalendarStepQueue
     private int _read;
     private int _bucketed;
 
+    /// <summary>Steps pending in the overflow heap (for tests).</summary>
+    internal int OverflowCount => _overflow.Count;
+
     /// <summary>Steps pending (in buckets, including the unread part of the bucket being read, and in the overflow).</summary>
     public int Count => _bucketed + _overflow.Count;
 
     public void Enqueue(in WorkItem item, long due)
     {
         var bucketNumber = due >> WidthShift;
+        if (_bucketed == 0 && bucketNumber - _active >= BucketCount)
+        {
+            // The buckets are empty and the clock has moved past their horizon (an idle stretch): re-anchor the ring
+            // just before this step's bucket, or every later step would go to the overflow.
+            FinishReading();
+            _active = bucketNumber - 1;
+        }
+
         if (bucketNumber <= _active || bucketNumber - _active >= BucketCount)
         {
             _overflow.Enqueue(item, due);
@@ -113,13 +124,7 @@ internal sealed class CalendarStepQueue
             return true;
         }
 
-        if (_readCount > 0)
-        {
-            // Read to the end: drop its references (the GC would otherwise keep delivered messages alive).
-            Array.Clear(_reading, 0, _readCount);
-            _readCount = 0;
-            _read = 0;
-        }
+        FinishReading();
 
         if (_bucketed == 0)
         {
@@ -136,6 +141,17 @@ internal sealed class CalendarStepQueue
         Activate(ref _buckets[_active & Mask]);
         entry = _reading[0];
         return true;
+    }
+
+    /// <summary>The bucket being read is read to the end: drop its references (the GC would otherwise keep delivered messages alive).</summary>
+    private void FinishReading()
+    {
+        if (_readCount > 0)
+        {
+            Array.Clear(_reading, 0, _readCount);
+            _readCount = 0;
+            _read = 0;
+        }
     }
 
     /// <summary>Moves the bucket's steps out of its chunks into the reading array, sorted, and frees the chunks.</summary>

@@ -55,6 +55,13 @@ public sealed class CalendarStepQueueTests
         Assert.That(Drain(queue), Is.EqualTo(new long[] { 2, 3, 4, 1 }));
         Assert.That(queue.TryPeek(out _, out _), Is.False);
         Assert.That(queue.Count, Is.Zero);
+
+        // Empty, far past the old horizon: the ring re-anchors, so near-future steps are bucketed again.
+        queue.Enqueue(Item(5), (10 * Horizon) + Width);
+        queue.Enqueue(Item(6), (10 * Horizon) + (3 * Width));
+        queue.Enqueue(Item(7), (10 * Horizon) + 1);
+        Assert.That(queue.OverflowCount, Is.EqualTo(1), "only the step before the new anchor's first bucket");
+        Assert.That(Drain(queue), Is.EqualTo(new long[] { 7, 5, 6 }));
     }
 
     /// <summary>As the world uses it: due times never before the last step taken, from "now" to past the horizon.</summary>
