@@ -70,13 +70,21 @@ internal sealed record MultiRingNodeState(int Zone, RingNodeState ZoneRing, Ring
             : Process(ZoneRingId, ZoneRing.Route(ZoneKeys.ZoneKey(Zone), crossing));
     }
 
-    public RingStep<MultiRingNodeState> Handle(RingEnvelope envelope, TimeSpan now, IRouteApplication application)
+    public RingStep<MultiRingNodeState> Handle(RingEnvelope envelope, TimeSpan now, IRouteApplication application) =>
+        HandleUntagged(envelope, now, application).Tagged();
+
+    /// <summary>
+    /// <see cref="Handle"/> without the tagging copy: in the common case (no cross-zone segment ends here) the step
+    /// carries the ring's effects as the ring produced them plus the ring they belong to, and the shell tags each
+    /// effect as it performs it.
+    /// </summary>
+    public MultiRingStep HandleUntagged(RingEnvelope envelope, TimeSpan now, IRouteApplication application)
     {
         ArgumentNullException.ThrowIfNull(envelope);
         if (IsGateway && envelope.Message is RouteMessage { Payload: CrossZonePayload crossing } arriving && IsSegmentShortcut(envelope.Ring, crossing))
         {
             // Any gateway of the right zone can end a segment: no need to walk on to the zone key's owner.
-            return ContinueCrossZone(envelope.Ring, new RouteContext(arriving.Key, crossing, arriving.Sender, arriving.Hops, []), crossing);
+            return MultiRingStep.Of(ContinueCrossZone(envelope.Ring, new RouteContext(arriving.Key, crossing, arriving.Sender, arriving.Hops, []), crossing));
         }
 
         // Only routed messages (and failed hops, which re-route them) reach the forward upcall; the rest need no adapter.
@@ -86,22 +94,27 @@ internal sealed record MultiRingNodeState(int Zone, RingNodeState ZoneRing, Ring
             var step = ZoneRing.Handle(envelope.Message, now, adapter);
             // Most messages (probes, replies that teach nothing) leave the ring state as it was: keep this version, so
             // no new one is allocated and promoted while the node waits for its next message.
-            return (ReferenceEquals(step.State, ZoneRing) ? this : this with { ZoneRing = step.State }).Process(ZoneRingId, step);
+            return (ReferenceEquals(step.State, ZoneRing) ? this : this with { ZoneRing = step.State }).ProcessUntagged(ZoneRingId, step);
         }
 
         if (envelope.Ring.IsGlobal && GlobalRing is { } global)
         {
             var step = global.Handle(envelope.Message, now, adapter);
-            return (ReferenceEquals(step.State, global) ? this : this with { GlobalRing = step.State }).Process(RingId.Global, step);
+            return (ReferenceEquals(step.State, global) ? this : this with { GlobalRing = step.State }).ProcessUntagged(RingId.Global, step);
         }
 
-        return new(this, envelope.Message is RouteMessage route
+        return new(this, null, envelope.Message is RouteMessage route
             ? [new RouteAbandoned(route.Key, route.Payload, route.Hops, $"not a member of ring {envelope.Ring}")]
             : []);
     }
 
     public static ImmutableArray<RingEffect> Tag(RingId ring, ImmutableArray<RingEffect> effects)
     {
+        if (effects.IsEmpty)
+        {
+            return effects;
+        }
+
         var tagged = new RingEffect[effects.Length];
         for (var i = 0; i < tagged.Length; i++)
         {
@@ -111,7 +124,8 @@ internal sealed record MultiRingNodeState(int Zone, RingNodeState ZoneRing, Ring
         return ImmutableCollectionsMarshal.AsImmutableArray(tagged);
     }
 
-    private static RingEffect Tag(RingId ring, RingEffect effect) => effect switch
+    /// <summary>One effect of ring <paramref name="ring"/> as the multi-ring shell performs it: messages and timers wrapped in the ring's envelope.</summary>
+    public static RingEffect Tag(RingId ring, RingEffect effect) => effect switch
     {
         Send send => new Send(send.To, new RingEnvelope(ring, send.Message)),
         ScheduleTimer timer => new ScheduleTimer(RingEnvelope.ForTimer(ring, timer.Timer), timer.Delay),
@@ -120,17 +134,20 @@ internal sealed record MultiRingNodeState(int Zone, RingNodeState ZoneRing, Ring
     };
 
     /// <summary>Tags a ring's effects and turns the end of a cross-zone segment into the start of the next.</summary>
-    private RingStep<MultiRingNodeState> Process(RingId ring, RingStep<RingNodeState> step)
+    private RingStep<MultiRingNodeState> Process(RingId ring, RingStep<RingNodeState> step) => ProcessUntagged(ring, step).Tagged();
+
+    /// <summary><see cref="Process"/>, leaving the effects untagged (for the shell to tag) unless a segment ends here.</summary>
+    private MultiRingStep ProcessUntagged(RingId ring, RingStep<RingNodeState> step)
     {
         if (step.Effects.IsEmpty)
         {
-            return new(this, []);
+            return new(this, null, []);
         }
 
-        if (!step.Effects.Any(static effect => effect is Deliver { Context.Payload: CrossZonePayload }))
+        if (!EndsSegment(step.Effects))
         {
-            // The common case: every effect tagged in place, one array and no builder.
-            return new(this, Tag(ring, step.Effects));
+            // The common case: the ring's effects as they are, tagged by whoever performs them.
+            return new(this, ring, step.Effects);
         }
 
         var state = this;
@@ -149,7 +166,20 @@ internal sealed record MultiRingNodeState(int Zone, RingNodeState ZoneRing, Ring
             }
         }
 
-        return new(state, effects.Count == effects.Capacity ? effects.MoveToImmutable() : effects.ToImmutable());
+        return new(state, null, effects.Count == effects.Capacity ? effects.MoveToImmutable() : effects.ToImmutable());
+    }
+
+    private static bool EndsSegment(ImmutableArray<RingEffect> effects)
+    {
+        foreach (var effect in effects)
+        {
+            if (effect is Deliver { Context.Payload: CrossZonePayload })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private RingStep<MultiRingNodeState> ContinueCrossZone(RingId arrivedOn, RouteContext context, CrossZonePayload crossing)
@@ -213,4 +243,16 @@ internal sealed record MultiRingNodeState(int Zone, RingNodeState ZoneRing, Ring
 
         public void Deliver(RouteContext context) => inner.Deliver(context);
     }
+}
+
+/// <summary>
+/// A multi-ring step as <see cref="MultiRingNodeState.HandleUntagged"/> returns it. When <see cref="Ring"/> is set,
+/// <see cref="Effects"/> are that ring's effects not yet tagged (see <see cref="MultiRingNodeState.Tag(RingId, RingEffect)"/>);
+/// when it is null they are tagged already.
+/// </summary>
+internal readonly record struct MultiRingStep(MultiRingNodeState State, RingId? Ring, ImmutableArray<RingEffect> Effects)
+{
+    public static MultiRingStep Of(RingStep<MultiRingNodeState> tagged) => new(tagged.State, null, tagged.Effects);
+
+    public RingStep<MultiRingNodeState> Tagged() => new(State, Ring is { } ring ? MultiRingNodeState.Tag(ring, Effects) : Effects);
 }

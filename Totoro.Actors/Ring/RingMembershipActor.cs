@@ -74,9 +74,9 @@ internal sealed class RingMembershipActor : UntypedActor
     private void OnRingMessage(RingEnvelope envelope)
     {
         var leaves = _ring.ZoneRing.Leaves;
-        var step = _ring.Handle(envelope, Now, _applications);
+        var step = _ring.HandleUntagged(envelope, Now, _applications);
         _ring = step.State;
-        Perform(step.Effects);
+        Perform(step.Effects, step.Ring);
         if (!_leafSetWatchers.IsEmpty && !ReferenceEquals(leaves, _ring.ZoneRing.Leaves))
         {
             var changed = new RingLeafSetChanged(_ring.ZoneRing.Self, [.. _ring.ZoneRing.Leaves.Members().Select(NodeHandle.Of)]);
@@ -165,23 +165,24 @@ internal sealed class RingMembershipActor : UntypedActor
         Context.Stop(Self);
     }
 
-    private void Perform(ImmutableArray<RingEffect> effects)
+    /// <summary>Performs <paramref name="effects"/> in order; with <paramref name="ring"/> set they are that ring's, still untagged.</summary>
+    private void Perform(ImmutableArray<RingEffect> effects, RingId? ring = null)
     {
         foreach (var effect in effects)
         {
+            // Tagging inline (as MultiRingNodeState.Tag would): the envelope is the message, no tagged copy of the effect.
             switch (effect)
             {
-                case Send { Message: RingEnvelope { Message: RouteMessage } envelope } send when !_links.ReportsFailedHops:
-                    SendAcknowledged(send.To, envelope);
-                    break;
-                case Send { Message: RingEnvelope envelope } send:
-                    _links.Send(_start.Self.Address, send.To, envelope, Self);
+                case Send send:
+                    SendEnvelope(send.To, ring is { } id ? new RingEnvelope(id, send.Message) : send.Message as RingEnvelope
+                        ?? throw new InvalidOperationException($"The ring shell cannot perform {effect}"));
                     break;
                 case ScheduleTimer timer:
-                    Timers.StartSingleTimer(timer.Timer, timer.Timer, timer.Delay);
+                    var key = ring is { } timerRing ? RingEnvelope.ForTimer(timerRing, timer.Timer) : timer.Timer;
+                    Timers.StartSingleTimer(key, key, timer.Delay);
                     break;
                 case CancelTimer cancel:
-                    Timers.Cancel(cancel.Timer);
+                    Timers.Cancel(ring is { } cancelRing ? RingEnvelope.ForTimer(cancelRing, cancel.Timer) : cancel.Timer);
                     break;
                 case Deliver deliver:
                     _applications.Deliver(deliver.Context);
@@ -201,6 +202,18 @@ internal sealed class RingMembershipActor : UntypedActor
                 default:
                     throw new InvalidOperationException($"The ring shell cannot perform {effect}");
             }
+        }
+    }
+
+    private void SendEnvelope(NodeAddress to, RingEnvelope envelope)
+    {
+        if (envelope.Message is RouteMessage && !_links.ReportsFailedHops)
+        {
+            SendAcknowledged(to, envelope);
+        }
+        else
+        {
+            _links.Send(_start.Self.Address, to, envelope, Self);
         }
     }
 

@@ -36,11 +36,7 @@ internal sealed class NetworkModel : ILinkModel
     private readonly NetworkTopology topology;
     private readonly NetworkSettings settings;
     private readonly Random random;
-    private readonly long[] uplinkFreeAtTicks;
-    private readonly long[] downlinkFreeAtTicks;
-    private readonly long[] uplinkBusyTicks;
-    private readonly long[] uplinkWaitTicks;
-    private readonly long[] uplinkMessages;
+    private readonly LinkQueues[] links;
 
     public NetworkModel(NetworkTopology topology, NetworkSettings settings, int seed)
     {
@@ -49,16 +45,12 @@ internal sealed class NetworkModel : ILinkModel
         this.topology = topology;
         this.settings = settings.Validated();
         random = new Random(seed);
-        uplinkFreeAtTicks = new long[topology.Nodes.Length];
-        downlinkFreeAtTicks = new long[topology.Nodes.Length];
-        uplinkBusyTicks = new long[topology.Nodes.Length];
-        uplinkWaitTicks = new long[topology.Nodes.Length];
-        uplinkMessages = new long[topology.Nodes.Length];
+        links = new LinkQueues[topology.Nodes.Length];
     }
 
     /// <summary>What node <paramref name="node"/>'s uplink carried so far: messages, time busy, and the time messages waited for it.</summary>
     public UplinkUsage Uplink(int node) =>
-        new(uplinkMessages[node], TimeSpan.FromTicks(uplinkBusyTicks[node]), TimeSpan.FromTicks(uplinkWaitTicks[node]));
+        new(links[node].UplinkMessages, TimeSpan.FromTicks(links[node].UplinkBusyTicks), TimeSpan.FromTicks(links[node].UplinkWaitTicks));
 
     /// <summary>The fixed part of every one-way latency (access links), paid once per overlay hop.</summary>
     public TimeSpan BaseLatency => settings.BaseLatency;
@@ -91,13 +83,14 @@ internal sealed class NetworkModel : ILinkModel
 
         var sender = topology.Nodes[from];
         var receiver = topology.Nodes[to];
-        var start = Math.Max(now.Ticks, uplinkFreeAtTicks[from]);
+        ref var uplink = ref links[from];
+        var start = Math.Max(now.Ticks, uplink.UplinkFreeAtTicks);
         var serialization = SerializationTicks(bytes, sender.UplinkBitsPerSecond);
         var departure = start + serialization;
-        uplinkFreeAtTicks[from] = departure;
-        uplinkMessages[from]++;
-        uplinkBusyTicks[from] += serialization;
-        uplinkWaitTicks[from] += start - now.Ticks;
+        uplink.UplinkFreeAtTicks = departure;
+        uplink.UplinkMessages++;
+        uplink.UplinkBusyTicks += serialization;
+        uplink.UplinkWaitTicks += start - now.Ticks;
         if (settings.LossProbability > 0 && random.NextDouble() < settings.LossProbability)
         {
             return TransmitOutcome.Dropped;
@@ -105,9 +98,23 @@ internal sealed class NetworkModel : ILinkModel
 
         var jitter = (long)(random.NextDouble() * settings.MaxJitter.Ticks);
         var reachesReceiver = departure + PropagationDelay(from, to).Ticks + jitter;
-        var arrival = Math.Max(reachesReceiver, downlinkFreeAtTicks[to]) + SerializationTicks(bytes, receiver.DownlinkBitsPerSecond);
-        downlinkFreeAtTicks[to] = arrival;
+        ref var downlink = ref links[to];
+        var arrival = Math.Max(reachesReceiver, downlink.DownlinkFreeAtTicks) + SerializationTicks(bytes, receiver.DownlinkBitsPerSecond);
+        downlink.DownlinkFreeAtTicks = arrival;
         return TransmitOutcome.At(TimeSpan.FromTicks(arrival));
+    }
+
+    /// <summary>
+    /// One node's two access-link queues and its uplink's counters, side by side: a transmission touches the sender's
+    /// and the receiver's entry, one cache line each instead of one per array (the arrays are 8 MB each at 10⁶ nodes).
+    /// </summary>
+    private struct LinkQueues
+    {
+        public long UplinkFreeAtTicks;
+        public long DownlinkFreeAtTicks;
+        public long UplinkBusyTicks;
+        public long UplinkWaitTicks;
+        public long UplinkMessages;
     }
 
     private static long SerializationTicks(long bytes, double bitsPerSecond) =>

@@ -113,6 +113,25 @@ internal sealed partial class ActorCell : InternalActorRef, IActorContext, IThre
         _dispatcher.Dispatch(this, new Envelope(message, sender));
     }
 
+    /// <summary>
+    /// Deterministic world: the checks of <see cref="Tell"/> for a tell that the world delivers in the same step
+    /// (it has made sure the delivery would be the very next step). False if the message went to dead letters.
+    /// </summary>
+    internal bool AcceptTellNow(ref object message, IActorRef? sender, bool local)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (IsTerminated)
+        {
+            _system.PublishDeadLetter(message, sender, this);
+            return false;
+        }
+        if (!local && _system.SerializeAllMessages && message is not ILocalMessage)
+        {
+            message = _system.Serialization.RoundTrip(message, _system);
+        }
+        return true;
+    }
+
     /// <summary>Kernel-internal delivery (timers, probes) that skips the serialize-everything check.</summary>
     internal void TellLocal(object message, IActorRef? sender)
     {
@@ -124,14 +143,12 @@ internal sealed partial class ActorCell : InternalActorRef, IActorContext, IThre
         _dispatcher.Dispatch(this, new Envelope(message, sender));
     }
 
-    /// <summary>A single timer's world step: delivered only while the timer is still pending (else it was cancelled).</summary>
-    internal void FireTimer(TimerScheduler.Fired fired)
-    {
-        if (_timers is { } timers && timers.IsCurrent(fired))
-        {
-            TellLocal(fired, null);
-        }
-    }
+    /// <summary>
+    /// A single timer's world step (<paramref name="generation"/> is the step's sequence number): the firing to
+    /// deliver while the timer is still pending, else null (it was cancelled or restarted).
+    /// </summary>
+    internal TimerScheduler.Fired? TimerFiring(object key, object message, long generation) =>
+        _timers is { } timers && timers.IsCurrent(key, generation) ? new TimerScheduler.Fired(key, message, generation) { Owner = this } : null;
 
     public override void SendSystemMessage(SystemMessage message) => _dispatcher.SystemDispatch(this, message);
 

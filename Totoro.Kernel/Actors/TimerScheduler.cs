@@ -65,10 +65,10 @@ internal sealed class TimerScheduler(ActorCell cell) : ITimerScheduler
         _count = 0;
     }
 
-    /// <summary>True if <paramref name="fired"/> is still its key's pending firing (not cancelled, restarted or already taken).</summary>
-    internal bool IsCurrent(Fired fired) => _large is not null
-        ? _large.TryGetValue(fired.Key, out var found) && found.Generation == fired.Generation
-        : IndexOf(fired.Key) is var index && index >= 0 && _timers[index].Generation == fired.Generation;
+    /// <summary>True if the firing of <paramref name="key"/> with <paramref name="generation"/> is still pending (not cancelled, restarted or already taken).</summary>
+    internal bool IsCurrent(object key, long generation) => _large is not null
+        ? _large.TryGetValue(key, out var found) && found.Generation == generation
+        : IndexOf(key) is var index && index >= 0 && _timers[index].Generation == generation;
 
     /// <summary>True if the firing is current; a single timer is then forgotten.</summary>
     internal bool TryAccept(Fired fired)
@@ -105,20 +105,24 @@ internal sealed class TimerScheduler(ActorCell cell) : ITimerScheduler
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(message);
         Cancel(key);
-        var fired = new Fired(key, message, ++_generation) { Owner = cell };
         ITimer? timer = null;
+        long generation;
         if (period == Timeout.InfiniteTimeSpan && dueTime != Timeout.InfiniteTimeSpan && cell.System.Time is VirtualTimeProvider virtualTime)
         {
             // Under a world a single timer is its firing step alone (the step a virtual timer would queue: same due
-            // time, same sequence position); cancelling forgets the entry, and the step then finds it not current.
-            virtualTime.World.ScheduleTimer(dueTime, fired);
+            // time, same sequence position), and the step's sequence number is the generation; the Fired envelope
+            // is made when the step finds the timer still pending. Cancelling forgets the entry.
+            generation = virtualTime.World.ScheduleActorTimer(dueTime, cell, key, message);
         }
         else
         {
+            // Other generations count down from -1, so they never equal a world step's sequence number (>= 0).
+            var fired = new Fired(key, message, --_generation) { Owner = cell };
+            generation = fired.Generation;
             timer = cell.System.Time.CreateTimer(static state => ((Fired)state!).Owner!.TellLocal(state!, null), fired, dueTime, period);
         }
 
-        var added = new Entry(key, timer, fired.Generation, period != Timeout.InfiniteTimeSpan);
+        var added = new Entry(key, timer, generation, period != Timeout.InfiniteTimeSpan);
         if (_large is null && _count == SmallLimit)
         {
             _large = new Dictionary<object, Entry>(_count * 2);
@@ -164,11 +168,8 @@ internal sealed class TimerScheduler(ActorCell cell) : ITimerScheduler
     /// <summary>A pending timer; <paramref name="Timer"/> is null for a single timer under a world (see <see cref="Start"/>).</summary>
     private readonly record struct Entry(object Key, ITimer? Timer, long Generation, bool Periodic);
 
-    internal sealed record Fired(object Key, object Message, long Generation) : IWorldTimer
+    internal sealed record Fired(object Key, object Message, long Generation)
     {
         public ActorCell? Owner { get; init; }
-
-        /// <summary>The world step of a single timer: delivered as a disposed virtual timer would be, i.e. only if still current.</summary>
-        void IWorldTimer.Fire(long seq) => Owner!.FireTimer(this);
     }
 }

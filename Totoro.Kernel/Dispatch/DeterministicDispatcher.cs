@@ -7,6 +7,8 @@ internal sealed class DeterministicDispatcher(DeterministicWorld world) : Dispat
 
     internal override bool IsDeterministic => true;
 
+    internal DeterministicWorld World => world;
+
     internal override void Dispatch(ActorCell cell, in Envelope envelope) =>
         world.EnqueueNow(WorkKind.Deliver, cell, envelope.Message, envelope.Sender);
 

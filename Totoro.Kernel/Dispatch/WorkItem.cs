@@ -28,4 +28,5 @@ internal enum WorkKind : byte
     Callback,
     Tell,
     Timer,
+    ActorTimer,
 }

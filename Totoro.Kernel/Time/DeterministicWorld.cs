@@ -9,7 +9,7 @@ namespace Totoro.Kernel;
 public sealed class DeterministicWorld
 {
     private readonly Queue<WorkItem> _now = new();
-    private readonly PriorityQueue<WorkItem, (long Time, long Seq)> _later = new();
+    private readonly CalendarStepQueue _later = new();
     private readonly DeterministicDispatcher _dispatcher;
     private long _seq;
     private long _elapsedTicks;
@@ -101,7 +101,7 @@ public sealed class DeterministicWorld
             return;
         }
         var item = new WorkItem(_seq++, WorkKind.Callback, callback, null, state);
-        _later.Enqueue(item, (_elapsedTicks + delay.Ticks, item.Seq));
+        _later.Enqueue(item, _elapsedTicks + delay.Ticks);
     }
 
     /// <summary>Queues <paramref name="timer"/>'s next firing after <paramref name="delay"/>; returns the step's sequence number.</summary>
@@ -114,7 +114,26 @@ public sealed class DeterministicWorld
         }
         else
         {
-            _later.Enqueue(item, (_elapsedTicks + delay.Ticks, item.Seq));
+            _later.Enqueue(item, _elapsedTicks + delay.Ticks);
+        }
+        return item.Seq;
+    }
+
+    /// <summary>
+    /// Queues the firing of <paramref name="cell"/>'s single timer <paramref name="key"/> after <paramref name="delay"/>;
+    /// returns the step's sequence number, which is the firing's generation (see <see cref="TimerScheduler"/>). The step
+    /// holds the key and message, so a timer costs no object until it fires.
+    /// </summary>
+    internal long ScheduleActorTimer(TimeSpan delay, ActorCell cell, object key, object message)
+    {
+        var item = new WorkItem(_seq++, WorkKind.ActorTimer, cell, message, key);
+        if (delay <= TimeSpan.Zero)
+        {
+            _now.Enqueue(item);
+        }
+        else
+        {
+            _later.Enqueue(item, _elapsedTicks + delay.Ticks);
         }
         return item.Seq;
     }
@@ -131,7 +150,7 @@ public sealed class DeterministicWorld
             return;
         }
         var item = new WorkItem(_seq++, WorkKind.Tell, receiver, message, sender);
-        _later.Enqueue(item, (_elapsedTicks + delay.Ticks, item.Seq));
+        _later.Enqueue(item, _elapsedTicks + delay.Ticks);
     }
 
     private bool TryStep(long limitTicks)
@@ -139,7 +158,7 @@ public sealed class DeterministicWorld
         WorkItem item;
         if (_now.Count > 0)
         {
-            if (_later.TryPeek(out var timed, out var due) && due.Time <= _elapsedTicks && due.Seq < _now.Peek().Seq)
+            if (_later.TryPeek(out var due, out var seq) && due <= _elapsedTicks && seq < _now.Peek().Seq)
             {
                 item = _later.Dequeue();
             }
@@ -148,12 +167,12 @@ public sealed class DeterministicWorld
                 item = _now.Dequeue();
             }
         }
-        else if (_later.TryPeek(out _, out var due) && due.Time <= limitTicks)
+        else if (_later.TryPeek(out var due, out _) && due <= limitTicks)
         {
             item = _later.Dequeue();
-            if (due.Time > _elapsedTicks)
+            if (due > _elapsedTicks)
             {
-                _elapsedTicks = due.Time;
+                _elapsedTicks = due;
             }
         }
         else
@@ -161,8 +180,62 @@ public sealed class DeterministicWorld
             return false;
         }
         StepsExecuted++;
-        Execute(item);
+        switch (item.Kind)
+        {
+            case WorkKind.Tell when item.Target is ActorCell cell && IsOwnDeterministic(cell):
+                TellNow(cell, item.Message!, (IActorRef?)item.Extra, local: false);
+                break;
+            case WorkKind.ActorTimer:
+                var owner = (ActorCell)item.Target!;
+                if (owner.TimerFiring(item.Extra!, item.Message!, item.Seq) is { } fired)
+                {
+                    if (IsOwnDeterministic(owner))
+                    {
+                        TellNow(owner, fired, null, local: true);
+                    }
+                    else
+                    {
+                        owner.TellLocal(fired, null);
+                    }
+                }
+                break;
+            default:
+                Execute(item);
+                break;
+        }
         return true;
+    }
+
+    private bool IsOwnDeterministic(ActorCell cell) => cell.Dispatcher is DeterministicDispatcher { World: var world } && world == this;
+
+    /// <summary>
+    /// A scheduled tell (or a timer's firing, a local tell) to an actor of this world. The tell queues the delivery
+    /// as a step due now with the next sequence number, so when nothing else is due now (no step queued for now, no
+    /// timed step due by now — any such has a lower sequence number and would run first) the delivery is the very
+    /// next step: it runs here, with the same sequence number and step count, and skips the round trip through the
+    /// queue.
+    /// </summary>
+    private void TellNow(ActorCell cell, object message, IActorRef? sender, bool local)
+    {
+        if (_now.Count > 0 || (_later.TryPeek(out var due, out _) && due <= _elapsedTicks))
+        {
+            if (local)
+            {
+                cell.TellLocal(message, sender);
+            }
+            else
+            {
+                cell.Tell(message, sender);
+            }
+            return;
+        }
+        if (!cell.AcceptTellNow(ref message, sender, local))
+        {
+            return;
+        }
+        _seq++;
+        StepsExecuted++;
+        cell.DeliverDeterministic(new Envelope(message, sender));
     }
 
     private static void Execute(in WorkItem item)

@@ -49,6 +49,35 @@ public class MultiRingTests
         Assert.That(delivered.Context.Segments, Is.EqualTo(new[] { 2, 0 }), "zone segment of 2 hops, then the global ring (alone: delivered here)");
     }
 
+    [Test]
+    public void The_untagged_step_leaves_tagging_to_the_shell_unless_a_segment_ends_here()
+    {
+        var self = new NodeHandle(NodeId.FromName("self"), new NodeAddress(1));
+        var peer = new NodeHandle(NodeId.FromName("peer"), new NodeAddress(2));
+        var zone = RingNodeState.CreateFirst(self, RingSettings.Default, LowestRttPlanner.Instance).State;
+        var node = new MultiRingNodeState(2, zone, null);
+        var probe = new RingEnvelope(RingId.Zone(2), new Probe(peer, TimeSpan.FromSeconds(1)));
+
+        var untagged = node.HandleUntagged(probe, TimeSpan.FromSeconds(2), new Ignore());
+        var tagged = node.Handle(probe, TimeSpan.FromSeconds(2), new Ignore());
+
+        Assert.That(untagged.Ring, Is.EqualTo(RingId.Zone(2)));
+        var reply = untagged.Effects.OfType<Send>().Single(s => s.To == peer.Address);
+        Assert.That(reply.Message, Is.InstanceOf<ProbeReply>(), "the ring's own message, not yet in an envelope");
+        Assert.That(untagged.Effects.Select(e => MultiRingNodeState.Tag(RingId.Zone(2), e)), Is.EqualTo(tagged.Effects));
+        Assert.That(tagged.Effects.OfType<Send>().Single(s => s.To == peer.Address).Message, Is.EqualTo(new RingEnvelope(RingId.Zone(2), reply.Message)));
+
+        // A crossing that ends its zone segment at a gateway continues on the global ring: already tagged.
+        var global = RingNodeState.CreateFirst(self with { Id = ZoneKeys.GlobalIdFor(2, self.Id) }, RingSettings.Default, LowestRttPlanner.Instance).State;
+        var gateway = new MultiRingNodeState(2, zone, global);
+        var crossing = new CrossZonePayload(NodeId.FromName("key"), RingId.Global, "payload", []);
+        var route = new RingEnvelope(RingId.Zone(2), new RouteMessage(peer, ZoneKeys.ZoneKey(2), crossing, 1));
+        var segmentEnd = gateway.HandleUntagged(route, TimeSpan.Zero, new Ignore());
+        Assert.That(segmentEnd.Ring, Is.Null);
+        Assert.That(gateway.Handle(route, TimeSpan.Zero, new Ignore()).Effects.Single(), Is.InstanceOf<Deliver>());
+        Assert.That(segmentEnd.Effects.OfType<Deliver>().Single().Context.Segments, Is.EqualTo(new[] { 1, 0 }));
+    }
+
     private sealed class Ignore : IRouteApplication
     {
         public ForwardVerdict Forward(RouteContext context, NodeHandle nextHop) => ForwardVerdict.Continue;

@@ -75,6 +75,22 @@ public sealed class TimerTests
     }
 
     [Test]
+    public void A_key_moved_from_a_periodic_to_a_single_timer_fires_only_the_single_one()
+    {
+        // Periodic firings carry a counted generation, world single timers their step's sequence number: the two
+        // never match each other's pending entry.
+        var (_, journal, actor) = Setup();
+        actor.Tell(new Start("periodic", TimeSpan.FromSeconds(1)));
+        journal.ExpectMsg(new Tick(2), TimeSpan.FromSeconds(1.01));
+        actor.Tell(new Start("single", TimeSpan.FromSeconds(0.5)));
+        journal.ExpectMsg(new Tick(1), TimeSpan.FromSeconds(0.51));
+        journal.ExpectNoMsg(TimeSpan.FromSeconds(5));
+        actor.Tell(new Start("periodic", TimeSpan.FromSeconds(1)));
+        journal.ExpectMsg(new Tick(2), TimeSpan.FromSeconds(1.01));
+        journal.ExpectMsg(new Tick(2), TimeSpan.FromSeconds(1.01));
+    }
+
+    [Test]
     public void A_timer_cancelled_after_its_message_was_queued_is_not_delivered()
     {
         var (system, journal, actor) = Setup();
