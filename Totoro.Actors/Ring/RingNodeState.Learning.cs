@@ -40,7 +40,7 @@ internal sealed partial record RingNodeState
     }
 
     /// <summary>Learns many unmeasured peers at once: the routing table takes them in one batch (one copy per touched row).</summary>
-    private RingNodeState LearnAll(ImmutableArray<NodeHandle> peers, TimeSpan now)
+    private RingNodeState LearnAll(ReadOnlySpan<NodeHandle> peers, TimeSpan now)
     {
         var learned = peers.Length <= 256 ? stackalloc PeerEntry[peers.Length] : new PeerEntry[peers.Length];
         var count = 0;

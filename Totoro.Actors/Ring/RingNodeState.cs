@@ -183,7 +183,7 @@ internal sealed partial record RingNodeState
                 RowRequest request => Reply(request.Sender, new RowReply(Self, request.Row, RowHandles(request.Row)), effects),
                 RowReply reply => OnRowReply(reply, now, effects),
                 TableMaintenanceTick => OnTableMaintenanceTick(now, effects),
-                LeaveNotice notice => Forget(notice.Sender.Id, now, effects, declareFailed: true).LearnAll(notice.LeafSet, now),
+                LeaveNotice notice => Forget(notice.Sender.Id, now, effects, declareFailed: true).LearnAll(notice.LeafSet.AsSpan(), now),
                 HeartbeatTick => OnHeartbeatTick(now, effects),
                 JoinRetryTick => OnJoinRetryTick(effects),
                 LeafSetExchangeTick => OnLeafSetExchangeTick(effects),
