@@ -31,7 +31,13 @@ internal sealed partial record RingNodeState
             return this;
         }
 
-        var state = this with { Tombstones = Tombstones.RemoveAll(t => t.Until <= now) };
+        var expired = false;
+        foreach (var tombstone in Tombstones)
+        {
+            expired |= tombstone.Until <= now;
+        }
+
+        var state = expired ? this with { Tombstones = Tombstones.RemoveAll(t => t.Until <= now) } : this;
         foreach (var monitor in Monitors)
         {
             if (!monitor.Detector.IsAvailable(now, Settings.FailureDetector))
@@ -137,6 +143,12 @@ internal sealed partial record RingNodeState
     private RingNodeState Forget(NodeId id, TimeSpan now, ImmutableArray<RingEffect>.Builder effects, bool declareFailed)
     {
         var known = Leaves.Find(id) ?? Table.Find(id);
+        if (!declareFailed && known is null && !Neighbors.Contains(id) && IndexOfMonitor(id) < 0)
+        {
+            // Nothing to drop (every join passing through checks its joiner this way): no new version.
+            return this;
+        }
+
         var state = this with
         {
             Leaves = Leaves.Remove(id),
@@ -160,25 +172,27 @@ internal sealed partial record RingNodeState
     /// <summary>Keeps exactly one detector per leaf-set member; a new member starts as if it had just answered.</summary>
     private RingNodeState SyncMonitors(TimeSpan now)
     {
-        // Called after every message: check without allocating, rebuild only when membership changed.
+        // Called after every message whose leaf set changed: check without allocating, rebuild only when membership
+        // changed. The monitors are kept in member order (built that way, and removals keep it), so one pass in step
+        // with the members decides the common case (an RTT refreshed, membership unchanged).
         var distinct = 0;
-        var allMonitored = true;
+        var inStep = true;
         foreach (var leaf in Leaves.Clockwise)
         {
+            inStep &= distinct < Monitors.Length && Monitors[distinct].Id == leaf.Id;
             distinct++;
-            allMonitored &= IndexOfMonitor(leaf.Id) >= 0;
         }
 
         foreach (var leaf in Leaves.CounterClockwise)
         {
             if (!Leaves.IsOnClockwiseSide(leaf.Id))
             {
+                inStep &= distinct < Monitors.Length && Monitors[distinct].Id == leaf.Id;
                 distinct++;
-                allMonitored &= IndexOfMonitor(leaf.Id) >= 0;
             }
         }
 
-        if (allMonitored && distinct == Monitors.Length)
+        if (inStep && distinct == Monitors.Length)
         {
             return this;
         }
