@@ -84,10 +84,10 @@ internal sealed partial record RingNodeState
             entry = known;
         }
 
-        var index = IndexOfMonitor(peer.Id);
+        var index = Monitors.IndexOf(peer.Id);
         var monitors = index < 0
             ? Monitors
-            : Monitors.SetItem(index, Monitors[index] with { Detector = Monitors[index].Detector.Heartbeat(now, Settings.FailureDetector) });
+            : Monitors.WithDetector(index, Monitors.DetectorAt(index).Heartbeat(now, Settings.FailureDetector));
         var leaves = Leaves.Insert(entry);
         var table = Sparsened(leaves).Insert(entry);
         var neighbors = Neighbors.Insert(entry);

@@ -38,11 +38,11 @@ internal sealed partial record RingNodeState
         }
 
         var state = expired ? this with { Tombstones = Tombstones.RemoveAll(t => t.Until <= now) } : this;
-        foreach (var monitor in Monitors)
+        for (var index = 0; index < Monitors.Count; index++)
         {
-            if (!monitor.Detector.IsAvailable(now, Settings.FailureDetector))
+            if (!Monitors.DetectorAt(index).IsAvailable(now, Settings.FailureDetector))
             {
-                state = state.DeclareDead(monitor.Id, now, effects);
+                state = state.DeclareDead(Monitors.IdAt(index), now, effects);
             }
         }
 
@@ -143,7 +143,7 @@ internal sealed partial record RingNodeState
     private RingNodeState Forget(NodeId id, TimeSpan now, ImmutableArray<RingEffect>.Builder effects, bool declareFailed)
     {
         var known = Leaves.Find(id) ?? Table.Find(id);
-        if (!declareFailed && known is null && !Neighbors.Contains(id) && IndexOfMonitor(id) < 0)
+        if (!declareFailed && known is null && !Neighbors.Contains(id) && Monitors.IndexOf(id) < 0)
         {
             // Nothing to drop (every join passing through checks its joiner this way): no new version.
             return this;
@@ -154,7 +154,7 @@ internal sealed partial record RingNodeState
             Leaves = Leaves.Remove(id),
             Table = Table.Remove(id),
             Neighbors = Neighbors.Remove(id),
-            Monitors = Monitors.RemoveAll(m => m.Id == id),
+            Monitors = Monitors.Without(id),
         };
         if (!declareFailed)
         {
@@ -179,7 +179,7 @@ internal sealed partial record RingNodeState
         var inStep = true;
         foreach (var leaf in Leaves.Clockwise)
         {
-            inStep &= distinct < Monitors.Length && Monitors[distinct].Id == leaf.Id;
+            inStep &= distinct < Monitors.Count && Monitors.IdAt(distinct) == leaf.Id;
             distinct++;
         }
 
@@ -187,50 +187,41 @@ internal sealed partial record RingNodeState
         {
             if (!Leaves.IsOnClockwiseSide(leaf.Id))
             {
-                inStep &= distinct < Monitors.Length && Monitors[distinct].Id == leaf.Id;
+                inStep &= distinct < Monitors.Count && Monitors.IdAt(distinct) == leaf.Id;
                 distinct++;
             }
         }
 
-        if (inStep && distinct == Monitors.Length)
+        if (inStep && distinct == Monitors.Count)
         {
             return this;
         }
 
-        var monitors = new LeafMonitor[distinct];
+        var ids = new NodeId[distinct];
+        var detectors = new PhiAccrualDetector[distinct];
         var count = 0;
         foreach (var member in Leaves.Clockwise)
         {
-            monitors[count++] = MonitorOf(member.Id, now);
+            ids[count] = member.Id;
+            detectors[count++] = DetectorOf(member.Id, now);
         }
 
         foreach (var member in Leaves.CounterClockwise)
         {
             if (!Leaves.IsOnClockwiseSide(member.Id))
             {
-                monitors[count++] = MonitorOf(member.Id, now);
+                ids[count] = member.Id;
+                detectors[count++] = DetectorOf(member.Id, now);
             }
         }
 
-        return this with { Monitors = System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(monitors) };
+        return this with { Monitors = LeafMonitors.Create(ids, detectors, count) };
     }
 
-    private LeafMonitor MonitorOf(NodeId id, TimeSpan now)
+    /// <summary>A member's detector: the one it has, or a new one started as if it had just answered.</summary>
+    private PhiAccrualDetector DetectorOf(NodeId id, TimeSpan now)
     {
-        var index = IndexOfMonitor(id);
-        return index >= 0 ? Monitors[index] : new LeafMonitor(id, PhiAccrualDetector.Start(now, Settings.FailureDetector));
-    }
-
-    private int IndexOfMonitor(NodeId id)
-    {
-        for (var index = 0; index < Monitors.Length; index++)
-        {
-            if (Monitors[index].Id == id)
-            {
-                return index;
-            }
-        }
-
-        return -1;
+        var index = Monitors.IndexOf(id);
+        return index >= 0 ? Monitors.DetectorAt(index) : PhiAccrualDetector.Start(now, Settings.FailureDetector);
     }
 }
