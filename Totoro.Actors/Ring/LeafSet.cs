@@ -33,6 +33,9 @@ internal sealed class LeafSet
 
     public bool IsEmpty => clockwise.Length == 0 && counterClockwise.Length == 0;
 
+    /// <summary>The distinct members as a message carries them, sharing this version's arrays.</summary>
+    public LeafSetView ToView() => LeafSetView.FromSides(clockwise, counterClockwise);
+
     public static LeafSet Empty(NodeId owner, int size)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 2);

@@ -63,7 +63,7 @@ internal sealed partial record RingNodeState
             message.Hops - 1,
             System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(rows),
             message.Hops == 1 ? Handles(state.Neighbors.Entries.ToArray()) : [],
-            isFinal ? LeafHandles(state.Leaves) : [],
+            isFinal ? state.Leaves.ToView() : [],
             isFinal ? message.Hops : null)));
         if (!isFinal)
         {
@@ -86,7 +86,7 @@ internal sealed partial record RingNodeState
         learned[0] = reply.Sender;
         reply.Rows.AsSpan().CopyTo(learned[1..]);
         reply.Neighborhood.AsSpan().CopyTo(learned[(1 + reply.Rows.Length)..]);
-        reply.LeafSet.AsSpan().CopyTo(learned[(1 + reply.Rows.Length + reply.Neighborhood.Length)..]);
+        reply.LeafSet.CopyTo(learned[(1 + reply.Rows.Length + reply.Neighborhood.Length)..]);
         var state = LearnAll(learned, now) with
         {
             Join = join with
@@ -131,7 +131,7 @@ internal sealed partial record RingNodeState
         var state = HeardFrom(announce.Sender).LearnUnmeasured(announce.Sender, now);
         if (state.Leaves.Contains(announce.Sender.Id))
         {
-            effects.Add(new Send(announce.Sender.Address, new AnnounceReply(Self, announce.SentAt, now, LeafHandles(state.Leaves))));
+            effects.Add(new Send(announce.Sender.Address, new AnnounceReply(Self, announce.SentAt, now, state.Leaves.ToView())));
         }
 
         return state;
@@ -145,7 +145,7 @@ internal sealed partial record RingNodeState
     private RingNodeState OnAnnounceReply(AnnounceReply reply, TimeSpan now, ImmutableArray<RingEffect>.Builder effects)
     {
         var measured = HeardFrom(reply.Sender).LearnMeasured(reply.Sender, now - reply.EchoSentAt, now);
-        var state = measured.LearnAll(reply.LeafSet.AsSpan(), now);
+        var state = measured.LearnAll(reply.LeafSet, now);
         if (!ReferenceEquals(state.Leaves, measured.Leaves))
         {
             foreach (var leaf in state.Leaves.Members())

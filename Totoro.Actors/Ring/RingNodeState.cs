@@ -135,7 +135,7 @@ internal sealed partial record RingNodeState
     public RingStep<RingNodeState> Leave()
     {
         var effects = ImmutableArray.CreateBuilder<RingEffect>();
-        var leaves = LeafHandles(Leaves);
+        var leaves = Leaves.ToView();
         foreach (var leaf in leaves)
         {
             effects.Add(new Send(leaf.Address, new LeaveNotice(Self, leaves)));
@@ -173,14 +173,14 @@ internal sealed partial record RingNodeState
                 AnnounceReply reply => OnAnnounceReply(reply, now, effects),
                 Probe probe => OnProbe(probe, now, effects),
                 ProbeReply reply => HeardFrom(reply.Sender).LearnMeasured(reply.Sender, now - reply.EchoSentAt, now),
-                LeafSetRequest request => Reply(request.Sender, new LeafSetReply(Self, LeafHandles(Leaves)), effects),
-                LeafSetReply reply => HeardFrom(reply.Sender).LearnAll([reply.Sender, .. reply.LeafSet], now),
+                LeafSetRequest request => Reply(request.Sender, new LeafSetReply(Self, Leaves.ToView()), effects),
+                LeafSetReply reply => HeardFrom(reply.Sender).LearnAll((ReadOnlySpan<NodeHandle>)[reply.Sender, .. reply.LeafSet], now),
                 RowEntryRequest request => Reply(request.Sender, new RowEntryReply(Self, SlotHandles(request.Row, request.Column)), effects),
                 RowEntryReply reply => OnRowEntryReply(reply, now, effects),
                 RowRequest request => Reply(request.Sender, new RowReply(Self, request.Row, RowHandles(request.Row)), effects),
                 RowReply reply => OnRowReply(reply, now, effects),
                 TableMaintenanceTick => OnTableMaintenanceTick(now, effects),
-                LeaveNotice notice => Forget(notice.Sender.Id, now, effects, declareFailed: true).LearnAll(notice.LeafSet.AsSpan(), now),
+                LeaveNotice notice => Forget(notice.Sender.Id, now, effects, declareFailed: true).LearnAll(notice.LeafSet, now),
                 HeartbeatTick => OnHeartbeatTick(now, effects),
                 JoinRetryTick => OnJoinRetryTick(effects),
                 LeafSetExchangeTick => OnLeafSetExchangeTick(effects),
