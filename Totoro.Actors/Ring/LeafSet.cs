@@ -172,6 +172,12 @@ internal sealed class LeafSet
 
     private PeerEntry[] InsertSide(PeerEntry[] side, PeerEntry entry, bool clockwiseSide)
     {
+        if (side.Length == HalfSize && Distance(entry.Id, clockwiseSide) > Distance(side[^1].Id, clockwiseSide))
+        {
+            // The common case once the side is full: beyond the farthest member, so neither a member nor a newcomer.
+            return side;
+        }
+
         var existing = side.AsSpan().IndexOfId(entry.Id);
         if (existing >= 0)
         {
