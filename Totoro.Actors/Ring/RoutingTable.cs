@@ -83,6 +83,8 @@ internal sealed class RoutingTable
         }
 
         var copy = rows;
+        var rowCapacity = Geometry.Columns * SparseCandidates;
+        var buffer = rowCapacity <= 256 ? stackalloc PeerEntry[rowCapacity] : new PeerEntry[rowCapacity];
         for (var trimmed = SparseFromRow; trimmed < Math.Min(row, rows.Length); trimmed++)
         {
             if (rows[trimmed] is not { } entries)
@@ -90,7 +92,8 @@ internal sealed class RoutingTable
                 continue;
             }
 
-            var kept = new List<PeerEntry>(entries.Length);
+            var kept = entries.Length <= buffer.Length ? buffer : new PeerEntry[entries.Length];
+            var count = 0;
             var column = -1;
             var inSlot = 0;
             foreach (var entry in entries)
@@ -100,14 +103,14 @@ internal sealed class RoutingTable
                 column = digit;
                 if (inSlot <= CandidatesPerSlot)
                 {
-                    kept.Add(entry);
+                    kept[count++] = entry;
                 }
             }
 
-            if (kept.Count < entries.Length)
+            if (count < entries.Length)
             {
                 copy = ReferenceEquals(copy, rows) ? (PeerEntry[]?[])rows.Clone() : copy;
-                copy[trimmed] = [.. kept];
+                copy[trimmed] = kept[..count].ToArray();
             }
         }
 
