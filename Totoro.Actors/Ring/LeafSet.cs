@@ -172,7 +172,8 @@ internal sealed class LeafSet
 
     private PeerEntry[] InsertSide(PeerEntry[] side, PeerEntry entry, bool clockwiseSide)
     {
-        if (side.Length == HalfSize && Distance(entry.Id, clockwiseSide) > Distance(side[^1].Id, clockwiseSide))
+        var newDistance = Distance(entry.Id, clockwiseSide);
+        if (side.Length == HalfSize && newDistance > Distance(side[^1].Id, clockwiseSide))
         {
             // The common case once the side is full: beyond the farthest member, so neither a member nor a newcomer.
             return side;
@@ -191,7 +192,6 @@ internal sealed class LeafSet
             return refreshed;
         }
 
-        var newDistance = Distance(entry.Id, clockwiseSide);
         if (newDistance > HalfRing)
         {
             return side;

@@ -450,30 +450,20 @@ internal sealed class RoutingTable
 
     private (int Start, int Length) SlotRange(ReadOnlySpan<PeerEntry> entries, int row, int column)
     {
-        // A row is sorted by column: two binary searches (the first entry of the column and of the next one).
-        var start = FirstAtOrAfter(entries, row, column);
-        var end = FirstAtOrAfter(entries[start..], row, column + 1) + start;
-        return (start, end - start);
-    }
-
-    private int FirstAtOrAfter(ReadOnlySpan<PeerEntry> entries, int row, int column)
-    {
-        var low = 0;
-        var high = entries.Length;
-        while (low < high)
+        // A row holds a few dozen entries sorted by column: a linear scan beat two binary searches (measured).
+        var start = 0;
+        while (start < entries.Length && Geometry.Digit(entries[start].Id, row) < column)
         {
-            var middle = (low + high) >>> 1;
-            if (Geometry.Digit(entries[middle].Id, row) < column)
-            {
-                low = middle + 1;
-            }
-            else
-            {
-                high = middle;
-            }
+            start++;
         }
 
-        return low;
+        var end = start;
+        while (end < entries.Length && Geometry.Digit(entries[end].Id, row) == column)
+        {
+            end++;
+        }
+
+        return (start, end - start);
     }
 
     private static PeerEntry[]? Splice(ReadOnlySpan<PeerEntry> row, int start, int length, ReadOnlySpan<PeerEntry> slot)
