@@ -53,6 +53,22 @@ internal readonly struct LeafSetView : IReadOnlyCollection<NodeHandle>, IEquatab
     /// <summary>Writes the members to <paramref name="destination"/> (at least <see cref="Length"/> long); returns how many.</summary>
     public int CopyTo(Span<NodeHandle> destination)
     {
+        if (clockwise is { } sideA && counterClockwise is { } sideB && Length == sideA.Length + sideB.Length)
+        {
+            // No node on both sides (every ring larger than the leaf set): the two sides as they are.
+            for (var index = 0; index < sideA.Length; index++)
+            {
+                destination[index] = NodeHandle.Of(sideA[index]);
+            }
+
+            for (var index = 0; index < sideB.Length; index++)
+            {
+                destination[sideA.Length + index] = NodeHandle.Of(sideB[index]);
+            }
+
+            return Length;
+        }
+
         var count = 0;
         foreach (var member in this)
         {
