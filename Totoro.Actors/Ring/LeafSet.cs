@@ -33,6 +33,9 @@ internal sealed class LeafSet
 
     public bool IsEmpty => clockwise.Length == 0 && counterClockwise.Length == 0;
 
+    /// <summary>The distinct members as a message carries them, sharing this version's arrays.</summary>
+    public LeafSetView ToView() => LeafSetView.FromSides(clockwise, counterClockwise);
+
     public static LeafSet Empty(NodeId owner, int size)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 2);
@@ -169,6 +172,13 @@ internal sealed class LeafSet
 
     private PeerEntry[] InsertSide(PeerEntry[] side, PeerEntry entry, bool clockwiseSide)
     {
+        var newDistance = Distance(entry.Id, clockwiseSide);
+        if (side.Length == HalfSize && newDistance > Distance(side[^1].Id, clockwiseSide))
+        {
+            // The common case once the side is full: beyond the farthest member, so neither a member nor a newcomer.
+            return side;
+        }
+
         var existing = side.AsSpan().IndexOfId(entry.Id);
         if (existing >= 0)
         {
@@ -182,7 +192,6 @@ internal sealed class LeafSet
             return refreshed;
         }
 
-        var newDistance = Distance(entry.Id, clockwiseSide);
         if (newDistance > HalfRing)
         {
             return side;

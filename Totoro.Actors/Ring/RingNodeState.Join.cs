@@ -40,13 +40,20 @@ internal sealed partial record RingNodeState
         // that can give it; the bootstrap (hop 1) sends rows 0..its prefix. Replies stay small on constrained uplinks.
         var shared = Settings.Geometry.SharedPrefixLength(Self.Id, join.Joiner.Id);
         var firstRow = message.Hops <= 1 ? 0 : Settings.Geometry.SharedPrefixLength(message.Sender.Id, join.Joiner.Id) + 1;
-        var rows = ImmutableArray.CreateBuilder<NodeHandle>();
-        rows.Add(Self);
+        var handed = 1;
+        for (var row = firstRow; row <= shared && row < state.Table.Depth; row++)
+        {
+            handed += state.Table.Row(row).Length;
+        }
+
+        var rows = new NodeHandle[handed];
+        rows[0] = Self;
+        handed = 1;
         for (var row = firstRow; row <= shared && row < state.Table.Depth; row++)
         {
             foreach (var entry in state.Table.Row(row))
             {
-                rows.Add(NodeHandle.Of(entry));
+                rows[handed++] = NodeHandle.Of(entry);
             }
         }
 
@@ -54,9 +61,9 @@ internal sealed partial record RingNodeState
             Self,
             join.Attempt,
             message.Hops - 1,
-            rows.ToImmutable(),
+            System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(rows),
             message.Hops == 1 ? Handles(state.Neighbors.Entries.ToArray()) : [],
-            isFinal ? LeafHandles(state.Leaves) : [],
+            isFinal ? state.Leaves.ToView() : [],
             isFinal ? message.Hops : null)));
         if (!isFinal)
         {
@@ -74,7 +81,13 @@ internal sealed partial record RingNodeState
             return this;
         }
 
-        var state = LearnAll([reply.Sender, .. reply.Rows, .. reply.Neighborhood, .. reply.LeafSet], now) with
+        var total = 1 + reply.Rows.Length + reply.Neighborhood.Length + reply.LeafSet.Length;
+        var learned = total <= 256 ? stackalloc NodeHandle[total] : new NodeHandle[total];
+        learned[0] = reply.Sender;
+        reply.Rows.AsSpan().CopyTo(learned[1..]);
+        reply.Neighborhood.AsSpan().CopyTo(learned[(1 + reply.Rows.Length)..]);
+        reply.LeafSet.CopyTo(learned[(1 + reply.Rows.Length + reply.Neighborhood.Length)..]);
+        var state = LearnAll(learned, now) with
         {
             Join = join with
             {
@@ -89,10 +102,7 @@ internal sealed partial record RingNodeState
         }
 
         effects.Add(new CancelTimer(JoinRetryTick.Instance));
-        foreach (var peer in state.AnnounceTargets())
-        {
-            effects.Add(new Send(peer.Address, new Announce(Self, now)));
-        }
+        state.AddAnnouncements(effects, now);
 
         effects.AddRange(MaintenanceTimers());
         effects.Add(new JoinCompleted(Self));
@@ -121,7 +131,7 @@ internal sealed partial record RingNodeState
         var state = HeardFrom(announce.Sender).LearnUnmeasured(announce.Sender, now);
         if (state.Leaves.Contains(announce.Sender.Id))
         {
-            effects.Add(new Send(announce.Sender.Address, new AnnounceReply(Self, announce.SentAt, now, LeafHandles(state.Leaves))));
+            effects.Add(new Send(announce.Sender.Address, new AnnounceReply(Self, announce.SentAt, now, state.Leaves.ToView())));
         }
 
         return state;
@@ -160,26 +170,54 @@ internal sealed partial record RingNodeState
     /// the first 64 nodes were the second hop of 63 % of all joins, and at 10⁶ their uplinks could not keep up).
     /// Announcing to every entry of every row (Pastry's "every node in its state") would cost one message per entry.
     /// </summary>
-    private IEnumerable<PeerEntry> AnnounceTargets()
+    private void AddAnnouncements(ImmutableArray<RingEffect>.Builder effects, TimeSpan now)
     {
-        var seen = new HashSet<NodeId>();
+        // A few dozen targets: a linear scan over the ids already announced to beats a hash set's allocations.
         var contacts = Join?.Contacts ?? [];
-        foreach (var entry in Leaves.Members().Concat(Neighbors.Entries.ToArray()).Concat(contacts.Select(handle => handle.Unmeasured())))
+        var deepRows = 0;
+        for (var row = Math.Max(0, Table.Depth - Settings.AnnounceRows); row < Table.Depth; row++)
         {
-            if (seen.Add(entry.Id))
+            deepRows += Table.Row(row).Length;
+        }
+
+        var bound = Leaves.Clockwise.Length + Leaves.CounterClockwise.Length + Neighbors.Entries.Length + contacts.Length + deepRows;
+        var seen = bound <= 256 ? stackalloc NodeId[bound] : new NodeId[bound];
+        var count = 0;
+        var announce = new Announce(Self, now);
+        void Add(PeerEntry entry, Span<NodeId> seen)
+        {
+            if (seen[..count].IndexOf(entry.Id) < 0)
             {
-                yield return entry;
+                seen[count++] = entry.Id;
+                effects.Add(new Send(entry.Address, announce));
             }
+        }
+
+        foreach (var entry in Leaves.Clockwise)
+        {
+            Add(entry, seen);
+        }
+
+        foreach (var entry in Leaves.CounterClockwise)
+        {
+            Add(entry, seen);
+        }
+
+        foreach (var entry in Neighbors.Entries)
+        {
+            Add(entry, seen);
+        }
+
+        foreach (var handle in contacts)
+        {
+            Add(handle.Unmeasured(), seen);
         }
 
         for (var row = Math.Max(0, Table.Depth - Settings.AnnounceRows); row < Table.Depth; row++)
         {
-            foreach (var entry in Table.Row(row).ToArray())
+            foreach (var entry in Table.Row(row))
             {
-                if (seen.Add(entry.Id))
-                {
-                    yield return entry;
-                }
+                Add(entry, seen);
             }
         }
     }

@@ -40,7 +40,13 @@ internal sealed partial record RingNodeState
     }
 
     /// <summary>Learns many unmeasured peers at once: the routing table takes them in one batch (one copy per touched row).</summary>
-    private RingNodeState LearnAll(ImmutableArray<NodeHandle> peers, TimeSpan now)
+    private RingNodeState LearnAll(LeafSetView peers, TimeSpan now)
+    {
+        var handles = peers.Length <= 256 ? stackalloc NodeHandle[peers.Length] : new NodeHandle[peers.Length];
+        return LearnAll(handles[..peers.CopyTo(handles)], now);
+    }
+
+    private RingNodeState LearnAll(ReadOnlySpan<NodeHandle> peers, TimeSpan now)
     {
         var learned = peers.Length <= 256 ? stackalloc PeerEntry[peers.Length] : new PeerEntry[peers.Length];
         var count = 0;
@@ -84,10 +90,10 @@ internal sealed partial record RingNodeState
             entry = known;
         }
 
-        var index = IndexOfMonitor(peer.Id);
+        var index = Monitors.IndexOf(peer.Id);
         var monitors = index < 0
             ? Monitors
-            : Monitors.SetItem(index, Monitors[index] with { Detector = Monitors[index].Detector.Heartbeat(now, Settings.FailureDetector) });
+            : Monitors.WithDetector(index, Monitors.DetectorAt(index).Heartbeat(now, Settings.FailureDetector));
         var leaves = Leaves.Insert(entry);
         var table = Sparsened(leaves).Insert(entry);
         var neighbors = Neighbors.Insert(entry);
@@ -129,25 +135,4 @@ internal sealed partial record RingNodeState
             : [];
 
     private static ImmutableArray<NodeHandle> Handles(IEnumerable<PeerEntry> entries) => [.. entries.Select(NodeHandle.Of)];
-
-    /// <summary>The leaf set's distinct members as handles, in <see cref="LeafSet.Members"/> order, with one allocation.</summary>
-    private static ImmutableArray<NodeHandle> LeafHandles(LeafSet leaves)
-    {
-        var handles = new NodeHandle[leaves.Clockwise.Length + leaves.CounterClockwise.Length];
-        var count = 0;
-        foreach (var entry in leaves.Clockwise)
-        {
-            handles[count++] = NodeHandle.Of(entry);
-        }
-
-        foreach (var entry in leaves.CounterClockwise)
-        {
-            if (!leaves.IsOnClockwiseSide(entry.Id))
-            {
-                handles[count++] = NodeHandle.Of(entry);
-            }
-        }
-
-        return System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(count == handles.Length ? handles : handles[..count]);
-    }
 }

@@ -31,12 +31,18 @@ internal sealed partial record RingNodeState
             return this;
         }
 
-        var state = this with { Tombstones = Tombstones.RemoveAll(t => t.Until <= now) };
-        foreach (var monitor in Monitors)
+        var expired = false;
+        foreach (var tombstone in Tombstones)
         {
-            if (!monitor.Detector.IsAvailable(now, Settings.FailureDetector))
+            expired |= tombstone.Until <= now;
+        }
+
+        var state = expired ? this with { Tombstones = Tombstones.RemoveAll(t => t.Until <= now) } : this;
+        for (var index = 0; index < Monitors.Count; index++)
+        {
+            if (!Monitors.DetectorAt(index).IsAvailable(now, Settings.FailureDetector))
             {
-                state = state.DeclareDead(monitor.Id, now, effects);
+                state = state.DeclareDead(Monitors.IdAt(index), now, effects);
             }
         }
 
@@ -137,12 +143,18 @@ internal sealed partial record RingNodeState
     private RingNodeState Forget(NodeId id, TimeSpan now, ImmutableArray<RingEffect>.Builder effects, bool declareFailed)
     {
         var known = Leaves.Find(id) ?? Table.Find(id);
+        if (!declareFailed && known is null && !Neighbors.Contains(id) && Monitors.IndexOf(id) < 0)
+        {
+            // Nothing to drop (every join passing through checks its joiner this way): no new version.
+            return this;
+        }
+
         var state = this with
         {
             Leaves = Leaves.Remove(id),
             Table = Table.Remove(id),
             Neighbors = Neighbors.Remove(id),
-            Monitors = Monitors.RemoveAll(m => m.Id == id),
+            Monitors = Monitors.Without(id),
         };
         if (!declareFailed)
         {
@@ -160,63 +172,56 @@ internal sealed partial record RingNodeState
     /// <summary>Keeps exactly one detector per leaf-set member; a new member starts as if it had just answered.</summary>
     private RingNodeState SyncMonitors(TimeSpan now)
     {
-        // Called after every message: check without allocating, rebuild only when membership changed.
+        // Called after every message whose leaf set changed: check without allocating, rebuild only when membership
+        // changed. The monitors are kept in member order (built that way, and removals keep it), so one pass in step
+        // with the members decides the common case (an RTT refreshed, membership unchanged).
         var distinct = 0;
-        var allMonitored = true;
+        var inStep = true;
         foreach (var leaf in Leaves.Clockwise)
         {
+            inStep &= distinct < Monitors.Count && Monitors.IdAt(distinct) == leaf.Id;
             distinct++;
-            allMonitored &= IndexOfMonitor(leaf.Id) >= 0;
         }
 
         foreach (var leaf in Leaves.CounterClockwise)
         {
             if (!Leaves.IsOnClockwiseSide(leaf.Id))
             {
+                inStep &= distinct < Monitors.Count && Monitors.IdAt(distinct) == leaf.Id;
                 distinct++;
-                allMonitored &= IndexOfMonitor(leaf.Id) >= 0;
             }
         }
 
-        if (allMonitored && distinct == Monitors.Length)
+        if (inStep && distinct == Monitors.Count)
         {
             return this;
         }
 
-        var monitors = new LeafMonitor[distinct];
+        var ids = new NodeId[distinct];
+        var detectors = new PhiAccrualDetector[distinct];
         var count = 0;
         foreach (var member in Leaves.Clockwise)
         {
-            monitors[count++] = MonitorOf(member.Id, now);
+            ids[count] = member.Id;
+            detectors[count++] = DetectorOf(member.Id, now);
         }
 
         foreach (var member in Leaves.CounterClockwise)
         {
             if (!Leaves.IsOnClockwiseSide(member.Id))
             {
-                monitors[count++] = MonitorOf(member.Id, now);
+                ids[count] = member.Id;
+                detectors[count++] = DetectorOf(member.Id, now);
             }
         }
 
-        return this with { Monitors = System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(monitors) };
+        return this with { Monitors = LeafMonitors.Create(ids, detectors, count) };
     }
 
-    private LeafMonitor MonitorOf(NodeId id, TimeSpan now)
+    /// <summary>A member's detector: the one it has, or a new one started as if it had just answered.</summary>
+    private PhiAccrualDetector DetectorOf(NodeId id, TimeSpan now)
     {
-        var index = IndexOfMonitor(id);
-        return index >= 0 ? Monitors[index] : new LeafMonitor(id, PhiAccrualDetector.Start(now, Settings.FailureDetector));
-    }
-
-    private int IndexOfMonitor(NodeId id)
-    {
-        for (var index = 0; index < Monitors.Length; index++)
-        {
-            if (Monitors[index].Id == id)
-            {
-                return index;
-            }
-        }
-
-        return -1;
+        var index = Monitors.IndexOf(id);
+        return index >= 0 ? Monitors.DetectorAt(index) : PhiAccrualDetector.Start(now, Settings.FailureDetector);
     }
 }

@@ -66,7 +66,7 @@ internal sealed partial record RingNodeState
         var decision = state.Decide(message.Key, message.Converging);
         if (decision.IsDeliverHere || message.Hops >= Settings.MaxHops)
         {
-            effects.Add(new Send(probe.Origin.Address, new LeafSetReply(Self, LeafHandles(state.Leaves))));
+            effects.Add(new Send(probe.Origin.Address, new LeafSetReply(Self, state.Leaves.ToView())));
         }
         else
         {

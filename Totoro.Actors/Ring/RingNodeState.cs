@@ -9,9 +9,6 @@ internal enum RingPhase
     Left,
 }
 
-/// <summary>Failure detector of one leaf-set member.</summary>
-internal readonly record struct LeafMonitor(NodeId Id, PhiAccrualDetector Detector);
-
 /// <summary>A node recently declared dead or gone; not re-learned from stale hand-overs until it announces itself again.</summary>
 internal readonly record struct Tombstone(NodeId Id, TimeSpan Until);
 
@@ -65,7 +62,7 @@ internal sealed partial record RingNodeState
 
     public NeighborhoodSet Neighbors { get; private init; }
 
-    public ImmutableArray<LeafMonitor> Monitors { get; private init; } = [];
+    public LeafMonitors Monitors { get; private init; } = LeafMonitors.None;
 
     public ImmutableArray<Tombstone> Tombstones { get; private init; } = [];
 
@@ -138,7 +135,7 @@ internal sealed partial record RingNodeState
     public RingStep<RingNodeState> Leave()
     {
         var effects = ImmutableArray.CreateBuilder<RingEffect>();
-        var leaves = LeafHandles(Leaves);
+        var leaves = Leaves.ToView();
         foreach (var leaf in leaves)
         {
             effects.Add(new Send(leaf.Address, new LeaveNotice(Self, leaves)));
@@ -155,7 +152,7 @@ internal sealed partial record RingNodeState
             effects.Add(new CancelTimer(TableMaintenanceTick.Instance));
         }
 
-        return new(this with { Phase = RingPhase.Left, Join = null, Monitors = [] }, effects.ToImmutable());
+        return new(this with { Phase = RingPhase.Left, Join = null, Monitors = LeafMonitors.None }, effects.ToImmutable());
     }
 
     public RingStep<RingNodeState> Handle(RingMessage message, TimeSpan now, IRouteApplication application)
@@ -176,8 +173,8 @@ internal sealed partial record RingNodeState
                 AnnounceReply reply => OnAnnounceReply(reply, now, effects),
                 Probe probe => OnProbe(probe, now, effects),
                 ProbeReply reply => HeardFrom(reply.Sender).LearnMeasured(reply.Sender, now - reply.EchoSentAt, now),
-                LeafSetRequest request => Reply(request.Sender, new LeafSetReply(Self, LeafHandles(Leaves)), effects),
-                LeafSetReply reply => HeardFrom(reply.Sender).LearnAll([reply.Sender, .. reply.LeafSet], now),
+                LeafSetRequest request => Reply(request.Sender, new LeafSetReply(Self, Leaves.ToView()), effects),
+                LeafSetReply reply => HeardFrom(reply.Sender).LearnAll((ReadOnlySpan<NodeHandle>)[reply.Sender, .. reply.LeafSet], now),
                 RowEntryRequest request => Reply(request.Sender, new RowEntryReply(Self, SlotHandles(request.Row, request.Column)), effects),
                 RowEntryReply reply => OnRowEntryReply(reply, now, effects),
                 RowRequest request => Reply(request.Sender, new RowReply(Self, request.Row, RowHandles(request.Row)), effects),
@@ -208,7 +205,7 @@ internal sealed partial record RingNodeState
         const int objectHeader = 16;
         const int stateFields = 24 + (8 * 9) + 8 + 8;
         const int arrayHeader = 24;
-        var monitorBytes = Monitors.IsDefaultOrEmpty ? 0 : arrayHeader + (Monitors.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<LeafMonitor>());
+        var monitorBytes = Monitors.ApproximateBytes();
         var tombstoneBytes = Tombstones.IsDefaultOrEmpty ? 0 : arrayHeader + (Tombstones.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<Tombstone>());
         return objectHeader + stateFields + Leaves.ApproximateBytes() + Table.ApproximateBytes() + Neighbors.ApproximateBytes() +
                monitorBytes + tombstoneBytes;

@@ -49,14 +49,14 @@ internal sealed record JoinReply(
     int HopIndex,
     ImmutableArray<NodeHandle> Rows,
     ImmutableArray<NodeHandle> Neighborhood,
-    ImmutableArray<NodeHandle> LeafSet,
+    LeafSetView LeafSet,
     int? PathLength) : RingMessage;
 
 /// <summary>A node that finished joining tells each node in its state about itself.</summary>
 internal sealed record Announce(NodeHandle Sender, TimeSpan SentAt) : RingMessage;
 
 /// <summary>Answers an <see cref="Announce"/>: echo for the announcer's RTT, own timestamp for ours, and our leaf set when the announcer belongs in it.</summary>
-internal sealed record AnnounceReply(NodeHandle Sender, TimeSpan EchoSentAt, TimeSpan SentAt, ImmutableArray<NodeHandle> LeafSet) : RingMessage;
+internal sealed record AnnounceReply(NodeHandle Sender, TimeSpan EchoSentAt, TimeSpan SentAt, LeafSetView LeafSet) : RingMessage;
 
 /// <summary>RTT measurement and leaf-set heartbeat.</summary>
 internal sealed record Probe(NodeHandle Sender, TimeSpan SentAt) : RingMessage;
@@ -65,7 +65,7 @@ internal sealed record ProbeReply(NodeHandle Sender, TimeSpan EchoSentAt) : Ring
 
 internal sealed record LeafSetRequest(NodeHandle Sender) : RingMessage;
 
-internal sealed record LeafSetReply(NodeHandle Sender, ImmutableArray<NodeHandle> LeafSet) : RingMessage;
+internal sealed record LeafSetReply(NodeHandle Sender, LeafSetView LeafSet) : RingMessage;
 
 /// <summary>Lazy routing-table repair: "what do you hold in slot (Row, Column)?"</summary>
 internal sealed record RowEntryRequest(NodeHandle Sender, int Row, int Column) : RingMessage;
@@ -79,7 +79,7 @@ internal sealed record RowRequest(NodeHandle Sender, int Row) : RingMessage;
 internal sealed record RowReply(NodeHandle Sender, int Row, ImmutableArray<NodeHandle> Entries) : RingMessage;
 
 /// <summary>Graceful leave: the leaver's leaf set lets each recipient repair at once.</summary>
-internal sealed record LeaveNotice(NodeHandle Sender, ImmutableArray<NodeHandle> LeafSet) : RingMessage;
+internal sealed record LeaveNotice(NodeHandle Sender, LeafSetView LeafSet) : RingMessage;
 
 /// <summary>Timer to self: heartbeat the leaf set and evaluate the failure detectors.</summary>
 internal sealed record HeartbeatTick : RingMessage

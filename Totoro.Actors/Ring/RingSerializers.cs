@@ -107,7 +107,7 @@ internal static class RingSerializers
             wire.HopIndex,
             FromWire(wire.Rows),
             FromWire(wire.Neighborhood),
-            FromWire(wire.LeafSet),
+            LeafSetFromWire(wire.LeafSet),
             wire.PathLength == 0 ? null : wire.PathLength);
 
         public AnnounceWire ToWire(Announce announce) => new() { Sender = ToWire(announce.Sender), SentAtTicks = announce.SentAt.Ticks };
@@ -122,7 +122,7 @@ internal static class RingSerializers
         }
 
         public AnnounceReply FromWire(AnnounceReplyWire wire) =>
-            new(FromWire(wire.Sender), TimeSpan.FromTicks(wire.EchoSentAtTicks), TimeSpan.FromTicks(wire.SentAtTicks), FromWire(wire.LeafSet));
+            new(FromWire(wire.Sender), TimeSpan.FromTicks(wire.EchoSentAtTicks), TimeSpan.FromTicks(wire.SentAtTicks), LeafSetFromWire(wire.LeafSet));
 
         public ProbeWire ToWire(Probe probe) => new() { Sender = ToWire(probe.Sender), SentAtTicks = probe.SentAt.Ticks };
 
@@ -143,7 +143,7 @@ internal static class RingSerializers
             return wire;
         }
 
-        public LeafSetReply FromWire(LeafSetReplyWire wire) => new(FromWire(wire.Sender), FromWire(wire.LeafSet));
+        public LeafSetReply FromWire(LeafSetReplyWire wire) => new(FromWire(wire.Sender), LeafSetFromWire(wire.LeafSet));
 
         public RowEntryRequestWire ToWire(RowEntryRequest request) => new() { Sender = ToWire(request.Sender), Row = request.Row, Column = request.Column };
 
@@ -178,7 +178,7 @@ internal static class RingSerializers
             return wire;
         }
 
-        public LeaveNotice FromWire(LeaveNoticeWire wire) => new(FromWire(wire.Sender), FromWire(wire.LeafSet));
+        public LeaveNotice FromWire(LeaveNoticeWire wire) => new(FromWire(wire.Sender), LeafSetFromWire(wire.LeafSet));
 
         private RingMessageWire ToWire(RingMessage message) => message switch
         {
@@ -280,6 +280,16 @@ internal static class RingSerializers
                 target.Add(ToWire(handle));
             }
         }
+
+        private void AddAll(RepeatedField<NodeHandleWire> target, LeafSetView members)
+        {
+            foreach (var handle in members)
+            {
+                target.Add(ToWire(handle));
+            }
+        }
+
+        private LeafSetView LeafSetFromWire(RepeatedField<NodeHandleWire> wires) => LeafSetView.OfHandles(FromWire(wires));
 
         private ImmutableArray<NodeHandle> FromWire(RepeatedField<NodeHandleWire> wires)
         {

@@ -13,6 +13,9 @@ namespace Totoro.Actors.Ring;
 internal sealed class RoutingTable
 {
     private static readonly PeerEntry[]?[] NoRows = [];
+
+    [ThreadStatic]
+    private static PeerEntry[][]? t_rowScratch;
     private readonly PeerEntry[]?[] rows;
 
     private RoutingTable(NodeId owner, IdGeometry geometry, int candidatesPerSlot, int sparseCandidates, int sparseFromRow, PeerEntry[]?[] rows)
@@ -80,6 +83,8 @@ internal sealed class RoutingTable
         }
 
         var copy = rows;
+        var rowCapacity = Geometry.Columns * SparseCandidates;
+        var buffer = rowCapacity <= 256 ? stackalloc PeerEntry[rowCapacity] : new PeerEntry[rowCapacity];
         for (var trimmed = SparseFromRow; trimmed < Math.Min(row, rows.Length); trimmed++)
         {
             if (rows[trimmed] is not { } entries)
@@ -87,7 +92,8 @@ internal sealed class RoutingTable
                 continue;
             }
 
-            var kept = new List<PeerEntry>(entries.Length);
+            var kept = entries.Length <= buffer.Length ? buffer : new PeerEntry[entries.Length];
+            var count = 0;
             var column = -1;
             var inSlot = 0;
             foreach (var entry in entries)
@@ -97,14 +103,14 @@ internal sealed class RoutingTable
                 column = digit;
                 if (inSlot <= CandidatesPerSlot)
                 {
-                    kept.Add(entry);
+                    kept[count++] = entry;
                 }
             }
 
-            if (kept.Count < entries.Length)
+            if (count < entries.Length)
             {
                 copy = ReferenceEquals(copy, rows) ? (PeerEntry[]?[])rows.Clone() : copy;
-                copy[trimmed] = [.. kept];
+                copy[trimmed] = kept[..count].ToArray();
             }
         }
 
@@ -197,49 +203,59 @@ internal sealed class RoutingTable
             return WithRow(row, row1);
         }
 
-        var candidates = new List<PeerEntry>(length + 1);
-        var known = false;
+        // The new slot, built on the stack (a slot holds a handful of candidates): the known entry refreshed in place or
+        // the new one added, in rank order, the worst dropped when over capacity.
+        var capacity = CapacityOf(row);
+        var candidates = length + 1 <= 64 ? stackalloc PeerEntry[length + 1] : new PeerEntry[length + 1];
+        var count = 0;
+        var updated = entry;
+        if (index >= 0)
+        {
+            updated = entry.HasRtt ? entry : entry with { RttMicros = slot[index].RttMicros };
+            if (updated == slot[index])
+            {
+                return this;
+            }
+        }
+
+        var placed = false;
         foreach (var existing in slot)
         {
             if (existing.Id == entry.Id)
             {
-                known = true;
-                var updated = entry.HasRtt ? entry : entry with { RttMicros = existing.RttMicros };
-                if (updated == existing)
-                {
-                    return this;
-                }
-
-                candidates.Add(updated);
+                continue;
             }
-            else
+
+            if (!placed && Rank(updated, existing) < 0)
             {
-                candidates.Add(existing);
+                candidates[count++] = updated;
+                placed = true;
             }
+
+            candidates[count++] = existing;
         }
 
-        if (!known)
+        if (!placed)
         {
-            candidates.Add(entry);
+            candidates[count++] = updated;
         }
 
-        candidates.Sort(Rank);
-        if (candidates.Count > CapacityOf(row))
+        if (count > capacity)
         {
-            if (candidates[^1].Id == entry.Id)
+            if (candidates[count - 1].Id == entry.Id)
             {
                 return this;
             }
 
-            candidates.RemoveAt(candidates.Count - 1);
+            count--;
         }
 
-        return WithRow(row, Splice(current, start, length, candidates));
+        return WithRow(row, Splice(current, start, length, candidates[..count]));
     }
 
     /// <summary>
     /// The same as inserting each entry in turn, with one copy per touched row instead of one per entry (a joiner
-    /// learns ~100 entries at once). The touched rows are edited as lists and frozen at the end.
+    /// learns ~100 entries at once). The touched rows are edited in per-thread scratch buffers and frozen at the end.
     /// </summary>
     public RoutingTable InsertMany(ReadOnlySpan<PeerEntry> entries)
     {
@@ -248,7 +264,11 @@ internal sealed class RoutingTable
             return entries.Length == 0 ? this : Insert(entries[0]);
         }
 
-        List<PeerEntry>?[]? edited = null;
+        var digits = Geometry.DigitCount;
+        Span<int> counts = stackalloc int[digits];
+        counts.Fill(-1);
+        var scratch = RowScratch(digits, (Geometry.Columns * SparseCandidates) + 1);
+        var deepest = -1;
         foreach (var entry in entries)
         {
             if (entry.Id == Owner)
@@ -257,8 +277,8 @@ internal sealed class RoutingTable
             }
 
             var (row, column) = PlaceOf(entry.Id);
-            var list = edited is not null && row < edited.Length ? edited[row] : null;
-            var current = list is null ? Row(row) : System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list);
+            var edited = counts[row] >= 0;
+            var current = edited ? new ReadOnlySpan<PeerEntry>(scratch[row], 0, counts[row]) : Row(row);
             var (start, length) = SlotRange(current, row, column);
             var slot = current.Slice(start, length);
             var index = slot.IndexOfId(entry.Id);
@@ -268,48 +288,53 @@ internal sealed class RoutingTable
                 continue;
             }
 
-            if (list is null)
+            var buffer = scratch[row]!;
+            if (!edited)
             {
-                if (edited is null || row >= edited.Length)
-                {
-                    Array.Resize(ref edited, Math.Max(Math.Max(rows.Length, row + 1), edited?.Length ?? 0));
-                }
-
-                list = edited[row] = [.. Row(row)];
+                current.CopyTo(buffer);
+                counts[row] = current.Length;
+                deepest = Math.Max(deepest, row);
             }
 
-            var updated = index < 0 ? entry : entry.HasRtt ? entry : entry with { RttMicros = list[start + index].RttMicros };
+            var count = counts[row];
+            var updated = index < 0 ? entry : entry.HasRtt ? entry : entry with { RttMicros = buffer[start + index].RttMicros };
             if (index >= 0)
             {
-                list.RemoveAt(start + index);
+                Array.Copy(buffer, start + index + 1, buffer, start + index, count - start - index - 1);
+                count--;
                 length--;
             }
 
             var position = start;
-            while (position < start + length && Rank(list[position], updated) < 0)
+            while (position < start + length && Rank(buffer[position], updated) < 0)
             {
                 position++;
             }
 
-            list.Insert(position, updated);
+            Array.Copy(buffer, position, buffer, position + 1, count - position);
+            buffer[position] = updated;
+            count++;
             if (length + 1 > CapacityOf(row))
             {
-                list.RemoveAt(start + length);
+                Array.Copy(buffer, start + length + 1, buffer, start + length, count - start - length - 1);
+                count--;
             }
+
+            counts[row] = count;
         }
 
-        if (edited is null)
+        if (deepest < 0)
         {
             return this;
         }
 
-        var copy = new PeerEntry[]?[edited.Length];
+        var copy = new PeerEntry[]?[Math.Max(rows.Length, deepest + 1)];
         Array.Copy(rows, copy, rows.Length);
-        for (var row = 0; row < edited.Length; row++)
+        for (var row = 0; row <= deepest; row++)
         {
-            if (edited[row] is { } list)
+            if (counts[row] >= 0)
             {
-                copy[row] = list.Count == 0 ? null : [.. list];
+                copy[row] = counts[row] == 0 ? null : scratch[row].AsSpan(0, counts[row]).ToArray();
             }
         }
 
@@ -338,12 +363,13 @@ internal sealed class RoutingTable
             return this;
         }
 
-        var remaining = new List<PeerEntry>(length - 1);
+        var remaining = length <= 64 ? stackalloc PeerEntry[length - 1] : new PeerEntry[length - 1];
+        var count = 0;
         foreach (var entry in current.Slice(start, length))
         {
             if (entry.Id != id)
             {
-                remaining.Add(entry);
+                remaining[count++] = entry;
             }
         }
 
@@ -400,8 +426,31 @@ internal sealed class RoutingTable
         return byRtt != 0 ? byRtt : left.Id.CompareTo(right.Id);
     }
 
+    /// <summary>
+    /// This thread's row buffers for <see cref="InsertMany"/>, at least <paramref name="rows"/> of at least
+    /// <paramref name="rowCapacity"/> entries each (a row holds at most columns × candidates, plus one being inserted).
+    /// Reused across calls, so a batch allocates only the frozen rows.
+    /// </summary>
+    private static PeerEntry[][] RowScratch(int rows, int rowCapacity)
+    {
+        var scratch = t_rowScratch;
+        if (scratch is null || scratch.Length < rows || scratch[0].Length < rowCapacity)
+        {
+            scratch = new PeerEntry[rows][];
+            for (var row = 0; row < rows; row++)
+            {
+                scratch[row] = new PeerEntry[rowCapacity];
+            }
+
+            t_rowScratch = scratch;
+        }
+
+        return scratch;
+    }
+
     private (int Start, int Length) SlotRange(ReadOnlySpan<PeerEntry> entries, int row, int column)
     {
+        // A row holds a few dozen entries sorted by column: a linear scan beat two binary searches (measured).
         var start = 0;
         while (start < entries.Length && Geometry.Digit(entries[start].Id, row) < column)
         {
@@ -417,9 +466,9 @@ internal sealed class RoutingTable
         return (start, end - start);
     }
 
-    private static PeerEntry[]? Splice(ReadOnlySpan<PeerEntry> row, int start, int length, List<PeerEntry> slot)
+    private static PeerEntry[]? Splice(ReadOnlySpan<PeerEntry> row, int start, int length, ReadOnlySpan<PeerEntry> slot)
     {
-        var size = row.Length - length + slot.Count;
+        var size = row.Length - length + slot.Length;
         if (size == 0)
         {
             return null;
@@ -427,8 +476,8 @@ internal sealed class RoutingTable
 
         var result = new PeerEntry[size];
         row[..start].CopyTo(result);
-        slot.CopyTo(result, start);
-        row[(start + length)..].CopyTo(result.AsSpan(start + slot.Count));
+        slot.CopyTo(result.AsSpan(start));
+        row[(start + length)..].CopyTo(result.AsSpan(start + slot.Length));
         return result;
     }
 

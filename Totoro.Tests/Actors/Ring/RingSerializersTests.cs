@@ -125,7 +125,7 @@ internal sealed class RingSerializersTests
         _ => value.ToString() ?? "",
     };
 
-    private static string List(ImmutableArray<NodeHandle> handles) => "[" + string.Join(",", handles.Select(h => Describe(h))) + "]";
+    private static string List(IEnumerable<NodeHandle> handles) => "[" + string.Join(",", handles.Select(h => Describe(h))) + "]";
 
     private sealed class NoRefs : IActorRefResolver
     {

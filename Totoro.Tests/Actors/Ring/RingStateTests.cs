@@ -10,10 +10,10 @@ public class RingStateTests
         new(NodeId.Parse(hex.PadRight(32, '0')), new NodeAddress(address), rtt);
 
     [Test]
-    public void Entries_and_monitors_are_24_bytes()
+    public void Entries_are_24_bytes_and_detectors_8()
     {
         Assert.That(System.Runtime.CompilerServices.Unsafe.SizeOf<PeerEntry>(), Is.EqualTo(24));
-        Assert.That(System.Runtime.CompilerServices.Unsafe.SizeOf<LeafMonitor>(), Is.EqualTo(24));
+        Assert.That(System.Runtime.CompilerServices.Unsafe.SizeOf<PhiAccrualDetector>(), Is.EqualTo(8), "a heartbeat copies only the detectors");
     }
 
     [Test]
