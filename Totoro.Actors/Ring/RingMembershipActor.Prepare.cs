@@ -12,7 +12,13 @@ namespace Totoro.Actors.Ring;
 /// </summary>
 internal sealed partial class RingMembershipActor
 {
-    private Prepared? _prepared;
+    // The preparation, in fields rather than one object per message (10⁸ messages in a 10⁶-node build): the step and
+    // the inputs it was computed from. _preparedFor is null when there is none.
+    private RingEnvelope? _preparedFor;
+    private MultiRingNodeState? _preparedBase;
+    private ApplicationRouter? _preparedApplications;
+    private TimeSpan _preparedNow;
+    private MultiRingStep _preparedStep;
 
     public void Prepare(object message, long timestamp)
     {
@@ -24,23 +30,29 @@ internal sealed partial class RingMembershipActor
 
         var applications = _applications;
         var now = RingClock.At(Context.Time, timestamp);
-        _prepared = new Prepared(envelope, ring, applications, now, ring.HandleUntagged(envelope, now, applications));
+        _preparedStep = ring.HandleUntagged(envelope, now, applications);
+        _preparedBase = ring;
+        _preparedApplications = applications;
+        _preparedNow = now;
+        _preparedFor = envelope;
     }
 
     /// <summary>The prepared step for exactly this delivery, or null; either way the preparation is used up.</summary>
     private MultiRingStep? TakePrepared(RingEnvelope envelope, TimeSpan now)
     {
-        var prepared = _prepared;
-        if (prepared is null)
+        if (_preparedFor is not { } preparedFor)
         {
             return null;
         }
 
-        _prepared = null;
-        return ReferenceEquals(prepared.Envelope, envelope) && ReferenceEquals(prepared.Base, _ring) &&
-               ReferenceEquals(prepared.Applications, _applications) && prepared.Now == now
-            ? prepared.Step
-            : null;
+        var usable = ReferenceEquals(preparedFor, envelope) && ReferenceEquals(_preparedBase, _ring) &&
+                     ReferenceEquals(_preparedApplications, _applications) && _preparedNow == now;
+        var step = _preparedStep;
+        _preparedFor = null;
+        _preparedBase = null;
+        _preparedApplications = null;
+        _preparedStep = default;
+        return usable ? step : null;
     }
 
     /// <summary>Messages whose handling calls no application: everything but routed application payloads and failed hops.</summary>
@@ -50,6 +62,4 @@ internal sealed partial class RingMembershipActor
         RouteMessage or DeliveryFailed => false,
         _ => true,
     };
-
-    private sealed record Prepared(RingEnvelope Envelope, MultiRingNodeState Base, ApplicationRouter Applications, TimeSpan Now, MultiRingStep Step);
 }
