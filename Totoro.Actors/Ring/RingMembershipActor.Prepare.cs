@@ -10,49 +10,61 @@ namespace Totoro.Actors.Ring;
 /// delivery) and the stateless default planner. Everything with an effect (sends, timers, deliveries, notifications)
 /// still happens at delivery, on the world's thread, in order.
 /// </summary>
+/// <remarks>
+/// A preparation may run while this actor handles an earlier message on the world's thread. It reads the state once
+/// (one immutable reference) and publishes its result as one immutable object with a single compare-and-swap into an
+/// empty slot; the delivery takes it out the same way. A slot still holding the preparation of a message not yet
+/// delivered is left alone (the new message is computed at delivery instead), and a preparation whose time has passed
+/// without its message is dropped.
+/// </remarks>
 internal sealed partial class RingMembershipActor
 {
-    // The preparation, in fields rather than one object per message (10⁸ messages in a 10⁶-node build): the step and
-    // the inputs it was computed from. _preparedFor is null when there is none.
-    private RingEnvelope? _preparedFor;
-    private MultiRingNodeState? _preparedBase;
-    private ApplicationRouter? _preparedApplications;
-    private TimeSpan _preparedNow;
-    private MultiRingStep _preparedStep;
+    private Prepared? _prepared;
 
     public void Prepare(object message, long timestamp)
     {
         if (message is not RingEnvelope { Message: var ringMessage } envelope || !IsPure(ringMessage) ||
-            !ReferenceEquals(_start.Planner, LowestRttPlanner.Instance) || _ring is not { } ring)
+            !ReferenceEquals(_start.Planner, LowestRttPlanner.Instance) || Volatile.Read(ref _prepared) is not null)
         {
             return;
         }
 
-        var applications = _applications;
+        var ring = Volatile.Read(ref _ring);
+        var applications = Volatile.Read(ref _applications);
+        if (ring is null)
+        {
+            return;
+        }
+
         var now = RingClock.At(Context.Time, timestamp);
-        _preparedStep = ring.HandleUntagged(envelope, now, applications);
-        _preparedBase = ring;
-        _preparedApplications = applications;
-        _preparedNow = now;
-        _preparedFor = envelope;
+        var prepared = new Prepared(envelope, ring, applications, now, ring.HandleUntagged(envelope, now, applications));
+        Interlocked.CompareExchange(ref _prepared, prepared, null);
     }
 
-    /// <summary>The prepared step for exactly this delivery, or null; either way the preparation is used up.</summary>
+    /// <summary>The prepared step for exactly this delivery, or null.</summary>
     private MultiRingStep? TakePrepared(RingEnvelope envelope, TimeSpan now)
     {
-        if (_preparedFor is not { } preparedFor)
+        var prepared = Volatile.Read(ref _prepared);
+        if (prepared is null)
         {
             return null;
         }
 
-        var usable = ReferenceEquals(preparedFor, envelope) && ReferenceEquals(_preparedBase, _ring) &&
-                     ReferenceEquals(_preparedApplications, _applications) && _preparedNow == now;
-        var step = _preparedStep;
-        _preparedFor = null;
-        _preparedBase = null;
-        _preparedApplications = null;
-        _preparedStep = default;
-        return usable ? step : null;
+        if (!ReferenceEquals(prepared.Envelope, envelope))
+        {
+            // A later message's preparation stays; one whose time has passed without its message (dropped on the way) goes.
+            if (prepared.Now < now)
+            {
+                Interlocked.CompareExchange(ref _prepared, null, prepared);
+            }
+
+            return null;
+        }
+
+        Interlocked.CompareExchange(ref _prepared, null, prepared);
+        return ReferenceEquals(prepared.Base, _ring) && ReferenceEquals(prepared.Applications, _applications) && prepared.Now == now
+            ? prepared.Step
+            : null;
     }
 
     /// <summary>Messages whose handling calls no application: everything but routed application payloads and failed hops.</summary>
@@ -62,4 +74,6 @@ internal sealed partial class RingMembershipActor
         RouteMessage or DeliveryFailed => false,
         _ => true,
     };
+
+    private sealed record Prepared(RingEnvelope Envelope, MultiRingNodeState Base, ApplicationRouter Applications, TimeSpan Now, MultiRingStep Step);
 }

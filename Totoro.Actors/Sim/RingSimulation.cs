@@ -80,11 +80,13 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
     public double GrowthPerSecond { get; init; } = 1.0;
 
     /// <summary>
-    /// Virtual-time window of messages whose ring steps are computed ahead in parallel (<c>--prepare-window</c>;
-    /// zero = off; <see cref="DeterministicWorld.PrepareWindow"/>). The default is the network's one-way latency floor:
-    /// nothing a step sends can arrive within it. Results do not depend on it, only the wall time.
+    /// Virtual-time window of messages whose ring steps are computed ahead on the other cores (<c>--prepare-window</c>;
+    /// zero = off; <see cref="DeterministicWorld.PrepareWindow"/>). The default is half the network's one-way latency
+    /// floor: nothing a window sends arrives within the next one. Results do not depend on it, only the wall time.
     /// </summary>
-    public TimeSpan PrepareWindow { get; init; } = NetworkSettings.Default.BaseLatency;
+    public TimeSpan PrepareWindow { get; init; } = DefaultPrepareWindow;
+
+    public static TimeSpan DefaultPrepareWindow => NetworkSettings.Default.BaseLatency / 2;
 
     public double JoinRate => JoinRatePerSecond ?? Math.Clamp(Nodes / 10.0, 20, 100_000);
 

@@ -1,134 +1,128 @@
 namespace Totoro.Kernel;
 
 /// <summary>
-/// Preparing steps ahead on the other cores (<see cref="IPrepareAhead"/>). When the world is about to take a timed
-/// step and <see cref="PrepareWindow"/> is set, it first moves every step due within the window (at most
-/// <see cref="PrepareBatchLimit"/>) from the timed queue into a staging buffer and has each tell's actor prepare its
-/// message in parallel, one actor at a time. The staged steps then run exactly as they would have from the queue: in
-/// (due, sequence) order, merged with everything scheduled meanwhile, on the world's thread. Which steps run, in
-/// which order and at which times does not depend on the window, only which thread computes an actor's pure part.
+/// Preparing steps ahead on the other cores (<see cref="IPrepareAhead"/>), as a two-stage pipeline. With
+/// <see cref="PrepareWindow"/> W set, the world cuts virtual time into windows of W from the first due step on. When
+/// it starts running the steps of one window (the current batch), it takes every step due in the next window out of
+/// the timed queue (the following batch) and offers their tells' preparations to the <see cref="PrepareCrew"/>; by the
+/// time the current window is done, the following one is (mostly) prepared, and the world's thread helps with what
+/// is left. Staged steps still run exactly as they would have from the queue: in (due, sequence) order, merged with
+/// everything scheduled meanwhile, on the world's thread. Which steps run, in which order and at which times does not
+/// depend on the window, only which thread computes an actor's pure part.
 /// </summary>
+/// <remarks>
+/// With W at most half the shortest delay with which a step causes a step for another actor, nothing the current
+/// window causes is due in the following one, so the following batch is complete when it is staged. A preparation
+/// may run while the same actor handles a message of the current window; <see cref="IPrepareAhead"/> says how the
+/// actor stays consistent.
+/// </remarks>
 public sealed partial class DeterministicWorld
 {
+    private PrepareBatch _current = new();
+    private PrepareBatch _following = new();
+    private PrepareCrew? _crew;
     private long _prepareBatch;
-    private (IPrepareAhead Actor, object Message, long Timestamp)[] _prepareJobs = [];
 
     /// <summary>
-    /// Virtual-time window of steps prepared ahead together; zero (the default) prepares nothing. Set it below the
-    /// shortest delay with which a step can cause another step for a different actor (for simulated nodes: the
-    /// network's one-way latency floor), so that preparations are rarely invalidated by what the window itself causes.
+    /// Virtual-time window of steps prepared ahead together; zero (the default) prepares nothing. Set it to at most
+    /// half the shortest delay with which a step can cause another step for a different actor (for simulated nodes:
+    /// half the network's one-way latency floor), so that the next window is complete when it is prepared.
     /// </summary>
     public TimeSpan PrepareWindow { get; set; }
 
-    /// <summary>Most steps staged and prepared at once.</summary>
+    /// <summary>Most steps staged in one window.</summary>
     public int PrepareBatchLimit { get; set; } = 8192;
 
-    /// <summary>Fewest preparations worth a parallel pass; smaller batches are delivered without preparing.</summary>
+    /// <summary>Fewest preparations worth offering to other threads; a window with fewer runs without preparing.</summary>
     public int PrepareMinimum { get; set; } = 64;
 
-    /// <summary>Threads a prepare pass uses, the world's own included (default: the processor count).</summary>
+    /// <summary>Threads that prepare, the world's own included (default: the processor count).</summary>
     public int PrepareParallelism { get; set; } = Environment.ProcessorCount;
 
     /// <summary>Messages handed to <see cref="IPrepareAhead.Prepare"/> so far.</summary>
     public long StepsPrepared { get; private set; }
 
-    private bool TryPeekLater(out long due, out long seq, out bool staged)
-    {
-        var fromLater = _later.TryPeek(out due, out seq);
-        if (_stagedHead < _stagedCount)
-        {
-            var stagedDue = _stagedDue[_stagedHead];
-            var stagedSeq = _staged[_stagedHead].Seq;
-            if (!fromLater || stagedDue < due || (stagedDue == due && stagedSeq < seq))
-            {
-                due = stagedDue;
-                seq = stagedSeq;
-                staged = true;
-                return true;
-            }
-        }
+    private int StagedSteps => (_current.Count - _current.Head) + (_following.Count - _following.Head);
 
-        staged = false;
-        return fromLater;
+    private bool TryPeekLater(out long due, out long seq, out PrepareBatch? source)
+    {
+        var found = _later.TryPeek(out due, out seq);
+        source = null;
+        Consider(_current, ref due, ref seq, ref source, ref found);
+        Consider(_following, ref due, ref seq, ref source, ref found);
+        return found;
     }
 
-    private WorkItem DequeueLater(bool staged)
+    private static void Consider(PrepareBatch batch, ref long due, ref long seq, ref PrepareBatch? source, ref bool found)
     {
-        if (!staged)
-        {
-            return _later.Dequeue();
-        }
-
-        var item = _staged[_stagedHead];
-        _staged[_stagedHead++] = default;
-        return item;
-    }
-
-    private void StageAndPrepare(long limitTicks)
-    {
-        if (!_later.TryPeek(out var first, out _) || first > limitTicks)
+        if (batch.IsUsedUp)
         {
             return;
         }
 
-        var end = Math.Min(limitTicks, first + PrepareWindow.Ticks);
-        var limit = Math.Max(1, PrepareBatchLimit);
-        if (_staged.Length < limit)
+        var batchDue = batch.DueAt(batch.Head);
+        var batchSeq = batch.ItemAt(batch.Head).Seq;
+        if (!found || batchDue < due || (batchDue == due && batchSeq < seq))
         {
-            _staged = new WorkItem[limit];
-            _stagedDue = new long[limit];
-            _prepareJobs = new (IPrepareAhead, object, long)[limit];
+            due = batchDue;
+            seq = batchSeq;
+            source = batch;
+            found = true;
         }
-
-        _stagedHead = 0;
-        _stagedCount = 0;
-        while (_stagedCount < limit && _later.TryPeek(out var due, out _) && due <= end)
-        {
-            _stagedDue[_stagedCount] = due;
-            _staged[_stagedCount++] = _later.Dequeue();
-        }
-
-        Prepare();
     }
 
-    /// <summary>One preparation per actor (its first staged tell): a later tell to the same actor depends on the first.</summary>
-    private void Prepare()
+    private WorkItem DequeueLater(PrepareBatch? source) => source is null ? _later.Dequeue() : source.Take();
+
+    /// <summary>The current window is used up: the following one (prepared meanwhile) becomes current, and the one after it is staged.</summary>
+    private void AdvanceWindows(long limitTicks)
     {
-        var batch = ++_prepareBatch;
-        var jobs = 0;
-        for (var i = 0; i < _stagedCount; i++)
+        (_current, _following) = (_following, _current);
+        _current.Finish();
+        var window = PrepareWindow.Ticks;
+        if (_current.IsUsedUp)
         {
-            ref readonly var item = ref _staged[i];
-            if (item.Kind == WorkKind.Tell && item.Target is ActorCell cell && cell.PrepareBatch != batch)
+            if (!_later.TryPeek(out var first, out _) || first > limitTicks)
             {
-                cell.PrepareBatch = batch;
+                return;
+            }
+
+            Stage(_current, first + window, limitTicks);
+            _current.Finish();
+        }
+
+        Stage(_following, _current.WindowEnd + window, limitTicks);
+    }
+
+    /// <summary>Moves the steps due before <paramref name="windowEnd"/> (and by the limit) into <paramref name="batch"/> and offers their preparations.</summary>
+    private void Stage(PrepareBatch batch, long windowEnd, long limitTicks)
+    {
+        var capacity = Math.Max(1, PrepareBatchLimit);
+        batch.Restart(capacity, windowEnd);
+        var stepLimit = Math.Min(limitTicks, windowEnd - 1);
+        var id = ++_prepareBatch;
+        while (batch.Count < capacity && _later.TryPeek(out var due, out _) && due <= stepLimit)
+        {
+            var item = _later.Dequeue();
+            batch.Add(item, due);
+            // One preparation per actor and window: a second tell to the same actor depends on the first.
+            if (item.Kind == WorkKind.Tell && item.Target is ActorCell cell && cell.PrepareBatch != id)
+            {
+                cell.PrepareBatch = id;
                 if (IsOwnDeterministic(cell) && cell.PreparingActor is { } actor)
                 {
-                    _prepareJobs[jobs++] = (actor, item.Message!, _stagedDue[i]);
+                    batch.AddJob(actor, item.Message!, due);
                 }
             }
         }
 
-        if (jobs >= Math.Max(1, PrepareMinimum))
+        if (batch.JobCount < Math.Max(1, PrepareMinimum))
         {
-            var all = _prepareJobs;
-            Parallel.For(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, PrepareParallelism) }, index => PrepareOne(all[index]));
-            StepsPrepared += jobs;
+            batch.DropJobs();
+            return;
         }
 
-        Array.Clear(_prepareJobs, 0, jobs);
-    }
-
-    private static void PrepareOne((IPrepareAhead Actor, object Message, long Timestamp) job)
-    {
-        try
-        {
-            job.Actor.Prepare(job.Message, job.Timestamp);
-        }
-#pragma warning disable CA1031 // the contract: a failing preparation is dropped; the delivery recomputes and fails under supervision
-        catch (Exception)
-#pragma warning restore CA1031
-        {
-        }
+        StepsPrepared += batch.JobCount;
+        batch.Open();
+        (_crew ??= new PrepareCrew(PrepareParallelism - 1)).Publish(batch);
     }
 }

@@ -14,12 +14,6 @@ public sealed partial class DeterministicWorld
     private long _seq;
     private long _elapsedTicks;
 
-    // Steps taken out of _later ahead of time for preparation (DeterministicWorld.Prepare.cs): still due in order,
-    // merged with _later by (due, sequence) wherever _later is read.
-    private WorkItem[] _staged = [];
-    private long[] _stagedDue = [];
-    private int _stagedHead;
-    private int _stagedCount;
 
     public DeterministicWorld(int seed, DateTimeOffset? epoch = null)
     {
@@ -43,7 +37,7 @@ public sealed partial class DeterministicWorld
 
     public long StepsExecuted { get; private set; }
 
-    public int PendingSteps => _now.Count + _later.Count + (_stagedCount - _stagedHead);
+    public int PendingSteps => _now.Count + _later.Count + StagedSteps;
 
     internal long ElapsedTicks => _elapsedTicks;
 
@@ -176,9 +170,9 @@ public sealed partial class DeterministicWorld
         }
         else
         {
-            if (_stagedHead == _stagedCount && PrepareWindow > TimeSpan.Zero)
+            if (_current.IsUsedUp && PrepareWindow > TimeSpan.Zero)
             {
-                StageAndPrepare(limitTicks);
+                AdvanceWindows(limitTicks);
             }
 
             if (!TryPeekLater(out var due, out _, out var staged) || due > limitTicks)

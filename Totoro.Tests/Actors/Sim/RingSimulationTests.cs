@@ -31,7 +31,7 @@ internal sealed class RingSimulationTests
     {
         // Three zones (cross-zone routes, gateways) and a crash (failed hops, repair): every kind of ring message.
         var options = new RingSimOptions(1500, Zones: 3, BitsPerDigit: 4, Seed: 4, CandidatesPerSlot: 1, Lookups: 2000, ChurnPercent: 0);
-        var runs = new[] { TimeSpan.Zero, TimeSpan.FromMilliseconds(2), TimeSpan.FromMilliseconds(200) }.Select(window =>
+        var runs = new[] { TimeSpan.Zero, RingSimOptions.DefaultPrepareWindow, TimeSpan.FromMilliseconds(2), TimeSpan.FromMilliseconds(200) }.Select(window =>
         {
             var simulation = new RingSimulation(options with { PrepareWindow = window, TableMaintenanceInterval = TimeSpan.FromSeconds(5) });
             simulation.Build();
@@ -45,10 +45,10 @@ internal sealed class RingSimulationTests
         }).ToArray();
 
         Assert.That(runs[0].Prepared, Is.Zero);
-        Assert.That(runs[1].Prepared, Is.Positive, "the 2 ms window prepared steps");
-        Assert.That(runs[2].Prepared, Is.Positive);
-        Assert.That(runs[1].Outcome, Is.EqualTo(runs[0].Outcome));
-        Assert.That(runs[2].Outcome, Is.EqualTo(runs[0].Outcome), "a window far above the latency floor prepares many steps that go stale; still the same run");
+        Assert.That(runs.Skip(1).Select(run => run.Prepared), Is.All.Positive, "every window prepared steps");
+        Assert.That(runs[1].Outcome, Is.EqualTo(runs[0].Outcome), "the default window (1 ms)");
+        Assert.That(runs[2].Outcome, Is.EqualTo(runs[0].Outcome), "2 ms: the next window is no longer complete when it is staged");
+        Assert.That(runs[3].Outcome, Is.EqualTo(runs[0].Outcome), "a window far above the latency floor: many preparations go stale; still the same run");
     }
 
     private static string Describe(LookupReport report) =>

@@ -77,30 +77,43 @@ public sealed class PrepareAheadTests
         return [.. log.Where(line => !line.Contains("prepared ", StringComparison.Ordinal)).Select(line => line.Replace(" (prepared)", "", StringComparison.Ordinal).Replace(" (computed)", "", StringComparison.Ordinal))];
     }
 
-    /// <summary>Adds each number to a total; the addition is its pure step, prepared ahead when the world offers.</summary>
+    /// <summary>
+    /// Adds each number to a total; the addition is its pure step, prepared ahead when the world offers. Follows the
+    /// contract: the state is one immutable value read once, the preparation one object published and taken with
+    /// compare-and-swap (a preparation may run while an earlier message is handled).
+    /// </summary>
     private sealed class Counter(string name, ConcurrentQueue<string> log) : UntypedActor, IPrepareAhead
     {
-        private int _total;
-        private (object Message, int Base, int Result)? _prepared;
+        private Total _total = new(0);
+        private Preparation? _prepared;
 
         public void Prepare(object message, long timestamp)
         {
-            if (message is int add)
+            if (message is int add && Volatile.Read(ref _prepared) is null)
             {
-                log.Enqueue($"{name} prepared {add} on {_total}");
-                _prepared = (message, _total, _total + add);
+                var total = Volatile.Read(ref _total);
+                log.Enqueue($"{name} prepared {add} on {total.Value}");
+                Interlocked.CompareExchange(ref _prepared, new Preparation(message, total, new Total(total.Value + add)), null);
             }
         }
 
         protected override void OnReceive(object message)
         {
             var add = (int)message;
-            var prepared = _prepared;
-            _prepared = null;
-            var usable = prepared is { } p && ReferenceEquals(p.Message, message) && p.Base == _total;
-            _total = usable ? prepared!.Value.Result : _total + add;
-            log.Enqueue($"{name} {add} -> {_total} ({(usable ? "prepared" : "computed")}) at {Context.Time.GetTimestamp()}");
+            var prepared = Volatile.Read(ref _prepared);
+            if (prepared is not null)
+            {
+                Interlocked.CompareExchange(ref _prepared, null, prepared);
+            }
+
+            var usable = prepared is not null && ReferenceEquals(prepared.Message, message) && ReferenceEquals(prepared.Base, _total);
+            _total = usable ? prepared!.Result : new Total(_total.Value + add);
+            log.Enqueue($"{name} {add} -> {_total.Value} ({(usable ? "prepared" : "computed")}) at {Context.Time.GetTimestamp()}");
         }
+
+        private sealed record Total(int Value);
+
+        private sealed record Preparation(object Message, Total Base, Total Result);
     }
 
     private sealed class Forwarder(IActorRef target, int value) : UntypedActor
