@@ -34,6 +34,7 @@ internal sealed class RingSimulationTests
         var runs = new[] { TimeSpan.Zero, RingSimOptions.DefaultPrepareWindow, TimeSpan.FromMilliseconds(2), TimeSpan.FromMilliseconds(200) }.Select(window =>
         {
             var simulation = new RingSimulation(options with { PrepareWindow = window, TableMaintenanceInterval = TimeSpan.FromSeconds(5) });
+            simulation.World.PrepareMinimum = 1; // a 1,500-node ring has few messages per millisecond: prepare them all
             simulation.Build();
             var built = simulation.MeasureLookups();
             simulation.Crash(10);
