@@ -100,9 +100,8 @@ public sealed partial class DeterministicWorld
         batch.Restart(capacity, windowEnd);
         var stepLimit = Math.Min(limitTicks, windowEnd - 1);
         var id = ++_prepareBatch;
-        while (batch.Count < capacity && _later.TryPeek(out var due, out _) && due <= stepLimit)
+        while (batch.Count < capacity && _later.TryDequeue(stepLimit, out var item, out var due))
         {
-            var item = _later.Dequeue();
             batch.Add(item, due);
             // One preparation per actor and window: a second tell to the same actor depends on the first.
             if (item.Kind == WorkKind.Tell && item.Target is ActorCell cell && cell.PrepareBatch != id)
