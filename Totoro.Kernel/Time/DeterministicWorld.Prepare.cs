@@ -77,7 +77,7 @@ public sealed partial class DeterministicWorld
     private void AdvanceWindows(long limitTicks)
     {
         (_current, _following) = (_following, _current);
-        _current.Finish();
+        FinishPreparing(_current);
         var window = PrepareWindow.Ticks;
         if (_current.IsUsedUp)
         {
@@ -87,30 +87,30 @@ public sealed partial class DeterministicWorld
             }
 
             Stage(_current, first + window, limitTicks);
-            _current.Finish();
+            FinishPreparing(_current);
         }
 
         Stage(_following, _current.WindowEnd + window, limitTicks);
     }
 
-    /// <summary>Moves the steps due before <paramref name="windowEnd"/> (and by the limit) into <paramref name="batch"/> and offers their preparations.</summary>
+    private void FinishPreparing(PrepareBatch batch)
+    {
+        batch.Finish();
+        StepsPrepared += batch.Prepared;
+    }
+
+    /// <summary>Moves the steps due before <paramref name="windowEnd"/> (and by the limit) into <paramref name="batch"/> and offers their tells for preparation.</summary>
     private void Stage(PrepareBatch batch, long windowEnd, long limitTicks)
     {
         var capacity = Math.Max(1, PrepareBatchLimit);
-        batch.Restart(capacity, windowEnd);
+        batch.Restart(this, capacity, windowEnd, ++_prepareBatch);
         var stepLimit = Math.Min(limitTicks, windowEnd - 1);
-        var id = ++_prepareBatch;
         while (batch.Count < capacity && _later.TryDequeue(stepLimit, out var item, out var due))
         {
             batch.Add(item, due);
-            // One preparation per actor and window: a second tell to the same actor depends on the first.
-            if (item.Kind == WorkKind.Tell && item.Target is ActorCell cell && cell.PrepareBatch != id)
+            if (item.Kind == WorkKind.Tell)
             {
-                cell.PrepareBatch = id;
-                if (IsOwnDeterministic(cell) && cell.PreparingActor is { } actor)
-                {
-                    batch.AddJob(actor, item.Message!, due);
-                }
+                batch.AddJob(item.Target!, item.Message!, due);
             }
         }
 
@@ -120,8 +120,10 @@ public sealed partial class DeterministicWorld
             return;
         }
 
-        StepsPrepared += batch.JobCount;
         batch.Open();
         (_crew ??= new PrepareCrew(PrepareParallelism - 1)).Publish(batch);
     }
+
+    /// <summary>The actor of <paramref name="cell"/> if it is this world's and prepares now; called by the preparing threads.</summary>
+    internal IPrepareAhead? Prepares(ActorCell cell) => IsOwnDeterministic(cell) ? cell.PreparingActor : null;
 }

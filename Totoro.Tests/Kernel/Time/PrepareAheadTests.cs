@@ -29,7 +29,7 @@ public sealed class PrepareAheadTests
     [Test]
     public void Only_the_first_tell_to_an_actor_in_a_batch_is_prepared_and_a_stale_preparation_is_recomputed()
     {
-        var world = new DeterministicWorld(3) { PrepareWindow = TimeSpan.FromSeconds(1), PrepareMinimum = 1 };
+        var world = new DeterministicWorld(3) { PrepareWindow = TimeSpan.FromSeconds(1), PrepareMinimum = 1, PrepareParallelism = 1 }; // no crew: which tell gets prepared is then fixed
         var system = ActorSystem.Create("stale", new ActorSystemSettings { World = world });
         var log = new ConcurrentQueue<string>();
         var counter = system.ActorOf(Props.Create(() => new Counter("c", log)));
