@@ -162,7 +162,14 @@ internal static class RingClock
     public static TimeSpan Now(TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(time);
-        return TimeSpan.FromTicks((long)(time.GetTimestamp() * ((double)TimeSpan.TicksPerSecond / time.TimestampFrequency)));
+        return At(time, time.GetTimestamp());
+    }
+
+    /// <summary>The ring time at which <paramref name="time"/>'s <see cref="TimeProvider.GetTimestamp"/> reads <paramref name="timestamp"/>.</summary>
+    public static TimeSpan At(TimeProvider time, long timestamp)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        return TimeSpan.FromTicks((long)(timestamp * ((double)TimeSpan.TicksPerSecond / time.TimestampFrequency)));
     }
 }
 

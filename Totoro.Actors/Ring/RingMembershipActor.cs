@@ -10,7 +10,7 @@ namespace Totoro.Actors.Ring;
 /// to the application registered for the payload's type (else <paramref name="fallback"/>), and notifications to
 /// subscribers.
 /// </summary>
-internal sealed class RingMembershipActor : UntypedActor
+internal sealed partial class RingMembershipActor : UntypedActor, IPrepareAhead
 {
     private readonly RingMembershipStart _start;
     private readonly IRingLinks _links;
@@ -74,7 +74,8 @@ internal sealed class RingMembershipActor : UntypedActor
     private void OnRingMessage(RingEnvelope envelope)
     {
         var leaves = _ring.ZoneRing.Leaves;
-        var step = _ring.HandleUntagged(envelope, Now, _applications);
+        var now = Now;
+        var step = TakePrepared(envelope, now) ?? _ring.HandleUntagged(envelope, now, _applications);
         _ring = step.State;
         Perform(step.Effects, step.Ring);
         if (!_leafSetWatchers.IsEmpty && !ReferenceEquals(leaves, _ring.ZoneRing.Leaves))

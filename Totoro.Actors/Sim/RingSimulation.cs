@@ -79,6 +79,15 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
     /// <summary>The ring grows by at most this fraction of its started nodes per virtual second during the build (<c>--growth</c>).</summary>
     public double GrowthPerSecond { get; init; } = 1.0;
 
+    /// <summary>
+    /// Virtual-time window of messages whose ring steps are computed ahead on the other cores (<c>--prepare-window</c>;
+    /// zero = off; <see cref="DeterministicWorld.PrepareWindow"/>). The default is half the network's one-way latency
+    /// floor: nothing a window sends arrives within the next one. Results do not depend on it, only the wall time.
+    /// </summary>
+    public TimeSpan PrepareWindow { get; init; } = DefaultPrepareWindow;
+
+    public static TimeSpan DefaultPrepareWindow => NetworkSettings.Default.BaseLatency / 2;
+
     public double JoinRate => JoinRatePerSecond ?? Math.Clamp(Nodes / 10.0, 20, 100_000);
 
     public RingSimOptions Validated()
@@ -114,6 +123,11 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
         if (BuildTimeout <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(BuildTimeout), BuildTimeout, "--build-timeout must be positive");
+        }
+
+        if (PrepareWindow < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(PrepareWindow), PrepareWindow, "--prepare-window must be ≥ 0");
         }
 
         if (Settle < TimeSpan.Zero)
@@ -199,7 +213,7 @@ internal sealed class RingSimulation
     {
         _options = options.Validated();
         _settings = options.RingSettings;
-        _world = new DeterministicWorld(options.Seed);
+        _world = new DeterministicWorld(options.Seed) { PrepareWindow = _options.PrepareWindow };
         _system = ActorSystem.Create("sim", new ActorSystemSettings { World = _world });
         _random = _world.Random;
         Topology = TopologyGenerator.Generate(options.Zones, options.Nodes, NetworkSettings.Default, options.ZoneAssignment, new Random(options.Seed));

@@ -94,6 +94,12 @@ internal sealed partial class ActorCell : InternalActorRef, IActorContext, IThre
 
     private CellExtras Extras => _extras ??= new CellExtras();
 
+    /// <summary>The actor, when it prepares messages ahead (<see cref="IPrepareAhead"/>) and could take one now; else null.</summary>
+    internal IPrepareAhead? PreparingActor => CanProcessUserMessages ? _actor as IPrepareAhead : null;
+
+    /// <summary>The <see cref="DeterministicWorld"/> prepare batch that last chose this cell (one preparation per cell and batch; set with <see cref="Interlocked.Exchange(ref long, long)"/> by the preparing threads).</summary>
+    internal long PrepareMark;
+
     private bool CanProcessUserMessages =>
         (_flags & (CellFlags.Failed | CellFlags.Terminating | CellFlags.Terminated | CellFlags.AwaitingAsync | CellFlags.RecreatePending)) == 0
         && _actor is not null;

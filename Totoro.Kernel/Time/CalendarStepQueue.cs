@@ -110,6 +110,34 @@ internal sealed class CalendarStepQueue
         return _overflow.Dequeue();
     }
 
+    /// <summary>Takes the earliest step if it is due by <paramref name="maxDue"/>: <see cref="TryPeek"/> and <see cref="Dequeue"/> in one look.</summary>
+    public bool TryDequeue(long maxDue, out WorkItem item, out long due)
+    {
+        var fromBuckets = NextBucketed(out var entry);
+        var fromOverflow = _overflow.TryPeek(out var overflowDue, out var overflowSeq);
+        if (fromBuckets && (!fromOverflow || Before(entry.Due, entry.Item.Seq, overflowDue, overflowSeq)))
+        {
+            if (entry.Due <= maxDue)
+            {
+                _read++;
+                _bucketed--;
+                item = entry.Item;
+                due = entry.Due;
+                return true;
+            }
+        }
+        else if (fromOverflow && overflowDue <= maxDue)
+        {
+            due = overflowDue;
+            item = _overflow.Dequeue();
+            return true;
+        }
+
+        item = default;
+        due = 0;
+        return false;
+    }
+
     private static bool Before(long due, long seq, long otherDue, long otherSeq) => due < otherDue || (due == otherDue && seq < otherSeq);
 
     /// <summary>

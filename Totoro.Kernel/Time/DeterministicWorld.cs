@@ -6,13 +6,14 @@ namespace Totoro.Kernel;
 /// seed and the inputs. Drive it from the test/simulation thread with <see cref="RunUntilIdle"/>,
 /// <see cref="Advance"/> and <see cref="RunUntil(Func{bool}, TimeSpan)"/>; it is not thread-safe.
 /// </summary>
-public sealed class DeterministicWorld
+public sealed partial class DeterministicWorld
 {
     private readonly Queue<WorkItem> _now = new();
     private readonly CalendarStepQueue _later = new();
     private readonly DeterministicDispatcher _dispatcher;
     private long _seq;
     private long _elapsedTicks;
+
 
     public DeterministicWorld(int seed, DateTimeOffset? epoch = null)
     {
@@ -36,7 +37,7 @@ public sealed class DeterministicWorld
 
     public long StepsExecuted { get; private set; }
 
-    public int PendingSteps => _now.Count + _later.Count;
+    public int PendingSteps => _now.Count + _later.Count + StagedSteps;
 
     internal long ElapsedTicks => _elapsedTicks;
 
@@ -158,26 +159,32 @@ public sealed class DeterministicWorld
         WorkItem item;
         if (_now.Count > 0)
         {
-            if (_later.TryPeek(out var due, out var seq) && due <= _elapsedTicks && seq < _now.Peek().Seq)
+            if (TryPeekLater(out var due, out var seq, out var staged) && due <= _elapsedTicks && seq < _now.Peek().Seq)
             {
-                item = _later.Dequeue();
+                item = DequeueLater(staged);
             }
             else
             {
                 item = _now.Dequeue();
             }
         }
-        else if (_later.TryPeek(out var due, out _) && due <= limitTicks)
+        else
         {
-            item = _later.Dequeue();
+            if (_current.IsUsedUp && PrepareWindow > TimeSpan.Zero)
+            {
+                AdvanceWindows(limitTicks);
+            }
+
+            if (!TryPeekLater(out var due, out _, out var staged) || due > limitTicks)
+            {
+                return false;
+            }
+
+            item = DequeueLater(staged);
             if (due > _elapsedTicks)
             {
                 _elapsedTicks = due;
             }
-        }
-        else
-        {
-            return false;
         }
         StepsExecuted++;
         switch (item.Kind)
@@ -217,7 +224,7 @@ public sealed class DeterministicWorld
     /// </summary>
     private void TellNow(ActorCell cell, object message, IActorRef? sender, bool local)
     {
-        if (_now.Count > 0 || (_later.TryPeek(out var due, out _) && due <= _elapsedTicks))
+        if (_now.Count > 0 || (TryPeekLater(out var due, out _, out _) && due <= _elapsedTicks))
         {
             if (local)
             {

@@ -88,6 +88,12 @@ internal sealed record RingRunSummary(
 
     public double SettleVirtualSeconds { get; init; }
 
+    /// <summary><c>--prepare-window</c>: virtual milliseconds of messages prepared ahead together (0 = off).</summary>
+    public double PrepareWindowMs { get; init; }
+
+    /// <summary>Ring messages whose step was computed ahead on the prepare pass, over the whole run.</summary>
+    public long StepsPrepared { get; init; }
+
     /// <summary>Process CPU time (user + system) of the whole run, all threads.</summary>
     public double CpuSeconds { get; init; }
 
@@ -170,12 +176,13 @@ internal static class SimRingCommand
         var proximityEvery = new Option<int>("--proximity-every") { Description = "The proximity refresh runs every this-many maintenance periods (totoro.ring.proximity-refresh-every; 1 = every period)", DefaultValueFactory = _ => RingSettings.Default.ProximityRefreshEvery };
         var sparseExtra = new Option<int>("--sparse-extra") { Description = "Extra candidates per slot in the sparse rows, whose blocks are no wider than half the leaf set (totoro.ring.sparse-extra-candidates; 0 = off)", DefaultValueFactory = _ => RingSettings.Default.SparseExtraCandidates };
         var announceRows = new Option<int>("--announce-rows") { Description = "Deepest routing-table rows a joined node announces itself to (totoro.ring.announce-rows)", DefaultValueFactory = _ => 2 };
+        var prepareWindow = new Option<double>("--prepare-window") { Description = "Virtual milliseconds of messages whose ring steps are computed ahead on the other cores (0 = off; results do not depend on it)", DefaultValueFactory = _ => RingSimOptions.DefaultPrepareWindow.TotalMilliseconds };
         var leafSet = new Option<int>("--leaf-set") { Description = "Leaf-set size L, even and ≥ 2 (totoro.ring.leaf-set-size)", DefaultValueFactory = _ => 16 };
         var output = new Option<string?>("--out") { Description = "Directory for CSV and SVG output" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON summary object on stdout" };
         var gc = new Option<string>("--gc") { Description = "GC settings: sim (re-run in a child process with server GC on two heaps) or default (the runtime's)", DefaultValueFactory = _ => "sim" };
         var command = new Command("ring", "Build a Pastry multi-ring overlay through joins and measure lookups, state, messages, memory");
-        foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, landmarks, joinRate, growth, buildTimeout, settle, tableMaintenance, maintenanceRounds, proximityProbes, proximityEvery, sparseExtra, announceRows, leafSet, output, json, gc })
+        foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, landmarks, joinRate, growth, buildTimeout, settle, tableMaintenance, maintenanceRounds, proximityProbes, proximityEvery, sparseExtra, announceRows, leafSet, prepareWindow, output, json, gc })
         {
             command.Options.Add(option);
         }
@@ -201,6 +208,7 @@ internal static class SimRingCommand
                     ProximityProbes = parse.GetValue(proximityProbes),
                     ProximityRefreshEvery = parse.GetValue(proximityEvery),
                     SparseExtraCandidates = parse.GetValue(sparseExtra),
+                    PrepareWindow = TimeSpan.FromMilliseconds(parse.GetValue(prepareWindow)),
                 }).ToList();
                 options.ForEach(run => run.Validated());
                 SimGcProfile.Parse(parse.GetValue(gc));
@@ -355,6 +363,8 @@ internal static class SimRingCommand
             BusiestUplinkMessages = busiest.Messages,
             BusiestUplinkMeanWaitSeconds = Math.Round(busiest.MeanWaitSeconds, 3),
             SettleVirtualSeconds = options.Settle.TotalSeconds,
+            PrepareWindowMs = options.PrepareWindow.TotalMilliseconds,
+            StepsPrepared = simulation.World.StepsPrepared,
             MaintenanceVirtualSeconds = maintenance.TotalSeconds,
             TableMaintenanceMessagesPerNodePerPeriod = options.MaintenanceRounds == 0 ? 0 : Math.Round((double)maintenanceMessages / options.Nodes / options.MaintenanceRounds, 2),
             AllMessagesPerNodeDuringMaintenance = Math.Round((double)periodMessages / options.Nodes, 2),

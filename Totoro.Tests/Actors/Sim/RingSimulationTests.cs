@@ -27,6 +27,35 @@ internal sealed class RingSimulationTests
     }
 
     [Test]
+    public void Preparing_ring_steps_ahead_changes_no_result()
+    {
+        // Three zones (cross-zone routes, gateways) and a crash (failed hops, repair): every kind of ring message.
+        var options = new RingSimOptions(1500, Zones: 3, BitsPerDigit: 4, Seed: 4, CandidatesPerSlot: 1, Lookups: 2000, ChurnPercent: 0);
+        var runs = new[] { TimeSpan.Zero, RingSimOptions.DefaultPrepareWindow, TimeSpan.FromMilliseconds(2), TimeSpan.FromMilliseconds(200) }.Select(window =>
+        {
+            var simulation = new RingSimulation(options with { PrepareWindow = window, TableMaintenanceInterval = TimeSpan.FromSeconds(5) });
+            simulation.World.PrepareMinimum = 1; // a 1,500-node ring has few messages per millisecond: prepare them all
+            simulation.Build();
+            var built = simulation.MeasureLookups();
+            simulation.Crash(10);
+            simulation.Settle(TimeSpan.FromSeconds(120));
+            var repaired = simulation.MeasureLookups();
+            return (Prepared: simulation.World.StepsPrepared, Outcome: string.Join(" | ",
+                simulation.MessagesSent, simulation.JoinMessages, simulation.PeerFailures, simulation.VirtualTime.Ticks, simulation.MeasureState(300),
+                Describe(built), Describe(repaired)));
+        }).ToArray();
+
+        Assert.That(runs[0].Prepared, Is.Zero);
+        Assert.That(runs.Skip(1).Select(run => run.Prepared), Is.All.Positive, "every window prepared steps");
+        Assert.That(runs[1].Outcome, Is.EqualTo(runs[0].Outcome), "the default window (1 ms)");
+        Assert.That(runs[2].Outcome, Is.EqualTo(runs[0].Outcome), "2 ms: the next window is no longer complete when it is staged");
+        Assert.That(runs[3].Outcome, Is.EqualTo(runs[0].Outcome), "a window far above the latency floor: many preparations go stale; still the same run");
+    }
+
+    private static string Describe(LookupReport report) =>
+        $"{report.Delivered} {report.Misroutes} {report.MeanHops:R} {report.MaxHops} {string.Join(",", report.HopHistogram)} {report.MedianStretch:R}";
+
+    [Test]
     public void The_build_waits_for_every_join_and_a_short_timeout_reports_the_unfinished_ones()
     {
         var options = new RingSimOptions(2000, Zones: 1, BitsPerDigit: 4, Seed: 5, CandidatesPerSlot: 1, Lookups: 1000, ChurnPercent: 0) { JoinRatePerSecond = 2000 };

@@ -123,6 +123,31 @@ public sealed class CalendarStepQueueTests
         Assert.That(queue.Count, Is.Zero);
     }
 
+    [Test]
+    public void TryDequeue_takes_only_steps_due_by_the_limit_in_pop_order()
+    {
+        var queue = new CalendarStepQueue();
+        queue.Enqueue(Item(0), 2 * Width);
+        queue.Enqueue(Item(1), Width);
+        Assert.That(queue.Dequeue().Seq, Is.EqualTo(1)); // bucket 1 is being read
+        queue.Enqueue(Item(2), Width + 3);               // overflow, due before bucket 2
+        queue.Enqueue(Item(3), 2 * Width);
+        queue.Enqueue(Item(4), 3 * Horizon);             // beyond the horizon: overflow
+
+        var taken = new List<(long Seq, long Due)>();
+        while (queue.TryDequeue(2 * Width, out var item, out var due))
+        {
+            taken.Add((item.Seq, due));
+        }
+
+        Assert.That(taken, Is.EqualTo(new[] { (2L, Width + 3), (0L, 2 * Width), (3L, 2 * Width) }));
+        Assert.That(queue.Count, Is.EqualTo(1), "the step beyond the limit stays");
+        Assert.That(queue.TryDequeue(3 * Horizon - 1, out _, out _), Is.False);
+        Assert.That(queue.TryDequeue(3 * Horizon, out var last, out var lastDue), Is.True);
+        Assert.That((last.Seq, lastDue), Is.EqualTo((4L, 3 * Horizon)));
+        Assert.That(queue.TryDequeue(long.MaxValue, out _, out _), Is.False);
+    }
+
     private static List<long> Drain(CalendarStepQueue queue)
     {
         var popped = new List<long>();
