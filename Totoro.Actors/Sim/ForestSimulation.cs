@@ -76,7 +76,7 @@ internal sealed class ForestSimulation
     {
         _options = options.Validated();
         _ring = new RingSimulation(options.Ring);
-        var bulk = new NetworkModel(_ring.Topology, NetworkSettings.Default, options.Seed + 1);
+        var bulk = new NetworkModel(_ring.Topology, options.Ring.Network, options.Seed + 1);
         _links = new ForestSimulationNetwork(_ring.Network, bulk, _ring.System.Scheduler, options.Nodes);
         _forests = new IActorRef?[options.Nodes];
         _members = _ring.System.ActorOf(Props.Create(() => new ForestSimMembers(Recorder, options.ModelBytes)), "forest-members");
