@@ -55,6 +55,15 @@ public sealed class SimCommandFlagTests
         }
     }
 
+    [Test]
+    public async Task Sim_forest_names_a_missing_network_file_too()
+    {
+        var (exit, lines) = await Invoke(SimForestCommand.Create(), ["forest", "--nodes", "100", "--members", "20", "--network", "/nonexistent/net.conf", "--json"]).ConfigureAwait(false);
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(lines, Is.EqualTo(new[] { "totoro sim forest: --network: config file '/nonexistent/net.conf' does not exist" }));
+    }
+
     [TestCase("--nodes", "0", "--nodes must be ≥ 20", "(got 0)")]
     [TestCase("--apps", "-1", "--apps must be in [1, 1000]", "(got -1)")]
     [TestCase("--planners", "greedy", "unknown planner 'greedy'", "")]
