@@ -9,8 +9,8 @@ internal sealed record BandwidthClass(string Name, double UplinkBitsPerSecond, d
 internal sealed record ComputeClass(string Name, double FlopsPerSecond, double Weight);
 
 /// <summary>
-/// Parameters of the simulated edge network (HOCON section <c>totoro.sim.network</c>, read by
-/// <c>totoro sim ring</c> and <c>sim forest --network FILE</c>). Distances are kilometres. One-way latency = <see cref="BaseLatency"/> +
+/// Parameters of the simulated edge network (HOCON section <c>totoro.sim.network</c>, read by <c>totoro sim ring</c>
+/// and <c>sim forest --network FILE</c>). Distances are kilometres. One-way latency = <see cref="BaseLatency"/> +
 /// distance / <see cref="PropagationKmPerMs"/> + uniform jitter in [0, <see cref="MaxJitter"/>).
 /// </summary>
 internal sealed record NetworkSettings(

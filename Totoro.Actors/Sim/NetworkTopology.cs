@@ -91,7 +91,10 @@ internal sealed record NetworkTopology(ImmutableArray<MapPoint> ZoneCentres, Imm
     public MapGeometry Geometry { get; init; } = MapGeometry.Plane;
 
     /// <summary>The distance a message travels between two points, in kilometres.</summary>
-    public double Distance(MapPoint a, MapPoint b) => Geometry == MapGeometry.Earth ? EarthGeometry.Distance(a, b) : a.DistanceTo(b);
+    public double Distance(MapPoint a, MapPoint b) => DistanceOn(Geometry, a, b);
+
+    public static double DistanceOn(MapGeometry geometry, MapPoint a, MapPoint b) =>
+        geometry == MapGeometry.Earth ? EarthGeometry.Distance(a, b) : a.DistanceTo(b);
 }
 
 /// <summary>
@@ -144,12 +147,11 @@ internal static class TopologyGenerator
     /// <summary>Zone of the landmark with the lowest measured RTT (two one-way latencies, each with its own jitter).</summary>
     private static int NearestLandmark(MapPoint position, MapPoint[] landmarks, MapGeometry geometry, NetworkSettings settings, Random random)
     {
-        var measure = new NetworkTopology([], []) { Geometry = geometry };
         var best = 0;
         var bestRtt = double.MaxValue;
         for (var zone = 0; zone < landmarks.Length; zone++)
         {
-            var oneWay = settings.BaseLatency.TotalMilliseconds + (measure.Distance(position, landmarks[zone]) / settings.PropagationKmPerMs);
+            var oneWay = settings.BaseLatency.TotalMilliseconds + (NetworkTopology.DistanceOn(geometry, position, landmarks[zone]) / settings.PropagationKmPerMs);
             var rtt = (2 * oneWay) + (random.NextDouble() * settings.MaxJitter.TotalMilliseconds) + (random.NextDouble() * settings.MaxJitter.TotalMilliseconds);
             if (rtt < bestRtt)
             {

@@ -22,9 +22,9 @@ public sealed class SettingsReader
 
     public SettingsReader(HoconConfig config, string sectionPath)
     {
-        _errors = [];
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(sectionPath);
+        _errors = [];
         _sectionPath = sectionPath;
         try
         {
