@@ -1,5 +1,6 @@
 using Totoro.Kernel.Hocon;
 using Totoro.Kernel.Settings;
+using Totoro.Tests.TestKit;
 
 namespace Totoro.Tests.Kernel.Hocon;
 
@@ -9,7 +10,7 @@ namespace Totoro.Tests.Kernel.Hocon;
 /// </summary>
 public sealed class DeploymentConfigTests
 {
-    private static readonly string HoconDirectory = Path.Combine(FindRepositoryRoot(), "hocon");
+    private static readonly string HoconDirectory = Path.Combine(Repository.Root, "hocon");
 
     private static IEnumerable<string> ConfigFiles() =>
         Directory.EnumerateFiles(HoconDirectory, "*.conf", SearchOption.AllDirectories)
@@ -93,17 +94,4 @@ public sealed class DeploymentConfigTests
                 Fallback = ReferenceConfig.Load(typeof(KernelSettings).Assembly),
                 Environment = name => environment.GetValueOrDefault(name),
             });
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "TotoroActors.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("TotoroActors.sln not found above " + TestContext.CurrentContext.TestDirectory);
-    }
 }

@@ -2,13 +2,14 @@ using Totoro.Actors.Sim;
 using Totoro.Kernel.Hocon;
 using Totoro.Kernel.Settings;
 using Totoro.Node.Cli;
+using Totoro.Tests.TestKit;
 
 namespace Totoro.Tests.Node.Cli;
 
 /// <summary>The <c>totoro.sim.network</c> section: reference defaults, the world preset, and errors naming their key.</summary>
 public sealed class SimNetworkConfigTests
 {
-    private static string WorldConf => Path.Combine(RepoRoot(), "hocon", "sim", "world.conf");
+    private static string WorldConf => Path.Combine(Repository.Root, "hocon", "sim", "world.conf");
 
     [Test]
     public void The_reference_section_is_the_built_in_default_network()
@@ -66,16 +67,5 @@ public sealed class SimNetworkConfigTests
         var error = Assert.Throws<SettingsException>(() => SimNetworkConfig.Load("/nonexistent/net.conf"))!;
 
         Assert.That(error.Message, Does.Contain("--network: config file '/nonexistent/net.conf' does not exist"));
-    }
-
-    private static string RepoRoot()
-    {
-        var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "TotoroActors.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("TotoroActors.sln not found above the test directory");
     }
 }
