@@ -9,7 +9,10 @@ namespace Totoro.Actors.Sim;
 internal sealed record ForestSimOptions(int Nodes, int Topics, int Members, int FanOutCap, int Zones, int ModelBytes, int Seed)
 {
     /// <summary>The ring under the forest: the <c>sim ring</c> settings (b = 4, two candidates per slot), no lookups, no churn.</summary>
-    public RingSimOptions Ring => new(Nodes, Zones, 4, Seed, 2, 0, 0);
+    public RingSimOptions Ring => new(Nodes, Zones, 4, Seed, 2, 0, 0) { Network = Network, PrepareWindow = RingSimOptions.DefaultPrepareWindow(Network) };
+
+    /// <summary>The simulated network (<c>--network FILE</c>, HOCON <c>totoro.sim.network</c>).</summary>
+    public NetworkSettings Network { get; init; } = NetworkSettings.Default;
 
     /// <summary>
     /// Forest settings for the simulation: the configured cap; slower ticks than the product default (5 s instead
@@ -76,7 +79,7 @@ internal sealed class ForestSimulation
     {
         _options = options.Validated();
         _ring = new RingSimulation(options.Ring);
-        var bulk = new NetworkModel(_ring.Topology, NetworkSettings.Default, options.Seed + 1);
+        var bulk = new NetworkModel(_ring.Topology, options.Ring.Network, options.Seed + 1);
         _links = new ForestSimulationNetwork(_ring.Network, bulk, _ring.System.Scheduler, options.Nodes);
         _forests = new IActorRef?[options.Nodes];
         _members = _ring.System.ActorOf(Props.Create(() => new ForestSimMembers(Recorder, options.ModelBytes)), "forest-members");

@@ -63,7 +63,7 @@ internal sealed class NetworkModel : ILinkModel
             return TimeSpan.Zero;
         }
 
-        var distance = topology.Nodes[from].Position.DistanceTo(topology.Nodes[to].Position);
+        var distance = topology.Distance(topology.Nodes[from].Position, topology.Nodes[to].Position);
         return settings.BaseLatency + TimeSpan.FromMilliseconds(distance / settings.PropagationKmPerMs);
     }
 

@@ -9,9 +9,9 @@ internal sealed record BandwidthClass(string Name, double UplinkBitsPerSecond, d
 internal sealed record ComputeClass(string Name, double FlopsPerSecond, double Weight);
 
 /// <summary>
-/// Parameters of the simulated edge network (HOCON section <c>totoro.sim.network</c>). Distances are kilometres.
-/// One-way latency = <see cref="BaseLatency"/> + distance / <see cref="PropagationKmPerMs"/> + uniform jitter in
-/// [0, <see cref="MaxJitter"/>).
+/// Parameters of the simulated edge network (HOCON section <c>totoro.sim.network</c>, read by <c>totoro sim ring</c>
+/// and <c>sim forest --network FILE</c>). Distances are kilometres. One-way latency = <see cref="BaseLatency"/> +
+/// distance / <see cref="PropagationKmPerMs"/> + uniform jitter in [0, <see cref="MaxJitter"/>).
 /// </summary>
 internal sealed record NetworkSettings(
     double MapSizeKm,
@@ -23,6 +23,14 @@ internal sealed record NetworkSettings(
     ImmutableArray<BandwidthClass> BandwidthClasses,
     ImmutableArray<ComputeClass> ComputeClasses)
 {
+    /// <summary>
+    /// Zone centres on the Earth, in zone order. Empty (the default): zone centres are uniform on the flat
+    /// <see cref="MapSizeKm"/> square. Otherwise zone z sits at site z and distances are great circles.
+    /// </summary>
+    public ImmutableArray<ZoneSite> ZoneSites { get; init; } = [];
+
+    public MapGeometry Geometry => ZoneSites.IsDefaultOrEmpty ? MapGeometry.Plane : MapGeometry.Earth;
+
     public static NetworkSettings Default { get; } = new(
         MapSizeKm: 4000,
         ZoneSpreadKm: 150,
@@ -69,6 +77,15 @@ internal sealed record NetworkSettings(
         if (ComputeClasses.IsDefaultOrEmpty || ComputeClasses.Any(c => !(c.FlopsPerSecond > 0) || !(c.Weight > 0)))
         {
             throw new ArgumentOutOfRangeException(nameof(ComputeClasses), "totoro.sim.network.compute-classes: need ≥ 1 class, all speeds and weights positive");
+        }
+
+        foreach (var site in ZoneSites.IsDefault ? [] : ZoneSites)
+        {
+            if (string.IsNullOrWhiteSpace(site.Name) || site.LatitudeDegrees is < -90 or > 90 || site.LongitudeDegrees is < -180 or > 180
+                || double.IsNaN(site.LatitudeDegrees) || double.IsNaN(site.LongitudeDegrees))
+            {
+                throw new ArgumentOutOfRangeException(nameof(ZoneSites), site, "totoro.sim.network.zone-sites: every site needs a name, latitude in [-90, 90] and longitude in [-180, 180]");
+            }
         }
 
         return this;

@@ -10,6 +10,9 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
 {
     public int GatewaysPerZone { get; init; } = 2;
 
+    /// <summary>The simulated network (<c>--network FILE</c>, HOCON <c>totoro.sim.network</c>).</summary>
+    public NetworkSettings Network { get; init; } = NetworkSettings.Default;
+
     /// <summary>How a node learns its zone: where it was placed, or the landmark with the lowest measured RTT.</summary>
     public ZoneAssignment ZoneAssignment { get; init; } = ZoneAssignment.Geographic;
 
@@ -84,9 +87,9 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
     /// zero = off; <see cref="DeterministicWorld.PrepareWindow"/>). The default is half the network's one-way latency
     /// floor: nothing a window sends arrives within the next one. Results do not depend on it, only the wall time.
     /// </summary>
-    public TimeSpan PrepareWindow { get; init; } = DefaultPrepareWindow;
+    public TimeSpan PrepareWindow { get; init; } = DefaultPrepareWindow(NetworkSettings.Default);
 
-    public static TimeSpan DefaultPrepareWindow => NetworkSettings.Default.BaseLatency / 2;
+    public static TimeSpan DefaultPrepareWindow(NetworkSettings network) => network.BaseLatency / 2;
 
     public double JoinRate => JoinRatePerSecond ?? Math.Clamp(Nodes / 10.0, 20, 100_000);
 
@@ -125,6 +128,12 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
             throw new ArgumentOutOfRangeException(nameof(BuildTimeout), BuildTimeout, "--build-timeout must be positive");
         }
 
+        if (Network.Geometry == MapGeometry.Earth && Zones > Network.ZoneSites.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Zones), Zones, $"--zones {Zones}, but totoro.sim.network.zone-sites lists only {Network.ZoneSites.Length} sites");
+        }
+
+        _ = Network.Validated();
         if (PrepareWindow < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(PrepareWindow), PrepareWindow, "--prepare-window must be ≥ 0");
@@ -216,8 +225,8 @@ internal sealed class RingSimulation
         _world = new DeterministicWorld(options.Seed) { PrepareWindow = _options.PrepareWindow };
         _system = ActorSystem.Create("sim", new ActorSystemSettings { World = _world });
         _random = _world.Random;
-        Topology = TopologyGenerator.Generate(options.Zones, options.Nodes, NetworkSettings.Default, options.ZoneAssignment, new Random(options.Seed));
-        _network = new NetworkModel(Topology, NetworkSettings.Default, options.Seed);
+        Topology = TopologyGenerator.Generate(options.Zones, options.Nodes, options.Network, options.ZoneAssignment, new Random(options.Seed));
+        _network = new NetworkModel(Topology, options.Network, options.Seed);
         _links = new SimulatedRingNetwork(_network, _system.Scheduler, options.Nodes);
         _recorder = new RingSimRecorder(_network, options.Nodes, options.Lookups);
         _ids = new NodeId[options.Nodes];

@@ -112,6 +112,18 @@ public sealed class HoconConfig
             : throw HoconConvert.Mismatch(value, FullPath(path), "an object");
     }
 
+    /// <summary>
+    /// The objects of the list at <paramref name="path"/>, each as a config whose error messages name it by index
+    /// (<c>path.0</c>, <c>path.1</c>, …).
+    /// </summary>
+    public IReadOnlyList<HoconConfig> GetConfigList(string path)
+    {
+        var prefix = _prefix.AddRange(HoconPath.Parse(path));
+        return [.. GetList(path).Select((item, i) => item is HoconObject sub
+            ? new HoconConfig(sub, prefix.Add(i.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            : throw HoconConvert.Mismatch(item, $"{FullPath(path)}.{i}", "an object"))];
+    }
+
     /// <summary>The full path of <paramref name="path"/> from the document root, as it appears in error messages.</summary>
     public string FullPath(string path) => HoconPath.Render(_prefix.AddRange(HoconPath.Parse(path)));
 

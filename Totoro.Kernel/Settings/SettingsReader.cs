@@ -18,12 +18,13 @@ public sealed class SettingsReader
 {
     private readonly HoconConfig _section;
     private readonly string _sectionPath;
-    private readonly List<string> _errors = [];
+    private readonly List<string> _errors;
 
     public SettingsReader(HoconConfig config, string sectionPath)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(sectionPath);
+        _errors = [];
         _sectionPath = sectionPath;
         try
         {
@@ -34,6 +35,13 @@ public sealed class SettingsReader
             _errors.Add(e.Message);
             _section = HoconConfig.Empty;
         }
+    }
+
+    private SettingsReader(HoconConfig section, string sectionPath, List<string> errors)
+    {
+        _section = section;
+        _sectionPath = sectionPath;
+        _errors = errors;
     }
 
     /// <summary>The problems recorded so far.</summary>
@@ -74,6 +82,16 @@ public sealed class SettingsReader
         Read(key, _section.GetBytes, min, v => v >= min && v <= max ? null : $"must be between {min} and {max} bytes, was {v}");
 
     public IReadOnlyList<string> StringList(string key) => Read(key, _section.GetStringList, [], null);
+
+    /// <summary>
+    /// One reader per object of the list at <paramref name="key"/> (its keys relative to that object); their problems
+    /// are recorded here, so <see cref="Validated{T}"/> reports them with the rest.
+    /// </summary>
+    public IReadOnlyList<SettingsReader> ObjectList(string key)
+    {
+        var items = Read<IReadOnlyList<HoconConfig>>(key, _section.GetConfigList, [], null);
+        return [.. items.Select((item, i) => new SettingsReader(item, $"{Join(key)}.{i}", _errors))];
+    }
 
     /// <summary>Records a cross-field rule; <paramref name="key"/> is relative to the section like every other key.</summary>
     public void Require(bool condition, string key, string message)

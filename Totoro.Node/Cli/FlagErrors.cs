@@ -1,10 +1,23 @@
 namespace Totoro.Node.Cli;
 
-/// <summary>How a `totoro sim …` command reports a bad flag: one line naming the setting (and the value given), exit code 2.</summary>
+/// <summary>
+/// How a `totoro sim …` command reports a bad flag: one line naming the setting (and the value given), exit code 2.
+/// A config file with several invalid keys gets one line per key.
+/// </summary>
 internal static class FlagErrors
 {
     public static int Report(string command, Exception error)
     {
+        if (error is Totoro.Kernel.Settings.SettingsException settings)
+        {
+            foreach (var problem in settings.Errors)
+            {
+                Console.Error.WriteLine($"totoro {command}: {problem}");
+            }
+
+            return 2;
+        }
+
         var actual = error is ArgumentOutOfRangeException { ActualValue: { } value } ? $" (got {value})" : "";
         Console.Error.WriteLine($"totoro {command}: {error.Message.Split(Environment.NewLine)[0]}{actual}");
         return 2;

@@ -66,7 +66,11 @@ internal sealed record ForestSimSummary(
     double MaxFoldBackSeconds,
     long RootHandovers,
     long PartialsDropped,
-    IReadOnlyList<ForestTopicSummary> PerTopic);
+    IReadOnlyList<ForestTopicSummary> PerTopic)
+{
+    /// <summary>The simulated network of the run (<c>--network</c>).</summary>
+    public NetworkDescription? Network { get; init; }
+}
 
 /// <summary>
 /// <c>totoro sim forest</c>: builds the ring through the real join protocol (the <c>sim ring</c> machinery), starts a
@@ -86,10 +90,11 @@ internal static class SimForestCommand
         var zones = new Option<int>("--zones") { Description = "Locality zones (1 = one ring)", DefaultValueFactory = _ => 1 };
         var modelBytes = new Option<int>("--model-bytes") { Description = "Size of the published model and of each fold partial", DefaultValueFactory = _ => 1 << 20 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var network = new Option<string?>("--network") { Description = "HOCON file with a totoro.sim.network section, read over the defaults (e.g. hocon/sim/world.conf)" };
         var output = new Option<string?>("--out") { Description = "Directory for forest-topics.csv" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON summary object on stdout" };
         var command = new Command("forest", "Build the ring, grow publish/subscribe trees through it, multicast a model down and fold it back up");
-        foreach (var option in new Option[] { nodes, topics, members, cap, zones, modelBytes, seed, output, json })
+        foreach (var option in new Option[] { nodes, topics, members, cap, zones, modelBytes, seed, network, output, json })
         {
             command.Options.Add(option);
         }
@@ -101,9 +106,12 @@ internal static class SimForestCommand
             ForestSimOptions options;
             try
             {
-                options = new ForestSimOptions(parse.GetValue(nodes), parse.GetValue(topics), parse.GetValue(members), parse.GetValue(cap), parse.GetValue(zones), parse.GetValue(modelBytes), parse.GetValue(seed)).Validated();
+                options = new ForestSimOptions(parse.GetValue(nodes), parse.GetValue(topics), parse.GetValue(members), parse.GetValue(cap), parse.GetValue(zones), parse.GetValue(modelBytes), parse.GetValue(seed))
+                {
+                    Network = SimNetworkConfig.Load(parse.GetValue(network)),
+                }.Validated();
             }
-            catch (ArgumentOutOfRangeException error)
+            catch (Exception error) when (error is ArgumentOutOfRangeException or Totoro.Kernel.Settings.SettingsException or Totoro.Kernel.Hocon.HoconException)
             {
                 return FlagErrors.Report("sim forest", error);
             }
@@ -176,7 +184,10 @@ internal static class SimForestCommand
             perTopic.Max(t => t.FoldBackSeconds),
             simulation.Recorder.RootHandovers,
             simulation.Recorder.PartialsDropped,
-            perTopic);
+            perTopic)
+        {
+            Network = NetworkDescription.Of(options.Network, options.Zones),
+        };
     }
 
     private static ForestTopicSummary Summarize(ForestSimulation simulation, TopicTree tree, long round, TimeSpan start, ForestSimOptions options)

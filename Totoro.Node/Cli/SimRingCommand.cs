@@ -6,6 +6,8 @@ using System.Text;
 using Spectre.Console;
 using Totoro.Actors.Ring;
 using Totoro.Actors.Sim;
+using Totoro.Kernel.Hocon;
+using Totoro.Kernel.Settings;
 
 namespace Totoro.Node.Cli;
 
@@ -61,6 +63,9 @@ internal sealed record RingRunSummary(
     RingLookupSummary? AfterChurn)
 {
     public double JoinRatePerVirtualSecond { get; init; }
+
+    /// <summary>The simulated network of the run (<c>--network</c>).</summary>
+    public NetworkDescription? Network { get; init; }
 
     /// <summary>The leaf-set size L of the run (<c>--leaf-set</c>).</summary>
     public int LeafSetSize { get; init; }
@@ -120,6 +125,19 @@ internal sealed record RingRunSummary(
 }
 
 /// <summary>What the build cost the garbage collector (process-wide counters, so only meaningful for one run per process).</summary>
+/// <summary>What a run's network model was: the map, the per-hop base latency, the signal speed.</summary>
+internal sealed record NetworkDescription(string Geometry, double MapSizeKm, IReadOnlyList<string> ZoneSites, double ZoneSpreadKm, double PropagationKmPerMs, double BaseLatencyMs, double MaxJitterMs)
+{
+    public static NetworkDescription Of(NetworkSettings settings, int zones) => new(
+        settings.Geometry == MapGeometry.Earth ? "earth" : "plane",
+        settings.MapSizeKm,
+        settings.Geometry == MapGeometry.Earth ? [.. settings.ZoneSites.Take(zones).Select(site => site.Name)] : [],
+        settings.ZoneSpreadKm,
+        settings.PropagationKmPerMs,
+        settings.BaseLatency.TotalMilliseconds,
+        settings.MaxJitter.TotalMilliseconds);
+}
+
 internal sealed record BuildGcSummary(double PauseSeconds, int Gen0Collections, int Gen1Collections, int Gen2Collections, double AllocatedGiB)
 {
     public static BuildGcSummary Since(BuildGcSummary start) => new(
@@ -176,13 +194,14 @@ internal static class SimRingCommand
         var proximityEvery = new Option<int>("--proximity-every") { Description = "The proximity refresh runs every this-many maintenance periods (totoro.ring.proximity-refresh-every; 1 = every period)", DefaultValueFactory = _ => RingSettings.Default.ProximityRefreshEvery };
         var sparseExtra = new Option<int>("--sparse-extra") { Description = "Extra candidates per slot in the sparse rows, whose blocks are no wider than half the leaf set (totoro.ring.sparse-extra-candidates; 0 = off)", DefaultValueFactory = _ => RingSettings.Default.SparseExtraCandidates };
         var announceRows = new Option<int>("--announce-rows") { Description = "Deepest routing-table rows a joined node announces itself to (totoro.ring.announce-rows)", DefaultValueFactory = _ => 2 };
-        var prepareWindow = new Option<double>("--prepare-window") { Description = "Virtual milliseconds of messages whose ring steps are computed ahead on the other cores (0 = off; results do not depend on it)", DefaultValueFactory = _ => RingSimOptions.DefaultPrepareWindow.TotalMilliseconds };
+        var prepareWindow = new Option<double?>("--prepare-window") { Description = "Virtual milliseconds of messages whose ring steps are computed ahead on the other cores (0 = off; results do not depend on it; default: half the network's base latency)" };
+        var network = new Option<string?>("--network") { Description = "HOCON file with a totoro.sim.network section, read over the defaults (e.g. hocon/sim/world.conf: 12 zones at world sites)" };
         var leafSet = new Option<int>("--leaf-set") { Description = "Leaf-set size L, even and ≥ 2 (totoro.ring.leaf-set-size)", DefaultValueFactory = _ => 16 };
         var output = new Option<string?>("--out") { Description = "Directory for CSV and SVG output" };
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON summary object on stdout" };
         var gc = new Option<string>("--gc") { Description = "GC settings: sim (re-run in a child process with server GC on two heaps) or default (the runtime's)", DefaultValueFactory = _ => "sim" };
         var command = new Command("ring", "Build a Pastry multi-ring overlay through joins and measure lookups, state, messages, memory");
-        foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, landmarks, joinRate, growth, buildTimeout, settle, tableMaintenance, maintenanceRounds, proximityProbes, proximityEvery, sparseExtra, announceRows, leafSet, prepareWindow, output, json, gc })
+        foreach (var option in new Option[] { nodes, sweep, zones, b, seed, churn, lookups, candidates, landmarks, joinRate, growth, buildTimeout, settle, tableMaintenance, maintenanceRounds, proximityProbes, proximityEvery, sparseExtra, announceRows, leafSet, prepareWindow, network, output, json, gc })
         {
             command.Options.Add(option);
         }
@@ -193,6 +212,7 @@ internal static class SimRingCommand
             List<RingSimOptions> options;
             try
             {
+                var networkSettings = SimNetworkConfig.Load(parse.GetValue(network));
                 sizes = parse.GetValue(sweep) ? [1_000, 10_000, 100_000, 1_000_000] : ParseSizes(parse.GetValue(nodes)!);
                 options = sizes.Select(n => new RingSimOptions(n, parse.GetValue(zones), parse.GetValue(b), parse.GetValue(seed), parse.GetValue(candidates), parse.GetValue(lookups), parse.GetValue(churn))
                 {
@@ -208,12 +228,13 @@ internal static class SimRingCommand
                     ProximityProbes = parse.GetValue(proximityProbes),
                     ProximityRefreshEvery = parse.GetValue(proximityEvery),
                     SparseExtraCandidates = parse.GetValue(sparseExtra),
-                    PrepareWindow = TimeSpan.FromMilliseconds(parse.GetValue(prepareWindow)),
+                    Network = networkSettings,
+                    PrepareWindow = parse.GetValue(prepareWindow) is { } window ? TimeSpan.FromMilliseconds(window) : RingSimOptions.DefaultPrepareWindow(networkSettings),
                 }).ToList();
                 options.ForEach(run => run.Validated());
                 SimGcProfile.Parse(parse.GetValue(gc));
             }
-            catch (Exception error) when (error is ArgumentException or FormatException or OverflowException)
+            catch (Exception error) when (error is ArgumentException or FormatException or OverflowException or SettingsException or HoconException)
             {
                 return FlagErrors.Report("sim ring", error);
             }
@@ -353,6 +374,7 @@ internal static class SimRingCommand
             afterChurn)
         {
             JoinRatePerVirtualSecond = options.JoinRate,
+            Network = NetworkDescription.Of(options.Network, options.Zones),
             LeafSetSize = options.LeafSetSize,
             ProximityProbes = options.ProximityProbes,
             ProximityRefreshEvery = options.ProximityRefreshEvery,
@@ -441,7 +463,7 @@ internal static class SimRingCommand
         foreach (var run in summary.Runs)
         {
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"N={run.Nodes:N0} zones={run.Zones} b={run.B} candidates={run.Candidates}: hops mean {run.Lookups.MeanHops} p50 {run.Lookups.P50Hops} p99 {run.Lookups.P99Hops} max {run.Lookups.MaxHops}; " +
+                $"N={run.Nodes:N0} zones={run.Zones}{(run.Network is { Geometry: "earth" } ? " (earth sites)" : "")} b={run.B} candidates={run.Candidates}: hops mean {run.Lookups.MeanHops} p50 {run.Lookups.P50Hops} p99 {run.Lookups.P99Hops} max {run.Lookups.MaxHops}; " +
                 $"misroutes {run.Lookups.Misroutes}; delivered {run.Lookups.Delivered}/{run.Lookups.Lookups}; stretch median {run.Lookups.MedianStretch} p90 {run.Lookups.P90Stretch}; " +
                 $"state {run.StateBytesPerNode} B/node ({run.StateEntriesPerNode} entries), heap retained {run.RetainedHeapBytesPerNode} B/node; join messages/join {run.JoinMessagesPerJoin} (all messages/join {run.MessagesPerJoinIncludingMaintenance}); " +
                 $"build {run.BuildWallSeconds} s wall; peak GC heap {run.PeakGcHeapMiB} MiB, working set {run.PeakWorkingSetMiB} MiB"));

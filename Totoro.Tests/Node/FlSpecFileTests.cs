@@ -1,6 +1,7 @@
 using Totoro.Actors.Fl;
 using Totoro.Kernel.Settings;
 using Totoro.Node.Modules;
+using Totoro.Tests.TestKit;
 
 namespace Totoro.Tests.Node;
 
@@ -93,13 +94,7 @@ public sealed class FlSpecFileTests
     [Test]
     public void The_example_app_specs_parse_and_use_data_sets_the_nodes_serve()
     {
-        var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "TotoroActors.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        var files = Directory.GetFiles(Path.Combine(directory!.FullName, "examples", "apps"), "*.conf");
+        var files = Directory.GetFiles(Path.Combine(Repository.Root, "examples", "apps"), "*.conf");
         Assert.That(files, Is.Not.Empty);
         foreach (var file in files)
         {

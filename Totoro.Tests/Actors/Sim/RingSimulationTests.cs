@@ -31,7 +31,7 @@ internal sealed class RingSimulationTests
     {
         // Three zones (cross-zone routes, gateways) and a crash (failed hops, repair): every kind of ring message.
         var options = new RingSimOptions(1500, Zones: 3, BitsPerDigit: 4, Seed: 4, CandidatesPerSlot: 1, Lookups: 2000, ChurnPercent: 0);
-        var runs = new[] { TimeSpan.Zero, RingSimOptions.DefaultPrepareWindow, TimeSpan.FromMilliseconds(2), TimeSpan.FromMilliseconds(200) }.Select(window =>
+        var runs = new[] { TimeSpan.Zero, RingSimOptions.DefaultPrepareWindow(NetworkSettings.Default), TimeSpan.FromMilliseconds(2), TimeSpan.FromMilliseconds(200) }.Select(window =>
         {
             var simulation = new RingSimulation(options with { PrepareWindow = window, TableMaintenanceInterval = TimeSpan.FromSeconds(5) });
             simulation.World.PrepareMinimum = 1; // a 1,500-node ring has few messages per millisecond: prepare them all

@@ -1,16 +1,21 @@
 using Totoro.Kernel.Hocon;
 using Totoro.Kernel.Settings;
+using Totoro.Tests.TestKit;
 
 namespace Totoro.Tests.Kernel.Hocon;
 
-/// <summary>The overlays shipped in hocon/ must read cleanly over the kernel's reference.conf.</summary>
+/// <summary>
+/// The node overlays shipped in hocon/ must read cleanly over the kernel's reference.conf. hocon/sim/ holds simulator
+/// presets instead (<c>totoro sim ring --network</c>); SimNetworkConfigTests reads those.
+/// </summary>
 public sealed class DeploymentConfigTests
 {
-    private static readonly string HoconDirectory = Path.Combine(FindRepositoryRoot(), "hocon");
+    private static readonly string HoconDirectory = Path.Combine(Repository.Root, "hocon");
 
     private static IEnumerable<string> ConfigFiles() =>
         Directory.EnumerateFiles(HoconDirectory, "*.conf", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(HoconDirectory, f))
+            .Where(f => !f.StartsWith("sim" + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             .Order(StringComparer.Ordinal);
 
     [Test]
@@ -89,17 +94,4 @@ public sealed class DeploymentConfigTests
                 Fallback = ReferenceConfig.Load(typeof(KernelSettings).Assembly),
                 Environment = name => environment.GetValueOrDefault(name),
             });
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "TotoroActors.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("TotoroActors.sln not found above " + TestContext.CurrentContext.TestDirectory);
-    }
 }

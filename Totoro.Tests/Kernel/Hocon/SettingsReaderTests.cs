@@ -76,4 +76,32 @@ public sealed class SettingsReaderTests
             "svc.c: must be at least 00:00:01 or off, was 00:00:00.0010000 (test.conf:1:28)",
         }));
     }
+
+    [Test]
+    public void A_list_of_objects_is_read_item_by_item_and_a_bad_item_is_named_by_its_index()
+    {
+        var config = Parse("svc {\n  links = [\n    { name = a, speed = 5 }\n    { name = b, speed = -1 }\n    7\n  ]\n  ok = [{ name = c, speed = 1 }]\n}");
+
+        var reader = new SettingsReader(config, "svc");
+        var good = reader.ObjectList("ok").Select(item => (item.String("name"), item.Int("speed", min: 0))).ToList();
+        var bad = new SettingsReader(config, "svc");
+        _ = bad.ObjectList("links").Select(item => (item.String("name"), item.Int("speed", min: 0))).ToList();
+        var error = Assert.Throws<SettingsException>(() => bad.Validated(0))!;
+
+        Assert.That(reader.Validated(good), Is.EqualTo(new[] { ("c", 1) }));
+        Assert.That(error.Errors, Has.Count.EqualTo(1));
+        Assert.That(error.Errors[0], Does.StartWith("svc.links.2: expected an object"));
+    }
+
+    [Test]
+    public void A_bad_key_inside_a_list_item_names_the_item()
+    {
+        var config = Parse("svc {\n  links = [\n    { name = a, speed = 5 }\n    { name = b, speed = -1 }\n  ]\n}");
+
+        var reader = new SettingsReader(config, "svc");
+        _ = reader.ObjectList("links").Select(item => (item.String("name"), item.Int("speed", min: 0))).ToList();
+        var error = Assert.Throws<SettingsException>(() => reader.Validated(0))!;
+
+        Assert.That(error.Errors, Is.EqualTo(new[] { "svc.links.1.speed: must be between 0 and 2147483647, was -1 (test.conf:4:25)" }));
+    }
 }

@@ -26,6 +26,44 @@ public sealed class SimCommandFlagTests
         Assert.That(lines[0], Does.StartWith("totoro sim ring: ").And.Contain(expected).And.Contain(actual));
     }
 
+    [Test]
+    public async Task A_missing_network_file_is_reported_in_one_line()
+    {
+        var (exit, lines) = await Invoke(SimRingCommand.Create(), ["ring", "--nodes", "1000", "--network", "/nonexistent/net.conf", "--json"]).ConfigureAwait(false);
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(lines, Is.EqualTo(new[] { "totoro sim ring: --network: config file '/nonexistent/net.conf' does not exist" }));
+    }
+
+    [Test]
+    public async Task A_network_file_with_bad_keys_gets_one_line_per_key()
+    {
+        var file = Path.Combine(TestContext.CurrentContext.WorkDirectory, $"bad-net-{Guid.NewGuid():N}.conf");
+        File.WriteAllText(file, "totoro.sim.network { base-latency = fast\n zone-sites = [{ name = a, latitude = 0, longitude = 200 }] }");
+        try
+        {
+            var (exit, lines) = await Invoke(SimRingCommand.Create(), ["ring", "--nodes", "1000", "--network", file, "--json"]).ConfigureAwait(false);
+
+            Assert.That(exit, Is.EqualTo(2));
+            Assert.That(lines, Has.Length.EqualTo(2), string.Join('\n', lines));
+            Assert.That(lines[0], Does.StartWith("totoro sim ring: totoro.sim.network.base-latency: expected a duration"));
+            Assert.That(lines[1], Does.StartWith("totoro sim ring: totoro.sim.network.zone-sites.0.longitude: must be between -180 and 180, was 200"));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Test]
+    public async Task Sim_forest_names_a_missing_network_file_too()
+    {
+        var (exit, lines) = await Invoke(SimForestCommand.Create(), ["forest", "--nodes", "100", "--members", "20", "--network", "/nonexistent/net.conf", "--json"]).ConfigureAwait(false);
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(lines, Is.EqualTo(new[] { "totoro sim forest: --network: config file '/nonexistent/net.conf' does not exist" }));
+    }
+
     [TestCase("--nodes", "0", "--nodes must be ≥ 20", "(got 0)")]
     [TestCase("--apps", "-1", "--apps must be in [1, 1000]", "(got -1)")]
     [TestCase("--planners", "greedy", "unknown planner 'greedy'", "")]
