@@ -19,7 +19,14 @@ internal static class FlagErrors
         }
 
         var actual = error is ArgumentOutOfRangeException { ActualValue: { } value } ? $" (got {value})" : "";
-        Console.Error.WriteLine($"totoro {command}: {error.Message.Split(Environment.NewLine)[0]}{actual}");
+        var message = error.Message.Split(Environment.NewLine)[0];
+        if (error is ArgumentException { ParamName: { } parameter })
+        {
+            // The runtime appends the C# parameter name, which means nothing to someone typing flags.
+            message = message.Replace($" (Parameter '{parameter}')", "", StringComparison.Ordinal);
+        }
+
+        Console.Error.WriteLine($"totoro {command}: {message}{actual}");
         return 2;
     }
 }

@@ -24,6 +24,7 @@ public sealed class SimCommandFlagTests
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(lines, Has.Length.EqualTo(1), string.Join('\n', lines));
         Assert.That(lines[0], Does.StartWith("totoro sim ring: ").And.Contain(expected).And.Contain(actual));
+        Assert.That(lines[0], Does.Not.Contain("(Parameter '"), "the C# parameter name is noise to a CLI user");
     }
 
     [Test]
@@ -74,6 +75,7 @@ public sealed class SimCommandFlagTests
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(lines, Has.Length.EqualTo(1), string.Join('\n', lines));
         Assert.That(lines[0], Does.StartWith("totoro sim planning: ").And.Contain(expected).And.Contain(actual));
+        Assert.That(lines[0], Does.Not.Contain("(Parameter '"));
     }
 
     [Test]
