@@ -9,7 +9,7 @@ namespace Totoro.Actors.Sim;
 internal sealed record ForestSimOptions(int Nodes, int Topics, int Members, int FanOutCap, int Zones, int ModelBytes, int Seed)
 {
     /// <summary>The ring under the forest: the <c>sim ring</c> settings (b = 4, two candidates per slot), no lookups, no churn.</summary>
-    public RingSimOptions Ring => new(Nodes, Zones, 4, Seed, 2, 0, 0) { Network = Network, PrepareWindow = RingSimOptions.DefaultPrepareWindow(Network) };
+    public RingSimOptions Ring => new(Nodes, Zones, 4, Seed, 2, 0, 0) { Network = Network };
 
     /// <summary>The simulated network (<c>--network FILE</c>, HOCON <c>totoro.sim.network</c>).</summary>
     public NetworkSettings Network { get; init; } = NetworkSettings.Default;

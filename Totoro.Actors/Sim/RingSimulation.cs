@@ -8,6 +8,8 @@ namespace Totoro.Actors.Sim;
 /// <summary>Parameters of one <c>totoro sim ring</c> run.</summary>
 internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, int Seed, int CandidatesPerSlot, int Lookups, double ChurnPercent)
 {
+    private readonly TimeSpan? _prepareWindow;
+
     public int GatewaysPerZone { get; init; } = 2;
 
     /// <summary>The simulated network (<c>--network FILE</c>, HOCON <c>totoro.sim.network</c>).</summary>
@@ -87,7 +89,11 @@ internal sealed record RingSimOptions(int Nodes, int Zones, int BitsPerDigit, in
     /// zero = off; <see cref="DeterministicWorld.PrepareWindow"/>). The default is half the network's one-way latency
     /// floor: nothing a window sends arrives within the next one. Results do not depend on it, only the wall time.
     /// </summary>
-    public TimeSpan PrepareWindow { get; init; } = DefaultPrepareWindow(NetworkSettings.Default);
+    public TimeSpan PrepareWindow
+    {
+        get => _prepareWindow ?? DefaultPrepareWindow(Network);
+        init => _prepareWindow = value;
+    }
 
     public static TimeSpan DefaultPrepareWindow(NetworkSettings network) => network.BaseLatency / 2;
 

@@ -14,7 +14,6 @@ public sealed partial class DeterministicWorld
     private long _seq;
     private long _elapsedTicks;
 
-
     public DeterministicWorld(int seed, DateTimeOffset? epoch = null)
     {
         Seed = seed;

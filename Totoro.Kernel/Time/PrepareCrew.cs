@@ -25,20 +25,12 @@ internal sealed class PrepareCrew
         }
 
         Volatile.Write(ref _published, new Publication(batch, batch.Generation));
-        while (true)
+        for (var running = Volatile.Read(ref _running); running < _size; running = Volatile.Read(ref _running))
         {
-            var running = Volatile.Read(ref _running);
-            if (running >= _size || Interlocked.CompareExchange(ref _running, running + 1, running) != running)
+            if (Interlocked.CompareExchange(ref _running, running + 1, running) == running)
             {
-                if (running >= _size)
-                {
-                    break;
-                }
-
-                continue;
+                new Thread(Run) { IsBackground = true, Name = "totoro-prepare" }.Start();
             }
-
-            new Thread(Run) { IsBackground = true, Name = "totoro-prepare" }.Start();
         }
 
         _signal.Release(_size);

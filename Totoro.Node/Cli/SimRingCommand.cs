@@ -229,8 +229,7 @@ internal static class SimRingCommand
                     ProximityRefreshEvery = parse.GetValue(proximityEvery),
                     SparseExtraCandidates = parse.GetValue(sparseExtra),
                     Network = networkSettings,
-                    PrepareWindow = parse.GetValue(prepareWindow) is { } window ? TimeSpan.FromMilliseconds(window) : RingSimOptions.DefaultPrepareWindow(networkSettings),
-                }).ToList();
+                }).Select(run => parse.GetValue(prepareWindow) is { } window ? run with { PrepareWindow = TimeSpan.FromMilliseconds(window) } : run).ToList();
                 options.ForEach(run => run.Validated());
                 SimGcProfile.Parse(parse.GetValue(gc));
             }

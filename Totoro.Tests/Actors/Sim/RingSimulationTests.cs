@@ -127,4 +127,15 @@ internal sealed class RingSimulationTests
         Assert.That(report.Misroutes, Is.Zero, "each key lands on the closest live node of its target zone");
         Assert.That(report.MedianStretch, Is.GreaterThanOrEqualTo(1.0), "an overlay path is never shorter than the direct link");
     }
+
+    [Test]
+    public void The_default_prepare_window_follows_the_network_it_runs_on()
+    {
+        var slow = NetworkSettings.Default with { BaseLatency = TimeSpan.FromMilliseconds(6) };
+        var options = new RingSimOptions(100, 1, 4, 1, 1, 10, 0);
+
+        Assert.That(options.PrepareWindow, Is.EqualTo(TimeSpan.FromMilliseconds(1)));
+        Assert.That((options with { Network = slow }).PrepareWindow, Is.EqualTo(TimeSpan.FromMilliseconds(3)));
+        Assert.That((options with { Network = slow, PrepareWindow = TimeSpan.Zero }).PrepareWindow, Is.EqualTo(TimeSpan.Zero));
+    }
 }
