@@ -242,14 +242,17 @@ internal sealed class CoordinatorActor : ReceiveActor
         }
 
         _compute.Tell(new CancelCharges(Self), Self);
+        var result = new AppResult(_spec.Name, state.Outcome, state.Round, state.LastAccuracy, Now() - _startedAt, error);
         // Before the client hears the result, so a status query that follows it finds the app ended.
-        Context.Parent!.Tell(new CoordinatorFinished(_spec.Name, _run), Self);
+        Context.Parent!.Tell(new CoordinatorFinished(_spec.Name, _run, Status() with { Running = false, Ended = result }), Self);
+        // After the cancel (same link, same order): every tree node stops its role for this run.
+        FlPaths.Host(Context.System, _self).Tell(new AppEnded(_spec.Name, _run), Self);
         foreach (var successor in _replicatedTo)
         {
             FlPaths.Host(Context.System, successor).Tell(new DropReplica(_spec.Name, _run), Self);
         }
 
-        _client.Tell(new AppResult(_spec.Name, state.Outcome, state.Round, state.LastAccuracy, Now() - _startedAt, error), Self);
+        _client.Tell(result, Self);
         FlLog.AppFinished(Log, _spec.Name, state.Outcome, state.Round);
         Context.Stop(Self);
     }
