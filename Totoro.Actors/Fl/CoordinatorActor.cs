@@ -79,7 +79,18 @@ internal sealed class CoordinatorActor : ReceiveActor
         }
 
         _test = data.Test;
-        var model = ModelFactory.Create(_spec.Model, _spec.Seed, data.Train.Shape, data.Train.Classes);
+        Model model;
+        try
+        {
+            model = ModelFactory.Create(_spec.Model, _spec.Seed, data.Train.Shape, data.Train.Classes);
+        }
+        catch (ArgumentException e)
+        {
+            // A model name that parses but does not fit the data (LeNet-5 on plain features): the app fails, with why.
+            Finish(_state.Failed(), $"model '{_spec.Model}' cannot be built for data set '{_spec.Dataset}' ({data.Train.Shape}, {data.Train.Classes} classes): {e.Message}", null);
+            return;
+        }
+
         _model = model.Parameters.ToArray();
         _architecture = TrainerActor.ArchitectureKey(model);
         if (_resume is { } replica)

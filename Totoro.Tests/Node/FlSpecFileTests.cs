@@ -55,6 +55,7 @@ public sealed class FlSpecFileTests
     [TestCase("app {\n  name = x\n  dataset = blobs\n  optimizer = rmsprop\n}", "bad.conf:4:15: app.optimizer: 'rmsprop' is not one of sgd, adam")]
     [TestCase("app {\n  name = x\n  dataset = blobs\n  learning-rate = -1\n}", "bad.conf:4:19: app.learning-rate: must be positive and finite")]
     [TestCase("app {\n  name = \"Not A Name\"\n  dataset = blobs\n}", "bad.conf:2:10: app.name:")]
+    [TestCase("app {\n  name = x\n  dataset = blobs\n  model = resnet\n}", "bad.conf:4:11: app.model: unknown model 'resnet'; known: logreg, mlp")]
     [TestCase("app {\n  name = x\n}", "bad.conf: app.dataset: required (not set in the file")]
     [TestCase("application { name = x }", "bad.conf: expected an 'app { ... }' block")]
     [TestCase("app {\n  name = x\n  rounds = [\n}", "bad.conf:")]

@@ -89,6 +89,31 @@ public sealed class FlRoleLifetimeTests
             Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("totoro.fl.tree-role-idle-timeout"));
     }
 
+    [Test]
+    public void A_model_that_cannot_be_built_for_the_data_fails_the_app_with_a_reason()
+    {
+        var nodes = FlTestBed.Addresses(4);
+        var bed = FlTestBed.Create(4, seed: 7, new StarTopology(nodes[0], nodes.Skip(1)));
+        // LeNet-5 needs images; the blobs are 16 plain features.
+        var result = bed.Run(bed.Submit(1, FlTestBed.App("app").Model("lenet5").Rounds(2).ClientsPerRound(3).Build()));
+
+        Assert.That(result.Outcome, Is.EqualTo(AppOutcome.Failed));
+        Assert.That(result.Error, Does.Contain("model 'lenet5'").And.Contain("'blobs'"));
+        Assert.That(Query(bed, from: 2, nodes[0], "app").Ended?.Outcome, Is.EqualTo(AppOutcome.Failed));
+    }
+
+    [Test]
+    public void An_unknown_model_name_is_refused_when_the_spec_is_built()
+    {
+        Assert.That(
+            () => FlTestBed.App("app").Model("resnet").Build(),
+            Throws.InstanceOf<AppSpecException>().With.Property(nameof(AppSpecException.Errors)).Some.StartsWith("Model: unknown model 'resnet'"));
+        Assert.That(
+            () => FlTestBed.App("app").Model("mlp:64-x").Build(),
+            Throws.InstanceOf<AppSpecException>().With.Property(nameof(AppSpecException.Errors)).Some.Contains("hidden widths must be positive integers"));
+        Assert.That(FlTestBed.App("app").Model("mlp:64-32").Build().Model, Is.EqualTo("mlp:64-32"));
+    }
+
     private static List<int> NodesWithTreeRole(FlTestBed bed, string app)
     {
         var found = new List<int>();
