@@ -12,7 +12,7 @@ internal sealed record QueryApp(string App);
 /// null with the other fields empty. <paramref name="Phase"/> is where the current round is (collecting, aggregating,
 /// evaluating); <paramref name="LastReport"/> is the latest finished round.
 /// </summary>
-internal sealed record AppStatus(
+public sealed record AppStatus(
     string App,
     bool Running,
     string Root,

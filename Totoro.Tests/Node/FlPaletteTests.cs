@@ -47,6 +47,10 @@ public sealed class FlPaletteTests
             Assert.That(submit["root"], Is.EqualTo(root.Node.Address.ToString()));
             Assert.That(submit["rounds"], Is.EqualTo("100000"));
 
+            var running = await nodes[2].Node.GetAppStatusAsync(app);
+            Assert.That(running.Running, Is.True);
+            Assert.That(running.Ended, Is.Null);
+
             var (_, statusJson, statusError) = await CmdJsonAsync(nodes[2].Node, "app", "status", app);
             Assert.That(statusJson, Is.Not.Null, statusError);
             var state = KeyValues(statusJson!);
@@ -79,6 +83,11 @@ public sealed class FlPaletteTests
 
             var (_, afterJson, _) = await CmdJsonAsync(nodes[0].Node, "app", "status", app);
             Assert.That(KeyValues(afterJson!)["state"], Is.EqualTo("cancelled"), "the submitting node remembers how its app ended");
+            var embedded = await nodes[1].Node.GetAppStatusAsync(app);
+            Assert.That(embedded.Running, Is.False);
+            Assert.That(embedded.Ended?.Outcome, Is.EqualTo(AppOutcome.Cancelled), "the embedding API sees the root's record too");
+            Assert.That(embedded.Root, Is.EqualTo(root.Node.Address.ToString()));
+
             var (_, endedJson, endedError) = await CmdJsonAsync(nodes[1].Node, "app", "status", app);
             Assert.That(endedJson, Is.Not.Null, endedError);
             var ended = KeyValues(endedJson!);
