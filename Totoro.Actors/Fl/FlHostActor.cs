@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Totoro.Kernel;
 
 namespace Totoro.Actors.Fl;
