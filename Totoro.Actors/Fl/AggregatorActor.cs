@@ -40,6 +40,24 @@ internal sealed class AggregatorActor : ReceiveActor
         Receive<FlTopologyChanged>(OnTopologyChanged);
         Receive<FoldDone>(OnFolded);
         Receive<Folded>(OnFoldCharged);
+        Receive<IdleCheck>(_ => OnIdleCheck());
+        Receive<RetireRole>(OnRetire);
+    }
+
+    /// <summary>A charge still queued for this role or its worker would keep the node's device busy for nothing.</summary>
+    protected override void PostStop()
+    {
+        _compute.Tell(new CancelCharges(Self), Self);
+        if (_worker is { } worker)
+        {
+            _compute.Tell(new CancelCharges(worker), Self);
+        }
+    }
+
+    private void OnRetire(RetireRole retire)
+    {
+        retire.Notice?.PassOn(_options.Topology, _self, Context.System, Self);
+        Context.Stop(Self);
     }
 
     protected override void PreStart()
@@ -83,7 +101,20 @@ internal sealed class AggregatorActor : ReceiveActor
         _ownWorker = ownInvited ? own : -1;
         _round = SubtreeRound.Open(start.Round, routes.Keys, ownInvited, bytesDown);
         Timers.StartSingleTimer("deadline", new RoundDeadline(start.Round), start.Budget);
+        Timers.StartSingleTimer("idle", IdleCheck.Instance, _options.Settings.TreeRoleIdleTimeout);
         CloseIfComplete();
+    }
+
+    /// <summary>No RoundStart for the idle timeout: ask the host to stop this role, unless a round is still open here.</summary>
+    private void OnIdleCheck()
+    {
+        if (_round is { Closed: false })
+        {
+            Timers.StartSingleTimer("idle", IdleCheck.Instance, _options.Settings.TreeRoleIdleTimeout);
+            return;
+        }
+
+        Context.Parent!.Tell(new TreeRoleIdle(App, _start!.Run), Self);
     }
 
     private void OnRoundModel(RoundModel model)
@@ -279,6 +310,11 @@ internal sealed class AggregatorActor : ReceiveActor
     }
 
     private sealed record Folded(long Round) : ILocalMessage;
+
+    private sealed record IdleCheck : ILocalMessage
+    {
+        public static IdleCheck Instance { get; } = new();
+    }
 
     private void Note(Arrival arrival, long round, string from)
     {

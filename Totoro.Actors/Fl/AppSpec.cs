@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.RegularExpressions;
+using Totoro.Ml.Models;
 
 namespace Totoro.Actors.Fl;
 
@@ -83,6 +84,11 @@ public sealed partial record AppSpec
 
         Check(Name is not null && AppName().IsMatch(Name), nameof(Name), "1–64 characters of a–z, 0–9, '-', '_', '.', starting with a letter or digit");
         Check(!string.IsNullOrWhiteSpace(Model), nameof(Model), "required");
+        if (!string.IsNullOrWhiteSpace(Model) && ModelFactory.NameError(Model) is { } unknown)
+        {
+            errors.Add($"{nameof(Model)}: {unknown}");
+        }
+
         Check(!string.IsNullOrWhiteSpace(Dataset), nameof(Dataset), "required");
         Check(Partitioning is not null && Partitioning.Validate() is null, nameof(Partitioning), Partitioning?.Validate() ?? "required");
         Check(Rounds >= 1, nameof(Rounds), "must be ≥ 1");

@@ -79,7 +79,18 @@ internal sealed class CoordinatorActor : ReceiveActor
         }
 
         _test = data.Test;
-        var model = ModelFactory.Create(_spec.Model, _spec.Seed, data.Train.Shape, data.Train.Classes);
+        Model model;
+        try
+        {
+            model = ModelFactory.Create(_spec.Model, _spec.Seed, data.Train.Shape, data.Train.Classes);
+        }
+        catch (ArgumentException e)
+        {
+            // A model name that parses but does not fit the data (LeNet-5 on plain features): the app fails, with why.
+            Finish(_state.Failed(), $"model '{_spec.Model}' cannot be built for data set '{_spec.Dataset}' ({data.Train.Shape}, {data.Train.Classes} classes): {e.Message}", null);
+            return;
+        }
+
         _model = model.Parameters.ToArray();
         _architecture = TrainerActor.ArchitectureKey(model);
         if (_resume is { } replica)
@@ -242,14 +253,17 @@ internal sealed class CoordinatorActor : ReceiveActor
         }
 
         _compute.Tell(new CancelCharges(Self), Self);
+        var result = new AppResult(_spec.Name, state.Outcome, state.Round, state.LastAccuracy, Now() - _startedAt, error);
         // Before the client hears the result, so a status query that follows it finds the app ended.
-        Context.Parent!.Tell(new CoordinatorFinished(_spec.Name, _run), Self);
+        Context.Parent!.Tell(new CoordinatorFinished(_spec.Name, _run, Status() with { Running = false, Ended = result }), Self);
+        // After the cancel (same link, same order): every tree node stops its role for this run.
+        FlPaths.Host(Context.System, _self).Tell(new AppEnded(_spec.Name, _run), Self);
         foreach (var successor in _replicatedTo)
         {
             FlPaths.Host(Context.System, successor).Tell(new DropReplica(_spec.Name, _run), Self);
         }
 
-        _client.Tell(new AppResult(_spec.Name, state.Outcome, state.Round, state.LastAccuracy, Now() - _startedAt, error), Self);
+        _client.Tell(result, Self);
         FlLog.AppFinished(Log, _spec.Name, state.Outcome, state.Round);
         Context.Stop(Self);
     }

@@ -6,6 +6,8 @@ namespace Totoro.Actors.Fl;
 /// A node's FL entry point at <c>/user/fl</c>: routes a submission to the app's root (via the topology's root
 /// lookup; later the ring key) and starts the coordinator there, starts a node's tree role for an app on its first
 /// RoundStart (and passes it the model chunks that follow), hands new topology snapshots to its roles, and owns the node's compute queue.
+/// When an app ends its tree roles are stopped (the root's <see cref="AppEnded"/>, passed down the tree, or a role's own
+/// <see cref="TreeRoleIdle"/>), and the root remembers how the app ended for status queries.
 /// </summary>
 internal sealed class FlHostActor : ReceiveActor
 {
@@ -17,6 +19,15 @@ internal sealed class FlHostActor : ReceiveActor
     private readonly HashSet<string> _finished = [];
     private ReplicaBook _replicas = ReplicaBook.Empty;
     private readonly Dictionary<string, long> _runsHere = [];
+
+    /// <summary>Per app with a tree role here: the newest run whose RoundStart this node passed to it.</summary>
+    private readonly Dictionary<string, long> _roleRuns = [];
+
+    /// <summary>Apps whose tree role is stopping: messages for them are dropped until it is gone.</summary>
+    private readonly HashSet<string> _retiring = [];
+
+    /// <summary>How apps coordinated here ended, oldest first, at most <see cref="FlSettings.EndedAppHistory"/>.</summary>
+    private readonly OrderedDictionary<string, AppStatus> _ended = [];
 
     public FlHostActor(FlNodeOptions options)
     {
@@ -32,6 +43,9 @@ internal sealed class FlHostActor : ReceiveActor
         Receive<CoordinatorFinished>(OnCoordinatorFinished);
         Receive<AppReplica>(OnReplica);
         Receive<DropReplica>(drop => _replicas = _replicas.Drop(drop.App, drop.Run));
+        Receive<AppEnded>(OnAppEnded);
+        Receive<TreeRoleIdle>(idle => Retire(idle.App, idle.Run, null));
+        Receive<Terminated>(OnTerminated);
     }
 
     private Address SelfAddress => Context.System.Address;
@@ -70,6 +84,58 @@ internal sealed class FlHostActor : ReceiveActor
     {
         _finished.Add(finished.App);
         _replicas = _replicas.Drop(finished.App, finished.Run);
+        _ended.Remove(finished.App);
+        if (_options.Settings.EndedAppHistory > 0)
+        {
+            _ended.Add(finished.App, finished.Final);
+            while (_ended.Count > _options.Settings.EndedAppHistory)
+            {
+                _ended.RemoveAt(0);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Passes the end notice on toward all the app's workers and stops this node's role, but only if this node held a
+    /// role of that run or an older one: a node without one has no subtree that heard of the run through it, and a
+    /// second copy (snapshots that disagree about the tree) finds the role gone and stops there.
+    /// </summary>
+    private void OnAppEnded(AppEnded ended) => Retire(ended.App, ended.Run, ended);
+
+    /// <summary>
+    /// Stops the app's tree role if no run newer than <paramref name="run"/> has reached it. The role stops itself
+    /// after what is already queued for it (a round cancel goes down the tree before the end notice) and passes
+    /// <paramref name="notice"/> on; without a role here the host passes it on.
+    /// </summary>
+    private void Retire(string app, long run, AppEnded? notice)
+    {
+        if (!_roleRuns.TryGetValue(app, out var held) || held > run)
+        {
+            return;
+        }
+
+        _roleRuns.Remove(app);
+        FlLog.RoleStopped(Log, app, run, notice is null ? "idle" : "app ended");
+        if (Context.Child(FlPaths.Aggregator(app)) is { } role)
+        {
+            _retiring.Add(app);
+            Context.Watch(role);
+            role.Tell(new RetireRole(notice), Self);
+        }
+        else
+        {
+            notice?.PassOn(_options.Topology, SelfAddress, Context.System, Self);
+        }
+    }
+
+    private void OnTerminated(Terminated terminated)
+    {
+        var name = terminated.ActorRef.Path.Name;
+        var prefix = FlPaths.Aggregator("");
+        if (name.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            _retiring.Remove(name[prefix.Length..]);
+        }
     }
 
     /// <summary>Keeps a successor's copy, unless this node already runs a newer run of that app (the old root, still alive a while, may send more).</summary>
@@ -124,7 +190,7 @@ internal sealed class FlHostActor : ReceiveActor
             return;
         }
 
-        Sender!.Tell(AppStatus.NotRunning(query.App, SelfAddress.ToString()), Self);
+        Sender!.Tell(_ended.TryGetValue(query.App, out var ended) ? ended : AppStatus.NotRunning(query.App, SelfAddress.ToString()), Self);
     }
 
     private FlRoles ListRoles()
@@ -132,19 +198,39 @@ internal sealed class FlHostActor : ReceiveActor
         var names = Context.GetChildren().Select(c => c.Path.Name).ToArray();
         string[] AppsOf(string prefix) =>
             [.. names.Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).Select(n => n[prefix.Length..]).Order(StringComparer.Ordinal)];
-        return new FlRoles([.. AppsOf(FlPaths.Coordinator("")).Where(app => !_finished.Contains(app))], [.. AppsOf(FlPaths.Aggregator(""))], _options.Topology.Kind);
+        return new FlRoles(
+            [.. AppsOf(FlPaths.Coordinator("")).Where(app => !_finished.Contains(app))],
+            [.. AppsOf(FlPaths.Aggregator("")).Where(app => !_retiring.Contains(app))],
+            _options.Topology.Kind)
+        {
+            EndedHere = [.. _ended.Values],
+        };
     }
 
     private void OnRoundStart(RoundStart start)
     {
-        var name = FlPaths.Aggregator(start.Spec.Name);
+        var app = start.Spec.Name;
+        if (_retiring.Contains(app))
+        {
+            // A new run of an app whose old role is still stopping (microseconds): this subtree misses the round,
+            // as if the message were lost, and the next round starts a new role.
+            FlLog.Dropped(Log, app, start.Round, "round-start while the app's old role stops", Sender?.Path.Address.ToString() ?? "?");
+            return;
+        }
+
+        if (!_roleRuns.TryGetValue(app, out var held) || start.Run > held)
+        {
+            _roleRuns[app] = start.Run;
+        }
+
+        var name = FlPaths.Aggregator(app);
         var aggregator = Context.Child(name) ?? Context.ActorOf(Props.Create(() => new AggregatorActor(_options, SelfAddress, _compute!)), name);
         aggregator.Forward(start, Context);
     }
 
     private void ToAggregator(string app, object message, long round, string orphan)
     {
-        if (Context.Child(FlPaths.Aggregator(app)) is { } aggregator)
+        if (!_retiring.Contains(app) && Context.Child(FlPaths.Aggregator(app)) is { } aggregator)
         {
             aggregator.Forward(message, Context);
             return;

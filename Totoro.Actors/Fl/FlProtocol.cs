@@ -86,6 +86,38 @@ internal sealed record RoundCancel(string App, long Run, long Round) : ISizedMes
     public int WireSize => 64 + App.Length;
 }
 
+/// <summary>
+/// Root → down the whole tree, once, when run <paramref name="Run"/> of <paramref name="App"/> ends (target reached,
+/// budget spent, cancelled, failed). Every node passes it on to its children toward all the app's workers and stops
+/// its role for the app (aggregator and worker, with their model and data) unless a newer run already reached it.
+/// </summary>
+internal sealed record AppEnded(string App, long Run) : ISizedMessage
+{
+    public int WireSize => 48 + App.Length;
+
+    /// <summary>Sends this notice on to <paramref name="node"/>'s children toward all the app's workers.</summary>
+    public void PassOn(IFlTopology topology, Address node, ActorSystem system, IActorRef sender)
+    {
+        var all = Enumerable.Range(0, topology.Workers(App).Length).ToImmutableArray();
+        foreach (var child in topology.RouteToChildren(App, node, all).Keys)
+        {
+            FlPaths.Host(system, child).Tell(this, sender);
+        }
+    }
+}
+
+/// <summary>
+/// Host → a tree role: stop after the messages already queued for you (a round cancel first), passing
+/// <paramref name="Notice"/> on down the tree if there is one.
+/// </summary>
+internal sealed record RetireRole(AppEnded? Notice) : Kernel.ILocalMessage;
+
+/// <summary>
+/// A tree role → its host: no RoundStart for <see cref="FlSettings.TreeRoleIdleTimeout"/> and no round open; stop me
+/// unless a newer run has reached this node since.
+/// </summary>
+internal sealed record TreeRoleIdle(string App, long Run) : Kernel.ILocalMessage;
+
 /// <summary>A role → its node's compute queue: drop the charges that would reply to <paramref name="Owner"/> (its round was cancelled).</summary>
 internal sealed record CancelCharges(IActorRef Owner) : ILocalMessage;
 

@@ -45,12 +45,16 @@ public static partial class FlSerializers
             "fl.round-cancel.v1",
             m => new RoundCancelWire { App = m.App, Run = m.Run, Round = m.Round },
             w => new RoundCancel(w.App, w.Run, w.Round));
+        registry.Register<AppEnded, AppEndedWire>(
+            "fl.app-ended.v1",
+            m => new AppEndedWire { App = m.App, Run = m.Run },
+            w => new AppEnded(w.App, w.Run));
         registry.Register<SubtreeResult, SubtreeResultWire>("fl.subtree-result.v1", ToWire, FromWire);
         registry.Register<RoundReport, RoundReportWire>("fl.round-report.v1", ToWire, FromWire);
         registry.Register<AppResult, AppResultWire>(
             "fl.app-result.v1",
             ToWire,
-            w => new AppResult(w.App, (AppOutcome)w.Outcome, w.Rounds, w.FinalAccuracy, TimeSpan.FromTicks(w.VirtualTimeTicks), w.HasError ? w.Error : null));
+            FromWire);
         registry.Register<QueryApp, QueryAppWire>("fl.query-app.v1", m => new QueryAppWire { App = m.App }, w => new QueryApp(w.App));
         registry.Register<AppStatus, AppStatusWire>("fl.app-status.v1", ToWire, FromWire);
         RegisterReplicas(registry);
@@ -63,6 +67,7 @@ public static partial class FlSerializers
             App = m.App, Running = m.Running, Root = m.Root, Run = m.Run, Round = m.Round, Phase = m.Phase, RoundBudget = m.RoundBudget,
             ClientsPerRound = m.ClientsPerRound, Invited = m.Invited, Admitted = m.Admitted, Workers = m.Workers, Topology = m.Topology,
             ElapsedTicks = m.Elapsed.Ticks, LastReport = m.LastReport is { } report ? ToWire(report) : null,
+            Ended = m.Ended is { } ended ? ToWire(ended) : null,
         };
         if (m.Target is { } target)
         {
@@ -74,7 +79,12 @@ public static partial class FlSerializers
 
     private static AppStatus FromWire(AppStatusWire w) => new(
         w.App, w.Running, w.Root, w.Run, w.Round, w.Phase, w.RoundBudget, w.HasTarget ? w.Target : null, w.ClientsPerRound, w.Invited, w.Admitted,
-        w.Workers, w.Topology, TimeSpan.FromTicks(w.ElapsedTicks), w.LastReport is { } report ? FromWire(report) : null);
+        w.Workers, w.Topology, TimeSpan.FromTicks(w.ElapsedTicks), w.LastReport is { } report ? FromWire(report) : null,
+        w.Ended is { } ended ? FromWire(ended) : null);
+
+    private static AppResult FromWire(AppResultWire w) => Enum.IsDefined((AppOutcome)w.Outcome)
+        ? new(w.App, (AppOutcome)w.Outcome, w.Rounds, w.FinalAccuracy, TimeSpan.FromTicks(w.VirtualTimeTicks), w.HasError ? w.Error : null)
+        : throw new MessageSerializationException($"fl.app-result.v1: outcome {w.Outcome} of '{w.App}' is not an app outcome");
 
     private static AppResultWire ToWire(AppResult m)
     {

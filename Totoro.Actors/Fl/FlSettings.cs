@@ -58,6 +58,20 @@ public sealed record FlSettings(string? TrainingDispatcher, double LevelBudgetFa
     /// </summary>
     public FixedPointFormat? Fold { get; init; } = FixedPointFormat.Default;
 
+    /// <summary>
+    /// How many ended apps a root remembers (outcome, rounds, final accuracy, last round) for status queries from any
+    /// node (<c>totoro.fl.ended-app-history</c>); the oldest is forgotten first. 0: none.
+    /// </summary>
+    public int EndedAppHistory { get; init; } = 64;
+
+    /// <summary>
+    /// A tree role (an app's aggregator on a node, with its worker) that got no RoundStart for this long, and has no
+    /// round open, is stopped and its model and data freed (<c>totoro.fl.tree-role-idle-timeout</c>). Roles of an app
+    /// that ended are stopped at once by the root's end notice; this catches the rest (a root that died, a node the
+    /// tree moved away from). The next RoundStart starts a new role.
+    /// </summary>
+    public TimeSpan TreeRoleIdleTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
     /// <summary>The aggregation limits a tree node folds with.</summary>
     internal AggregationLimits FoldLimits => AggregationLimits.Default with { FixedPoint = Fold };
 
@@ -97,6 +111,12 @@ public sealed record FlSettings(string? TrainingDispatcher, double LevelBudgetFa
         ArgumentOutOfRangeException.ThrowIfNegative(CooldownRounds, "totoro.fl.cooldown-rounds");
         ArgumentOutOfRangeException.ThrowIfNegative(Replicas, "totoro.fl.replicas");
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxSubmitHops, 1, "totoro.fl.max-submit-hops");
+        ArgumentOutOfRangeException.ThrowIfNegative(EndedAppHistory, "totoro.fl.ended-app-history");
+        if (TreeRoleIdleTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(TreeRoleIdleTimeout), TreeRoleIdleTimeout, "totoro.fl.tree-role-idle-timeout must be positive");
+        }
+
         return this;
     }
 }

@@ -6,6 +6,7 @@ using Totoro.Actors.Fl;
 using Totoro.Actors.Forest;
 using Totoro.Kernel;
 using Totoro.Ml.Aggregation;
+using Totoro.Ml.Models;
 
 namespace Totoro.Actors.Sim;
 
@@ -166,6 +167,7 @@ internal sealed record FlExperimentConfig
         Check(
             ModelChunkBytes is >= FlSettings.MinModelChunkBytes and <= FlSettings.MaxModelChunkBytes,
             $"--chunk-size must be in [{FlSettings.MinModelChunkBytes}, {FlSettings.MaxModelChunkBytes}] bytes");
+        Check(ModelFactory.NameError(Model) is null, "--model: " + ModelFactory.NameError(Model));
         if (errors.Count == 0)
         {
             errors.AddRange(Spec(0).Validate().Select(e => "app: " + e));

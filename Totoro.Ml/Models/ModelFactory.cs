@@ -25,6 +25,23 @@ public static class ModelFactory
         return new Model(spec, seed);
     }
 
+    /// <summary>
+    /// Why <paramref name="name"/> is not a model name this factory knows (null if it is one). Whether the model fits
+    /// a given input shape is only known when it is built for it.
+    /// </summary>
+    public static string? NameError(string name)
+    {
+        try
+        {
+            Spec(name, MnistShape, 10);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message.Replace(" (Parameter 'name')", "", StringComparison.Ordinal);
+        }
+    }
+
     public static ModelSpec Spec(string name, TensorShape input, int classes)
     {
         ArgumentNullException.ThrowIfNull(name);

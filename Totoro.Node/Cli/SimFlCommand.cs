@@ -6,6 +6,7 @@ using Spectre.Console;
 using Totoro.Actors.Fl;
 using Totoro.Actors.Sim;
 using Totoro.Ml.Aggregation;
+using Totoro.Ml.Models;
 using Totoro.Ml.Data;
 
 namespace Totoro.Node.Cli;
@@ -119,6 +120,12 @@ internal static partial class SimFlCommand
                 return 3;
             }
 
+            if (catalog.TryGet(config.Dataset, out var pool) && ModelBuildError(config.Model, pool.Train) is { } unfit)
+            {
+                Console.Error.WriteLine($"sim fl: --model: '{config.Model}' cannot be built for --dataset {config.Dataset}: {unfit}");
+                return 2;
+            }
+
             if (parse.GetValue(parallel) < 1)
             {
                 Console.Error.WriteLine("sim fl: --parallel must be ≥ 1");
@@ -144,6 +151,20 @@ internal static partial class SimFlCommand
             return summary.Runs.All(r => r.TotalTimeToTargetSeconds is not null) ? 0 : 1;
         });
         return command;
+    }
+
+    /// <summary>Why <paramref name="model"/> cannot take <paramref name="train"/>'s samples (null when it can).</summary>
+    private static string? ModelBuildError(string model, SampleStore train)
+    {
+        try
+        {
+            ModelFactory.Create(model, 0, train.Shape, train.Classes);
+            return null;
+        }
+        catch (ArgumentException error)
+        {
+            return error.Message;
+        }
     }
 
     internal static SimFlSummary Run(FlExperimentConfig config, FlDataCatalog catalog, TextWriter log, bool useBar, int parallelism = 1)

@@ -45,6 +45,14 @@ public interface ITotoroNode : IHostedService
     /// <summary>Builds <paramref name="app"/> and submits it (see <see cref="SubmitAsync(Actors.Fl.AppSpec, string?, CancellationToken)"/>).</summary>
     Task<Actors.Fl.AppHandle> SubmitAsync(Actors.Fl.TotoroApp app, string? via = null, CancellationToken cancellation = default);
 
+    /// <summary>
+    /// Asks <paramref name="app"/>'s root how it is doing: round, phase, last report while it runs; once it ended
+    /// (and while the root remembers it, <c>totoro.fl.ended-app-history</c>), <see cref="Actors.Fl.AppStatus.Ended"/> says
+    /// how. Works for any app, not only those submitted here. Throws <see cref="TimeoutException"/> naming the root if
+    /// it does not answer within <c>totoro.fl.query-timeout</c>. Needs the FL module.
+    /// </summary>
+    Task<Actors.Fl.AppStatus> GetAppStatusAsync(string app, CancellationToken cancellation = default);
+
     /// <summary>One reading of every Totoro instrument of this node (transport, kernel, node).</summary>
     IReadOnlyList<MetricReading> CollectMetrics();
 }

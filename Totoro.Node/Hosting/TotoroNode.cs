@@ -207,12 +207,15 @@ internal sealed class TotoroNode : ITotoroNode, IAsyncDisposable
     public Task<Actors.Fl.AppHandle> SubmitAsync(Actors.Fl.AppSpec spec, string? via, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var fl = modules.OfType<Modules.FlModule>().FirstOrDefault()
-            ?? throw new InvalidOperationException("This node runs no FL module; register it with services.AddTotoroFl()");
-        return fl.SubmitAsync(spec, via is null ? null : NodeAddress.Parse(via), cancellation);
+        return Fl.SubmitAsync(spec, via is null ? null : NodeAddress.Parse(via), cancellation);
     }
 
     public Task<Actors.Fl.AppHandle> SubmitAsync(Actors.Fl.AppSpec spec, CancellationToken cancellation = default) => SubmitAsync(spec, null, cancellation);
+
+    public Task<Actors.Fl.AppStatus> GetAppStatusAsync(string app, CancellationToken cancellation = default) => Fl.GetStatusAsync(app, cancellation);
+
+    private Modules.FlModule Fl => modules.OfType<Modules.FlModule>().FirstOrDefault()
+        ?? throw new InvalidOperationException("This node runs no FL module; register it with services.AddTotoroFl()");
 
     public Task<Actors.Fl.AppHandle> SubmitAsync(Actors.Fl.TotoroApp app, string? via = null, CancellationToken cancellation = default)
     {

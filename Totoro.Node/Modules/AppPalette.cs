@@ -25,13 +25,14 @@ internal static class AppPalette
         var node = module.Running;
         var roles = await node.Host.Ask<FlRoles>(ListFlRoles.Instance, node.Settings.QueryTimeout, node.System).WaitAsync(call.Cancellation).ConfigureAwait(false);
         var submitted = module.Submissions.GroupBy(s => s.Spec.Name).ToDictionary(g => g.Key, g => g.Last());
-        var names = roles.Coordinated.Concat(roles.InTree).Concat(submitted.Keys).Distinct().Order(StringComparer.Ordinal);
+        var endedHere = roles.EndedHere.ToDictionary(e => e.App);
+        var names = roles.Coordinated.Concat(roles.InTree).Concat(endedHere.Keys).Concat(submitted.Keys).Distinct().Order(StringComparer.Ordinal);
         var rows = new List<IReadOnlyList<string>>();
         foreach (var name in names)
         {
             var here = new[]
             {
-                roles.Coordinated.Contains(name) ? "coordinator" : null,
+                roles.Coordinated.Contains(name) ? "coordinator" : endedHere.ContainsKey(name) ? "coordinator (ended)" : null,
                 roles.InTree.Contains(name) ? "tree" : null,
                 submitted.ContainsKey(name) ? "submitted-here" : null,
             }.OfType<string>();
@@ -40,6 +41,10 @@ internal static class AppPalette
             {
                 var status = await node.Host.Ask<AppStatus>(new QueryApp(name), node.Settings.QueryTimeout, node.System).WaitAsync(call.Cancellation).ConfigureAwait(false);
                 (state, round, accuracy) = status.Running ? ("running", Number(status.Round), Accuracy(status.LastReport?.Accuracy)) : ("ended", "-", "-");
+            }
+            else if (endedHere.TryGetValue(name, out var ended) && ended.Ended is { } end)
+            {
+                (state, round, accuracy) = (Outcome(end.Outcome), Number(end.Rounds), Accuracy(end.FinalAccuracy));
             }
             else if (submitted.TryGetValue(name, out var submission) && submission.Handle.Completion.IsCompletedSuccessfully)
             {
@@ -108,6 +113,17 @@ internal static class AppPalette
     {
         var name = call.Arguments[0];
         var status = await module.QueryAsync(name, call.Cancellation).ConfigureAwait(false);
+        if (!status.Running && status.Ended is { } end)
+        {
+            return OpsTable.KeyValues($"app {name} (ended at its root)",
+            [
+                ("app", name), ("root", status.Root), ("state", Outcome(end.Outcome)), ("rounds", Number(end.Rounds)),
+                ("accuracy", Accuracy(end.FinalAccuracy)), ("loss", Decimal(status.LastReport?.Loss)), ("round-budget", Number(status.RoundBudget)),
+                ("target-accuracy", Accuracy(status.Target)), ("clients-per-round", Number(status.ClientsPerRound)), ("workers", Number(status.Workers)),
+                ("topology", status.Topology), ("elapsed", end.VirtualTime.ToString()), ("error", end.Error ?? ""),
+            ]);
+        }
+
         if (!status.Running)
         {
             var ended = module.Submissions.LastOrDefault(s => s.Spec.Name == name && s.Handle.Completion.IsCompletedSuccessfully);

@@ -101,9 +101,13 @@ public sealed class FlModule(RingModule ring) : INodeModule, INodeDispatcherProv
         return handle;
     }
 
-    /// <summary>Asks the app's root (by this node's topology) for its status over the transport.</summary>
-    internal async Task<AppStatus> QueryAsync(string app, CancellationToken cancellation)
+    /// <summary>
+    /// Asks the app's root (by this node's topology) for its status over the transport; a <see cref="TimeoutException"/>
+    /// names the root when it does not answer within <c>totoro.fl.query-timeout</c>.
+    /// </summary>
+    internal async Task<AppStatus> GetStatusAsync(string app, CancellationToken cancellation)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(app);
         var node = Running;
         var root = Topology.Root(app);
         var rootHost = node.System.Resolve(new ActorPath(root, "/user/" + FlPaths.HostName));
@@ -113,7 +117,20 @@ public sealed class FlModule(RingModule ring) : INodeModule, INodeDispatcherProv
         }
         catch (TimeoutException)
         {
-            throw new OpsCommandException($"the root of '{app}' ({root}) did not answer within {node.Settings.QueryTimeout}");
+            throw new TimeoutException($"the root of '{app}' ({root}) did not answer within {node.Settings.QueryTimeout}");
+        }
+    }
+
+    /// <summary><see cref="GetStatusAsync"/> for the palettes: a root that does not answer is a command error.</summary>
+    internal async Task<AppStatus> QueryAsync(string app, CancellationToken cancellation)
+    {
+        try
+        {
+            return await GetStatusAsync(app, cancellation).ConfigureAwait(false);
+        }
+        catch (TimeoutException error)
+        {
+            throw new OpsCommandException(error.Message);
         }
     }
 

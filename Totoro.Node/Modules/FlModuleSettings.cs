@@ -53,6 +53,8 @@ internal sealed record FlModuleSettings(
         {
             Replicas = fl.Int("replicas", min: 0, max: 64),
             MaxSubmitHops = fl.Int("max-submit-hops", min: 1, max: 64),
+            EndedAppHistory = fl.Int("ended-app-history", min: 0, max: 100_000),
+            TreeRoleIdleTimeout = fl.Duration("tree-role-idle-timeout", min: TimeSpan.FromSeconds(1)),
             ModelChunkBytes = (int)fl.Bytes("model-chunk-size", min: FlSettings.MinModelChunkBytes, max: FlSettings.MaxModelChunkBytes),
             Evaluation = evaluation ?? FlSettings.Default.Evaluation,
             Fold = fixedFold == false ? null : new FixedPointFormat(Math.Clamp(fractionBits, FixedPointFormat.MinFractionBits, FixedPointFormat.MaxFractionBits)),

@@ -17,17 +17,20 @@ internal static class RoundPalette
     {
         var app = call.Arguments[0];
         var status = await module.QueryAsync(app, call.Cancellation).ConfigureAwait(false);
-        if (!status.Running)
+        if (!status.Running && status.Ended is null)
         {
             throw new OpsCommandException($"no app '{app}' runs at its root {status.Root}");
         }
 
         var last = status.LastReport;
-        return OpsTable.KeyValues($"round {status.Round} of {app} at {status.Root}",
+        var title = status.Ended is { } end
+            ? $"{app} ended at {status.Root} ({Outcome(end.Outcome)} after {end.Rounds} rounds); its last round"
+            : $"round {status.Round} of {app} at {status.Root}";
+        return OpsTable.KeyValues(title,
         [
             ("app", app),
             ("round", Number(status.Round)),
-            ("phase", status.Phase),
+            ("phase", status.Ended is { } ended ? "ended: " + Outcome(ended.Outcome) : status.Phase),
             ("invited", Number(status.Invited)),
             ("admitted", Number(status.Admitted)),
             ("clients-per-round", Number(status.ClientsPerRound)),

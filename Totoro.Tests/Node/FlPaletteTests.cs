@@ -47,6 +47,10 @@ public sealed class FlPaletteTests
             Assert.That(submit["root"], Is.EqualTo(root.Node.Address.ToString()));
             Assert.That(submit["rounds"], Is.EqualTo("100000"));
 
+            var running = await nodes[2].Node.GetAppStatusAsync(app);
+            Assert.That(running.Running, Is.True);
+            Assert.That(running.Ended, Is.Null);
+
             var (_, statusJson, statusError) = await CmdJsonAsync(nodes[2].Node, "app", "status", app);
             Assert.That(statusJson, Is.Not.Null, statusError);
             var state = KeyValues(statusJson!);
@@ -79,9 +83,27 @@ public sealed class FlPaletteTests
 
             var (_, afterJson, _) = await CmdJsonAsync(nodes[0].Node, "app", "status", app);
             Assert.That(KeyValues(afterJson!)["state"], Is.EqualTo("cancelled"), "the submitting node remembers how its app ended");
-            var (goneStatus, goneJson, _) = await CmdJsonAsync(nodes[1].Node, "round", "status", app);
+            var embedded = await nodes[1].Node.GetAppStatusAsync(app);
+            Assert.That(embedded.Running, Is.False);
+            Assert.That(embedded.Ended?.Outcome, Is.EqualTo(AppOutcome.Cancelled), "the embedding API sees the root's record too");
+            Assert.That(embedded.Root, Is.EqualTo(root.Node.Address.ToString()));
+
+            var (_, endedJson, endedError) = await CmdJsonAsync(nodes[1].Node, "app", "status", app);
+            Assert.That(endedJson, Is.Not.Null, endedError);
+            var ended = KeyValues(endedJson!);
+            Assert.That(ended["state"], Is.EqualTo("cancelled"), "any node hears from the root how the app ended");
+            Assert.That(ended["root"], Is.EqualTo(root.Node.Address.ToString()));
+            var (_, lastJson, lastError) = await CmdJsonAsync(nodes[1].Node, "round", "status", app);
+            Assert.That(lastJson, Is.Not.Null, lastError);
+            Assert.That(KeyValues(lastJson!)["phase"], Is.EqualTo("ended: cancelled"));
+            var (_, rootListJson, _) = await CmdJsonAsync(root.Node, "app", "list");
+            var rootRow = rootListJson!.RootElement.GetProperty("rows").EnumerateArray().Single(r => r.GetProperty("app").GetString() == app);
+            Assert.That(rootRow.GetProperty("here").GetString(), Does.Contain("coordinator (ended)"));
+            Assert.That(rootRow.GetProperty("state").GetString(), Is.EqualTo("cancelled"));
+
+            var (goneStatus, goneJson, _) = await CmdJsonAsync(nodes[1].Node, "round", "status", "never-submitted");
             Assert.That(goneStatus, Is.EqualTo(1));
-            Assert.That(goneJson!.RootElement.GetProperty("error").GetString(), Does.Contain($"no app '{app}' runs at its root"));
+            Assert.That(goneJson!.RootElement.GetProperty("error").GetString(), Does.Contain("no app 'never-submitted' runs at its root"));
         }
         finally
         {

@@ -55,6 +55,7 @@ public sealed class FlSpecFileTests
     [TestCase("app {\n  name = x\n  dataset = blobs\n  optimizer = rmsprop\n}", "bad.conf:4:15: app.optimizer: 'rmsprop' is not one of sgd, adam")]
     [TestCase("app {\n  name = x\n  dataset = blobs\n  learning-rate = -1\n}", "bad.conf:4:19: app.learning-rate: must be positive and finite")]
     [TestCase("app {\n  name = \"Not A Name\"\n  dataset = blobs\n}", "bad.conf:2:10: app.name:")]
+    [TestCase("app {\n  name = x\n  dataset = blobs\n  model = resnet\n}", "bad.conf:4:11: app.model: unknown model 'resnet'; known: logreg, mlp")]
     [TestCase("app {\n  name = x\n}", "bad.conf: app.dataset: required (not set in the file")]
     [TestCase("application { name = x }", "bad.conf: expected an 'app { ... }' block")]
     [TestCase("app {\n  name = x\n  rounds = [\n}", "bad.conf:")]
@@ -107,7 +108,7 @@ public sealed class FlSpecFileTests
     [Test]
     public void Invalid_fl_settings_name_their_key_paths()
     {
-        var config = NodeTestKit.Config("bad-fl", "totoro.fl { tree-fan-out = 0, level-budget-factor = 2, training-threads = 0, data.blobs.classes = 1, model-chunk-size = 16, evaluation = sometimes }");
+        var config = NodeTestKit.Config("bad-fl", "totoro.fl { tree-fan-out = 0, level-budget-factor = 2, training-threads = 0, data.blobs.classes = 1, model-chunk-size = 16, evaluation = sometimes, ended-app-history = -1, tree-role-idle-timeout = 0s }");
         var failure = Assert.Throws<SettingsException>(() => FlModuleSettings.FromConfig(config))!;
         Assert.That(failure.Errors, Has.Some.StartsWith("totoro.fl.tree-fan-out"));
         Assert.That(failure.Errors, Has.Some.StartsWith("totoro.fl.level-budget-factor"));
@@ -115,6 +116,16 @@ public sealed class FlSpecFileTests
         Assert.That(failure.Errors, Has.Some.StartsWith("totoro.fl.data.blobs.classes"));
         Assert.That(failure.Errors, Has.Some.StartsWith("totoro.fl.model-chunk-size"));
         Assert.That(failure.Errors, Has.Some.EqualTo("totoro.fl.evaluation: 'sometimes' is not an evaluation mode: expected overlapped or inline"));
+        Assert.That(failure.Errors, Has.Some.StartsWith("totoro.fl.ended-app-history"));
+        Assert.That(failure.Errors, Has.Some.StartsWith("totoro.fl.tree-role-idle-timeout"));
+    }
+
+    [Test]
+    public void Reference_conf_gives_the_default_role_lifetimes()
+    {
+        var roles = FlModuleSettings.FromConfig(NodeTestKit.Config("fl-lifetimes")).Roles;
+        Assert.That(roles.EndedAppHistory, Is.EqualTo(FlSettings.Default.EndedAppHistory));
+        Assert.That(roles.TreeRoleIdleTimeout, Is.EqualTo(FlSettings.Default.TreeRoleIdleTimeout));
     }
 
     [Test]

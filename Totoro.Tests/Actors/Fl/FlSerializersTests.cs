@@ -54,6 +54,10 @@ public sealed class FlSerializersTests
             new RoundReport("app", 3, 0.8, 0.4, 0.5, 10, [1, 2], 0, 1, 10, 20, TimeSpan.FromSeconds(9), TimeSpan.Zero)));
         yield return Case("fl.drop-replica.v1", new DropReplica("app", 77));
         yield return Case("fl.round-cancel.v1", new RoundCancel("app", 77, 5));
+        yield return Case("fl.app-ended.v1", new AppEnded("app", 77));
+        yield return Case("fl.app-status.v1", new AppStatus("app", false, Node.ToString(), 77, 9, "done", 50, 0.85, 10, 0, 0, 30, "forest", TimeSpan.FromSeconds(40),
+            new RoundReport("app", 9, 0.86, 0.4, 0.5, 10, [1, 2], 0, 1, 10, 20, TimeSpan.FromSeconds(39), TimeSpan.Zero),
+            new AppResult("app", AppOutcome.TargetReached, 9, 0.86, TimeSpan.FromSeconds(40), null)));
     }
 
     [TestCaseSource(nameof(Messages))]
@@ -107,6 +111,18 @@ public sealed class FlSerializersTests
 
         Assert.Throws<MessageSerializationException>(() => FlTestBed.Registry.Deserialize(manifest, Google.Protobuf.MessageExtensions.ToByteArray(negative), System));
         Assert.Throws<MessageSerializationException>(() => FlTestBed.Registry.Deserialize(manifest, Google.Protobuf.MessageExtensions.ToByteArray(moved), System));
+    }
+
+    [Test]
+    public void An_app_result_with_an_unknown_outcome_is_refused_by_name()
+    {
+        var (manifest, bytes) = FlTestBed.Registry.Serialize(new AppResult("app", AppOutcome.Cancelled, 4, 0.9, TimeSpan.FromMinutes(2), null));
+        var unknown = Totoro.Actors.Fl.Wire.AppResultWire.Parser.ParseFrom(bytes);
+        unknown.Outcome = 42;
+
+        Assert.That(
+            () => FlTestBed.Registry.Deserialize(manifest, Google.Protobuf.MessageExtensions.ToByteArray(unknown), System),
+            Throws.InstanceOf<MessageSerializationException>().With.Message.Contains("outcome 42 of 'app' is not an app outcome"));
     }
 
     [Test]

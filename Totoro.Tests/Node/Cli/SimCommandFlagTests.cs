@@ -88,6 +88,8 @@ public sealed class SimCommandFlagTests
         Assert.That(lines[0], Does.StartWith("totoro sim forest: ").And.Contain("--members").And.Contain("(got 20)"));
     }
 
+    [TestCase("--model", "resnet", "--model: unknown model 'resnet'; known: logreg, mlp, lenet5")]
+    [TestCase("--model", "lenet5", "--model: 'lenet5' cannot be built for --dataset synthetic: a 5x5 kernel")]
     [TestCase("--ring-warmup", "-5", "--ring-warmup: -5 is not a number of seconds")]
     [TestCase("--ring-maintenance", "NaN", "--ring-maintenance: NaN is not a number of seconds")]
     public async Task A_bad_sim_fl_ring_flag_is_reported_in_one_line(string flag, string value, string expected)
