@@ -62,6 +62,17 @@ public sealed partial record AppSpec
 
     public int Seed { get; init; }
 
+    /// <summary>
+    /// The name mixed with <see cref="Seed"/> into every random choice of a run: the data partition, each round's
+    /// selection, the workers' batch order. Null: the app's own <see cref="Name"/>, so two apps with the same seed still
+    /// choose independently. Set to another app's name (with that app's seed and settings), an app makes exactly that
+    /// app's choices under its own name, key, root and tree: replicated workloads, placement comparisons.
+    /// </summary>
+    public string? SeedName { get; init; }
+
+    /// <summary>The name the run's random choices derive from: <see cref="SeedName"/> or <see cref="Name"/>.</summary>
+    public string SeedingName => SeedName ?? Name;
+
     /// <summary>⌈K × over-selection⌉: how many workers a round invites.</summary>
     public int InvitedPerRound => (int)Math.Ceiling(ClientsPerRound * OverSelection - 1e-9);
 
@@ -83,6 +94,7 @@ public sealed partial record AppSpec
         }
 
         Check(Name is not null && AppName().IsMatch(Name), nameof(Name), "1–64 characters of a–z, 0–9, '-', '_', '.', starting with a letter or digit");
+        Check(SeedName is null || AppName().IsMatch(SeedName), nameof(SeedName), "an app name when set: 1–64 characters of a–z, 0–9, '-', '_', '.'");
         Check(!string.IsNullOrWhiteSpace(Model), nameof(Model), "required");
         if (!string.IsNullOrWhiteSpace(Model) && ModelFactory.NameError(Model) is { } unknown)
         {

@@ -96,7 +96,7 @@ internal sealed record CoordinatorState(
         }
 
         var round = Round + 1;
-        var invited = Selector.Select(Spec.Seed, Spec.Name, round, Spec.ClientsPerRound, Spec.OverSelection);
+        var invited = Selector.Select(Spec.Seed, Spec.SeedingName, round, Spec.ClientsPerRound, Spec.OverSelection);
         return this with
         {
             Round = round, Phase = RoundPhase.Collecting, Invited = invited, Admitted = [], Declined = [], StaleDropped = 0, DuplicatesDropped = 0,

@@ -130,6 +130,11 @@ public static partial class FlSerializers
             wire.TargetAccuracy = target;
         }
 
+        if (s.SeedName is { } seedName)
+        {
+            wire.SeedName = seedName;
+        }
+
         return wire;
     }
 
@@ -158,6 +163,7 @@ public static partial class FlSerializers
         TargetAccuracy = w.HasTargetAccuracy ? w.TargetAccuracy : null,
         RoundDeadline = TimeSpan.FromTicks(w.RoundDeadlineTicks),
         Seed = w.Seed,
+        SeedName = w.HasSeedName ? w.SeedName : null,
     };
 
     private static RoundStartWire ToWire(RoundStart m)

@@ -23,7 +23,7 @@ internal static class LocalRound
             LearningRate = (float)spec.LearningRate,
             Optimizer = spec.Optimizer == LocalOptimizer.Adam ? OptimizerSettings.Adam() : OptimizerSettings.Sgd((float)spec.Momentum),
             ProximalMu = (float)spec.ProximalMu,
-            Seed = FlSeeds.Derive(spec.Seed, spec.Name, round, worker),
+            Seed = FlSeeds.Derive(spec.Seed, spec.SeedingName, round, worker),
         });
         var delta = new float[start.Length];
         model.Parameters.DeltaFrom(start, delta);

@@ -45,6 +45,9 @@ public sealed class TotoroApp
 
     public TotoroApp Seed(int seed) => With(_spec with { Seed = seed });
 
+    /// <summary>Make <paramref name="app"/>'s random choices (see <see cref="AppSpec.SeedName"/>).</summary>
+    public TotoroApp SeedName(string app) => With(_spec with { SeedName = app });
+
     /// <summary>The validated spec; throws <see cref="AppSpecException"/> naming every bad field.</summary>
     public AppSpec Build() => _spec.Validated();
 

@@ -16,7 +16,7 @@ internal sealed class WorkerActor : ReceiveActor
     private readonly IActorRef _compute;
     private IActorRef? _trainer;
     private Dataset? _data;
-    private (string Dataset, Partitioning Partitioning, int Seed)? _dataKey;
+    private (string Dataset, Partitioning Partitioning, int Seed, string SeedingName)? _dataKey;
     private RoundStart? _start;
     private int _worker;
     private ClientUpdate? _trained;
@@ -46,11 +46,11 @@ internal sealed class WorkerActor : ReceiveActor
         _worker = train.Worker;
         _trained = null;
         var spec = train.Start.Spec;
-        if (_dataKey != (spec.Dataset, spec.Partitioning, spec.Seed))
+        if (_dataKey != (spec.Dataset, spec.Partitioning, spec.Seed, spec.SeedingName))
         {
             // A resubmitted app may partition differently; the split is computed once per run's data settings.
             _data = Partition(spec, train.Worker);
-            _dataKey = (spec.Dataset, spec.Partitioning, spec.Seed);
+            _dataKey = (spec.Dataset, spec.Partitioning, spec.Seed, spec.SeedingName);
         }
 
         if (_data is null || _data.Count == 0)
@@ -129,7 +129,7 @@ internal sealed class WorkerActor : ReceiveActor
         }
 
         var workers = _options.Topology.Workers(spec.Name).Length;
-        var parts = spec.Partitioning.Split(data.Train, workers, FlSeeds.Derive(spec.Seed, spec.Name, 0));
+        var parts = spec.Partitioning.Split(data.Train, workers, FlSeeds.Derive(spec.Seed, spec.SeedingName, 0));
         return data.Train.Subset(parts[worker]);
     }
 

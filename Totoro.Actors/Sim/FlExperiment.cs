@@ -37,6 +37,20 @@ internal enum FlAssignment
     Disjoint,
 }
 
+/// <summary>What the apps of an experiment learn (<c>sim fl --workload</c>; by name in JSON).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<FlWorkload>))]
+internal enum FlWorkload
+{
+    /// <summary>App i has seed S + i: its own partition draw, selections and batch order, so apps need different round counts.</summary>
+    Distinct,
+
+    /// <summary>
+    /// Every app makes app-00's random choices (seed S, <see cref="AppSpec.SeedName"/> app-00) on its own workers, key,
+    /// root and tree: the same job N times, so the apps train identical models and differ only in where they run.
+    /// </summary>
+    Replicated,
+}
+
 /// <summary>
 /// One <c>totoro sim fl</c> experiment: the paper's Table 3 in our simulator. For every app count, Totoro (per-app
 /// forest trees, one per fan-out) and the shared-server baseline (one star server for all apps, one per server
@@ -52,6 +66,9 @@ internal sealed record FlExperimentConfig
 
     /// <summary>Whether apps may share worker nodes (<see cref="FlAssignment"/>).</summary>
     public FlAssignment Assignment { get; init; } = FlAssignment.Shared;
+
+    /// <summary>Whether the apps are different jobs or copies of app-00 (<see cref="FlWorkload"/>).</summary>
+    public FlWorkload Workload { get; init; } = FlWorkload.Distinct;
 
     public ImmutableArray<int> FanOuts { get; init; } = [8, 16, 32];
 
@@ -195,7 +212,8 @@ internal sealed record FlExperimentConfig
         .Optimizer(LocalOptimizer.Sgd, Momentum)
         .Target(Target)
         .RoundDeadline(TimeSpan.FromHours(2))
-        .Seed(Seed + index)
+        .Seed(Workload == FlWorkload.Replicated ? Seed : Seed + index)
+        .SeedName(Workload == FlWorkload.Replicated ? AppName(0) : AppName(index))
         .Build();
 }
 

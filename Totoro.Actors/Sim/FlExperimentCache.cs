@@ -106,7 +106,7 @@ internal sealed class TrainingResultCache : ITrainingResultCache, IDisposable
 
     private static UInt128 SpecDigest(AppSpec spec) => Truncate(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join(
         "|",
-        spec.Name, spec.Model, spec.Dataset, spec.Partitioning, spec.LocalEpochs, spec.LocalSteps, spec.BatchSize,
+        spec.SeedingName, spec.Model, spec.Dataset, spec.Partitioning, spec.LocalEpochs, spec.LocalSteps, spec.BatchSize,
         spec.LearningRate.ToString("R", CultureInfo.InvariantCulture), spec.Optimizer, spec.Momentum.ToString("R", CultureInfo.InvariantCulture),
         spec.ProximalMu.ToString("R", CultureInfo.InvariantCulture), spec.Seed))));
 

@@ -12,7 +12,7 @@ internal static partial class SimFlCommand
     {
         var c = summary.Config;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"sim fl: {c.Nodes} nodes ({c.Network} network, {c.Zones} zones), {c.Model} on {c.Dataset} ({summary.Partition}), {c.WorkersPerApp} workers/app ({c.Assignment.ToString().ToLowerInvariant()}), {c.ClientsPerRound} per round, target {c.Target:P1}, seed {c.Seed}, model chunks {c.ModelChunkBytes} B, evaluation {c.Evaluation.ToString().ToLowerInvariant()}"));
+            $"sim fl: {c.Nodes} nodes ({c.Network} network, {c.Zones} zones), {c.Model} on {c.Dataset} ({summary.Partition}), {c.WorkersPerApp} workers/app ({c.Assignment.ToString().ToLowerInvariant()}, {c.Workload.ToString().ToLowerInvariant()} workload), {c.ClientsPerRound} per round, target {c.Target:P1}, seed {c.Seed}, model chunks {c.ModelChunkBytes} B, evaluation {c.Evaluation.ToString().ToLowerInvariant()}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"baseline server: {string.Join("/", c.ServerBandwidths)}× median bandwidth, {c.ServerCompute}× median compute; edge links 10/25 Mbit/s up/down, 20 GFLOP/s median"));
         var table = new Table().AddColumn("apps");

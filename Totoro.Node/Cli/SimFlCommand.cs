@@ -52,13 +52,14 @@ internal static partial class SimFlCommand
         var chunk = new Option<int>("--chunk-size") { Description = "bytes per model chunk streamed down the trees (≥ the model's size: whole models, store-and-forward)", DefaultValueFactory = _ => defaults.ModelChunkBytes };
         var evaluation = new Option<string>("--evaluation") { Description = "overlapped (the next round opens while the root evaluates the last) | inline (it waits), for both systems", DefaultValueFactory = _ => defaults.Evaluation.ToString().ToLowerInvariant() };
         var assignment = new Option<string>("--assignment") { Description = "shared (each app samples workers from all nodes; apps overlap) | disjoint (the paper's setup: every node works for at most one app; needs --nodes ≥ apps × --workers-per-app)", DefaultValueFactory = _ => defaults.Assignment.ToString().ToLowerInvariant() };
+        var workload = new Option<string>("--workload") { Description = "distinct (app i has seed + i: its own partition, selections and batches) | replicated (every app is a copy of app-00's job on its own workers, key and tree: the apps differ only in where they run)", DefaultValueFactory = _ => defaults.Workload.ToString().ToLowerInvariant() };
         var warmup = new Option<double>("--ring-warmup") { Description = "virtual seconds the rings run after the last join, before apps subscribe (table maintenance with proximity refresh)", DefaultValueFactory = _ => defaults.RingWarmup.TotalSeconds };
         var maintenance = new Option<double>("--ring-maintenance") { Description = "routing-table maintenance period in virtual seconds (totoro.ring.table-maintenance-interval; 0 = off)", DefaultValueFactory = _ => defaults.RingMaintenance.TotalSeconds };
         var fold = new Option<string>("--fold") { Description = "fixed-point[:F] (exact, F fraction bits, default 32) | float, for both systems (totoro.fl.aggregation)", DefaultValueFactory = _ => "fixed-point" };
         var childBudget = new Option<int>("--child-budget") { Description = "forest: most children a node takes on along subscribe routes over all its trees (totoro.forest.node-child-budget; 0 = no budget)", DefaultValueFactory = _ => defaults.ChildBudget };
         var solo = new Option<bool>("--solo-baseline") { Description = "also run each app of the largest app count alone on Totoro (same trees, data, selections): per-app interference" };
         var command = new Command("fl", "Totoro (per-app forest trees) vs a shared central server: time-to-target for 1–20 concurrent apps");
-        foreach (var option in new Option[] { nodes, zones, apps, fanOut, model, target, partition, workers, clients, bandwidth, compute, network, rounds, learningRate, seed, dataset, data, output, parallel, json, chunk, evaluation, assignment, warmup, maintenance, fold, childBudget, solo })
+        foreach (var option in new Option[] { nodes, zones, apps, fanOut, model, target, partition, workers, clients, bandwidth, compute, network, rounds, learningRate, seed, dataset, data, output, parallel, json, chunk, evaluation, assignment, workload, warmup, maintenance, fold, childBudget, solo })
         {
             command.Options.Add(option);
         }
@@ -74,6 +75,7 @@ internal static partial class SimFlCommand
                     Zones = parse.GetValue(zones),
                     AppCounts = ParseList(parse.GetValue(apps)!, "--apps", int.Parse),
                     Assignment = ParseAssignment(parse.GetValue(assignment)!),
+                    Workload = ParseWorkload(parse.GetValue(workload)!),
                     RingWarmup = Seconds(parse.GetValue(warmup), "--ring-warmup"),
                     RingMaintenance = Seconds(parse.GetValue(maintenance), "--ring-maintenance"),
                     FanOuts = ParseList(parse.GetValue(fanOut)!, "--fanout", int.Parse),
@@ -291,6 +293,13 @@ internal static partial class SimFlCommand
         "shared" => FlAssignment.Shared,
         "disjoint" => FlAssignment.Disjoint,
         _ => throw new FormatException($"--assignment: '{text}' is not shared or disjoint"),
+    };
+
+    private static FlWorkload ParseWorkload(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "distinct" => FlWorkload.Distinct,
+        "replicated" => FlWorkload.Replicated,
+        _ => throw new FormatException($"--workload: '{text}' is not distinct or replicated"),
     };
 
     /// <summary>A finite, non-negative number of seconds below a day (so TimeSpan cannot overflow), or a FormatException naming the option.</summary>

@@ -17,6 +17,7 @@ internal static class AppSpecFile
     [
         "name", "model", "dataset", "partitioning", "rounds", "clients-per-round", "over-selection", "local-epochs", "local-steps",
         "batch-size", "learning-rate", "optimizer", "momentum", "proximal-mu", "strategy", "target-accuracy", "round-deadline", "seed",
+        "seed-name",
     ];
 
     private static readonly ImmutableHashSet<string> StrategyKeys =
@@ -29,6 +30,7 @@ internal static class AppSpecFile
         ["ClientsPerRound"] = "clients-per-round", ["OverSelection"] = "over-selection", ["LocalEpochs"] = "local-epochs",
         ["LocalSteps"] = "local-steps", ["BatchSize"] = "batch-size", ["LearningRate"] = "learning-rate", ["Momentum"] = "momentum",
         ["ProximalMu"] = "proximal-mu", ["TargetAccuracy"] = "target-accuracy", ["RoundDeadline"] = "round-deadline", ["Strategy"] = "strategy",
+        ["SeedName"] = "seed-name",
     }.ToImmutableDictionary();
 
     /// <summary>Parses <paramref name="text"/> read from <paramref name="source"/> (the name errors cite); throws <see cref="AppSpecException"/>.</summary>
@@ -73,6 +75,7 @@ internal static class AppSpecFile
             TargetAccuracy = reader.Double("target-accuracy"),
             RoundDeadline = reader.Duration("round-deadline") ?? defaults.RoundDeadline,
             Seed = reader.Int("seed") ?? defaults.Seed,
+            SeedName = reader.Text("seed-name", null),
         };
         // A key that could not be read holds its default, so its validation error would mislead: report the read error only.
         var invalid = spec.Validate().Select(error => Place(config, source, error))

@@ -31,6 +31,7 @@ public sealed class FlSpecFileTests
               target-accuracy = 0.85
               round-deadline = 2m
               seed = 42
+              seed-name = "fmnist-lenet-v1"
             }
             """,
             "full.conf");
@@ -39,7 +40,7 @@ public sealed class FlSpecFileTests
             .Rounds(40).ClientsPerRound(20).OverSelection(1.5).LocalEpochs(2).LocalSteps(30).BatchSize(64).LearningRate(0.02)
             .Optimizer(LocalOptimizer.Adam, 0.5).FedProx(0.01)
             .Strategy(Strategy.TrimmedMean(0.1).WithServerOptimizer(ServerOptimizerKind.FedAdam, 0.05, 0.9))
-            .Target(0.85).RoundDeadline(TimeSpan.FromMinutes(2)).Seed(42).Build()));
+            .Target(0.85).RoundDeadline(TimeSpan.FromMinutes(2)).Seed(42).SeedName("fmnist-lenet-v1").Build()));
     }
 
     [Test]
@@ -55,6 +56,7 @@ public sealed class FlSpecFileTests
     [TestCase("app {\n  name = x\n  dataset = blobs\n  optimizer = rmsprop\n}", "bad.conf:4:15: app.optimizer: 'rmsprop' is not one of sgd, adam")]
     [TestCase("app {\n  name = x\n  dataset = blobs\n  learning-rate = -1\n}", "bad.conf:4:19: app.learning-rate: must be positive and finite")]
     [TestCase("app {\n  name = \"Not A Name\"\n  dataset = blobs\n}", "bad.conf:2:10: app.name:")]
+    [TestCase("app {\n  name = x\n  dataset = blobs\n  seed-name = \"Not A Name\"\n}", "bad.conf:4:15: app.seed-name: an app name when set")]
     [TestCase("app {\n  name = x\n  dataset = blobs\n  model = resnet\n}", "bad.conf:4:11: app.model: unknown model 'resnet'; known: logreg, mlp")]
     [TestCase("app {\n  name = x\n}", "bad.conf: app.dataset: required (not set in the file")]
     [TestCase("application { name = x }", "bad.conf: expected an 'app { ... }' block")]

@@ -70,6 +70,31 @@ public sealed class FlExperimentTests
     }
 
     [Test]
+    public void A_replicated_workload_runs_app_00s_job_in_every_app_and_trains_it_once()
+    {
+        var config = Tiny with
+        {
+            Target = 1.0, AppCounts = [3], WorkersPerApp = 12, Assignment = FlAssignment.Disjoint, Workload = FlWorkload.Replicated,
+        };
+        var plan = FlExperimentPlan.Create(config);
+        Assert.That(plan.Specs.Select(s => s.Name), Is.Unique, "own names, so own keys, roots and trees");
+        Assert.That(plan.Specs.Select(s => (s.Seed, s.SeedingName)).Distinct(), Is.EqualTo(new[] { (config.Seed, "app-00") }));
+        Assert.That((Tiny.Spec(1).Seed, Tiny.Spec(1).SeedingName), Is.EqualTo((Tiny.Seed + 1, "app-01")), "distinct: each app its own draws");
+
+        var result = FlExperiment.Run(config, SimFlCommand.Synthetic, _ => { }, _ => { }, parallelism: 1);
+        foreach (var run in result.Runs)
+        {
+            var invited = run.AppResults.Select(a => a.Invited).ToArray();
+            Assert.That(invited[1], Is.EqualTo(invited[0]), run.System);
+            Assert.That(invited[2], Is.EqualTo(invited[0]), run.System);
+        }
+
+        // Same job on other nodes: one app's rounds are trained, every other app's and system's are answered from the cache.
+        Assert.That(result.Cache.TrainMisses, Is.EqualTo(config.Rounds * config.ClientsPerRound));
+        Assert.That(result.Cache.TrainHits, Is.EqualTo(((3 * 2) - 1) * config.Rounds * config.ClientsPerRound));
+    }
+
+    [Test]
     public void With_the_exact_fold_totoro_and_the_server_train_bit_identical_models_every_round()
     {
         // Every round of the budget runs (target 1.0) with all 16 workers, so Totoro's tree folds in several levels.

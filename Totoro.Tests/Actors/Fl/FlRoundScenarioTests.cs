@@ -147,6 +147,29 @@ public sealed class FlRoundScenarioTests
     }
 
     [Test]
+    public void An_app_with_another_apps_seed_name_makes_its_choices_and_trains_its_model()
+    {
+        var nodes = FlTestBed.Addresses(9);
+        var bed = FlTestBed.Create(9, seed: 12, new StarTopology(nodes[0], nodes.Skip(1)));
+        TotoroApp App(string name) => FlTestBed.App(name).Rounds(3).ClientsPerRound(3).OverSelection(1).Partition(Partitioning.Dirichlet(0.5));
+
+        var original = FlTestBed.Reports(Completed(bed, bed.Submit(1, App("a").Build())));
+        var copy = FlTestBed.Reports(Completed(bed, bed.Submit(2, App("b").SeedName("a").Build())));
+        var other = FlTestBed.Reports(Completed(bed, bed.Submit(3, App("c").Build())));
+
+        static string[] Choices(IReadOnlyList<RoundReport> reports) =>
+            [.. reports.Select(r => $"{string.Join(',', r.Invited)} {r.Accuracy:R} {r.Loss:R}")];
+        Assert.That(Choices(copy), Is.EqualTo(Choices(original)), "same selections, partitions and batches: the same model");
+        Assert.That(other.Select(r => string.Join(',', r.Invited)), Is.Not.EqualTo(original.Select(r => string.Join(',', r.Invited))));
+    }
+
+    private static AppHandle Completed(FlTestBed bed, AppHandle handle)
+    {
+        bed.Run(handle);
+        return handle;
+    }
+
+    [Test]
     public void Stale_and_duplicate_messages_reaching_the_root_are_dropped_and_reported()
     {
         var nodes = FlTestBed.Addresses(6);

@@ -55,6 +55,7 @@ public sealed class FlSerializersTests
         yield return Case("fl.drop-replica.v1", new DropReplica("app", 77));
         yield return Case("fl.round-cancel.v1", new RoundCancel("app", 77, 5));
         yield return Case("fl.app-ended.v1", new AppEnded("app", 77));
+        yield return Case("fl.submit-app.v1", new SubmitApp(Spec with { SeedName = "other-app" }, System.Resolve("totoro://totoro@node-1:2552/user/client")));
         yield return Case("fl.app-status.v1", new AppStatus("app", false, Node.ToString(), 77, 9, "done", 50, 0.85, 10, 0, 0, 30, "forest", TimeSpan.FromSeconds(40),
             new RoundReport("app", 9, 0.86, 0.4, 0.5, 10, [1, 2], 0, 1, 10, 20, TimeSpan.FromSeconds(39), TimeSpan.Zero),
             new AppResult("app", AppOutcome.TargetReached, 9, 0.86, TimeSpan.FromSeconds(40), null)));
