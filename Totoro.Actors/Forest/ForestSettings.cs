@@ -39,12 +39,13 @@ internal sealed record ForestSettings(
         NodeChildBudget: DefaultNodeChildBudget);
 
     /// <summary>
-    /// The product default of <see cref="NodeChildBudget"/> (<c>totoro.forest.node-child-budget</c>): 8. It counts other
+    /// The product default of <see cref="NodeChildBudget"/> (<c>totoro.forest.node-child-budget</c>): 2. It counts other
     /// trees' children only; the first version counted every tree, and then a single 1,000-member tree on 10⁴ nodes
     /// (cap 32) got one level deeper than its bound (depth 6 > 5), so it was off (docs/benchmarks.md, "sim fl: cross-tree
-    /// load budget").
+    /// load budget"). It was 8 from session 6 to 10; 2 shares fewer forwarders between trees at the same speedups
+    /// (docs/benchmarks.md, "The cross-tree child budget at 2", session 10).
     /// </summary>
-    public const int DefaultNodeChildBudget = 8;
+    public const int DefaultNodeChildBudget = 2;
 
     /// <summary>Throws naming the offending key when a value is out of range.</summary>
     public ForestSettings Validated()

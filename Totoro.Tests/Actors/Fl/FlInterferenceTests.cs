@@ -55,7 +55,9 @@ public sealed class FlInterferenceTests
         // App 0 alone is the 1-app run: same tree, data, selections and submitting node, so the same time.
         var single = result.Runs.Single(r => r.FanOut == 4 && r.Apps == 1).AppResults.Single();
         Assert.That(interference.PerApp[0].AloneSeconds, Is.EqualTo(single.TimeToTargetSeconds));
-        Assert.That(interference.PerApp.All(a => a.Ratio >= 1 - 1e-9), Is.True, "another app never makes one faster here");
+        // The ratio is among ÷ alone. It is not always ≥ 1: the network's jitter is one seeded stream, so another app's
+        // messages shift every later draw, and in this 50 ms synthetic run one app finishes 1 % sooner among two.
+        Assert.That(interference.PerApp.Select(a => a.Ratio), Is.EqualTo(interference.PerApp.Select(a => a.AmongSeconds / a.AloneSeconds)).Within(1e-12));
         Assert.That(FlExperiment.Run(config with { SoloBaseline = false }, SimFlCommand.Synthetic, _ => { }, _ => { }).Interference, Is.Empty);
     }
 }
