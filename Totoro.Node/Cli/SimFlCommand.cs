@@ -6,8 +6,8 @@ using Spectre.Console;
 using Totoro.Actors.Fl;
 using Totoro.Actors.Sim;
 using Totoro.Ml.Aggregation;
-using Totoro.Ml.Models;
 using Totoro.Ml.Data;
+using Totoro.Ml.Models;
 
 namespace Totoro.Node.Cli;
 
