@@ -62,6 +62,7 @@ internal sealed class CoordinatorActor : ReceiveActor
         Receive<AggregateDone>(OnAggregateDone);
         Receive<Aggregated>(OnAggregated);
         Receive<EvaluateDone>(done => _compute.Tell(new Charge(done.Flops, new Evaluated(done), Self), Self));
+        Receive<EvaluateFailed>(failed => Finish(_state.Failed(), $"the evaluation of round {failed.Round} failed: {failed.Error}", _state.InFlight));
         Receive<Evaluated>(OnEvaluated);
         Receive<CancelApp>(_ => Finish(_state.Cancelled(), null, _state.InFlight));
         Receive<QueryApp>(_ => Sender!.Tell(Status(), Self));

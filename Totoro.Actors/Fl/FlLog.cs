@@ -35,6 +35,9 @@ internal static partial class FlLog
     [LoggerMessage(4009, LogLevel.Warning, "App {App}: its root {Root} left; resuming here from the checkpoint of round {Round}")]
     public static partial void TakingOver(ILogger logger, string app, string root, long round);
 
+    [LoggerMessage(4011, LogLevel.Error, "App {App} round {Round}: {Job} failed: {Error}")]
+    public static partial void JobFailed(ILogger logger, string app, long round, string job, string error);
+
     [LoggerMessage(4010, LogLevel.Debug, "App {App} run {Run}: tree role stopped ({Why})")]
     public static partial void RoleStopped(ILogger logger, string app, long run, string why);
 }

@@ -164,6 +164,9 @@ internal sealed record EvaluateJob(AppSpec Spec, long Round, GlobalModel Model, 
 /// <summary>Trainer → coordinator: test accuracy and loss, and the FLOPs spent.</summary>
 internal sealed record EvaluateDone(long Round, double Accuracy, double Loss, double Flops) : ILocalMessage;
 
+/// <summary>Trainer → coordinator: the evaluation of round <paramref name="Round"/> threw; the app fails with <paramref name="Error"/>.</summary>
+internal sealed record EvaluateFailed(long Round, string Error) : ILocalMessage;
+
 /// <summary>Coordinator → its trainer: apply the rule to the round's folded partial or relayed updates.</summary>
 internal sealed record AggregateJob(long Round, IAggregationRule Rule, ModelShape Shape, PartialAggregate? Folded, ImmutableArray<ClientUpdate> Relayed) : ILocalMessage;
 

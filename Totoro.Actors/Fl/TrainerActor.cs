@@ -41,6 +41,63 @@ internal sealed class TrainerActor : ReceiveActor
 
     private void OnTrain(TrainJob job)
     {
+        try
+        {
+            Train(job);
+        }
+        catch (Exception error) when (error is not OutOfMemoryException)
+        {
+            // A job that throws would otherwise restart this actor and lose its reply: the worker declines the round.
+            FlLog.JobFailed(Log, job.Spec.Name, job.Round, "local training", error.Message);
+            Sender!.Tell(new TrainDone(job.Round, null, 0), Self);
+        }
+    }
+
+    private void OnEvaluate(EvaluateJob job)
+    {
+        try
+        {
+            Evaluate(job, Sender!);
+        }
+        catch (Exception error) when (error is not OutOfMemoryException)
+        {
+            FlLog.JobFailed(Log, job.Spec.Name, job.Round, "evaluation", error.Message);
+            Sender!.Tell(new EvaluateFailed(job.Round, error.Message), Self);
+        }
+    }
+
+    private void OnFold(FoldJob job)
+    {
+        try
+        {
+            Fold(job);
+        }
+        catch (Exception error) when (error is not OutOfMemoryException)
+        {
+            // The subtree's fold is lost; the parent closes the round with what the others sent.
+            FlLog.JobFailed(Log, "?", job.Collected.Round, "fold", error.Message);
+            Sender!.Tell(new FoldDone(job.Collected.Round, null, 0), Self);
+        }
+    }
+
+    private void OnAggregate(AggregateJob job)
+    {
+        try
+        {
+            Aggregate(job);
+        }
+        catch (Exception error) when (error is not OutOfMemoryException)
+        {
+            FlLog.JobFailed(Log, "?", job.Round, "aggregation", error.Message);
+            Sender!.Tell(new AggregateDone(job.Round, Failure(error.Message), 0), Self);
+        }
+    }
+
+    private static AggregationResult Failure(string error) =>
+        new(ReadOnlyMemory<float>.Empty, 0, 0, System.Collections.Immutable.ImmutableSortedDictionary<string, double>.Empty, [], error);
+
+    private void Train(TrainJob job)
+    {
         (ClientUpdate? Update, double Flops) Train()
         {
             var model = ModelFor(job.Spec, job.Data.Shape, job.Data.Classes);
@@ -58,10 +115,10 @@ internal sealed class TrainerActor : ReceiveActor
         Sender!.Tell(new TrainDone(job.Round, update, flops), Self);
     }
 
-    private void OnEvaluate(EvaluateJob job)
+    private void Evaluate(EvaluateJob job, IActorRef requester)
     {
         var (accuracy, loss, flops) = _cache is null ? Evaluate(job) : _cache.Evaluate(job.Spec, job.Model, job.Test, () => Evaluate(job));
-        Sender!.Tell(new EvaluateDone(job.Round, accuracy, loss, flops), Self);
+        requester.Tell(new EvaluateDone(job.Round, accuracy, loss, flops), Self);
     }
 
     private (double Accuracy, double Loss, double Flops) Evaluate(EvaluateJob job)
@@ -74,7 +131,7 @@ internal sealed class TrainerActor : ReceiveActor
         return (eval.Accuracy, eval.Loss, model.FlopsPerSample / 3.0 * job.Test.Count);
     }
 
-    private void OnFold(FoldJob job)
+    private void Fold(FoldJob job)
     {
         var collected = job.Collected;
         // Folding costs about two operations per coordinate per input (a multiply-add into float64 sums, or a
@@ -83,7 +140,7 @@ internal sealed class TrainerActor : ReceiveActor
         Sender!.Tell(new FoldDone(collected.Round, collected.Fold(job.Rule, job.Shape, job.Limits), flops), Self);
     }
 
-    private void OnAggregate(AggregateJob job)
+    private void Aggregate(AggregateJob job)
     {
         var result = job.Folded is { } folded && job.Rule is IFoldableRule foldable ? foldable.Finish(folded, job.Round)
             : !job.Relayed.IsEmpty ? job.Rule.Aggregate(job.Shape, job.Relayed, job.Round)

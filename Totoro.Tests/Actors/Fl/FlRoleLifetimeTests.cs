@@ -114,6 +114,44 @@ public sealed class FlRoleLifetimeTests
         Assert.That(FlTestBed.App("app").Model("mlp:64-32").Build().Model, Is.EqualTo("mlp:64-32"));
     }
 
+    [Test]
+    public void An_evaluation_that_throws_fails_the_app_with_the_reason()
+    {
+        var nodes = FlTestBed.Addresses(5);
+        var bed = FlTestBed.Create(5, seed: 8, new StarTopology(nodes[0], nodes.Skip(1)), cache: new FaultyJobs(failEvaluation: true));
+        var result = bed.Run(bed.Submit(1, FlTestBed.App("app").Rounds(3).ClientsPerRound(4).OverSelection(1).Build()));
+
+        Assert.That(result.Outcome, Is.EqualTo(AppOutcome.Failed));
+        Assert.That(result.Error, Is.EqualTo("the evaluation of round 1 failed: injected fault"));
+    }
+
+    [Test]
+    public void A_local_training_that_throws_is_a_declined_update_and_the_round_goes_on()
+    {
+        var nodes = FlTestBed.Addresses(5);
+        var bed = FlTestBed.Create(5, seed: 9, new StarTopology(nodes[0], nodes.Skip(1)), cache: new FaultyJobs(failWorker: 2));
+        var handle = bed.Submit(1, FlTestBed.App("app").Rounds(2).ClientsPerRound(4).OverSelection(1).Build());
+        var result = bed.Run(handle);
+
+        Assert.That(result.Outcome, Is.EqualTo(AppOutcome.BudgetExhausted));
+        var reports = FlTestBed.Reports(handle);
+        Assert.That(reports.Select(r => r.Participants), Is.EqualTo(new[] { 3, 3 }), "worker 2's round is lost, the others' count");
+        Assert.That(reports[^1].VirtualTime, Is.LessThan(TimeSpan.FromSeconds(10)), "the worker declines at once instead of leaving its round to the 60 s deadline");
+    }
+
+    /// <summary>Passes every job through, except the ones it is told to break (throwing as a bug would).</summary>
+    private sealed class FaultyJobs(bool failEvaluation = false, int failWorker = -1) : Totoro.Actors.Sim.ITrainingResultCache
+    {
+        public (Totoro.Ml.Aggregation.ClientUpdate? Update, double Flops) Train(
+            AppSpec spec, long round, int worker, GlobalModel global, Totoro.Ml.Data.Dataset data,
+            Func<(Totoro.Ml.Aggregation.ClientUpdate? Update, double Flops)> train) =>
+            worker == failWorker ? throw new InvalidOperationException("injected fault") : train();
+
+        public (double Accuracy, double Loss, double Flops) Evaluate(
+            AppSpec spec, GlobalModel model, Totoro.Ml.Data.Dataset test, Func<(double Accuracy, double Loss, double Flops)> evaluate) =>
+            failEvaluation ? throw new InvalidOperationException("injected fault") : evaluate();
+    }
+
     private static List<int> NodesWithTreeRole(FlTestBed bed, string app)
     {
         var found = new List<int>();

@@ -41,11 +41,12 @@ internal sealed class FlTestBed
         ILinkModel? linkModel = null,
         Func<int, double?>? deviceFlops = null,
         bool passByReference = false,
-        FlSettings? settings = null)
+        FlSettings? settings = null,
+        Totoro.Actors.Sim.ITrainingResultCache? cache = null)
     {
         var scenario = Scenario.Create(nodes, seed, linkModel, serializeAll: true, passByReference: passByReference, serialization: Registry);
         var engines = Enumerable.Range(0, nodes)
-            .Select(i => FlEngine.Start(scenario[i], new FlNodeOptions(topology, Catalog, settings ?? FlSettings.Default, deviceFlops?.Invoke(i))))
+            .Select(i => FlEngine.Start(scenario[i], new FlNodeOptions(topology, Catalog, settings ?? FlSettings.Default, deviceFlops?.Invoke(i)) { Cache = cache }))
             .ToArray();
         scenario.RunUntilIdle();
         return new FlTestBed(scenario, topology, engines);
