@@ -4,8 +4,9 @@ using Totoro.Kernel;
 namespace Totoro.Tests.Actors.Fl;
 
 /// <summary>
-/// What is left on the nodes after an app ends: tree roles stop (the root's end notice, or their idle timeout when
-/// no notice comes), and the root remembers how the app ended for status queries from any node.
+/// How an app ends and what it leaves on the nodes: tree roles stop (the root's end notice, or their idle timeout when
+/// no notice comes), the root remembers how the app ended for status queries from any node, and a model that does not
+/// fit or a trainer job that throws ends in a reason or a declined update instead of a hang.
 /// </summary>
 [TestFixture]
 public sealed class FlRoleLifetimeTests
