@@ -80,15 +80,10 @@ internal sealed class CoordinatorActor : ReceiveActor
         }
 
         _test = data.Test;
-        Model model;
-        try
-        {
-            model = ModelFactory.Create(_spec.Model, _spec.Seed, data.Train.Shape, data.Train.Classes);
-        }
-        catch (ArgumentException e)
+        if (!ModelFactory.TryCreate(_spec.Model, _spec.Seed, data.Train.Shape, data.Train.Classes, out var model, out var unfit))
         {
             // A model name that parses but does not fit the data (LeNet-5 on plain features): the app fails, with why.
-            Finish(_state.Failed(), $"model '{_spec.Model}' cannot be built for data set '{_spec.Dataset}' ({data.Train.Shape}, {data.Train.Classes} classes): {e.Message}", null);
+            Finish(_state.Failed(), $"model '{_spec.Model}' cannot be built for data set '{_spec.Dataset}' ({data.Train.Shape}, {data.Train.Classes} classes): {unfit}", null);
             return;
         }
 

@@ -115,9 +115,9 @@ internal sealed class FlHostActor : ReceiveActor
         }
 
         _roleRuns.Remove(app);
-        FlLog.RoleStopped(Log, app, run, notice is null ? "idle" : "app ended");
         if (Context.Child(FlPaths.Aggregator(app)) is { } role)
         {
+            FlLog.RoleStopped(Log, app, run, notice is null ? "idle" : "app ended");
             _retiring.Add(app);
             Context.Watch(role);
             role.Tell(new RetireRole(notice), Self);

@@ -29,74 +29,42 @@ internal sealed class TrainerActor : ReceiveActor
     public TrainerActor(Totoro.Actors.Sim.ITrainingResultCache? cache)
     {
         _cache = cache;
-        Receive<TrainJob>(OnTrain);
-        Receive<EvaluateJob>(OnEvaluate);
-        Receive<FoldJob>(OnFold);
-        Receive<AggregateJob>(OnAggregate);
+        // A failed training is a declined update; a failed fold sends no partial for the subtree (the parent closes the
+        // round with what the others sent); a failed aggregation is a failed aggregation; a failed evaluation fails the app.
+        Receive<TrainJob>(job => Answer(job.Spec.Name, job.Round, "local training", () => Train(job), _ => new TrainDone(job.Round, null, 0)));
+        Receive<EvaluateJob>(job => Answer(job.Spec.Name, job.Round, "evaluation", () => Evaluate(job), error => new EvaluateFailed(job.Round, error)));
+        Receive<FoldJob>(job => Answer("?", job.Collected.Round, "fold", () => Fold(job), _ => new FoldDone(job.Collected.Round, null, 0)));
+        Receive<AggregateJob>(job => Answer("?", job.Round, "aggregation", () => Aggregate(job), error => new AggregateDone(job.Round, Failure(error), 0)));
     }
 
     public static ulong ArchitectureKey(Model model) => ulong.Parse(model.ArchitectureId, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
 
     protected override void PostStop() => _model?.ReleaseWorkspace();
 
-    private void OnTrain(TrainJob job)
+    /// <summary>
+    /// Runs a job and answers its sender. A job that throws would otherwise restart this actor and lose the reply, and
+    /// its role would wait for ever (or until a deadline): it is answered with <paramref name="failed"/> instead, and logged.
+    /// </summary>
+    private void Answer(string app, long round, string job, Func<object> work, Func<string, object> failed)
     {
+        object reply;
         try
         {
-            Train(job);
+            reply = work();
         }
         catch (Exception error) when (error is not OutOfMemoryException)
         {
-            // A job that throws would otherwise restart this actor and lose its reply: the worker declines the round.
-            FlLog.JobFailed(Log, job.Spec.Name, job.Round, "local training", error.Message);
-            Sender!.Tell(new TrainDone(job.Round, null, 0), Self);
+            FlLog.JobFailed(Log, app, round, job, error.Message);
+            reply = failed(error.Message);
         }
-    }
 
-    private void OnEvaluate(EvaluateJob job)
-    {
-        try
-        {
-            Evaluate(job, Sender!);
-        }
-        catch (Exception error) when (error is not OutOfMemoryException)
-        {
-            FlLog.JobFailed(Log, job.Spec.Name, job.Round, "evaluation", error.Message);
-            Sender!.Tell(new EvaluateFailed(job.Round, error.Message), Self);
-        }
-    }
-
-    private void OnFold(FoldJob job)
-    {
-        try
-        {
-            Fold(job);
-        }
-        catch (Exception error) when (error is not OutOfMemoryException)
-        {
-            // The subtree's fold is lost; the parent closes the round with what the others sent.
-            FlLog.JobFailed(Log, "?", job.Collected.Round, "fold", error.Message);
-            Sender!.Tell(new FoldDone(job.Collected.Round, null, 0), Self);
-        }
-    }
-
-    private void OnAggregate(AggregateJob job)
-    {
-        try
-        {
-            Aggregate(job);
-        }
-        catch (Exception error) when (error is not OutOfMemoryException)
-        {
-            FlLog.JobFailed(Log, "?", job.Round, "aggregation", error.Message);
-            Sender!.Tell(new AggregateDone(job.Round, Failure(error.Message), 0), Self);
-        }
+        Sender!.Tell(reply, Self);
     }
 
     private static AggregationResult Failure(string error) =>
         new(ReadOnlyMemory<float>.Empty, 0, 0, System.Collections.Immutable.ImmutableSortedDictionary<string, double>.Empty, [], error);
 
-    private void Train(TrainJob job)
+    private TrainDone Train(TrainJob job)
     {
         (ClientUpdate? Update, double Flops) Train()
         {
@@ -112,16 +80,16 @@ internal sealed class TrainerActor : ReceiveActor
         }
 
         var (update, flops) = _cache is null ? Train() : _cache.Train(job.Spec, job.Round, job.Worker, job.Model, job.Data, Train);
-        Sender!.Tell(new TrainDone(job.Round, update, flops), Self);
+        return new TrainDone(job.Round, update, flops);
     }
 
-    private void Evaluate(EvaluateJob job, IActorRef requester)
+    private EvaluateDone Evaluate(EvaluateJob job)
     {
-        var (accuracy, loss, flops) = _cache is null ? Evaluate(job) : _cache.Evaluate(job.Spec, job.Model, job.Test, () => Evaluate(job));
-        requester.Tell(new EvaluateDone(job.Round, accuracy, loss, flops), Self);
+        var (accuracy, loss, flops) = _cache is null ? Measure(job) : _cache.Evaluate(job.Spec, job.Model, job.Test, () => Measure(job));
+        return new EvaluateDone(job.Round, accuracy, loss, flops);
     }
 
-    private (double Accuracy, double Loss, double Flops) Evaluate(EvaluateJob job)
+    private (double Accuracy, double Loss, double Flops) Measure(EvaluateJob job)
     {
         var model = ModelFor(job.Spec, job.Test.Shape, job.Test.Classes);
         model.Parameters.Set(job.Model.Parameters.Span);
@@ -131,23 +99,23 @@ internal sealed class TrainerActor : ReceiveActor
         return (eval.Accuracy, eval.Loss, model.FlopsPerSample / 3.0 * job.Test.Count);
     }
 
-    private void Fold(FoldJob job)
+    private FoldDone Fold(FoldJob job)
     {
         var collected = job.Collected;
         // Folding costs about two operations per coordinate per input (a multiply-add into float64 sums, or a
         // multiply-round into int64 and an integer add).
         var flops = 2.0 * (collected.Parts.Count + collected.Updates.Count) * job.Shape.ElementCount;
-        Sender!.Tell(new FoldDone(collected.Round, collected.Fold(job.Rule, job.Shape, job.Limits), flops), Self);
+        return new FoldDone(collected.Round, collected.Fold(job.Rule, job.Shape, job.Limits), flops);
     }
 
-    private void Aggregate(AggregateJob job)
+    private AggregateDone Aggregate(AggregateJob job)
     {
         var result = job.Folded is { } folded && job.Rule is IFoldableRule foldable ? foldable.Finish(folded, job.Round)
             : !job.Relayed.IsEmpty ? job.Rule.Aggregate(job.Shape, job.Relayed, job.Round)
             : null;
         // Finishing a fold is one pass; a robust rule works over all n updates (a selection per coordinate).
         var flops = job.Rule.IsFoldable ? 2.0 * job.Shape.ElementCount : 8.0 * job.Relayed.Length * job.Shape.ElementCount;
-        Sender!.Tell(new AggregateDone(job.Round, result, flops), Self);
+        return new AggregateDone(job.Round, result, flops);
     }
 
     private Model ModelFor(AppSpec spec, Totoro.Ml.Tensors.TensorShape shape, int classes)

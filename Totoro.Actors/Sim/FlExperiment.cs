@@ -184,7 +184,11 @@ internal sealed record FlExperimentConfig
         Check(
             ModelChunkBytes is >= FlSettings.MinModelChunkBytes and <= FlSettings.MaxModelChunkBytes,
             $"--chunk-size must be in [{FlSettings.MinModelChunkBytes}, {FlSettings.MaxModelChunkBytes}] bytes");
-        Check(ModelFactory.NameError(Model) is null, "--model: " + ModelFactory.NameError(Model));
+        if (ModelFactory.NameError(Model) is { } unknown)
+        {
+            errors.Add("--model: " + unknown);
+        }
+
         if (errors.Count == 0)
         {
             errors.AddRange(Spec(0).Validate().Select(e => "app: " + e));

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Totoro.Ml.Kernels;
 using Totoro.Ml.Tensors;
@@ -38,9 +39,33 @@ public static class ModelFactory
         }
         catch (ArgumentException e)
         {
-            return e.Message.Replace(" (Parameter 'name')", "", StringComparison.Ordinal);
+            return Why(e);
         }
     }
+
+    /// <summary>
+    /// Builds <paramref name="name"/> for samples of <paramref name="input"/>'s shape and <paramref name="classes"/>
+    /// classes; false, with why, when the name is unknown or the model does not fit that input (LeNet-5 on plain features).
+    /// </summary>
+    public static bool TryCreate(string name, int seed, TensorShape input, int classes, [NotNullWhen(true)] out Model? model, [NotNullWhen(false)] out string? error)
+    {
+        try
+        {
+            model = Create(name, seed, input, classes);
+            error = null;
+            return true;
+        }
+        catch (ArgumentException e)
+        {
+            model = null;
+            error = Why(e);
+            return false;
+        }
+    }
+
+    /// <summary>The message without the " (Parameter 'x')" the runtime appends: the C# parameter is noise to a user.</summary>
+    private static string Why(ArgumentException e) =>
+        e.ParamName is { } parameter ? e.Message.Replace($" (Parameter '{parameter}')", "", StringComparison.Ordinal) : e.Message;
 
     public static ModelSpec Spec(string name, TensorShape input, int classes)
     {

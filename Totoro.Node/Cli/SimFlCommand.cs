@@ -122,7 +122,7 @@ internal static partial class SimFlCommand
                 return 3;
             }
 
-            if (catalog.TryGet(config.Dataset, out var pool) && ModelBuildError(config.Model, pool.Train) is { } unfit)
+            if (catalog.TryGet(config.Dataset, out var pool) && !ModelFactory.TryCreate(config.Model, 0, pool.Train.Shape, pool.Train.Classes, out _, out var unfit))
             {
                 Console.Error.WriteLine($"sim fl: --model: '{config.Model}' cannot be built for --dataset {config.Dataset}: {unfit}");
                 return 2;
@@ -153,20 +153,6 @@ internal static partial class SimFlCommand
             return summary.Runs.All(r => r.TotalTimeToTargetSeconds is not null) ? 0 : 1;
         });
         return command;
-    }
-
-    /// <summary>Why <paramref name="model"/> cannot take <paramref name="train"/>'s samples (null when it can).</summary>
-    private static string? ModelBuildError(string model, SampleStore train)
-    {
-        try
-        {
-            ModelFactory.Create(model, 0, train.Shape, train.Classes);
-            return null;
-        }
-        catch (ArgumentException error)
-        {
-            return error.Message;
-        }
     }
 
     internal static SimFlSummary Run(FlExperimentConfig config, FlDataCatalog catalog, TextWriter log, bool useBar, int parallelism = 1)
