@@ -194,6 +194,45 @@ internal sealed partial record ForestState
     /// </summary>
     private bool AtChildBudget(TopicId topic) => Settings.NodeChildBudget > 0 && OtherTreesLoad(topic) >= Settings.NodeChildBudget;
 
+    /// <summary>
+    /// When this node is the scope root (root or zone head) of <paramref name="tree"/> and also of a tree that comes first
+    /// (<see cref="RootsFirst"/>), and already keeps <see cref="ForestSettings.NodeChildBudget"/> <see cref="Counted"/>
+    /// children in <paramref name="tree"/>: those children, to push a counted newcomer down to. Otherwise null.
+    /// </summary>
+    /// <remarks>
+    /// A node is the scope root of a tree by hashing, so two trees' roots can fall on one node (with 20 apps on 4 zones,
+    /// a few nodes in 2,000). Each must accept every subscribe that reaches it, and without this the node would keep the
+    /// fan-out cap in both and carry twice a root's uplink load. The second tree instead keeps the budget's worth of
+    /// children and grows one level deeper below them. Zone heads of other zones are always adopted: a tree has at most
+    /// one per zone, and pushing them down would chain zones.
+    /// </remarks>
+    private ImmutableArray<ChildInfo>? SecondaryRootChildren(TreeTopology tree)
+    {
+        if (Settings.NodeChildBudget == 0 || !tree.IsScopeRoot || !Trees.Values.Any(other => other.Topic != tree.Topic && other.IsScopeRoot && RootsFirst(other, tree)))
+        {
+            return null;
+        }
+
+        var counted = tree.Children.Where(child => Counted(tree, child.Zone)).ToImmutableArray();
+        return counted.Length >= Settings.NodeChildBudget ? counted : null;
+    }
+
+    /// <summary>
+    /// Whether a child of <paramref name="zone"/> counts against a second tree's budget at this scope root: members of
+    /// this node's zone and of the tree's home zone do; zone heads of the other zones (at most one per zone) do not.
+    /// </summary>
+    private bool Counted(TreeTopology tree, int zone) => zone == Zone || zone == tree.HomeZone;
+
+    /// <summary>
+    /// Which of two trees this node is the scope root of keeps the full fan-out: a home root before a zone head, then the
+    /// tree with more children (the one that grew first keeps growing), then the lower key. A total order, so exactly one
+    /// of the node's scope-root trees is first.
+    /// </summary>
+    private static bool RootsFirst(TreeTopology left, TreeTopology right) =>
+        left.IsHomeRoot != right.IsHomeRoot ? left.IsHomeRoot
+        : left.Children.Length != right.Children.Length ? left.Children.Length > right.Children.Length
+        : left.Topic.Key.Value < right.Topic.Key.Value;
+
     /// <summary>The ring delivered a routed forest message here: this node is the closest to the key in its ring.</summary>
     public ForestStep OnDeliver(RouteContext context, TimeSpan now)
     {
@@ -489,15 +528,35 @@ internal sealed partial record ForestState
         var loaded = pushedDown && !tree.IsScopeRoot && !tree.Children.IsEmpty && AtChildBudget(tree.Topic);
         if (index < 0 && (tree.Children.Length >= Settings.FanOutCap || loaded))
         {
-            var target = PushDownChooser.Choose(Self, tree.Topic, subscriber, tree.Children);
-            effects.Add(new SendToPeer(target.Handle.Address, new PushDown(tree.Topic, request)));
-            return tree;
+            return PushDownTo(SameZoneFirst(tree.Children, request.SubscriberZone), tree, request, effects);
+        }
+
+        if (index < 0 && Counted(tree, request.SubscriberZone) && SecondaryRootChildren(tree) is { } counted)
+        {
+            return PushDownTo(SameZoneFirst(counted, request.SubscriberZone), tree, request, effects);
         }
 
         var info = new ChildInfo(subscriber, request.SubscriberZone, Math.Max(1, request.SubtreeSize));
         var children = index < 0 ? tree.Children.Add(info) : tree.Children.SetItem(index, info);
         effects.Add(new SendToPeer(subscriber.Address, new SubscribeAccepted(tree.Topic, Self, Zone, tree.Path.Add(Self.Id))));
         return tree with { Children = children };
+    }
+
+    private TreeTopology PushDownTo(ImmutableArray<ChildInfo> candidates, TreeTopology tree, SubscribeRequest request, ImmutableArray<ForestEffect>.Builder effects)
+    {
+        var target = PushDownChooser.Choose(Self, tree.Topic, request.Subscriber, candidates);
+        effects.Add(new SendToPeer(target.Handle.Address, new PushDown(tree.Topic, request)));
+        return tree;
+    }
+
+    /// <summary>
+    /// The children of the newcomer's zone when there are any, else all: push-down keeps a subscriber in its own zone's
+    /// part of the tree (a home-zone member pushed below another zone's head would cross zones twice per round).
+    /// </summary>
+    private static ImmutableArray<ChildInfo> SameZoneFirst(ImmutableArray<ChildInfo> children, int zone)
+    {
+        var same = children.Where(child => child.Zone == zone).ToImmutableArray();
+        return same.IsEmpty ? children : same;
     }
 
     private TreeTopology RemoveChild(TreeTopology tree, NodeId child, ImmutableArray<ForestEffect>.Builder effects)
