@@ -528,12 +528,12 @@ internal sealed partial record ForestState
         var loaded = pushedDown && !tree.IsScopeRoot && !tree.Children.IsEmpty && AtChildBudget(tree.Topic);
         if (index < 0 && (tree.Children.Length >= Settings.FanOutCap || loaded))
         {
-            return PushDownTo(SameZoneFirst(tree.Children, request.SubscriberZone), tree, request, effects);
+            return PushDownTo(tree.Children, tree, request, effects);
         }
 
         if (index < 0 && Counted(tree, request.SubscriberZone) && SecondaryRootChildren(tree) is { } counted)
         {
-            return PushDownTo(SameZoneFirst(counted, request.SubscriberZone), tree, request, effects);
+            return PushDownTo(counted, tree, request, effects);
         }
 
         var info = new ChildInfo(subscriber, request.SubscriberZone, Math.Max(1, request.SubtreeSize));
@@ -547,16 +547,6 @@ internal sealed partial record ForestState
         var target = PushDownChooser.Choose(Self, tree.Topic, request.Subscriber, candidates);
         effects.Add(new SendToPeer(target.Handle.Address, new PushDown(tree.Topic, request)));
         return tree;
-    }
-
-    /// <summary>
-    /// The children of the newcomer's zone when there are any, else all: push-down keeps a subscriber in its own zone's
-    /// part of the tree (a home-zone member pushed below another zone's head would cross zones twice per round).
-    /// </summary>
-    private static ImmutableArray<ChildInfo> SameZoneFirst(ImmutableArray<ChildInfo> children, int zone)
-    {
-        var same = children.Where(child => child.Zone == zone).ToImmutableArray();
-        return same.IsEmpty ? children : same;
     }
 
     private TreeTopology RemoveChild(TreeTopology tree, NodeId child, ImmutableArray<ForestEffect>.Builder effects)

@@ -233,6 +233,13 @@ public class ForestChildBudgetTests
         Assert.That(late.Effects.OfType<SendToPeer>().Single().Message, Is.TypeOf<PushDown>(), "the zone head keeps what it has and pushes down");
         Assert.That(late.State.Describe(Other)!.FanOut, Is.EqualTo(4));
 
+        // A member of Other's home zone that a full home-tree node pushed down here counts too; another zone's head does not.
+        var homeMember = node.Handle(new PushDown(Other, new SubscribeRequest(Other, 0, 0, H(25), 0, 1)), T0);
+        Assert.That(homeMember.Effects.OfType<SendToPeer>().Single().Message, Is.TypeOf<PushDown>());
+        var otherHead = node.Handle(new PushDown(Other, new SubscribeRequest(Other, 0, 0, H(26), 2, 4)), T0);
+        Assert.That(otherHead.Effects.OfType<SendToPeer>().Single().Message, Is.TypeOf<SubscribeAccepted>());
+        Assert.That(otherHead.State.Describe(Other)!.FanOut, Is.EqualTo(5));
+
         // Two trees rooted alike: the one with more children keeps growing; the other stops at the budget.
         var twoRoots = RootOfBoth(settings, 10, 11, 12);
         twoRoots = twoRoots.OnDeliver(Routed(Sub(20, Other), Other.Key), T0).State;

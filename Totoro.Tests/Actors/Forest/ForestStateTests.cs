@@ -107,26 +107,6 @@ public class ForestStateTests
     }
 
     [Test]
-    public void A_full_node_pushes_a_newcomer_down_within_its_zone_when_a_child_of_that_zone_exists()
-    {
-        // Root 0 (zone 0) keeps children 1 and 2 of zone 0 and, as the tree's graft point for zone 1, node 3 of zone 1.
-        var settings = ForestSettings.Default with { FanOutCap = 3, NodeChildBudget = 0 };
-        var root = Root(0, settings, 1, 2).OnDeliver(Routed(new SubscribeRequest(Topic, 0, 0, H(3), 1, 1), Topic.Key), T0).State;
-        var newcomer = Enumerable.Range(10, 200).First(i => Bits(H(3).Id, H(i).Id) > Math.Max(Bits(H(1).Id, H(i).Id), Bits(H(2).Id, H(i).Id)));
-
-        var local = root.OnDeliver(Routed(Sub(newcomer), Topic.Key), T0);
-
-        var push = local.Effects.OfType<SendToPeer>().Single();
-        Assert.That(push.To, Is.AnyOf(H(1).Address, H(2).Address), "a zone-0 newcomer stays below zone-0 children, though node 3 shares the longest prefix");
-
-        // A newcomer of zone 1 goes below the zone-1 child; one of a zone without a child here falls back to every child.
-        var fromZone1 = root.OnDeliver(Routed(new SubscribeRequest(Topic, 0, 0, H(newcomer), 1, 1), Topic.Key), T0);
-        Assert.That(fromZone1.Effects.OfType<SendToPeer>().Single().To, Is.EqualTo(H(3).Address));
-        var fromZone2 = root.OnDeliver(Routed(new SubscribeRequest(Topic, 0, 0, H(newcomer), 2, 1), Topic.Key), T0);
-        Assert.That(fromZone2.Effects.OfType<SendToPeer>().Single().To, Is.EqualTo(H(3).Address), "longest prefix among all children");
-    }
-
-    [Test]
     public void Multicast_goes_to_each_child_and_the_local_app_once_per_message_id_with_bounded_memory()
     {
         var settings = ForestSettings.Default with { RecentMessageIds = 2 };
