@@ -20,6 +20,10 @@ namespace Totoro.Actors.Forest;
 /// head) of several trees keeps the fan-out cap in the first of them and this many children of its zone in each
 /// other, pushing further newcomers of its zone down below them.
 /// </param>
+/// <param name="RelayBypassAfter">
+/// A forwarder that is not subscribed itself and has kept exactly one child this long asks its parent to adopt the
+/// child in its place and leaves the tree (ForestState.Bypass.cs). Zero: never.
+/// </param>
 internal sealed record ForestSettings(
     int FanOutCap,
     TimeSpan TickInterval,
@@ -28,7 +32,8 @@ internal sealed record ForestSettings(
     TimeSpan LevelSlack,
     int RecentMessageIds,
     int RoundMemory,
-    int NodeChildBudget = 0)
+    int NodeChildBudget = 0,
+    TimeSpan RelayBypassAfter = default)
 {
     public static ForestSettings Default { get; } = new(
         FanOutCap: 32,
@@ -38,7 +43,8 @@ internal sealed record ForestSettings(
         LevelSlack: TimeSpan.FromSeconds(1),
         RecentMessageIds: 64,
         RoundMemory: 16,
-        NodeChildBudget: DefaultNodeChildBudget);
+        NodeChildBudget: DefaultNodeChildBudget,
+        RelayBypassAfter: TimeSpan.FromSeconds(5));
 
     /// <summary>
     /// The product default of <see cref="NodeChildBudget"/> (<c>totoro.forest.node-child-budget</c>): 2. It counts other
@@ -75,6 +81,11 @@ internal sealed record ForestSettings(
         if (NodeChildBudget < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(NodeChildBudget), NodeChildBudget, "totoro.forest.node-child-budget must be ≥ 0 (0: no budget)");
+        }
+
+        if (RelayBypassAfter < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(RelayBypassAfter), RelayBypassAfter, "totoro.forest.relay-bypass-after must be ≥ 0 (0: never)");
         }
 
         return this;
