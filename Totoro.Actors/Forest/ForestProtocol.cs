@@ -34,6 +34,12 @@ internal sealed record SubscribeAccepted(TopicId Topic, NodeHandle Parent, int P
 /// <summary>A full parent hands <see cref="Request"/> to one of its children, which adopts the subscriber or pushes further.</summary>
 internal sealed record PushDown(TopicId Topic, SubscribeRequest Request) : ForestMessage(Topic);
 
+/// <summary>
+/// Relay → its parent: a forwarder that relays for <see cref="Child"/> alone asks the parent to adopt the child in its
+/// place (ForestState.Bypass.cs).
+/// </summary>
+internal sealed record Bypass(TopicId Topic, NodeHandle Relay, ChildInfo Child) : ForestMessage(Topic);
+
 /// <summary>Child → parent: drop me (no children and no local subscription left, or I found a new parent).</summary>
 internal sealed record Unsubscribe(TopicId Topic, NodeHandle Child) : ForestMessage(Topic);
 

@@ -42,7 +42,7 @@ internal static class ForestSerializers
         public ForestEnvelope FromWire(ForestEnvelopeWire wire, IActorRefResolver resolver)
         {
             var message = FromWire(wire.Message ?? throw Missing("message"), resolver);
-            if (message is not (SubscribeAccepted or PushDown or Unsubscribe or TreeHeartbeat or Multicast or FoldPartial or DestroyTopic))
+            if (message is not (SubscribeAccepted or PushDown or Bypass or Unsubscribe or TreeHeartbeat or Multicast or FoldPartial or DestroyTopic))
             {
                 // Timers and routed requests never travel between forest actors; accepting them would let a peer close rounds early.
                 throw new MessageSerializationException($"Forest envelope carries a {message.GetType().Name}, which does not travel between forest actors");
@@ -85,6 +85,17 @@ internal static class ForestSerializers
             CreateTopicRequest create => new() { CreateTopic = ToWire(create) },
             SubscribeAccepted accepted => new() { Accepted = ToWire(accepted) },
             PushDown push => new() { PushDown = new PushDownWire { Request = ToWire(push.Request) } },
+            Bypass bypass => new()
+            {
+                Bypass = new BypassWire
+                {
+                    Topic = ToWire(bypass.Topic.Key),
+                    Relay = ToWire(bypass.Relay),
+                    Child = ToWire(bypass.Child.Handle),
+                    ChildZone = bypass.Child.Zone,
+                    ChildSubtreeSize = bypass.Child.SubtreeSize,
+                },
+            },
             Unsubscribe leaving => new() { Unsubscribe = new UnsubscribeWire { Topic = ToWire(leaving.Topic.Key), Child = ToWire(leaving.Child) } },
             TreeHeartbeat heartbeat => new() { Heartbeat = ToWire(heartbeat) },
             Multicast multicast => new() { Multicast = ToWire(multicast) },
@@ -102,6 +113,10 @@ internal static class ForestSerializers
             ForestMessageWire.KindOneofCase.Accepted => new SubscribeAccepted(
                 Topic(wire.Accepted.Topic), FromWire(wire.Accepted.Parent), Zone(wire.Accepted.ParentZone, "parent zone"), Ids(wire.Accepted.Path)),
             ForestMessageWire.KindOneofCase.PushDown => FromPushDown(wire.PushDown),
+            ForestMessageWire.KindOneofCase.Bypass => new Bypass(
+                Topic(wire.Bypass.Topic),
+                FromWire(wire.Bypass.Relay),
+                new ChildInfo(FromWire(wire.Bypass.Child), Zone(wire.Bypass.ChildZone, "child zone"), NonNegative(wire.Bypass.ChildSubtreeSize, "child subtree size"))),
             ForestMessageWire.KindOneofCase.Unsubscribe => new Unsubscribe(Topic(wire.Unsubscribe.Topic), FromWire(wire.Unsubscribe.Child)),
             ForestMessageWire.KindOneofCase.Heartbeat => new TreeHeartbeat(Topic(wire.Heartbeat.Topic), FromWire(wire.Heartbeat.Parent), Ids(wire.Heartbeat.Path)),
             ForestMessageWire.KindOneofCase.Multicast => FromWire(wire.Multicast, resolver),

@@ -16,7 +16,13 @@ namespace Totoro.Actors.Forest;
 /// whose children in other trees reach the budget lets a passing subscribe continue toward the key instead of
 /// adopting it (it becomes no new forwarder and adopts no new child in a tree it is already in): the next hop,
 /// closer to the root, adopts it. A tree's own children never count, so a single tree is shaped as without a budget. The root always accepts (then <paramref name="FanOutCap"/> and push-down apply), and so does a member
-/// a full parent pushes a newcomer down to, so every subscribe still ends attached.
+/// a full parent pushes a newcomer down to, so every subscribe still ends attached. A node that is the root (or zone
+/// head) of several trees keeps the fan-out cap in the first of them and this many children of its zone in each
+/// other, pushing further newcomers of its zone down below them.
+/// </param>
+/// <param name="RelayBypassAfter">
+/// A forwarder that is not subscribed itself and has kept exactly one child this long asks its parent to adopt the
+/// child in its place and leaves the tree (ForestState.Bypass.cs). Zero: never.
 /// </param>
 internal sealed record ForestSettings(
     int FanOutCap,
@@ -26,7 +32,8 @@ internal sealed record ForestSettings(
     TimeSpan LevelSlack,
     int RecentMessageIds,
     int RoundMemory,
-    int NodeChildBudget = 0)
+    int NodeChildBudget = 0,
+    TimeSpan RelayBypassAfter = default)
 {
     public static ForestSettings Default { get; } = new(
         FanOutCap: 32,
@@ -36,7 +43,8 @@ internal sealed record ForestSettings(
         LevelSlack: TimeSpan.FromSeconds(1),
         RecentMessageIds: 64,
         RoundMemory: 16,
-        NodeChildBudget: DefaultNodeChildBudget);
+        NodeChildBudget: DefaultNodeChildBudget,
+        RelayBypassAfter: TimeSpan.FromSeconds(5));
 
     /// <summary>
     /// The product default of <see cref="NodeChildBudget"/> (<c>totoro.forest.node-child-budget</c>): 2. It counts other
@@ -73,6 +81,11 @@ internal sealed record ForestSettings(
         if (NodeChildBudget < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(NodeChildBudget), NodeChildBudget, "totoro.forest.node-child-budget must be ≥ 0 (0: no budget)");
+        }
+
+        if (RelayBypassAfter < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(RelayBypassAfter), RelayBypassAfter, "totoro.forest.relay-bypass-after must be ≥ 0 (0: never)");
         }
 
         return this;

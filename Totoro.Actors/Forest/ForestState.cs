@@ -149,7 +149,7 @@ internal sealed partial record ForestState
                 return (new(this, []), ForwardVerdict.Continue);
             }
 
-            return (Done(Adopt(tree, request, effects), effects), ForwardVerdict.Absorb);
+            return (Done(Adopt(tree, request, now, effects), effects), ForwardVerdict.Absorb);
         }
 
         if (crossZone || AtChildBudget(request.Topic))
@@ -157,42 +157,10 @@ internal sealed partial record ForestState
             return (new(this, []), ForwardVerdict.Continue);
         }
 
-        var forwarder = Adopt(new TreeTopology(request.Topic, request.HomeZone, Zone), request, effects) with { SubscribeSentAt = now };
+        var forwarder = Adopt(new TreeTopology(request.Topic, request.HomeZone, Zone), request, now, effects) with { SubscribeSentAt = now };
         var onward = request with { Subscriber = Self, SubscriberZone = Zone, SubtreeSize = forwarder.SubtreeSize };
         return (Done(forwarder, effects), ForwardVerdict.Replace(onward));
     }
-
-    /// <summary>Children this node keeps, summed over all its trees.</summary>
-    public int ChildLoad => Trees.Values.Sum(tree => tree.Children.Length);
-
-    /// <summary>
-    /// What <see cref="ForestSettings.NodeChildBudget"/> limits for a subscribe of <paramref name="topic"/>: the children
-    /// this node keeps in its *other* trees, where a tree it is the root (or a zone head) of counts as full (the fan-out
-    /// cap) from the start. A root must accept every subscribe that reaches it, and its tree fills only as the
-    /// subscribes arrive, so it reserves that load up front rather than first filling its budget with forwarding for
-    /// other trees. Children of <paramref name="topic"/>'s own tree never count: a single tree is shaped by the fan-out
-    /// cap alone, exactly as without a budget.
-    /// </summary>
-    public int OtherTreesLoad(TopicId topic)
-    {
-        var load = 0;
-        foreach (var (other, tree) in Trees)
-        {
-            if (other != topic)
-            {
-                load += tree.IsScopeRoot ? Math.Max(tree.Children.Length, Settings.FanOutCap) : tree.Children.Length;
-            }
-        }
-
-        return load;
-    }
-
-    /// <summary>
-    /// Whether this node is at its cross-tree child budget for <paramref name="topic"/>: a subscribe routed through it
-    /// then continues toward the key (transparent forwarding) instead of being adopted here. Loop-free: nothing
-    /// changes here, and the route still progresses to the node closest to the key, the root, which always accepts.
-    /// </summary>
-    private bool AtChildBudget(TopicId topic) => Settings.NodeChildBudget > 0 && OtherTreesLoad(topic) >= Settings.NodeChildBudget;
 
     /// <summary>The ring delivered a routed forest message here: this node is the closest to the key in its ring.</summary>
     public ForestStep OnDeliver(RouteContext context, TimeSpan now)
@@ -205,7 +173,7 @@ internal sealed partial record ForestState
                 var tree = BecomeScopeRoot(Trees.GetValueOrDefault(request.Topic) ?? new TreeTopology(request.Topic, request.HomeZone, Zone), now, effects);
                 if (request.Subscriber.Id != Self.Id && !tree.Path.Contains(request.Subscriber.Id))
                 {
-                    tree = Adopt(tree, request, effects);
+                    tree = Adopt(tree, request, now, effects);
                 }
 
                 return Done(tree, effects);
@@ -235,7 +203,7 @@ internal sealed partial record ForestState
             var current = tree;
             foreach (var child in tree.Children.Where(child => child.Handle.Address == peer))
             {
-                current = state.RemoveChild(current, child.Handle.Id, effects);
+                current = state.RemoveChild(current, child.Handle.Id, now, effects);
             }
 
             if (current.Parent?.Address == peer)
@@ -267,8 +235,9 @@ internal sealed partial record ForestState
             SubscribeAccepted accepted => OnAccepted(tree, accepted, now, effects),
             PushDown push => tree is null || push.Request.Subscriber.Id == Self.Id || tree.Path.Contains(push.Request.Subscriber.Id)
                 ? new(this, [])
-                : Done(Adopt(tree, push.Request, effects, pushedDown: true), effects),
-            Unsubscribe leaving => tree is null ? new(this, []) : Done(RemoveChild(tree, leaving.Child.Id, effects), effects),
+                : Done(Adopt(tree, push.Request, now, effects, pushedDown: true), effects),
+            Unsubscribe leaving => tree is null ? new(this, []) : Done(RemoveChild(tree, leaving.Child.Id, now, effects), effects),
+            Bypass bypass => tree is null ? new(this, []) : OnBypass(tree, bypass, effects),
             TreeHeartbeat heartbeat => OnHeartbeat(tree, heartbeat, now, effects),
             Multicast multicast => tree is null ? new(this, []) : OnMulticast(tree, multicast, now, effects),
             FoldPartial partial => OnPartial(tree, partial, now, effects),
@@ -297,6 +266,10 @@ internal sealed partial record ForestState
             {
                 current = SendSubscribe(current, now, effects);
             }
+            else
+            {
+                current = OfferBypass(current, now, effects);
+            }
 
             if (!ReferenceEquals(current, tree))
             {
@@ -310,12 +283,19 @@ internal sealed partial record ForestState
 
     private ForestStep OnAccepted(TreeTopology? tree, SubscribeAccepted accepted, TimeSpan now, ImmutableArray<ForestEffect>.Builder effects)
     {
+        // An ancestor that adopted this node in place of its parent (a relay bypass) is taken; the old parent is told.
+        var fromAncestor = tree is not null && tree.Parent is { } parentNow && parentNow.Id != accepted.Parent.Id && tree.Path.Contains(accepted.Parent.Id);
         var refuse = tree is null || tree.IsHomeRoot || accepted.Path.Contains(Self.Id) ||
-                     (tree.Parent is { } current && current.Id != accepted.Parent.Id);
+                     (tree.Parent is { } current && current.Id != accepted.Parent.Id && !fromAncestor);
         if (refuse)
         {
             effects.Add(new SendToPeer(accepted.Parent.Address, new Unsubscribe(accepted.Topic, Self)));
             return new(this, effects.ToImmutable());
+        }
+
+        if (fromAncestor)
+        {
+            effects.Add(new SendToPeer(tree!.Parent!.Value.Address, new Unsubscribe(accepted.Topic, Self)));
         }
 
         var attached = tree! with
@@ -482,25 +462,36 @@ internal sealed partial record ForestState
     /// tree passes it further down the same way (Scribe's push-down to a child) instead of adopting it; a leaf of the
     /// tree always adopts, so the push-down ends. The loop argument above holds for every step.
     /// </remarks>
-    private TreeTopology Adopt(TreeTopology tree, SubscribeRequest request, ImmutableArray<ForestEffect>.Builder effects, bool pushedDown = false)
+    private TreeTopology Adopt(TreeTopology tree, SubscribeRequest request, TimeSpan now, ImmutableArray<ForestEffect>.Builder effects, bool pushedDown = false)
     {
         var subscriber = request.Subscriber;
         var index = tree.IndexOfChild(subscriber.Id);
         var loaded = pushedDown && !tree.IsScopeRoot && !tree.Children.IsEmpty && AtChildBudget(tree.Topic);
         if (index < 0 && (tree.Children.Length >= Settings.FanOutCap || loaded))
         {
-            var target = PushDownChooser.Choose(Self, tree.Topic, subscriber, tree.Children);
-            effects.Add(new SendToPeer(target.Handle.Address, new PushDown(tree.Topic, request)));
-            return tree;
+            return PushDownTo(tree.Children, tree, request, effects);
+        }
+
+        if (index < 0 && Counted(tree, request.SubscriberZone) && SecondaryRootChildren(tree) is { } counted)
+        {
+            return PushDownTo(counted, tree, request, effects);
         }
 
         var info = new ChildInfo(subscriber, request.SubscriberZone, Math.Max(1, request.SubtreeSize));
-        var children = index < 0 ? tree.Children.Add(info) : tree.Children.SetItem(index, info);
         effects.Add(new SendToPeer(subscriber.Address, new SubscribeAccepted(tree.Topic, Self, Zone, tree.Path.Add(Self.Id))));
-        return tree with { Children = children };
+        return index < 0
+            ? tree with { Children = tree.Children.Add(info), ChildrenChangedAt = now }
+            : tree with { Children = tree.Children.SetItem(index, info) };
     }
 
-    private TreeTopology RemoveChild(TreeTopology tree, NodeId child, ImmutableArray<ForestEffect>.Builder effects)
+    private TreeTopology PushDownTo(ImmutableArray<ChildInfo> candidates, TreeTopology tree, SubscribeRequest request, ImmutableArray<ForestEffect>.Builder effects)
+    {
+        var target = PushDownChooser.Choose(Self, tree.Topic, request.Subscriber, candidates);
+        effects.Add(new SendToPeer(target.Handle.Address, new PushDown(tree.Topic, request)));
+        return tree;
+    }
+
+    private TreeTopology RemoveChild(TreeTopology tree, NodeId child, TimeSpan now, ImmutableArray<ForestEffect>.Builder effects)
     {
         var index = tree.IndexOfChild(child);
         if (index < 0)
@@ -509,7 +500,7 @@ internal sealed partial record ForestState
         }
 
         // Open rounds stop waiting for the child; one may now be complete.
-        var current = tree with { Children = tree.Children.RemoveAt(index) };
+        var current = tree with { Children = tree.Children.RemoveAt(index), ChildrenChangedAt = now };
         foreach (var round in current.Rounds.Values.Where(r => !r.Closed && r.Expected.Contains(child) && !r.Reported.Contains(child)).ToList())
         {
             current = WithRound(current, round with { Expected = round.Expected.Remove(child) });

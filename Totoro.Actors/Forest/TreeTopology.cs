@@ -96,6 +96,9 @@ internal sealed record TreeTopology
 
     public TimeSpan ParentHeardAt { get; init; }
 
+    /// <summary>When a child was last added or removed here (node-local time): how long the children have been as they are.</summary>
+    public TimeSpan ChildrenChangedAt { get; init; }
+
     /// <summary>Set while a subscribe is in flight and not yet accepted.</summary>
     public TimeSpan? SubscribeSentAt { get; init; }
 

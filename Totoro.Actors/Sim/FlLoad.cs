@@ -13,12 +13,25 @@ internal sealed record FlNodeLoad(
     int Node, int RootOf, int InteriorIn, int WorkerIn, int Children, long Messages, double UplinkBusySeconds, double UplinkWaitedSeconds);
 
 /// <summary>
+/// How deep one app's workers sit in its tree: hops from a worker up to the root (1 for a worker the root keeps as
+/// a child), as mean and max over the app's workers. A round waits for its deepest invited worker, and every level
+/// adds a partial's upload, so an app's time alone follows its tree's depth (docs/experiments.md, "Two trees rooted
+/// on one node").
+/// </summary>
+internal sealed record FlTreeDepth(string App, double MeanWorkerDepth, int MaxWorkerDepth);
+
+/// <summary>
 /// Where a run's load sat (<c>sim fl --json</c>, per run): how many trees the most shared node forwards in, how many
 /// nodes forward in ≥ 3 trees, how many roots also forward or work in other apps' trees, the most children one node
-/// keeps over all trees, and the nodes whose uplinks were busiest.
+/// keeps over all trees, the nodes whose uplinks were busiest, and each app's worker depth.
 /// </summary>
 internal sealed record FlLoad(
-    int MaxInteriorTrees, int NodesInteriorInThreePlus, int RootsSharedWithOtherTrees, int MaxChildren, IReadOnlyList<FlNodeLoad> BusiestUplinks)
+    int MaxInteriorTrees,
+    int NodesInteriorInThreePlus,
+    int RootsSharedWithOtherTrees,
+    int MaxChildren,
+    IReadOnlyList<FlNodeLoad> BusiestUplinks,
+    IReadOnlyList<FlTreeDepth> Depths)
 {
     /// <summary>How many of the busiest uplinks a summary lists.</summary>
     public const int Listed = 8;
@@ -37,11 +50,13 @@ internal sealed record FlLoad(
         var interior = new int[addresses.Length];
         var workers = new int[addresses.Length];
         var children = new int[addresses.Length];
+        var depths = new List<FlTreeDepth>();
         foreach (var app in apps)
         {
             var root = topology.Root(app);
             roots[index[root]]++;
             var parents = new Dictionary<Address, Address>();
+            var workerDepths = new List<int>();
             foreach (var worker in topology.Workers(app))
             {
                 workers[index[worker]]++;
@@ -51,7 +66,11 @@ internal sealed record FlLoad(
                     parents[current] = parent;
                     current = parent;
                 }
+
+                workerDepths.Add(DepthOf(worker, root, parents, addresses.Length));
             }
+
+            depths.Add(new FlTreeDepth(app, workerDepths.Count == 0 ? 0 : workerDepths.Average(), workerDepths.DefaultIfEmpty(0).Max()));
 
             foreach (var group in parents.GroupBy(p => p.Value))
             {
@@ -74,6 +93,19 @@ internal sealed record FlLoad(
             interior.Count(c => c >= 3),
             nodes.Count(n => n.RootOf > 0 && (n.InteriorIn > 0 || n.WorkerIn > 0 || n.RootOf > 1)),
             children.Max(),
-            [.. nodes.OrderByDescending(n => n.UplinkBusySeconds).ThenBy(n => n.Node).Take(Listed)]);
+            [.. nodes.OrderByDescending(n => n.UplinkBusySeconds).ThenBy(n => n.Node).Take(Listed)],
+            depths);
+    }
+
+    /// <summary>Hops from <paramref name="worker"/> up to <paramref name="root"/> through <paramref name="parents"/> (0 for the root itself).</summary>
+    private static int DepthOf(Address worker, Address root, Dictionary<Address, Address> parents, int bound)
+    {
+        var depth = 0;
+        for (var current = worker; current != root && depth < bound && parents.TryGetValue(current, out var parent); current = parent)
+        {
+            depth++;
+        }
+
+        return depth;
     }
 }

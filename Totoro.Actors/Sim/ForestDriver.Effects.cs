@@ -35,6 +35,11 @@ internal partial class ForestDriver
                     HandleRing(pending.Node, envelope);
                     break;
                 case ForestMessage message:
+                    if (message is Multicast or FoldPartial && !forests[pending.Node]!.Trees.ContainsKey(message.Topic))
+                    {
+                        Strays.Add((pending.Node, message));
+                    }
+
                     Apply(pending.Node, forests[pending.Node]!.Handle(message, Now));
                     break;
                 case PeerDown down:

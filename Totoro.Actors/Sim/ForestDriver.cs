@@ -88,6 +88,9 @@ internal partial class ForestDriver
     /// <summary>Every forest message put on the wire: (from, to, message).</summary>
     public List<(int From, int To, ForestMessage Message)> Sent { get; } = [];
 
+    /// <summary>Multicasts and fold partials that reached a node holding no tree of their topic when they arrived.</summary>
+    public List<(int Node, ForestMessage Message)> Strays { get; } = [];
+
     public List<RouteAbandoned> Abandoned { get; } = [];
 
     /// <summary>What a subscriber contributes when a publish opens a fold round; null abstains.</summary>

@@ -26,7 +26,8 @@ internal sealed record ForestModuleSettings(ForestSettings Forest, TimeSpan AckT
             forest.Duration("level-slack", min: TimeSpan.FromMilliseconds(1)),
             forest.Int("recent-message-ids", min: 1, max: 1 << 20),
             forest.Int("round-memory", min: 1, max: 1 << 20),
-            forest.Int("node-child-budget", min: 0, max: 1 << 20));
+            forest.Int("node-child-budget", min: 0, max: 1 << 20),
+            forest.Duration("relay-bypass-after"));
         forest.Require(settings.ParentTimeout > settings.TickInterval, "parent-timeout", $"must exceed tick-interval ({settings.TickInterval})");
         var ackTimeout = forest.Duration("ack-timeout", min: TimeSpan.FromMilliseconds(1));
         return forest.Validated(new ForestModuleSettings(settings, ackTimeout));

@@ -162,6 +162,92 @@ public class ForestChildBudgetTests
         Assert.That(roomy.OnForward(Routed(Sub(9, Other), Other.Key), T0).Verdict, Is.TypeOf<ForwardVerdict.ReplaceVerdict>());
     }
 
+    /// <summary>Node 1 as home root of <see cref="Topic"/> with <paramref name="children"/> of its own zone, then home root of <see cref="Other"/>.</summary>
+    private static ForestState RootOfBoth(ForestSettings settings, params int[] children)
+    {
+        var state = ForestState.Create(H(1), 0, settings, new FoldCombiners([VectorSum.Combiner])).State;
+        state = state.OnDeliver(Routed(new CreateTopicRequest(Topic, 0), Topic.Key), T0).State;
+        foreach (var child in children)
+        {
+            state = state.OnDeliver(Routed(Sub(child, Topic), Topic.Key), T0).State;
+        }
+
+        return state.OnDeliver(Routed(new CreateTopicRequest(Other, 0), Other.Key), T0).State;
+    }
+
+    [Test]
+    public void A_node_rooting_two_trees_keeps_the_budget_of_children_in_the_second_and_pushes_newcomers_below_them()
+    {
+        var settings = WithBudget(2) with { FanOutCap = 8 };
+        var root = RootOfBoth(settings, 10, 11, 12);
+        root = root.OnDeliver(Routed(Sub(20, Other), Other.Key), T0).State;
+        root = root.OnDeliver(Routed(Sub(21, Other), Other.Key), T0).State;
+        Assert.That(root.Describe(Other)!.FanOut, Is.EqualTo(2), "below the budget the second tree adopts like any root");
+
+        var third = root.OnDeliver(Routed(Sub(22, Other), Other.Key), T0);
+
+        var push = third.Effects.OfType<SendToPeer>().Single();
+        Assert.That(push.Message, Is.TypeOf<PushDown>(), "at the budget the newcomer goes one level down, not to this uplink");
+        Assert.That(push.To, Is.AnyOf(H(20).Address, H(21).Address));
+        Assert.That(((PushDown)push.Message).Request.Subscriber, Is.EqualTo(H(22)));
+        Assert.That(third.State.Describe(Other)!.FanOut, Is.EqualTo(2));
+
+        // The first tree still takes its fan-out cap, and a zone head of another zone is always adopted by the second.
+        var first = third.State.OnDeliver(Routed(Sub(13, Topic), Topic.Key), T0);
+        Assert.That(first.State.Describe(Topic)!.FanOut, Is.EqualTo(4));
+        var head = first.State.OnDeliver(Routed(new SubscribeRequest(Other, 0, 0, H(30), 1, 5), Other.Key), T0);
+        Assert.That(head.Effects.OfType<SendToPeer>().Single().Message, Is.TypeOf<SubscribeAccepted>());
+        Assert.That(head.State.Describe(Other)!.FanOut, Is.EqualTo(3));
+
+        // Without the budget (0) the second tree adopts up to the cap, as before.
+        var free = RootOfBoth(WithBudget(0) with { FanOutCap = 8 }, 10, 11, 12);
+        foreach (var child in new[] { 20, 21, 22 })
+        {
+            free = free.OnDeliver(Routed(Sub(child, Other), Other.Key), T0).State;
+        }
+
+        Assert.That(free.Describe(Other)!.FanOut, Is.EqualTo(3));
+    }
+
+    [Test]
+    public void Of_two_trees_a_node_roots_a_home_root_comes_before_a_zone_head_and_then_the_larger_tree()
+    {
+        var settings = WithBudget(2) with { FanOutCap = 8 };
+
+        // Node 1 of zone 1: zone head of Other (homed in zone 0) with four children, then home root of Topic (homed in zone 1).
+        var node = ForestState.Create(H(1), 1, settings, new FoldCombiners([VectorSum.Combiner])).State;
+        foreach (var child in new[] { 20, 21, 22, 23 })
+        {
+            node = node.OnDeliver(Routed(new SubscribeRequest(Other, 0, 1, H(child), 1, 1), Other.KeyIn(1, 0)), T0).State;
+        }
+
+        Assert.That(node.Describe(Other)!.Role, Is.EqualTo(TreeRole.ZoneHead));
+        Assert.That(node.Describe(Other)!.FanOut, Is.EqualTo(4));
+        foreach (var child in new[] { 10, 11, 12 })
+        {
+            node = node.OnDeliver(Routed(new SubscribeRequest(Topic, 1, 1, H(child), 1, 1), Topic.KeyIn(1, 1)), T0).State;
+        }
+
+        Assert.That(node.Describe(Topic)!.FanOut, Is.EqualTo(3), "the home root takes the full fan-out although its tree is smaller");
+        var late = node.OnDeliver(Routed(new SubscribeRequest(Other, 0, 1, H(24), 1, 1), Other.KeyIn(1, 0)), T0);
+        Assert.That(late.Effects.OfType<SendToPeer>().Single().Message, Is.TypeOf<PushDown>(), "the zone head keeps what it has and pushes down");
+        Assert.That(late.State.Describe(Other)!.FanOut, Is.EqualTo(4));
+
+        // A member of Other's home zone that a full home-tree node pushed down here counts too; another zone's head does not.
+        var homeMember = node.Handle(new PushDown(Other, new SubscribeRequest(Other, 0, 0, H(25), 0, 1)), T0);
+        Assert.That(homeMember.Effects.OfType<SendToPeer>().Single().Message, Is.TypeOf<PushDown>());
+        var otherHead = node.Handle(new PushDown(Other, new SubscribeRequest(Other, 0, 0, H(26), 2, 4)), T0);
+        Assert.That(otherHead.Effects.OfType<SendToPeer>().Single().Message, Is.TypeOf<SubscribeAccepted>());
+        Assert.That(otherHead.State.Describe(Other)!.FanOut, Is.EqualTo(5));
+
+        // Two trees rooted alike: the one with more children keeps growing; the other stops at the budget.
+        var twoRoots = RootOfBoth(settings, 10, 11, 12);
+        twoRoots = twoRoots.OnDeliver(Routed(Sub(20, Other), Other.Key), T0).State;
+        twoRoots = twoRoots.OnDeliver(Routed(Sub(21, Other), Other.Key), T0).State;
+        var grows = twoRoots.OnDeliver(Routed(Sub(14, Topic), Topic.Key), T0);
+        Assert.That(grows.Effects.OfType<SendToPeer>().Single().Message, Is.TypeOf<SubscribeAccepted>());
+    }
+
     [Test]
     public void A_negative_budget_is_refused_naming_its_key()
     {
@@ -206,6 +292,73 @@ public class ForestChildBudgetTests
         }
 
         Assert.That(budgeted.Abandoned, Is.Empty);
+    }
+
+    /// <summary>
+    /// Two topics whose keys fall on one root (searched by name on a 60-node ring), 24 disjoint subscribers each, joined
+    /// interleaved, fan-out cap 8: with the budget the shared root keeps the cap in one tree and the budget in the other,
+    /// and both trees still fold every subscriber exactly once. Without it the root keeps more than the budget in both.
+    /// </summary>
+    [Test]
+    [Category("Simulation")]
+    public void Two_trees_rooted_on_one_node_share_its_uplink_by_the_budget_and_still_fold_exactly_once()
+    {
+        var settings = WithBudget(2) with { FanOutCap = 8 };
+        var (budgeted, topics, root) = GrowSharedRoot(settings);
+        var (free, _, _) = GrowSharedRoot(WithBudget(0) with { FanOutCap = 8 });
+
+        var fanOuts = topics.Keys.Select(t => budgeted.Forest(root).Describe(t)!.FanOut).OrderDescending().ToList();
+        var freeFanOuts = topics.Keys.Select(t => free.Forest(root).Describe(t)!.FanOut).OrderDescending().ToList();
+        TestContext.Out.WriteLine($"shared root {root}: fan-outs {string.Join("/", freeFanOuts)} without the budget, {string.Join("/", fanOuts)} with budget 2");
+        Assert.That(freeFanOuts, Is.All.GreaterThan(2), "the scenario loads the shared root beyond the budget in both trees without the mechanism");
+        Assert.That(fanOuts[0], Is.EqualTo(8), "the first tree keeps the fan-out cap");
+        Assert.That(fanOuts[1], Is.EqualTo(2), "the second keeps the budget");
+
+        budgeted.Contribution = (node, topic, round) => VectorSum.For(budgeted.Ids[node], topic, round);
+        foreach (var (topic, members) in topics)
+        {
+            Assert.That(budgeted.RootOf(topic), Is.EqualTo(root));
+            var result = ForestScenarioTests.RunRound(budgeted, topic, 1);
+            ForestScenarioTests.AssertFlatSum(budgeted, result, topic, members);
+        }
+
+        Assert.That(budgeted.Abandoned, Is.Empty);
+    }
+
+    private static (ForestWorld World, Dictionary<TopicId, List<int>> Subscribers, int Root) GrowSharedRoot(ForestSettings settings)
+    {
+        const int nodes = 60;
+        const int per = 24;
+        var world = ForestScenarioTests.Build(nodes, settings: settings, seed: 5);
+        var byRoot = new Dictionary<int, TopicId>();
+        TopicId first = default, second = default;
+        for (var i = 0; ; i++)
+        {
+            var topic = TopicId.For("shared-root" + i);
+            var closest = world.ClosestLiveInZone(topic.Key, 0);
+            if (byRoot.TryGetValue(closest, out var earlier))
+            {
+                (first, second) = (earlier, topic);
+                break;
+            }
+
+            byRoot[closest] = topic;
+        }
+
+        var root = world.ClosestLiveInZone(first.Key, 0);
+        var others = Enumerable.Range(0, nodes).Where(n => n != root).ToList();
+        var topics = new Dictionary<TopicId, List<int>> { [first] = others.GetRange(0, per), [second] = others.GetRange(per, per) };
+        for (var k = 0; k < per; k++)
+        {
+            foreach (var (topic, members) in topics)
+            {
+                world.Subscribe(members[k], topic);
+                world.RunFor(TimeSpan.FromMilliseconds(20));
+            }
+        }
+
+        world.RunFor(TimeSpan.FromSeconds(10));
+        return (world, topics, root);
     }
 
     private static (ForestWorld World, Dictionary<TopicId, List<int>> Subscribers) Grow(ForestSettings settings)

@@ -149,8 +149,8 @@ public class ForestScenarioTests
             Assert.That(receivers, Is.EquivalentTo(subscribers[result.Topic]), $"{result.Topic}: only its subscribers got its publish, each once");
         }
 
-        var strays = world.Sent.Where(s => s.Message is Multicast or FoldPartial && !world.Forest(s.To).Trees.ContainsKey(s.Message.Topic)).ToList();
-        Assert.That(strays, Is.Empty, "multicasts and partials travel only between members of their own topic's tree");
+        // Checked on arrival: a relay may leave its tree (bypass) after a round, so the final trees are not the test.
+        Assert.That(world.Strays, Is.Empty, "multicasts and partials travel only between members of their own topic's tree");
         var nodesPerTopic = topics.Average(t => world.LiveNodes.Count(n => world.Forest(n).Trees.ContainsKey(t)));
         TestContext.Out.WriteLine($"seed {world.Seed}: {topicCount} topics on {nodes} nodes, mean subscribers {subscribers.Values.Average(s => s.Count):F1}, mean tree size {nodesPerTopic:F1}, max trees per node {world.LiveNodes.Max(n => world.Forest(n).Trees.Count)}");
     }

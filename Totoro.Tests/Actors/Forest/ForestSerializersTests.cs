@@ -44,6 +44,7 @@ internal sealed class ForestSerializersTests
         yield return new ForestEnvelope(new SubscribeAccepted(Topic, B, 2, [A.Id, B.Id]), default);
         yield return new ForestEnvelope(new SubscribeAccepted(Topic, B, 0, []), default);
         yield return new ForestEnvelope(new PushDown(Topic, request), default);
+        yield return new ForestEnvelope(new Bypass(Topic, A, new ChildInfo(B, 3, 12)), default);
         yield return new ForestEnvelope(new Unsubscribe(Topic, A), default);
         yield return new ForestEnvelope(new TreeHeartbeat(Topic, B, [B.Id]), default);
         yield return new ForestEnvelope(new Multicast(Topic, 9, new MulticastContent("model", null), null), default);
@@ -109,6 +110,8 @@ internal sealed class ForestSerializersTests
     [TestCase("kind")]
     [TestCase("message")]
     [TestCase("zone")]
+    [TestCase("child subtree size")]
+    [TestCase("child zone")]
     public void Malformed_wire_messages_are_refused_with_a_typed_error_naming_the_field(string defect)
     {
         var partial = new FoldPartial(Topic, 4, "vector-sum", A, new[] { 1.0 }, Sorted, 3);
@@ -133,6 +136,21 @@ internal sealed class ForestSerializersTests
                 break;
             case "zone":
                 wire.Message = new ForestMessageWire { CreateTopic = new CreateTopicWire { Topic = wire.Message.Partial.Topic, HomeZone = -4 } };
+                break;
+            case "child subtree size":
+            case "child zone":
+                var bypass = ForestEnvelopeWire.Parser.ParseFrom(
+                    ForestTestSerializers.Registry.Serialize(new ForestEnvelope(new Bypass(Topic, A, new ChildInfo(B, 1, 4)), default)).Bytes).Message;
+                if (defect == "child zone")
+                {
+                    bypass.Bypass.ChildZone = -1;
+                }
+                else
+                {
+                    bypass.Bypass.ChildSubtreeSize = -3;
+                }
+
+                wire.Message = bypass;
                 break;
         }
 

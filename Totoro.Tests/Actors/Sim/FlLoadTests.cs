@@ -48,5 +48,8 @@ public class FlLoadTests
         Assert.That(load.BusiestUplinks.Select(n => n.Node), Is.EqualTo(new[] { 1, 0, 5, 2, 3, 4 }));
         Assert.That(load.BusiestUplinks[0], Is.EqualTo(new FlNodeLoad(1, RootOf: 1, InteriorIn: 1, WorkerIn: 0, Children: 3, Messages: 1, UplinkBusySeconds: 9, UplinkWaitedSeconds: 4.5)));
         Assert.That(load.BusiestUplinks[3], Is.EqualTo(new FlNodeLoad(2, 0, 0, 2, 0, 2, 1, 0.5)));
+
+        // x: workers 2 and 3 two hops below the root, 4 one hop; y: 2 and 5 two hops.
+        Assert.That(load.Depths, Is.EqualTo(new[] { new FlTreeDepth("x", 5.0 / 3, 2), new FlTreeDepth("y", 2, 2) }));
     }
 }
