@@ -250,13 +250,16 @@ internal sealed class CoordinatorActor : ReceiveActor
 
         _compute.Tell(new CancelCharges(Self), Self);
         var result = new AppResult(_spec.Name, state.Outcome, state.Round, state.LastAccuracy, Now() - _startedAt, error);
+        var final = Status() with { Running = false, Ended = result };
         // Before the client hears the result, so a status query that follows it finds the app ended.
-        Context.Parent!.Tell(new CoordinatorFinished(_spec.Name, _run, Status() with { Running = false, Ended = result }), Self);
+        Context.Parent!.Tell(new CoordinatorFinished(_spec.Name, _run, final), Self);
         // After the cancel (same link, same order): every tree node stops its role for this run.
         FlPaths.Host(Context.System, _self).Tell(new AppEnded(_spec.Name, _run), Self);
-        foreach (var successor in _replicatedTo)
+        // The successors keep the end record too: the next-closest node answers for the key once this root is gone.
+        var successors = _options.Settings.Replicas > 0 && _topology is IFlSuccessors ring ? ring.Successors(_spec.Name, _options.Settings.Replicas) : [];
+        foreach (var successor in _replicatedTo.Union(successors).Where(s => s != _self))
         {
-            FlPaths.Host(Context.System, successor).Tell(new DropReplica(_spec.Name, _run), Self);
+            FlPaths.Host(Context.System, successor).Tell(new DropReplica(_spec.Name, _run, final), Self);
         }
 
         _client.Tell(result, Self);

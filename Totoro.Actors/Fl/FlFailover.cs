@@ -31,8 +31,11 @@ internal sealed record AppReplica(
     public int WireSize => Model.WireSize + ((Optimizer.First.Length + Optimizer.Second.Length) * 4) + 512;
 }
 
-/// <summary>Root → the successors it replicated to: the app ended; forget its replica.</summary>
-internal sealed record DropReplica(string App, long Run);
+/// <summary>
+/// Root → its successors (those it replicated to and the current ones): the app ended; forget its replica and
+/// remember <see cref="Final"/>, how it ended, so a status query still finds it after the root is gone.
+/// </summary>
+internal sealed record DropReplica(string App, long Run, AppStatus? Final = null);
 
 /// <summary>
 /// The replicas a node holds, the latest per app (a newer run, or a later round of the same run, replaces an older

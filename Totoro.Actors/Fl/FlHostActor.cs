@@ -42,7 +42,7 @@ internal sealed class FlHostActor : ReceiveActor
         Receive<ListFlRoles>(_ => Sender!.Tell(ListRoles(), Self));
         Receive<CoordinatorFinished>(OnCoordinatorFinished);
         Receive<AppReplica>(OnReplica);
-        Receive<DropReplica>(drop => _replicas = _replicas.Drop(drop.App, drop.Run));
+        Receive<DropReplica>(OnDropReplica);
         Receive<AppEnded>(OnAppEnded);
         Receive<TreeRoleIdle>(idle => Retire(idle.App, idle.Run, null));
         Receive<Terminated>(OnTerminated);
@@ -84,10 +84,26 @@ internal sealed class FlHostActor : ReceiveActor
     {
         _finished.Add(finished.App);
         _replicas = _replicas.Drop(finished.App, finished.Run);
-        _ended.Remove(finished.App);
+        Remember(finished.Final);
+    }
+
+    /// <summary>The app's root says it ended: forget its replica and keep its end record, as the root does.</summary>
+    private void OnDropReplica(DropReplica drop)
+    {
+        _replicas = _replicas.Drop(drop.App, drop.Run);
+        if (drop.Final is { } final && (!_ended.TryGetValue(drop.App, out var held) || held.Run <= drop.Run))
+        {
+            Remember(final);
+        }
+    }
+
+    /// <summary>Keeps how an app ended, the latest record per app, at most <see cref="FlSettings.EndedAppHistory"/> apps.</summary>
+    private void Remember(AppStatus final)
+    {
+        _ended.Remove(final.App);
         if (_options.Settings.EndedAppHistory > 0)
         {
-            _ended.Add(finished.App, finished.Final);
+            _ended.Add(final.App, final);
             while (_ended.Count > _options.Settings.EndedAppHistory)
             {
                 _ended.RemoveAt(0);

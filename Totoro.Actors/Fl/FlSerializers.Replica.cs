@@ -10,8 +10,17 @@ public static partial class FlSerializers
     private static void RegisterReplicas(SerializerRegistry registry)
     {
         registry.Register<AppReplica, AppReplicaWire>("fl.app-replica.v1", ToWire, (w, resolver) => FromWire(w, resolver));
-        registry.Register<DropReplica, DropReplicaWire>("fl.drop-replica.v1", m => new DropReplicaWire { App = m.App, Run = m.Run }, w => new DropReplica(w.App, w.Run));
+        registry.Register<DropReplica, DropReplicaWire>(
+            "fl.drop-replica.v1",
+            m => new DropReplicaWire { App = m.App, Run = m.Run, Final = m.Final is { } final ? ToWire(final) : null },
+            w => new DropReplica(w.App, w.Run, w.Final is { } final ? EndedStatus(FromWire(final), w.App) : null));
     }
+
+    /// <summary>A replicated end record must describe this app, ended.</summary>
+    private static AppStatus EndedStatus(AppStatus status, string app) =>
+        status.App == app && !status.Running && status.Ended is not null
+            ? status
+            : throw new MessageSerializationException($"fl.drop-replica.v1 for '{app}' carries a final status of '{status.App}' that is not an ended app");
 
     private static AppReplicaWire ToWire(AppReplica m) => new()
     {

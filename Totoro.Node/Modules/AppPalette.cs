@@ -32,7 +32,9 @@ internal static class AppPalette
         {
             var here = new[]
             {
-                roles.Coordinated.Contains(name) ? "coordinator" : endedHere.ContainsKey(name) ? "coordinator (ended)" : null,
+                roles.Coordinated.Contains(name) ? "coordinator"
+                    : endedHere.TryGetValue(name, out var record) ? (record.Root == node.System.Address.ToString() ? "coordinator (ended)" : "end record (successor)")
+                    : null,
                 roles.InTree.Contains(name) ? "tree" : null,
                 submitted.ContainsKey(name) ? "submitted-here" : null,
             }.OfType<string>();

@@ -99,6 +99,8 @@ public sealed class FlFailoverTests
         var status = bed.Scenario.Await(bed.Scenario[successor].Resolve(new ActorPath(nodes[successor], "/user/fl"))
             .Ask<AppStatus>(new QueryApp(App), TimeSpan.FromSeconds(5), bed.Scenario[successor]));
         Assert.That(status.Running, Is.False, "the ended app's replicas were dropped");
+        Assert.That(status.Ended, Is.Not.Null, "the successor, now the key's node, still knows how the app ended");
+        Assert.That((status.Ended!.Outcome, status.Ended.Rounds, status.Root), Is.EqualTo((AppOutcome.BudgetExhausted, 4L, nodes[root].ToString())));
     }
 
     [Test]

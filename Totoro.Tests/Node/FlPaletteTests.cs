@@ -101,6 +101,20 @@ public sealed class FlPaletteTests
             Assert.That(rootRow.GetProperty("here").GetString(), Does.Contain("coordinator (ended)"));
             Assert.That(rootRow.GetProperty("state").GetString(), Is.EqualTo("cancelled"));
 
+            // The root's successors keep the end record too (so status survives the root), and say so.
+            var successorRows = 0;
+            foreach (var other in nodes.Where(n => n != root))
+            {
+                var (_, otherListJson, _) = await CmdJsonAsync(other.Node, "app", "list");
+                foreach (var otherRow in otherListJson!.RootElement.GetProperty("rows").EnumerateArray().Where(r => r.GetProperty("app").GetString() == app))
+                {
+                    Assert.That(otherRow.GetProperty("here").GetString(), Does.Not.Contain("coordinator"), "only the root coordinated it");
+                    successorRows += otherRow.GetProperty("here").GetString()!.Contains("end record (successor)", StringComparison.Ordinal) ? 1 : 0;
+                }
+            }
+
+            Assert.That(successorRows, Is.GreaterThan(0), "a successor lists the end record it keeps");
+
             var (goneStatus, goneJson, _) = await CmdJsonAsync(nodes[1].Node, "round", "status", "never-submitted");
             Assert.That(goneStatus, Is.EqualTo(1));
             Assert.That(goneJson!.RootElement.GetProperty("error").GetString(), Does.Contain("no app 'never-submitted' runs at its root"));

@@ -53,6 +53,7 @@ public sealed class FlSerializersTests
         yield return Case("fl.app-status.v1", new AppStatus("app", true, Node.ToString(), 77, 4, "collecting", 50, 0.85, 10, 13, 7, 30, "ring-tree", TimeSpan.FromSeconds(12),
             new RoundReport("app", 3, 0.8, 0.4, 0.5, 10, [1, 2], 0, 1, 10, 20, TimeSpan.FromSeconds(9), TimeSpan.Zero)));
         yield return Case("fl.drop-replica.v1", new DropReplica("app", 77));
+        yield return Case("fl.drop-replica.v1", new DropReplica("app", 77, Ended("app")));
         yield return Case("fl.round-cancel.v1", new RoundCancel("app", 77, 5));
         yield return Case("fl.app-ended.v1", new AppEnded("app", 77));
         yield return Case("fl.submit-app.v1", new SubmitApp(Spec with { SeedName = "other-app" }, System.Resolve("totoro://totoro@node-1:2552/user/client")));
@@ -112,6 +113,23 @@ public sealed class FlSerializersTests
 
         Assert.Throws<MessageSerializationException>(() => FlTestBed.Registry.Deserialize(manifest, Google.Protobuf.MessageExtensions.ToByteArray(negative), System));
         Assert.Throws<MessageSerializationException>(() => FlTestBed.Registry.Deserialize(manifest, Google.Protobuf.MessageExtensions.ToByteArray(moved), System));
+    }
+
+    private static AppStatus Ended(string app) => new(app, false, Node.ToString(), 77, 9, "done", 50, 0.85, 10, 0, 0, 30, "ring-tree", TimeSpan.FromSeconds(40), null,
+        new AppResult(app, AppOutcome.BudgetExhausted, 9, 0.7, TimeSpan.FromSeconds(40), null));
+
+    [Test]
+    public void A_released_replica_whose_end_record_is_of_another_app_or_not_ended_is_refused()
+    {
+        foreach (var final in new[] { Ended("other"), Ended("app") with { Running = true }, Ended("app") with { Ended = null } })
+        {
+            var wire = new Totoro.Actors.Fl.Wire.DropReplicaWire { App = "app", Run = 77 };
+            wire.Final = Totoro.Actors.Fl.Wire.AppStatusWire.Parser.ParseFrom(FlTestBed.Registry.Serialize(final).Bytes);
+            Assert.That(
+                () => FlTestBed.Registry.Deserialize("fl.drop-replica.v1", Google.Protobuf.MessageExtensions.ToByteArray(wire), System),
+                Throws.InstanceOf<MessageSerializationException>().With.Message.Contains("not an ended app"),
+                $"{final.App}, running {final.Running}");
+        }
     }
 
     [Test]
