@@ -17,8 +17,9 @@ namespace Totoro.Actors.Forest;
 /// adopting it (it becomes no new forwarder and adopts no new child in a tree it is already in): the next hop,
 /// closer to the root, adopts it. A tree's own children never count, so a single tree is shaped as without a budget. The root always accepts (then <paramref name="FanOutCap"/> and push-down apply), and so does a member
 /// a full parent pushes a newcomer down to, so every subscribe still ends attached. A node that is the root (or zone
-/// head) of several trees keeps the fan-out cap in the first of them and this many children of its zone in each
-/// other, pushing further newcomers of its zone down below them.
+/// head) of several trees keeps the fan-out cap in the first of them and, in each other, this many children of its
+/// zone and the tree's home zone, pushing further such newcomers down below them (zone heads of other zones are
+/// always adopted).
 /// </param>
 /// <param name="RelayBypassAfter">
 /// A forwarder that is not subscribed itself and has kept exactly one child this long asks its parent to adopt the

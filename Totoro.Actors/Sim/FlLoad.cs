@@ -15,8 +15,8 @@ internal sealed record FlNodeLoad(
 /// <summary>
 /// How deep one app's workers sit in its tree: hops from a worker up to the root (1 for a worker the root keeps as
 /// a child), as mean and max over the app's workers. A round waits for its deepest invited worker, and every level
-/// adds a partial's upload, so an app's time alone follows its tree's depth (docs/experiments.md, "Two trees rooted
-/// on one node").
+/// adds a partial's upload, so an app's time alone follows its tree's depth (docs/experiments.md, "Tree depth,
+/// doubled roots and relay bypass").
 /// </summary>
 internal sealed record FlTreeDepth(string App, double MeanWorkerDepth, int MaxWorkerDepth);
 
