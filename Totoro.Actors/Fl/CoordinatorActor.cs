@@ -256,8 +256,7 @@ internal sealed class CoordinatorActor : ReceiveActor
         // After the cancel (same link, same order): every tree node stops its role for this run.
         FlPaths.Host(Context.System, _self).Tell(new AppEnded(_spec.Name, _run), Self);
         // The successors keep the end record too: the next-closest node answers for the key once this root is gone.
-        var successors = _options.Settings.Replicas > 0 && _topology is IFlSuccessors ring ? ring.Successors(_spec.Name, _options.Settings.Replicas) : [];
-        foreach (var successor in _replicatedTo.Union(successors).Where(s => s != _self))
+        foreach (var successor in _replicatedTo.Union(Successors()))
         {
             FlPaths.Host(Context.System, successor).Tell(new DropReplica(_spec.Name, _run, final), Self);
         }
@@ -270,18 +269,23 @@ internal sealed class CoordinatorActor : ReceiveActor
     /// <summary>The checkpoint of the round just evaluated (model, round, optimizer state) to the successors on the ring.</summary>
     private void Replicate(long round, AppliedRound applied)
     {
-        if (_options.Settings.Replicas == 0 || _topology is not IFlSuccessors successors)
+        var successors = Successors().ToList();
+        if (successors.Count == 0)
         {
             return;
         }
 
         var replica = new AppReplica(_spec, _run, round, applied.Model, applied.Optimizer, _state.LastAccuracy, _client, _self, _lastReport);
-        foreach (var successor in successors.Successors(_spec.Name, _options.Settings.Replicas).Where(s => s != _self))
+        foreach (var successor in successors)
         {
             FlPaths.Host(Context.System, successor).Tell(replica, Self);
             _replicatedTo = _replicatedTo.Add(successor);
         }
     }
+
+    /// <summary>The next-closest nodes to the app's key (<c>totoro.fl.replicas</c>), when the topology names them.</summary>
+    private IEnumerable<Address> Successors() =>
+        _options.Settings.Replicas > 0 && _topology is IFlSuccessors ring ? ring.Successors(_spec.Name, _options.Settings.Replicas).Where(s => s != _self) : [];
 
     private AppStatus Status() => new(
         _spec.Name,

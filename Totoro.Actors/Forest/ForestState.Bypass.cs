@@ -46,14 +46,11 @@ internal sealed partial record ForestState
             return new(this, []);
         }
 
-        var swapped = tree with { Children = tree.Children.SetItem(index, bypass.Child with { SubtreeSize = Math.Max(1, bypass.Child.SubtreeSize) }) };
-
         // Open rounds stop waiting for the relay; the child's partial for them would arrive unexpected and be dropped.
-        foreach (var round in swapped.Rounds.Values.Where(r => !r.Closed && r.Expected.Contains(bypass.Relay.Id)).ToList())
-        {
-            swapped = WithRound(swapped, round with { Expected = round.Expected.Remove(bypass.Relay.Id) });
-            swapped = Finish(swapped, swapped.Rounds[round.Round], byDeadline: false, effects);
-        }
+        var swapped = StopAwaiting(
+            tree with { Children = tree.Children.SetItem(index, bypass.Child with { SubtreeSize = Math.Max(1, bypass.Child.SubtreeSize) }) },
+            bypass.Relay.Id,
+            effects);
 
         effects.Add(new SendToPeer(child.Address, new SubscribeAccepted(tree.Topic, Self, Zone, tree.Path.Add(Self.Id))));
         return Done(swapped, effects);

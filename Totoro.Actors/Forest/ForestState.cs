@@ -499,8 +499,13 @@ internal sealed partial record ForestState
             return tree;
         }
 
-        // Open rounds stop waiting for the child; one may now be complete.
-        var current = tree with { Children = tree.Children.RemoveAt(index), ChildrenChangedAt = now };
+        return StopAwaiting(tree with { Children = tree.Children.RemoveAt(index), ChildrenChangedAt = now }, child, effects);
+    }
+
+    /// <summary>Open rounds stop waiting for <paramref name="child"/> (gone, or replaced); one may now be complete.</summary>
+    private TreeTopology StopAwaiting(TreeTopology tree, NodeId child, ImmutableArray<ForestEffect>.Builder effects)
+    {
+        var current = tree;
         foreach (var round in current.Rounds.Values.Where(r => !r.Closed && r.Expected.Contains(child) && !r.Reported.Contains(child)).ToList())
         {
             current = WithRound(current, round with { Expected = round.Expected.Remove(child) });
